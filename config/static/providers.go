@@ -1,0 +1,29 @@
+package static
+
+import (
+	"time"
+
+	ptypes "github.com/traefik/paerser/types"
+)
+
+// Providers configures the dynamic configuration providers.
+type Providers struct {
+	ProvidersThrottleDuration ptypes.Duration `description:"Backends throttle duration: minimum duration between 2 events from providers before applying a new configuration. It avoids unnecessary reloads if multiples events are sent in a short amount of time." json:"providersThrottleDuration,omitempty" toml:"providersThrottleDuration,omitempty" yaml:"providersThrottleDuration,omitempty" export:"true"`
+	File                      *FileProvider   `description:"Enable File backend with default settings." json:"file,omitempty" toml:"file,omitempty" yaml:"file,omitempty" label:"allowEmpty" file:"allowEmpty" export:"true"`
+}
+
+// SetDefaults throttles provider updates to one per 2 s.
+func (p *Providers) SetDefaults() {
+	p.ProvidersThrottleDuration = ptypes.Duration(2 * time.Second)
+}
+
+// FileProvider reads dynamic configuration from a file or a directory.
+type FileProvider struct {
+	Directory                 string `description:"Load dynamic configuration from one or more .yml or .toml files in a directory." json:"directory,omitempty" toml:"directory,omitempty" yaml:"directory,omitempty" export:"true"`
+	Watch                     bool   `description:"Watch provider." json:"watch,omitempty" toml:"watch,omitempty" yaml:"watch,omitempty" export:"true"`
+	Filename                  string `description:"Load dynamic configuration from a file." json:"filename,omitempty" toml:"filename,omitempty" yaml:"filename,omitempty" export:"true"`
+	DebugLogGeneratedTemplate bool   `description:"Enable debug logging of generated configuration template." json:"debugLogGeneratedTemplate,omitempty" toml:"debugLogGeneratedTemplate,omitempty" yaml:"debugLogGeneratedTemplate,omitempty" export:"true"`
+}
+
+// SetDefaults watches files.
+func (f *FileProvider) SetDefaults() { f.Watch = true }
