@@ -1,0 +1,54 @@
+# Switchyard — common commands. `make test` is what CI runs (.ci/run).
+GO       ?= go
+BIN      ?= bin
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X github.com/switchyard-proxy/switchyard/internal/version.Version=$(VERSION) \
+            -X github.com/switchyard-proxy/switchyard/internal/version.BuildDate=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+# Everything but the black-box tests runs with the race detector.
+CORE_PKGS = $(shell $(GO) list ./... | grep -v /integration)
+FUZZTIME ?= 20s
+
+.PHONY: all build run test test-unit test-integration lint fmt fuzz bench bench-quick clean
+
+all: build
+
+build: ## build bin/switchyard and the demo backend bin/whoami
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/switchyard ./cmd/switchyard
+	$(GO) build -trimpath -o $(BIN)/whoami ./cmd/whoami
+
+run: build ## quick start: embedded example config + in-process demo backends on :8080
+	./$(BIN)/switchyard
+
+test: test-unit test-integration ## the whole suite (CI runs exactly this)
+
+test-unit:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 10m $(CORE_PKGS)
+
+test-integration:
+	$(GO) test -count=1 -timeout 15m ./integration/...
+
+lint: ## gofmt, go vet and golangci-lint (installed on first use)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
+	$(GO) vet ./...
+	@command -v golangci-lint >/dev/null 2>&1 || $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+	PATH="$$PATH:$$($(GO) env GOPATH)/bin" golangci-lint run ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+fuzz: ## run every fuzz target for FUZZTIME each
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench: ## benchmark harness against Traefik, nginx and HAProxy (issue #4: comes later)
+	@echo "make bench: the comparative harness (Traefik, nginx, HAProxy) lands with the benchmark issue."
+	@echo "Meanwhile: go test -run '^$$' -bench . -benchmem ./routers/... ./services/..."
+
+bench-quick: bench
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/switchyard-proxy/switchyard/config/dynamic"
+	"github.com/switchyard-proxy/switchyard/providers/aggregator"
+	"github.com/switchyard-proxy/switchyard/providers/file"
+	"github.com/switchyard-proxy/switchyard/providers/internal"
+	"github.com/switchyard-proxy/switchyard/routers/builder"
+)
+
+// runCheck validates the static configuration, decodes the file
+// provider's dynamic files and compiles them as the server would, then
+// reports every object error. It serves nothing.
+func runCheck(cfg *cmdConfig, src *source) error {
+	sc, _, err := prepare(cfg, src)
+	if err != nil {
+		return err
+	}
+	confs := dynamic.Configurations{}
+	ic, err := internal.Configuration(sc)
+	if err != nil {
+		return err
+	}
+	confs[internal.ProviderName] = ic
+	if f := sc.Providers.File; f != nil {
+		p := file.New(*f)
+		if err := p.Init(); err != nil {
+			return fmt.Errorf("providers.file: %w", err)
+		}
+		dc, err := p.LoadOnce()
+		if err != nil {
+			return err
+		}
+		confs["file"] = dc
+	}
+	stub := http.NotFoundHandler()
+	deps := builder.Deps{
+		EntryPoints: sc.EntryPoints,
+		Internal:    map[string]http.Handler{internal.ServiceNoop: stub},
+		Services:    builder.NewServiceManager(sc.ServersTransport),
+	}
+	if sc.API != nil {
+		deps.Internal[internal.ServiceAPI] = stub
+		deps.Internal[internal.ServiceDashboard] = stub
+	}
+	if sc.Ping != nil {
+		deps.Internal[internal.ServicePing] = stub
+	}
+	_, rt := builder.Build(aggregator.Merge(confs), deps)
+	defer deps.Services.Close()
+
+	var problems []string
+	for _, n := range slices.Sorted(maps.Keys(rt.Routers)) {
+		for _, e := range rt.Routers[n].Err {
+			problems = append(problems, fmt.Sprintf("router %q: %s", n, e))
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(rt.Services)) {
+		for _, e := range rt.Services[n].Err {
+			problems = append(problems, fmt.Sprintf("service %q: %s", n, e))
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(rt.Middlewares)) {
+		for _, e := range rt.Middlewares[n].Err {
+			problems = append(problems, fmt.Sprintf("middleware %q: %s", n, e))
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New("configuration has errors:\n  " + strings.Join(problems, "\n  "))
+	}
+	where := "configuration"
+	if src.file != "" {
+		where = src.file
+	}
+	fmt.Printf("%s: OK (%d routers, %d services, %d middlewares)\n", where, len(rt.Routers), len(rt.Services), len(rt.Middlewares))
+	return nil
+}

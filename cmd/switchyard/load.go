@@ -1,0 +1,129 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/traefik/paerser/cli"
+	"github.com/traefik/paerser/file"
+	"github.com/traefik/paerser/flag"
+
+	"github.com/switchyard-proxy/switchyard/config/static"
+)
+
+// cmdConfig is what the command line decodes into: the static
+// configuration plus the path of the file it came from.
+type cmdConfig struct {
+	static.Configuration `export:"true"`
+	ConfigFile           string `description:"Configuration file to use. If specified all other flags are ignored." json:"configFile,omitempty" toml:"configFile,omitempty" yaml:"configFile,omitempty" export:"true"`
+}
+
+func newCmdConfig() *cmdConfig {
+	c := &cmdConfig{}
+	c.Global = &static.Global{}
+	c.ServersTransport = &static.ServersTransport{}
+	c.ServersTransport.SetDefaults()
+	c.TCPServersTransport = &static.TCPServersTransport{}
+	c.TCPServersTransport.SetDefaults()
+	c.EntryPoints = map[string]*static.EntryPoint{}
+	c.Providers = &static.Providers{}
+	c.Providers.SetDefaults()
+	c.Log = &static.Log{}
+	c.Log.SetDefaults()
+	c.Core = &static.Core{}
+	c.Core.SetDefaults()
+	return c
+}
+
+// source records where the static configuration came from.
+type source struct {
+	kind string // "file", "flags", "env" or "" (nothing: embedded quick start)
+	file string
+}
+
+// Base paths searched for switchyard.{yml,yaml,toml} when --configFile is absent.
+var configBasePaths = []string{"./switchyard", "$HOME/.config/switchyard", "/etc/switchyard/switchyard"}
+
+// fileLoader finds and decodes the configuration file; errors name it.
+type fileLoader struct{ src *source }
+
+func (l fileLoader) Load(args []string, cmd *cli.Command) (bool, error) {
+	ref, err := flag.Parse(args, cmd.Configuration)
+	if err != nil {
+		return false, fmt.Errorf("command line: %w", err)
+	}
+	var explicit string
+	for k, v := range ref {
+		if strings.EqualFold(k, "traefik.configfile") {
+			explicit = v
+		}
+	}
+	if explicit != "" {
+		if _, err := os.Stat(explicit); err != nil {
+			return false, fmt.Errorf("configFile %q: %w", explicit, errors.Unwrap(err))
+		}
+	}
+	path, err := cli.Finder{BasePaths: configBasePaths, Extensions: []string{"yml", "yaml", "toml"}}.Find(explicit)
+	if err != nil {
+		return false, fmt.Errorf("finding the configuration file: %w", err)
+	}
+	if path == "" {
+		return false, nil
+	}
+	if err := file.Decode(path, cmd.Configuration); err != nil {
+		return false, fmt.Errorf("%s: %s", path, explainDecodeError(err))
+	}
+	l.src.kind, l.src.file = "file", path
+	return true, nil
+}
+
+// flagLoader decodes --flags.
+type flagLoader struct{ src *source }
+
+func (l flagLoader) Load(args []string, cmd *cli.Command) (bool, error) {
+	done, err := (&cli.FlagLoader{}).Load(args, cmd)
+	if err != nil {
+		return false, fmt.Errorf("command line: %s", explainDecodeError(err))
+	}
+	if done {
+		l.src.kind = "flags"
+	}
+	return done, nil
+}
+
+// envLoader decodes SWITCHYARD_* (or, for Traefik users, TRAEFIK_*) variables.
+type envLoader struct {
+	src    *source
+	prefix string
+}
+
+func (l envLoader) Load(args []string, cmd *cli.Command) (bool, error) {
+	done, err := (&cli.EnvLoader{Prefix: l.prefix}).Load(args, cmd)
+	if err != nil {
+		return false, fmt.Errorf("environment (%s*): %s", l.prefix, explainDecodeError(err))
+	}
+	if done {
+		l.src.kind = "env"
+	}
+	return done, nil
+}
+
+func loaders(src *source) []cli.ResourceLoader {
+	return []cli.ResourceLoader{
+		fileLoader{src: src},
+		flagLoader{src: src},
+		envLoader{src: src, prefix: "SWITCHYARD_"},
+		envLoader{src: src, prefix: "TRAEFIK_"},
+	}
+}
+
+// explainDecodeError rewrites paerser's node paths ("traefik.entrypoints.web")
+// into the option names users write.
+func explainDecodeError(err error) string {
+	msg := err.Error()
+	msg = strings.ReplaceAll(msg, "traefik.", "")
+	msg = strings.ReplaceAll(msg, "field not found, node: ", "unknown key: ")
+	return msg
+}

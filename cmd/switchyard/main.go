@@ -1,0 +1,74 @@
+// Command switchyard is the edge router: it reads the static configuration
+// (file, flags or environment), starts the entrypoints and providers, and
+// serves the routing table compiled from the providers' dynamic
+// configuration, swapping it live on every change.
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+
+	"github.com/traefik/paerser/cli"
+
+	"github.com/switchyard-proxy/switchyard/internal/version"
+)
+
+func main() {
+	src := &source{}
+	cfg := newCmdConfig()
+	root := &cli.Command{
+		Name:          "switchyard",
+		Description:   "Switchyard, an edge router and ingress gateway (Traefik v3 compatible configuration).",
+		Configuration: cfg,
+		Resources:     loaders(src),
+		Run: func(_ []string) error {
+			return runServer(cfg, src)
+		},
+	}
+
+	checkSrc := &source{}
+	checkCfg := newCmdConfig()
+	must(root.AddCommand(&cli.Command{
+		Name:          "check",
+		Description:   "Validate the static configuration and the file provider's dynamic files, then exit (non-zero on any error).",
+		Configuration: checkCfg,
+		Resources:     loaders(checkSrc),
+		Run: func(_ []string) error {
+			return runCheck(checkCfg, checkSrc)
+		},
+	}))
+
+	hcSrc := &source{}
+	hcCfg := newCmdConfig()
+	must(root.AddCommand(&cli.Command{
+		Name:          "healthcheck",
+		Description:   "Call the ping endpoint of a running instance; exit 0 when healthy (for container health probes).",
+		Configuration: hcCfg,
+		Resources:     loaders(hcSrc),
+		Run: func(_ []string) error {
+			return runHealthcheck(hcCfg)
+		},
+	}))
+
+	must(root.AddCommand(&cli.Command{
+		Name:        "version",
+		Description: "Print the version.",
+		Run: func(_ []string) error {
+			fmt.Printf("Version:      %s\nCodename:     %s\nGo version:   %s\nBuilt:        %s\nOS/Arch:      %s/%s\n",
+				version.Version, version.Codename, runtime.Version(), version.BuildDate, runtime.GOOS, runtime.GOARCH)
+			return nil
+		},
+	}))
+
+	if err := cli.Execute(root); err != nil {
+		fmt.Fprintln(os.Stderr, "switchyard:", err)
+		os.Exit(1)
+	}
+}
+
+func must(err error) {
+	if err != nil {
+		panic(err) // programming error in command wiring
+	}
+}

@@ -1,0 +1,341 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/traefik/paerser/file"
+
+	"github.com/switchyard-proxy/switchyard/api"
+	"github.com/switchyard-proxy/switchyard/config/dynamic"
+	"github.com/switchyard-proxy/switchyard/config/runtime"
+	"github.com/switchyard-proxy/switchyard/config/static"
+	"github.com/switchyard-proxy/switchyard/entrypoints"
+	"github.com/switchyard-proxy/switchyard/examples"
+	"github.com/switchyard-proxy/switchyard/internal/ping"
+	"github.com/switchyard-proxy/switchyard/internal/version"
+	"github.com/switchyard-proxy/switchyard/internal/whoami"
+	"github.com/switchyard-proxy/switchyard/middlewares/forwardedheaders"
+	"github.com/switchyard-proxy/switchyard/observability/accesslog"
+	"github.com/switchyard-proxy/switchyard/observability/logs"
+	"github.com/switchyard-proxy/switchyard/providers"
+	"github.com/switchyard-proxy/switchyard/providers/aggregator"
+	"github.com/switchyard-proxy/switchyard/providers/file"
+	"github.com/switchyard-proxy/switchyard/providers/internal"
+	"github.com/switchyard-proxy/switchyard/routers/builder"
+)
+
+// prepare turns the decoded command line into a validated configuration;
+// with no source at all it switches to the embedded quick start.
+func prepare(cfg *cmdConfig, src *source) (*static.Configuration, bool, error) {
+	quickstart := false
+	if src.kind == "" {
+		quickstart = true
+		fresh := newCmdConfig()
+		if err := file.DecodeContent(string(examples.QuickstartStatic), ".yml", fresh); err != nil {
+			return nil, false, fmt.Errorf("embedded quick start: %w", err)
+		}
+		*cfg = *fresh
+	}
+	sc := &cfg.Configuration
+	sc.SetEffectiveConfiguration()
+	if err := sc.Validate(); err != nil {
+		where := "configuration"
+		if src.file != "" {
+			where = src.file
+		}
+		return nil, false, fmt.Errorf("invalid %s:\n%w", where, err)
+	}
+	return sc, quickstart, nil
+}
+
+func runServer(cfg *cmdConfig, src *source) error {
+	sc, quickstart, err := prepare(cfg, src)
+	if err != nil {
+		return err
+	}
+	logCloser, err := logs.Setup(sc.Log)
+	if err != nil {
+		return err
+	}
+	defer logCloser.Close()
+	if src.file != "" {
+		slog.Info("configuration loaded", "file", src.file)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	if quickstart {
+		dir, err := os.MkdirTemp("", "switchyard-quickstart-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		dyn := filepath.Join(dir, "dynamic.yml")
+		if err := os.WriteFile(dyn, examples.QuickstartDynamic, 0o644); err != nil {
+			return err
+		}
+		sc.Providers.File.Filename = dyn
+		if err := startDemoBackends(ctx); err != nil {
+			return err
+		}
+		slog.Warn("no configuration found: running the embedded quick start",
+			"try", "curl http://localhost:8080/ ; open http://localhost:8080/dashboard/")
+	}
+
+	srv, err := newServer(sc)
+	if err != nil {
+		return err
+	}
+	if err := srv.start(ctx); err != nil {
+		srv.stopNow()
+		return err
+	}
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1)
+	for sig := range sigs {
+		if sig == syscall.SIGUSR1 {
+			slog.Info("SIGUSR1: reopening log files")
+			srv.reopenLogs(logCloser)
+			continue
+		}
+		slog.Info("shutting down", "signal", sig.String())
+		break
+	}
+	srv.shutdown()
+	cancel()
+	return nil
+}
+
+// server wires entrypoints, providers and the builder together.
+type server struct {
+	cfg       *static.Configuration
+	eps       map[string]*entrypoints.HTTPEntryPoint
+	services  *builder.ServiceManager
+	api       *api.Handler
+	ping      *ping.Handler
+	accessLog *accesslog.Handler
+	internal  map[string]http.Handler
+	watcher   *aggregator.Watcher
+	provs     []providers.Provider
+
+	applyMu sync.Mutex
+}
+
+func newServer(sc *static.Configuration) (*server, error) {
+	s := &server{cfg: sc, eps: map[string]*entrypoints.HTTPEntryPoint{}, internal: map[string]http.Handler{}}
+	s.services = builder.NewServiceManager(sc.ServersTransport)
+
+	if sc.AccessLog != nil {
+		al, err := accesslog.New(sc.AccessLog)
+		if err != nil {
+			return nil, fmt.Errorf("accessLog: %w", err)
+		}
+		s.accessLog = al
+	}
+
+	s.internal[internal.ServiceNoop] = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusTeapot)
+	})
+	if sc.API != nil {
+		s.api = api.New(sc, api.Version{Version: version.Version, Codename: version.Codename, StartDate: version.StartDate})
+		s.internal[internal.ServiceAPI] = s.api
+		if sc.API.Dashboard {
+			s.internal[internal.ServiceDashboard] = api.NewDashboard(sc.API.BasePath)
+		}
+	}
+	if sc.Ping != nil {
+		s.ping = ping.New(sc.Ping.TerminatingStatusCode)
+		s.internal[internal.ServicePing] = s.ping
+	}
+
+	for _, name := range slices.Sorted(mapsKeys(sc.EntryPoints)) {
+		ep := sc.EntryPoints[name]
+		if proto, _ := ep.Network(); proto != "tcp" {
+			slog.Warn("UDP entrypoints are not served yet", "entrypoint", name)
+			continue
+		}
+		fh := ep.ForwardedHeaders
+		epName := name
+		wrap := func(next http.Handler) http.Handler {
+			h, err := forwardedheaders.New(fh.Insecure, fh.TrustedIPs, fh.Connection, next)
+			if err != nil {
+				slog.Error("forwardedHeaders", "entrypoint", epName, "error", err)
+				h = next
+			}
+			if s.accessLog != nil && (ep.Observability == nil || ep.Observability.AccessLogs == nil || *ep.Observability.AccessLogs) {
+				h = s.accessLog.Wrap(epName, h)
+			}
+			return h
+		}
+		s.eps[name] = entrypoints.NewHTTP(name, ep, wrap)
+	}
+
+	internalConf, err := internal.Configuration(sc)
+	if err != nil {
+		return nil, err
+	}
+	s.watcher = aggregator.NewWatcher(time.Duration(sc.Providers.ProvidersThrottleDuration),
+		dynamic.Configurations{internal.ProviderName: internalConf}, s.apply)
+
+	if f := sc.Providers.File; f != nil {
+		p := file.New(*f)
+		if err := p.Init(); err != nil {
+			return nil, fmt.Errorf("providers.file: %w", err)
+		}
+		s.provs = append(s.provs, p)
+	}
+	return s, nil
+}
+
+func mapsKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// apply compiles a merged configuration and swaps it in.
+func (s *server) apply(conf *dynamic.Configuration) {
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
+	start := time.Now()
+	table, rt := builder.Build(conf, builder.Deps{
+		EntryPoints: s.cfg.EntryPoints,
+		Internal:    s.internal,
+		Services:    s.services,
+		AccessLog:   s.accessLog != nil,
+	})
+	for name, ep := range s.eps {
+		if h, ok := table.HTTP[name]; ok {
+			ep.SetHandler(h)
+		}
+	}
+	if s.api != nil {
+		s.api.Update(rt)
+	}
+	logObjectErrors(rt)
+	slog.Info("configuration applied", "routers", len(rt.Routers), "services", len(rt.Services),
+		"middlewares", len(rt.Middlewares), "took", time.Since(start).String())
+}
+
+func logObjectErrors(rt *runtime.Configuration) {
+	for name, r := range rt.Routers {
+		if len(r.Err) > 0 {
+			slog.Error("router error", "router", name, "status", r.Status, "error", r.Err)
+		}
+	}
+	for name, sv := range rt.Services {
+		if len(sv.Err) > 0 {
+			slog.Error("service error", "service", name, "status", sv.Status, "error", sv.Err)
+		}
+	}
+	for name, m := range rt.Middlewares {
+		if len(m.Err) > 0 {
+			slog.Error("middleware error", "middleware", name, "status", m.Status, "error", m.Err)
+		}
+	}
+}
+
+func (s *server) start(ctx context.Context) error {
+	var errs []error
+	for _, name := range slices.Sorted(mapsKeys(s.eps)) {
+		if err := s.eps[name].Start(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	go s.watcher.Run(ctx)
+	for _, p := range s.provs {
+		go func() {
+			if err := p.Provide(ctx, s.watcher.Messages()); err != nil && ctx.Err() == nil {
+				slog.Error("provider stopped", "error", err)
+			}
+		}()
+	}
+	return nil
+}
+
+// shutdown is the graceful path: keep accepting for
+// requestAcceptGraceTimeout (ping already answers "terminating"), then stop
+// accepting and give in-flight requests graceTimeOut to finish.
+func (s *server) shutdown() {
+	if s.ping != nil {
+		s.ping.SetTerminating()
+	}
+	var wg sync.WaitGroup
+	for name, ep := range s.eps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lc := s.cfg.EntryPoints[name].Transport.LifeCycle
+			if d := time.Duration(lc.RequestAcceptGraceTimeout); d > 0 {
+				slog.Info("still accepting requests before shutdown", "entrypoint", name, "for", d.String())
+				time.Sleep(d)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(lc.GraceTimeOut))
+			defer cancel()
+			_ = ep.Shutdown(ctx)
+		}()
+	}
+	wg.Wait()
+	s.services.Close()
+	if s.accessLog != nil {
+		_ = s.accessLog.Close()
+	}
+	slog.Info("stopped")
+}
+
+func (s *server) stopNow() {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, ep := range s.eps {
+		_ = ep.Shutdown(ctx)
+	}
+}
+
+func (s *server) reopenLogs(logCloser io.Closer) {
+	if r, ok := logCloser.(interface{ Reopen() error }); ok {
+		if err := r.Reopen(); err != nil {
+			slog.Error("reopening log file", "error", err)
+		}
+	}
+	if s.accessLog != nil {
+		if err := s.accessLog.Reopen(); err != nil {
+			slog.Error("reopening access log", "error", err)
+		}
+	}
+}
+
+// startDemoBackends serves the quick start's whoami backends in-process.
+func startDemoBackends(ctx context.Context) error {
+	for i, addr := range examples.QuickstartBackends {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("quick start demo backend: %w", err)
+		}
+		srv := &http.Server{Handler: whoami.New(fmt.Sprintf("demo-%d", i+1)), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		go func() { <-ctx.Done(); _ = srv.Close() }()
+	}
+	return nil
+}

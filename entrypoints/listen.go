@@ -1,0 +1,90 @@
+package entrypoints
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/switchyard-proxy/switchyard/config/static"
+)
+
+// InheritedFDsEnv names the variable through which a parent process hands
+// listening sockets to a new binary: "web=3,websecure=4". Every listener
+// is created by Listen, so an upgrade only has to fill this variable.
+const InheritedFDsEnv = "SWITCHYARD_INHERITED_FDS"
+
+// inherited is read once at start: entrypoint name → file descriptor.
+var inherited = parseInherited(os.Getenv(InheritedFDsEnv))
+
+func parseInherited(s string) map[string]uintptr {
+	out := map[string]uintptr{}
+	for _, part := range strings.Split(s, ",") {
+		name, fd, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseUint(fd, 10, 32)
+		if err != nil {
+			continue
+		}
+		out[name] = uintptr(n)
+	}
+	return out
+}
+
+// Listen opens the TCP listener of an entrypoint, or adopts the one a
+// parent process handed over.
+func Listen(ctx context.Context, name string, ep *static.EntryPoint) (net.Listener, error) {
+	if fd, ok := inherited[name]; ok {
+		f := os.NewFile(fd, "entrypoint-"+name)
+		ln, err := net.FileListener(f)
+		_ = f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("entrypoint %q: adopting inherited fd %d: %w", name, fd, err)
+		}
+		return ln, nil
+	}
+	lc := net.ListenConfig{}
+	if ep.ReusePort {
+		lc.Control = reusePort
+	}
+	ln, err := lc.Listen(ctx, "tcp", ep.ListenAddress())
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("entrypoint %q: address %s is already in use", name, ep.ListenAddress())
+		}
+		return nil, fmt.Errorf("entrypoint %q: listen on %s: %w", name, ep.ListenAddress(), err)
+	}
+	return ln, nil
+}
+
+// ListenPacket opens the UDP socket of an entrypoint.
+func ListenPacket(ctx context.Context, name string, ep *static.EntryPoint) (net.PacketConn, error) {
+	lc := net.ListenConfig{}
+	if ep.ReusePort {
+		lc.Control = reusePort
+	}
+	pc, err := lc.ListenPacket(ctx, "udp", ep.ListenAddress())
+	if err != nil {
+		return nil, fmt.Errorf("entrypoint %q: listen on udp %s: %w", name, ep.ListenAddress(), err)
+	}
+	return pc, nil
+}
+
+func reusePort(_, _ string, c syscall.RawConn) error {
+	var serr error
+	err := c.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+	})
+	if err != nil {
+		return err
+	}
+	return serr
+}

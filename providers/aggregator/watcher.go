@@ -1,0 +1,102 @@
+package aggregator
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/switchyard-proxy/switchyard/config/dynamic"
+)
+
+// Watcher receives provider messages, throttles each provider, drops
+// configurations equal to the running one and hands the merged result to
+// apply. apply runs on one goroutine, never concurrently with itself.
+type Watcher struct {
+	Throttle time.Duration
+	Apply    func(*dynamic.Configuration)
+	// Fixed configurations that are always part of the merge (the internal provider).
+	Fixed dynamic.Configurations
+
+	in chan dynamic.Message
+}
+
+// NewWatcher returns a watcher; Messages is the channel providers send on.
+func NewWatcher(throttle time.Duration, fixed dynamic.Configurations, apply func(*dynamic.Configuration)) *Watcher {
+	return &Watcher{Throttle: throttle, Apply: apply, Fixed: fixed, in: make(chan dynamic.Message, 16)}
+}
+
+// Messages is where providers send their configurations.
+func (w *Watcher) Messages() chan<- dynamic.Message { return w.in }
+
+// Run merges and applies until ctx is done. The first application happens
+// immediately so that internal routers (API, ping) serve before any
+// provider has spoken.
+func (w *Watcher) Run(ctx context.Context) {
+	latest := dynamic.Configurations{}
+	for k, v := range w.Fixed {
+		latest[k] = v
+	}
+	perProvider := map[string]chan dynamic.Message{}
+	ready := make(chan dynamic.Message)
+	lastHash := map[string]string{}
+
+	apply := func() {
+		w.Apply(Merge(latest))
+	}
+	apply()
+
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case msg := <-w.in:
+			// One throttling goroutine per provider keeps only the newest
+			// message and releases at most one per Throttle.
+			ch, ok := perProvider[msg.ProviderName]
+			if !ok {
+				ch = make(chan dynamic.Message, 1)
+				perProvider[msg.ProviderName] = ch
+				go throttle(ctx, w.Throttle, ch, ready)
+			}
+			select {
+			case <-ch: // drop the stale pending message
+			default:
+			}
+			ch <- msg
+		case msg := <-ready:
+			h := dynamic.Hash(msg.Configuration)
+			if lastHash[msg.ProviderName] == h {
+				slog.Debug("skipping unchanged configuration", "provider", msg.ProviderName)
+				continue
+			}
+			lastHash[msg.ProviderName] = h
+			latest[msg.ProviderName] = msg.Configuration
+			apply()
+		}
+	}
+}
+
+func throttle(ctx context.Context, d time.Duration, in <-chan dynamic.Message, out chan<- dynamic.Message) {
+	for {
+		var msg dynamic.Message
+		select {
+		case <-ctx.Done():
+			return
+		case msg = <-in:
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case out <- msg:
+		}
+		if d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+	}
+}

@@ -1,0 +1,323 @@
+// Package builder validates a merged dynamic configuration object by
+// object and compiles it into an immutable routing table: one HTTP muxer
+// per entrypoint. A broken router, service or middleware is disabled with
+// its error recorded in the runtime status; everything else is served.
+package builder
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/switchyard-proxy/switchyard/config/dynamic"
+	"github.com/switchyard-proxy/switchyard/config/runtime"
+	"github.com/switchyard-proxy/switchyard/config/static"
+	"github.com/switchyard-proxy/switchyard/middlewares"
+	"github.com/switchyard-proxy/switchyard/observability/accesslog"
+	"github.com/switchyard-proxy/switchyard/routers/httpmux"
+)
+
+// Table is the compiled routing state of one configuration generation.
+type Table struct {
+	// HTTP holds the muxer of each HTTP entrypoint.
+	HTTP map[string]http.Handler
+}
+
+// Deps are the long-lived inputs of a build.
+type Deps struct {
+	EntryPoints map[string]*static.EntryPoint
+	// Internal maps "api@internal"-style names to their handlers.
+	Internal map[string]http.Handler
+	// Services builds service handlers and keeps their state across builds.
+	Services *ServiceManager
+	// AccessLog is true when an access log wants router and service names.
+	AccessLog bool
+}
+
+// Build compiles conf. It never fails as a whole: errors land on objects.
+func Build(conf *dynamic.Configuration, deps Deps) (*Table, *runtime.Configuration) {
+	conf = conf.Normalize()
+	rt := runtime.New(conf)
+	b := &build{
+		conf:     conf,
+		rt:       rt,
+		deps:     deps,
+		services: map[string]serviceResult{},
+		mws:      map[string]mwResult{},
+	}
+	deps.Services.beginGeneration()
+	table := b.routers()
+	deps.Services.endGeneration()
+	return table, rt
+}
+
+type serviceResult struct {
+	h   http.Handler
+	err error
+}
+
+type mwResult struct {
+	c   middlewares.Constructor
+	err error
+}
+
+type build struct {
+	conf     *dynamic.Configuration
+	rt       *runtime.Configuration
+	deps     Deps
+	services map[string]serviceResult
+	mws      map[string]mwResult
+}
+
+// httpEntryPoints returns the TCP entrypoints routers attach to by default:
+// those marked asDefault, or all of them when none is.
+func (b *build) defaultEntryPoints() []string {
+	var all, def []string
+	for name, ep := range b.deps.EntryPoints {
+		if proto, _ := ep.Network(); proto != "tcp" {
+			continue
+		}
+		all = append(all, name)
+		if ep.AsDefault {
+			def = append(def, name)
+		}
+	}
+	if len(def) > 0 {
+		all = def
+	}
+	slices.Sort(all)
+	return all
+}
+
+func (b *build) routers() *Table {
+	muxers := map[string]*httpmux.Muxer{}
+	for name, ep := range b.deps.EntryPoints {
+		if proto, _ := ep.Network(); proto == "tcp" {
+			muxers[name] = httpmux.New()
+		}
+	}
+	defaults := b.defaultEntryPoints()
+
+	for _, name := range slices.Sorted(maps.Keys(b.rt.Routers)) {
+		info := b.rt.Routers[name]
+		r := info.Router
+		_, provider := dynamic.SplitQualified(name)
+
+		if r.TLS != nil {
+			// TLS routers are served by the TLS side of an entrypoint,
+			// never on plain HTTP.
+			info.AddError(errors.New("TLS routers need a TLS entrypoint handler, not available in this build"), false)
+			continue
+		}
+		if strings.TrimSpace(r.Rule) == "" {
+			info.AddError(errors.New("router has no rule"), true)
+			continue
+		}
+		if r.RuleSyntax != "" && r.RuleSyntax != "v3" {
+			info.AddError(fmt.Errorf("ruleSyntax %q is not supported (only v3)", r.RuleSyntax), true)
+			continue
+		}
+		if r.Service == "" {
+			info.AddError(errors.New("router has no service"), true)
+			continue
+		}
+
+		eps := r.EntryPoints
+		if len(eps) == 0 {
+			eps = defaults
+		}
+		var valid []string
+		for _, ep := range eps {
+			if _, ok := muxers[ep]; !ok {
+				info.AddError(fmt.Errorf("entryPoint %q doesn't exist", ep), false)
+				continue
+			}
+			valid = append(valid, ep)
+		}
+		if len(valid) == 0 {
+			info.AddError(errors.New("no valid entryPoint for this router"), true)
+			continue
+		}
+
+		svc, err := b.service(r.Service, nil)
+		if err != nil {
+			info.AddError(err, true)
+			continue
+		}
+
+		// Build every entrypoint's handler first, add routes only when all
+		// succeeded, so a router is either fully served or not at all.
+		routes := make([]httpmux.Route, 0, len(valid))
+		failed := false
+		for _, ep := range valid {
+			names := r.Middlewares
+			if epm := b.deps.EntryPoints[ep].HTTP.Middlewares; len(epm) > 0 {
+				qualified := make([]string, 0, len(epm)+len(names))
+				for _, m := range epm {
+					qualified = append(qualified, dynamic.Qualify(m, provider))
+				}
+				names = append(qualified, names...)
+			}
+			h, err := b.chain(name, names, svc)
+			if err != nil {
+				info.AddError(err, true)
+				failed = true
+				break
+			}
+			if b.deps.AccessLog {
+				h = withRouterName(name, h)
+			}
+			routes = append(routes, httpmux.Route{Name: name, Rule: r.Rule, Priority: r.Priority, Handler: h})
+		}
+		if failed {
+			continue
+		}
+		for i, rt := range routes {
+			// The rule is the same on every entrypoint: it can only fail
+			// on the first, before anything was added.
+			if err := muxers[valid[i]].AddRoute(rt); err != nil {
+				info.AddError(fmt.Errorf("rule %q: %w", r.Rule, err), true)
+				failed = true
+				break
+			}
+		}
+		if failed {
+			continue
+		}
+		info.Using = valid
+		b.markServiceUsed(r.Service, name)
+	}
+
+	table := &Table{HTTP: make(map[string]http.Handler, len(muxers))}
+	for ep, m := range muxers {
+		m.Build()
+		table.HTTP[ep] = m
+	}
+	return table
+}
+
+func (b *build) markServiceUsed(name, by string) {
+	if info, ok := b.rt.Services[name]; ok && !slices.Contains(info.UsedBy, by) {
+		info.UsedBy = append(info.UsedBy, by)
+		slices.Sort(info.UsedBy)
+		if s := info.Service; s != nil && s.Weighted != nil {
+			for _, c := range s.Weighted.Services {
+				b.markServiceUsed(c.Name, name)
+			}
+		}
+	}
+}
+
+func (b *build) markMiddlewareUsed(name, by string) {
+	if info, ok := b.rt.Middlewares[name]; ok && !slices.Contains(info.UsedBy, by) {
+		info.UsedBy = append(info.UsedBy, by)
+		slices.Sort(info.UsedBy)
+	}
+}
+
+// chain wraps svc with the named middlewares, first name outermost.
+func (b *build) chain(router string, names []string, svc http.Handler) (http.Handler, error) {
+	cons, err := b.flatten(router, names, nil)
+	if err != nil {
+		return nil, err
+	}
+	h := svc
+	for i := len(cons) - 1; i >= 0; i-- {
+		h, err = cons[i](h)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+// flatten resolves chains into a flat constructor list, detecting loops.
+func (b *build) flatten(user string, names, stack []string) ([]middlewares.Constructor, error) {
+	var out []middlewares.Constructor
+	for _, name := range names {
+		if slices.Contains(stack, name) {
+			return nil, fmt.Errorf("middleware %q: recursion detected in chain %s", name, strings.Join(append(stack, name), " -> "))
+		}
+		info, ok := b.rt.Middlewares[name]
+		if !ok {
+			return nil, fmt.Errorf("middleware %q does not exist", name)
+		}
+		b.markMiddlewareUsed(name, user)
+		if info.Middleware.Chain != nil && middlewares.Kind(info.Middleware) == "chain" {
+			sub, err := b.flatten(name, info.Middleware.Chain.Middlewares, append(stack, name))
+			if err != nil {
+				info.AddError(err, true)
+				return nil, err
+			}
+			out = append(out, sub...)
+			continue
+		}
+		res, done := b.mws[name]
+		if !done {
+			c, err := middlewares.New(name, info.Middleware)
+			if err != nil {
+				info.AddError(err, true)
+			}
+			res = mwResult{c: c, err: err}
+			b.mws[name] = res
+		}
+		if res.err != nil {
+			return nil, fmt.Errorf("middleware %q: %w", name, res.err)
+		}
+		out = append(out, res.c)
+	}
+	return out, nil
+}
+
+// service returns the handler of a service, building it once per build.
+func (b *build) service(name string, stack []string) (http.Handler, error) {
+	if res, ok := b.services[name]; ok {
+		return res.h, res.err
+	}
+	if slices.Contains(stack, name) {
+		return nil, fmt.Errorf("service %q: recursion detected: %s", name, strings.Join(append(stack, name), " -> "))
+	}
+	h, err := b.buildService(name, append(stack, name))
+	b.services[name] = serviceResult{h: h, err: err}
+	return h, err
+}
+
+func (b *build) buildService(name string, stack []string) (http.Handler, error) {
+	if h, ok := b.deps.Internal[name]; ok {
+		return h, nil
+	}
+	info, ok := b.rt.Services[name]
+	if !ok {
+		return nil, fmt.Errorf("service %q does not exist", name)
+	}
+	h, err := b.deps.Services.Build(name, info, b.conf, func(child string) (http.Handler, error) {
+		return b.service(child, stack)
+	})
+	if err != nil {
+		info.AddError(err, true)
+		slog.Debug("service disabled", "service", name, "error", err)
+		return nil, fmt.Errorf("service %q: %w", name, err)
+	}
+	if b.deps.AccessLog {
+		h = withServiceName(name, h)
+	}
+	return h, nil
+}
+
+func withRouterName(name string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		accesslog.SetRouter(r, name)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func withServiceName(name string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		accesslog.SetService(r, name, nil)
+		next.ServeHTTP(w, r)
+	})
+}
