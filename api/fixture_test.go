@@ -235,4 +235,3 @@ func errorMessage(t *testing.T, rec *httptest.ResponseRecorder) string {
 	}
 	return e.Message
 }
-
