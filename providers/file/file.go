@@ -1,0 +1,302 @@
+// Package file is the file provider: dynamic configuration from one YAML or
+// TOML file, or from every such file of a directory tree, rendered as Go
+// templates, decoded with Traefik's semantics, and watched for changes.
+package file
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/switchyard-proxy/switchyard/config/dynamic"
+	"github.com/switchyard-proxy/switchyard/config/static"
+	"github.com/switchyard-proxy/switchyard/providers"
+)
+
+// Name is the provider name carried by every Message.
+const Name = "file"
+
+// Debounce: a burst of events (an editor's save is several) is read once
+// after quietPeriod without events, or at the latest maxDelay after its
+// first event when events never stop.
+const (
+	quietPeriod = 75 * time.Millisecond
+	maxDelay    = time.Second
+	// retryDelay re-arms watches on a directory that disappeared.
+	retryDelay = time.Second
+)
+
+var _ providers.Provider = (*Provider)(nil)
+
+// Provider reads dynamic configuration from files.
+type Provider struct {
+	cfg    static.FileProvider
+	log    *slog.Logger
+	reload chan struct{}
+}
+
+// New returns a provider for cfg; nothing is read or started.
+func New(cfg static.FileProvider) *Provider {
+	return &Provider{
+		cfg:    cfg,
+		log:    slog.Default().With("provider", Name),
+		reload: make(chan struct{}, 1),
+	}
+}
+
+// Init checks that exactly one of filename and directory is set and that it
+// can be read.
+func (p *Provider) Init() error {
+	f, d := p.cfg.Filename, p.cfg.Directory
+	switch {
+	case f == "" && d == "":
+		return errors.New("file provider: set one of filename or directory")
+	case f != "" && d != "":
+		return errors.New("file provider: filename and directory are mutually exclusive")
+	case f != "":
+		switch ext := strings.ToLower(filepath.Ext(f)); ext {
+		case ".yml", ".yaml", ".toml", ".json":
+		default:
+			return fmt.Errorf("file provider: filename %q: unsupported extension %q (want .yml, .yaml or .toml)", f, ext)
+		}
+		fi, err := os.Stat(f)
+		if err != nil {
+			return fmt.Errorf("file provider: filename %q: %w", f, osReason(err))
+		}
+		if fi.IsDir() {
+			return fmt.Errorf("file provider: filename %q: is a directory (use directory)", f)
+		}
+		fh, err := os.Open(f)
+		if err != nil {
+			return fmt.Errorf("file provider: filename %q: %w", f, osReason(err))
+		}
+		return fh.Close()
+	default:
+		fi, err := os.Stat(d)
+		if err != nil {
+			return fmt.Errorf("file provider: directory %q: %w", d, osReason(err))
+		}
+		if !fi.IsDir() {
+			return fmt.Errorf("file provider: directory %q: not a directory (use filename)", d)
+		}
+		if _, err := os.ReadDir(d); err != nil {
+			return fmt.Errorf("file provider: directory %q: %w", d, osReason(err))
+		}
+		return nil
+	}
+}
+
+// LoadOnce reads, renders and decodes every file once and returns the
+// merged configuration, or the first error (an *Error naming file, line
+// and key where known). It is what `switchyard check` runs.
+func (p *Provider) LoadOnce() (*dynamic.Configuration, error) {
+	if err := p.Init(); err != nil {
+		return nil, err
+	}
+	res := p.loader(true).load()
+	if len(res.errs) > 0 {
+		return nil, res.errs[0]
+	}
+	return res.conf, nil
+}
+
+// Reload asks a running Provide to read the files again (e.g. on SIGHUP),
+// whether or not watch is on. It never blocks.
+func (p *Provider) Reload() {
+	select {
+	case p.reload <- struct{}{}:
+	default:
+	}
+}
+
+func (p *Provider) loader(strict bool) *loader {
+	return &loader{
+		filename:      p.cfg.Filename,
+		directory:     p.cfg.Directory,
+		debugTemplate: p.cfg.DebugLogGeneratedTemplate,
+		strict:        strict,
+		log:           p.log,
+	}
+}
+
+// Provide sends the configuration, then (with watch) a new one each time
+// the files change, until ctx is done. A broken file is logged with its
+// file, line and reason and nothing is sent: the last good configuration
+// keeps serving. Identical configurations are not sent twice. Provide only
+// returns an error when it cannot start.
+func (p *Provider) Provide(ctx context.Context, out chan<- dynamic.Message) error {
+	if err := p.Init(); err != nil {
+		return err
+	}
+	r := &run{p: p, ctx: ctx, out: out, ld: p.loader(false)}
+	if p.cfg.Watch {
+		w, err := fsnotify.NewWatcher()
+		if err != nil {
+			return fmt.Errorf("file provider: create watcher: %w", err)
+		}
+		defer w.Close()
+		r.w = w
+	}
+	return r.loop()
+}
+
+// run is the state of one Provide call.
+type run struct {
+	p   *Provider
+	ctx context.Context
+	out chan<- dynamic.Message
+	ld  *loader
+	w   *fsnotify.Watcher // nil without watch
+
+	lastHash   string
+	sent       bool
+	lastErrors string // error text of the last failed read, to not repeat it on retries
+}
+
+func (r *run) loop() error {
+	var events <-chan fsnotify.Event
+	var watchErrs <-chan error
+	if r.w != nil {
+		events, watchErrs = r.w.Events, r.w.Errors
+	}
+
+	debounce := time.NewTimer(time.Hour)
+	debounce.Stop()
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer debounce.Stop()
+	defer retry.Stop()
+	var pending bool
+	var first time.Time
+	schedule := func() {
+		now := time.Now()
+		if !pending {
+			pending, first = true, now
+			debounce.Reset(quietPeriod)
+			return
+		}
+		if now.Sub(first) < maxDelay {
+			debounce.Reset(quietPeriod)
+		}
+	}
+
+	again, rearm := r.read(true)
+	for {
+		if again {
+			schedule()
+		}
+		if rearm {
+			retry.Reset(retryDelay)
+		}
+		fromEvent := false
+		select {
+		case <-r.ctx.Done():
+			return nil
+		case _, ok := <-events:
+			if !ok {
+				events = nil
+			} else {
+				schedule()
+			}
+			again, rearm = false, false
+			continue
+		case err, ok := <-watchErrs:
+			if !ok {
+				watchErrs = nil
+			} else {
+				// Typically a queue overflow: events were lost, read again.
+				r.p.log.Warn("file provider: watcher error", "error", err)
+				schedule()
+			}
+			again, rearm = false, false
+			continue
+		case <-r.p.reload:
+			fromEvent = true
+		case <-debounce.C:
+			fromEvent = true
+		case <-retry.C:
+		}
+		pending = false
+		again, rearm = r.read(fromEvent)
+	}
+}
+
+// read loads every file, re-arms watches and sends the configuration when
+// it is valid and new. again asks for another read soon (new directories
+// were watched after the files were read); rearm asks for a retry later
+// (a directory could not be watched).
+func (r *run) read(fromEvent bool) (again, rearm bool) {
+	res := r.ld.load()
+	if r.w != nil {
+		again, rearm = r.syncWatches(res.dirs)
+	}
+
+	if len(res.errs) > 0 {
+		var b strings.Builder
+		for _, err := range res.errs {
+			b.WriteString(err.Error())
+			b.WriteByte('\n')
+		}
+		if text := b.String(); fromEvent || text != r.lastErrors {
+			for _, err := range res.errs {
+				r.logError(err)
+			}
+			r.lastErrors = text
+		}
+		return again, rearm
+	}
+	r.lastErrors = ""
+
+	hash := dynamic.Hash(res.conf)
+	if r.sent && hash != "" && hash == r.lastHash {
+		r.p.log.Debug("file provider: configuration unchanged")
+		return again, rearm
+	}
+	select {
+	case r.out <- dynamic.Message{ProviderName: Name, Configuration: res.conf}:
+		r.sent, r.lastHash = true, hash
+		r.p.log.Info("file provider: configuration loaded", "files", res.files)
+	case <-r.ctx.Done():
+	}
+	return again, rearm
+}
+
+func (r *run) logError(err error) {
+	var fe *Error
+	if errors.As(err, &fe) {
+		r.p.log.Error("file provider: invalid configuration, keeping the last good one", fe.logAttrs()...)
+		return
+	}
+	r.p.log.Error("file provider: invalid configuration, keeping the last good one", "reason", err.Error())
+}
+
+// syncWatches makes the watch list equal to dirs. fsnotify drops the watch
+// of a directory that is removed or renamed, so its own list is the truth.
+func (r *run) syncWatches(dirs []string) (added, failed bool) {
+	have := r.w.WatchList()
+	for _, d := range dirs {
+		if slices.Contains(have, d) {
+			continue
+		}
+		if err := r.w.Add(d); err != nil {
+			failed = true
+			r.p.log.Debug("file provider: cannot watch directory, will retry", "dir", d, "reason", osReason(err).Error())
+			continue
+		}
+		added = true
+	}
+	for _, h := range have {
+		if !slices.Contains(dirs, h) {
+			_ = r.w.Remove(h)
+		}
+	}
+	return added, failed
+}
