@@ -248,7 +248,7 @@ http:
 		},
 	},
 	{
-		name: "hostregexp-case-insensitive-flag-toml",
+		name:   "hostregexp-case-insensitive-flag-toml",
 		dynExt: "toml",
 		dynamic: `
 [http.routers]
