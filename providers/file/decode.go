@@ -66,8 +66,8 @@ func templateError(path string, err error) *Error {
 		return e
 	}
 	rest = rest[digits:]
-	if after, ok := strings.CutPrefix(rest, ":"); ok { // column
-		rest = strings.TrimLeft(after, "0123456789")
+	if len(rest) > 1 && rest[0] == ':' && rest[1] >= '0' && rest[1] <= '9' { // column
+		rest = strings.TrimLeft(rest[1:], "0123456789")
 	}
 	e.Line = line
 	e.Reason = "template: " + strings.TrimPrefix(rest, ": ")

@@ -276,7 +276,7 @@ func (sc *tomlScanner) quoted(q byte, escapes bool) string {
 	return sc.s[start:end]
 }
 
-// multiline skips a """ or ''' string, counting its lines.
+// multiline skips a triple-quoted string, counting its lines.
 func (sc *tomlScanner) multiline(delim string, escapes bool) {
 	sc.i += 3
 	for !sc.eof() {
