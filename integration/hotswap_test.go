@@ -191,7 +191,7 @@ func TestHotSwap(t *testing.T) {
 		if broken(i) {
 			// Give the watcher time to see the broken file, then verify
 			// the previous generation still serves.
-			time.Sleep(150 * time.Millisecond)
+			time.Sleep(300 * time.Millisecond)
 			rd, err := fetchRawdata(e.URL("traefik"))
 			if err != nil {
 				writerErr = fmt.Errorf("after broken generation %d: API: %w", i, err)
