@@ -11,7 +11,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	"github.com/switchyard-proxy/switchyard/providers/aggregator"
 	"github.com/switchyard-proxy/switchyard/providers/file"
-	"github.com/switchyard-proxy/switchyard/providers/internal"
+	"github.com/switchyard-proxy/switchyard/providers/builtin"
 	"github.com/switchyard-proxy/switchyard/routers/builder"
 )
 
@@ -24,11 +24,11 @@ func runCheck(cfg *cmdConfig, src *source) error {
 		return err
 	}
 	confs := dynamic.Configurations{}
-	ic, err := internal.Configuration(sc)
+	ic, err := builtin.Configuration(sc)
 	if err != nil {
 		return err
 	}
-	confs[internal.ProviderName] = ic
+	confs[builtin.ProviderName] = ic
 	if f := sc.Providers.File; f != nil {
 		p := file.New(*f)
 		if err := p.Init(); err != nil {
@@ -43,15 +43,15 @@ func runCheck(cfg *cmdConfig, src *source) error {
 	stub := http.NotFoundHandler()
 	deps := builder.Deps{
 		EntryPoints: sc.EntryPoints,
-		Internal:    map[string]http.Handler{internal.ServiceNoop: stub},
+		Internal:    map[string]http.Handler{builtin.ServiceNoop: stub},
 		Services:    builder.NewServiceManager(sc.ServersTransport),
 	}
 	if sc.API != nil {
-		deps.Internal[internal.ServiceAPI] = stub
-		deps.Internal[internal.ServiceDashboard] = stub
+		deps.Internal[builtin.ServiceAPI] = stub
+		deps.Internal[builtin.ServiceDashboard] = stub
 	}
 	if sc.Ping != nil {
-		deps.Internal[internal.ServicePing] = stub
+		deps.Internal[builtin.ServicePing] = stub
 	}
 	_, rt := builder.Build(aggregator.Merge(confs), deps)
 	defer deps.Services.Close()

@@ -33,7 +33,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/providers"
 	"github.com/switchyard-proxy/switchyard/providers/aggregator"
 	"github.com/switchyard-proxy/switchyard/providers/file"
-	"github.com/switchyard-proxy/switchyard/providers/internal"
+	"github.com/switchyard-proxy/switchyard/providers/builtin"
 	"github.com/switchyard-proxy/switchyard/routers/builder"
 )
 
@@ -148,19 +148,19 @@ func newServer(sc *static.Configuration) (*server, error) {
 		s.accessLog = al
 	}
 
-	s.internal[internal.ServiceNoop] = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	s.internal[builtin.ServiceNoop] = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusTeapot)
 	})
 	if sc.API != nil {
 		s.api = api.New(sc, api.Version{Version: version.Version, Codename: version.Codename, StartDate: version.StartDate})
-		s.internal[internal.ServiceAPI] = s.api
+		s.internal[builtin.ServiceAPI] = s.api
 		if sc.API.Dashboard {
-			s.internal[internal.ServiceDashboard] = api.NewDashboard(sc.API.BasePath)
+			s.internal[builtin.ServiceDashboard] = api.NewDashboard(sc.API.BasePath)
 		}
 	}
 	if sc.Ping != nil {
 		s.ping = ping.New(sc.Ping.TerminatingStatusCode)
-		s.internal[internal.ServicePing] = s.ping
+		s.internal[builtin.ServicePing] = s.ping
 	}
 
 	for _, name := range slices.Sorted(mapsKeys(sc.EntryPoints)) {
@@ -185,12 +185,12 @@ func newServer(sc *static.Configuration) (*server, error) {
 		s.eps[name] = entrypoints.NewHTTP(name, ep, wrap)
 	}
 
-	internalConf, err := internal.Configuration(sc)
+	internalConf, err := builtin.Configuration(sc)
 	if err != nil {
 		return nil, err
 	}
 	s.watcher = aggregator.NewWatcher(time.Duration(sc.Providers.ProvidersThrottleDuration),
-		dynamic.Configurations{internal.ProviderName: internalConf}, s.apply)
+		dynamic.Configurations{builtin.ProviderName: internalConf}, s.apply)
 
 	if f := sc.Providers.File; f != nil {
 		p := file.New(*f)

@@ -1,7 +1,7 @@
 // Package internal generates the configuration Switchyard gives itself:
 // routers for the insecure API and dashboard, ping, and entrypoint
 // redirections. Its objects are named "…@internal".
-package internal
+package builtin
 
 import (
 	"fmt"
