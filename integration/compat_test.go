@@ -1312,7 +1312,7 @@ http:
 					"X-Forwarded-For":   "127.0.0.1",
 					"X-Forwarded-Proto": "http",
 					"X-Forwarded-Host":  "example.com",
-					"X-Forwarded-Port":  fmt.Sprint(e.Port("web")),
+					"X-Forwarded-Port":  "80", // from the Host header, else the scheme's default
 					"X-Real-Ip":         "127.0.0.1",
 				}
 				for k, v := range want {
@@ -1322,6 +1322,11 @@ http:
 				}
 				if ec.header("X-Forwarded-Server") == "" {
 					t.Errorf("backend saw no X-Forwarded-Server")
+				}
+			}},
+			{path: "/api", host: "example.com:8000", backend: "xff", fn: func(t *testing.T, _ *Env, r Reply) {
+				if got := decodeEcho(t, r).header("X-Forwarded-Port"); got != "8000" {
+					t.Errorf("Host example.com:8000: X-Forwarded-Port = %q, want 8000", got)
 				}
 			}},
 			// Untrusted client: its X-Forwarded-* are replaced, not appended to.
