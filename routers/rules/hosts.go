@@ -23,8 +23,7 @@ func Hosts(t *Tree) (hosts []string, ok bool) {
 	if !ok {
 		return nil, false
 	}
-	slices.Sort(hosts)
-	return slices.Compact(hosts), true
+	return dedup(hosts), true
 }
 
 // requiredHosts computes the host requirement of n, or of !n when neg is
@@ -41,7 +40,7 @@ func requiredHosts(n *Node, neg bool) ([]string, bool) {
 			if !lok || !rok {
 				return nil, false
 			}
-			return append(left, right...), true
+			return dedup(append(left, right...)), true
 		}
 		switch {
 		case lok && rok:
@@ -95,9 +94,16 @@ func intersect(a, b []string) []string {
 		}
 	}
 	if out == nil {
-		out = []string{}
+		return []string{}
 	}
-	return out
+	return dedup(out)
+}
+
+// dedup keeps the sets small: without it, repeated hosts double at each
+// level of a nested rule.
+func dedup(s []string) []string {
+	slices.Sort(s)
+	return slices.Compact(s)
 }
 
 // Domains lists the arguments of every Host matcher in the rule, lower

@@ -58,3 +58,18 @@ func TestDomains(t *testing.T) {
 		t.Errorf("Domains = %q, want %q", got, want)
 	}
 }
+
+// TestHostsNestedIsFast guards against host sets growing with nesting.
+func TestHostsNestedIsFast(t *testing.T) {
+	rule := "Host(`a`)"
+	for range 150 {
+		rule = "(Host(`a`) || Host(`a`)) && " + rule
+	}
+	tree, err := Parse(rule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hosts, ok := Hosts(tree); !ok || len(hosts) != 1 {
+		t.Errorf("Hosts = %q, %v", hosts, ok)
+	}
+}
