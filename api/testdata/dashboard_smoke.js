@@ -2,7 +2,7 @@
 //   node dashboard_smoke.js <app.js> <dir of API responses> [hash]
 // Responses are files named after the API path ("http_routers.json").
 // Prints {version, error, tables: {id: [[rowClass, cell, ...], ...]}} for
-// the visible rows once the first refresh has rendered.
+// the visible rows.
 'use strict';
 const fs = require('fs');
 const vm = require('vm');
@@ -76,7 +76,14 @@ vm.createContext(ctx);
 vm.runInContext(fs.readFileSync(appJS, 'utf8'), ctx, { filename: 'app.js' });
 start();
 
-setTimeout(() => {
+// Print once the first refresh has rendered (or failed).
+const deadline = Date.now() + 10000;
+(function wait() {
+  const done = (ids.updated && ids.updated.textContent) || (ids.error && ids.error.textContent);
+  if (!done && Date.now() < deadline) {
+    setTimeout(wait, 5);
+    return;
+  }
   const tables = {};
   for (const [id, el] of Object.entries(ids)) {
     if (!el.tBodies.length) continue;
@@ -89,9 +96,9 @@ setTimeout(() => {
     }
   }
   console.log(JSON.stringify({
-    version: ids.version.textContent,
-    error: ids.error.hidden ? '' : ids.error.textContent,
+    version: ids.version ? ids.version.textContent : '',
+    error: !ids.error || ids.error.hidden ? '' : ids.error.textContent,
     requests,
     tables,
   }));
-}, 300);
+})();
