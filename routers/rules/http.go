@@ -49,6 +49,8 @@ type Matcher interface {
 	Match(r *http.Request) bool
 }
 
+var _ Matcher = (*HTTPMatcher)(nil)
+
 // Request is the view of a request the HTTP matchers read. The muxer fills
 // it once per request (NewRequest) and hands it to every candidate rule.
 type Request struct {
@@ -118,7 +120,8 @@ func (m *HTTPMatcher) Match(r *http.Request) bool {
 	return m.root.match(&in)
 }
 
-// MatchRequest reports whether the request view matches.
+// MatchRequest reports whether the request view matches; in.HTTP must be
+// set.
 func (m *HTTPMatcher) MatchRequest(in *Request) bool { return m.root.match(in) }
 
 type op uint8

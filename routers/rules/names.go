@@ -41,8 +41,14 @@ func (a arity) describe() string {
 	return strconv.Itoa(a.min) + " or " + strconv.Itoa(a.max) + " " + plural(a.max)
 }
 
-// checkArgs validates the argument count and that no argument is empty
-// (Traefik rejects empty arguments for every matcher).
+// CheckArgs validates a matcher node's argument count (between min and max)
+// and that no argument is empty (Traefik rejects empty arguments for every
+// matcher). canonical is the name used in the error. For rule compilers
+// other than HTTP's, e.g. TCP's.
+func CheckArgs(n *Node, canonical string, min, max int) error {
+	return checkArgs(n, canonical, arity{min, max})
+}
+
 func checkArgs(n *Node, canonical string, a arity) error {
 	if len(n.Args) < a.min || len(n.Args) > a.max {
 		return errorf(n.Pos, "%s expects %s, got %d", canonical, a.describe(), len(n.Args))
