@@ -262,7 +262,7 @@ async function refresh() {
     document.getElementById('updated').textContent = `Updated ${new Date().toLocaleTimeString()}`;
   } catch (err) {
     // Keep the last good data on screen.
-    banner.textContent = `Cannot reach the API: ${err.message}`;
+    banner.textContent = `Update failed, showing the last data: ${err.message}`;
     banner.hidden = false;
   } finally {
     busy = false;
