@@ -174,8 +174,13 @@ func (r *run) loop() error {
 	retry.Stop()
 	defer debounce.Stop()
 	defer retry.Stop()
-	var pending bool
-	var first time.Time
+	var (
+		pending bool
+		first   time.Time
+		// loud: the pending read follows a real change (an event or a
+		// Reload), so its errors are logged even if they were just logged.
+		loud bool
+	)
 	schedule := func() {
 		now := time.Now()
 		if !pending {
@@ -196,36 +201,38 @@ func (r *run) loop() error {
 		if rearm {
 			retry.Reset(retryDelay)
 		}
-		fromEvent := false
+		again, rearm = false, false
 		select {
 		case <-r.ctx.Done():
 			return nil
 		case _, ok := <-events:
 			if !ok {
 				events = nil
-			} else {
-				schedule()
+				continue
 			}
-			again, rearm = false, false
-			continue
+			loud = true
+			schedule()
 		case err, ok := <-watchErrs:
 			if !ok {
 				watchErrs = nil
-			} else {
-				// Typically a queue overflow: events were lost, read again.
-				r.p.log.Warn("file provider: watcher error", "error", err)
-				schedule()
+				continue
 			}
-			again, rearm = false, false
-			continue
+			// Typically a queue overflow: events were lost, read again.
+			r.p.log.Warn("file provider: watcher error", "error", err)
+			loud = true
+			schedule()
 		case <-r.p.reload:
-			fromEvent = true
+			pending = false
+			debounce.Stop()
+			again, rearm = r.read(true)
+			loud = false
 		case <-debounce.C:
-			fromEvent = true
+			pending = false
+			again, rearm = r.read(loud)
+			loud = false
 		case <-retry.C:
+			again, rearm = r.read(false)
 		}
-		pending = false
-		again, rearm = r.read(fromEvent)
 	}
 }
 
@@ -233,7 +240,7 @@ func (r *run) loop() error {
 // it is valid and new. again asks for another read soon (new directories
 // were watched after the files were read); rearm asks for a retry later
 // (a directory could not be watched).
-func (r *run) read(fromEvent bool) (again, rearm bool) {
+func (r *run) read(loud bool) (again, rearm bool) {
 	res := r.ld.load()
 	if r.w != nil {
 		again, rearm = r.syncWatches(res.dirs)
@@ -245,7 +252,7 @@ func (r *run) read(fromEvent bool) (again, rearm bool) {
 			b.WriteString(err.Error())
 			b.WriteByte('\n')
 		}
-		if text := b.String(); fromEvent || text != r.lastErrors {
+		if text := b.String(); loud || text != r.lastErrors {
 			for _, err := range res.errs {
 				r.logError(err)
 			}
