@@ -60,6 +60,9 @@ func derive(ld *LogData) lineValues {
 // splitHostPort never fails: without a port, the whole value is the host
 // and the port is "-" (Traefik's behaviour).
 func splitHostPort(s string) (host, port string) {
+	if strings.IndexByte(s, ':') < 0 {
+		return s, "-" // spare net.SplitHostPort's error allocation
+	}
 	h, p, err := net.SplitHostPort(s)
 	if err != nil {
 		return s, "-"
@@ -267,29 +270,42 @@ func appendURL(b []byte, u *url.URL, esc func([]byte, string) []byte) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// jsonKeys are the field keys pre-quoted, with their colon.
+var jsonKeys = func() (k [numFields]string) {
+	for i, n := range fieldNames {
+		k[i] = string(appendJSONString(nil, n)) + ":"
+	}
+	return k
+}()
+
 // jsonWriter appends "key":value pairs with commas.
 type jsonWriter struct {
 	b     []byte
 	first bool
 }
 
-func (w *jsonWriter) key(k string) {
+// comma separates a pair from the previous one.
+func (w *jsonWriter) comma() {
 	if w.first {
 		w.first = false
-	} else {
-		w.b = append(w.b, ',')
+		return
 	}
-	w.b = appendJSONString(w.b, k)
-	w.b = append(w.b, ':')
+	w.b = append(w.b, ',')
 }
 
-func (w *jsonWriter) str(k, v string) {
-	w.key(k)
+// fkey writes a field's pre-quoted key.
+func (w *jsonWriter) fkey(f field) {
+	w.comma()
+	w.b = append(w.b, jsonKeys[f]...)
+}
+
+func (w *jsonWriter) str(f field, v string) {
+	w.fkey(f)
 	w.b = appendJSONString(w.b, v)
 }
 
-func (w *jsonWriter) int(k string, v int64) {
-	w.key(k)
+func (w *jsonWriter) int(f field, v int64) {
+	w.fkey(f)
 	w.b = strconv.AppendInt(w.b, v, 10)
 }
 
@@ -311,7 +327,7 @@ func (h *Handler) appendJSON(b []byte, ld *LogData, now time.Time) []byte {
 		if !keep[f] {
 			continue
 		}
-		k := fieldNames[f]
+		k := f
 		switch f {
 		case fClientAddr:
 			w.str(k, ld.remoteAddr)
@@ -329,7 +345,7 @@ func (h *Handler) appendJSON(b []byte, ld *LogData, now time.Time) []byte {
 			w.int(k, int64(ld.duration))
 		case fGzipRatio:
 			if hasGzip {
-				w.key(k)
+				w.fkey(k)
 				w.b = strconv.AppendFloat(w.b, gzip, 'g', -1, 64)
 			}
 		case fOriginContentSize:
@@ -353,7 +369,7 @@ func (h *Handler) appendJSON(b []byte, ld *LogData, now time.Time) []byte {
 		case fRequestContentSize:
 			w.int(k, ld.reqSize)
 		case fRequestCount:
-			w.key(k)
+			w.fkey(k)
 			w.b = strconv.AppendUint(w.b, ld.count, 10)
 		case fRequestHost:
 			if ld.host != "" {
@@ -362,7 +378,7 @@ func (h *Handler) appendJSON(b []byte, ld *LogData, now time.Time) []byte {
 		case fRequestMethod:
 			w.str(k, ld.method)
 		case fRequestPath:
-			w.key(k)
+			w.fkey(k)
 			w.b = append(w.b, '"')
 			w.b = appendJSONContent(w.b, v.path)
 			w.b = append(w.b, v.pathSep...)
@@ -392,18 +408,18 @@ func (h *Handler) appendJSON(b []byte, ld *LogData, now time.Time) []byte {
 			}
 		case fServiceURL:
 			if ld.serviceURL != nil {
-				w.key(k)
+				w.fkey(k)
 				w.b = append(w.b, '"')
 				w.b = appendURL(w.b, ld.serviceURL, appendJSONContent)
 				w.b = append(w.b, '"')
 			}
 		case fStartLocal:
-			w.key(k)
+			w.fkey(k)
 			w.b = append(w.b, '"')
 			w.b = ld.start.Local().AppendFormat(w.b, time.RFC3339Nano)
 			w.b = append(w.b, '"')
 		case fStartUTC:
-			w.key(k)
+			w.fkey(k)
 			w.b = append(w.b, '"')
 			w.b = ld.start.UTC().AppendFormat(w.b, time.RFC3339Nano)
 			w.b = append(w.b, '"')
@@ -432,20 +448,23 @@ func (h *Handler) appendJSON(b []byte, ld *LogData, now time.Time) []byte {
 	i := 0
 	emitHeaders := func(prefix string) {
 		for ; i < len(hdrs) && hdrs[i].prefix == prefix; i++ {
-			w.key(prefix + hdrs[i].name)
+			w.comma()
+			w.b = append(w.b, '"')
+			w.b = append(w.b, prefix...)
+			w.b = appendJSONContent(w.b, hdrs[i].name)
+			w.b = append(w.b, '"', ':')
 			w.b = appendJSONString(w.b, hdrs[i].value)
 		}
 	}
 	emitHeaders(DownstreamHeaderPrefix)
 	if keep[fEntryPointName] {
-		w.str(EntryPointName, ld.entryPoint)
+		w.str(fEntryPointName, ld.entryPoint)
 	}
-	w.str("level", "info")
-	w.str("msg", "")
+	w.comma()
+	w.b = append(w.b, `"level":"info","msg":""`...)
 	emitHeaders(OriginHeaderPrefix)
 	emitHeaders(RequestHeaderPrefix)
-	w.key("time")
-	w.b = append(w.b, '"')
+	w.b = append(w.b, `,"time":"`...)
 	w.b = now.AppendFormat(w.b, time.RFC3339)
 	w.b = append(w.b, '"', '}', '\n')
 	return w.b

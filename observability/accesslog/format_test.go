@@ -380,6 +380,20 @@ func TestJSONFieldModes(t *testing.T) {
 	}
 }
 
+func TestJSONAllFieldsDropped(t *testing.T) {
+	var buf syncBuffer
+	h := mustHandler(t, &static.AccessLog{Format: "json", Fields: &static.AccessLogFields{
+		DefaultMode: "drop", Headers: &static.FieldHeaders{DefaultMode: "keep"},
+	}}, &buf)
+	serve(h, "web", httptest.NewRequest("GET", "/", nil), func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("A", "1")
+	})
+	m := decodeJSONLine(t, buf.lines()[0])
+	if len(m) != 4 || m["downstream_A"] != "1" || m["level"] != "info" {
+		t.Errorf("line = %s", buf.String())
+	}
+}
+
 func TestAppendJSONString(t *testing.T) {
 	for _, s := range []string{"", "plain", `q"b\s`, "a\nb\tc\r\x00\x1f", "é漢字", "bad\xff\xfeutf8", "\u2028\u2029", "</script>"} {
 		b := appendJSONString(nil, s)

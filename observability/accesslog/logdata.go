@@ -47,12 +47,12 @@ type LogData struct {
 	skip            bool
 
 	// Captured when the request is done.
-	status    int
-	size      int64
-	reqSize   int64
-	duration  time.Duration
-	hijacked  bool
-	headers   []headerValue
+	status   int
+	size     int64
+	reqSize  int64
+	duration time.Duration
+	hijacked bool
+	headers  []headerValue
 
 	rec  responseRecorder
 	body *countingBody
