@@ -353,17 +353,16 @@ func TestReopenAfterMove(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer h.Close()
-			sync := func() {
-				// In buffered mode, wait until the writer drained the channel
-				// and flushed (it flushes whenever the channel is empty).
-				deadline := time.Now().Add(5 * time.Second)
-				for h.ch != nil && len(h.ch) > 0 && time.Now().Before(deadline) {
-					time.Sleep(time.Millisecond)
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
+			// Learn when a line reached the file: the writer goroutine may
+			// still hold it when the test moves on.
+			written := make(chan struct{}, 16)
+			h.out = notifyWriter{h.out, written}
 			serve(h, "web", httptest.NewRequest("GET", "/before", nil), proxied(200, ""))
-			sync()
+			select {
+			case <-written:
+			case <-time.After(5 * time.Second):
+				t.Fatal("first line never written")
+			}
 			if err := os.Rename(path, path+".1"); err != nil {
 				t.Fatal(err)
 			}
@@ -387,6 +386,16 @@ func TestReopenAfterMove(t *testing.T) {
 			}
 		})
 	}
+}
+
+type notifyWriter struct {
+	w  io.Writer
+	ch chan<- struct{}
+}
+
+func (n notifyWriter) Write(p []byte) (int, error) {
+	defer func() { n.ch <- struct{}{} }()
+	return n.w.Write(p)
 }
 
 func TestConcurrentRequests(t *testing.T) {
