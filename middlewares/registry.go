@@ -1,0 +1,187 @@
+// Package middlewares turns a dynamic middleware definition into a
+// constructor. It holds the one table of middleware kinds; each kind lives in
+// its own package (middlewares/<kind>) with its README, setup and tests.
+//
+// New validates and precomputes everything once per configuration: the
+// returned Constructor only wraps a next handler, so it may be called for
+// every router using the middleware without parsing anything again.
+package middlewares
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/switchyard-proxy/switchyard/config/dynamic"
+	"github.com/switchyard-proxy/switchyard/middlewares/addprefix"
+	"github.com/switchyard-proxy/switchyard/middlewares/headers"
+	"github.com/switchyard-proxy/switchyard/middlewares/redirectregex"
+	"github.com/switchyard-proxy/switchyard/middlewares/redirectscheme"
+	"github.com/switchyard-proxy/switchyard/middlewares/replacepath"
+	"github.com/switchyard-proxy/switchyard/middlewares/replacepathregex"
+	"github.com/switchyard-proxy/switchyard/middlewares/stripprefix"
+	"github.com/switchyard-proxy/switchyard/middlewares/stripprefixregex"
+)
+
+// Constructor wraps next with the configured middleware.
+type Constructor func(next http.Handler) (http.Handler, error)
+
+var (
+	// ErrChain is returned by New for a chain: chains reference other
+	// middlewares, so the builder resolves them.
+	ErrChain = errors.New("chain middlewares are resolved by the builder")
+	// ErrNotSupported matches (errors.Is) the error of a known kind that has
+	// no implementation yet. Only the routers using it should be disabled.
+	ErrNotSupported = errors.New("middleware type is not supported yet")
+	// ErrNoType is returned for a middleware with no kind set.
+	ErrNoType = errors.New("no middleware type set")
+	// ErrManyTypes is returned for a middleware with several kinds set.
+	ErrManyTypes = errors.New("more than one middleware type set")
+)
+
+// wrapper is what every middleware package's Setup returns.
+type wrapper = func(next http.Handler) http.Handler
+
+// kind is one row of the table: its config key (as in the dynamic
+// configuration), whether cfg sets it, and how to set it up (nil when not
+// implemented yet).
+type kind struct {
+	key   string
+	isSet func(m *dynamic.Middleware) bool
+	setup func(m *dynamic.Middleware) (wrapper, error)
+}
+
+// kinds lists every field of dynamic.Middleware, in its declaration order.
+var kinds = []kind{
+	{"addPrefix", func(m *dynamic.Middleware) bool { return m.AddPrefix != nil },
+		func(m *dynamic.Middleware) (wrapper, error) { return addprefix.Setup(m.AddPrefix) }},
+	{"stripPrefix", func(m *dynamic.Middleware) bool { return m.StripPrefix != nil },
+		func(m *dynamic.Middleware) (wrapper, error) { return stripprefix.Setup(m.StripPrefix) }},
+	{"stripPrefixRegex", func(m *dynamic.Middleware) bool { return m.StripPrefixRegex != nil },
+		func(m *dynamic.Middleware) (wrapper, error) { return stripprefixregex.Setup(m.StripPrefixRegex) }},
+	{"replacePath", func(m *dynamic.Middleware) bool { return m.ReplacePath != nil },
+		func(m *dynamic.Middleware) (wrapper, error) { return replacepath.Setup(m.ReplacePath) }},
+	{"replacePathRegex", func(m *dynamic.Middleware) bool { return m.ReplacePathRegex != nil },
+		func(m *dynamic.Middleware) (wrapper, error) { return replacepathregex.Setup(m.ReplacePathRegex) }},
+	{"chain", func(m *dynamic.Middleware) bool { return m.Chain != nil }, nil},
+	{"ipAllowList", func(m *dynamic.Middleware) bool { return m.IPAllowList != nil }, nil},
+	{"ipDenyList", func(m *dynamic.Middleware) bool { return m.IPDenyList != nil }, nil},
+	{"headers", func(m *dynamic.Middleware) bool { return m.Headers != nil },
+		func(m *dynamic.Middleware) (wrapper, error) { return headers.Setup(m.Headers) }},
+	{"errors", func(m *dynamic.Middleware) bool { return m.Errors != nil }, nil},
+	{"rateLimit", func(m *dynamic.Middleware) bool { return m.RateLimit != nil }, nil},
+	{"redirectRegex", func(m *dynamic.Middleware) bool { return m.RedirectRegex != nil },
+		func(m *dynamic.Middleware) (wrapper, error) { return redirectregex.Setup(m.RedirectRegex) }},
+	{"redirectScheme", func(m *dynamic.Middleware) bool { return m.RedirectScheme != nil },
+		func(m *dynamic.Middleware) (wrapper, error) { return redirectscheme.Setup(m.RedirectScheme) }},
+	{"basicAuth", func(m *dynamic.Middleware) bool { return m.BasicAuth != nil }, nil},
+	{"digestAuth", func(m *dynamic.Middleware) bool { return m.DigestAuth != nil }, nil},
+	{"forwardAuth", func(m *dynamic.Middleware) bool { return m.ForwardAuth != nil }, nil},
+	{"inFlightReq", func(m *dynamic.Middleware) bool { return m.InFlightReq != nil }, nil},
+	{"buffering", func(m *dynamic.Middleware) bool { return m.Buffering != nil }, nil},
+	{"circuitBreaker", func(m *dynamic.Middleware) bool { return m.CircuitBreaker != nil }, nil},
+	{"compress", func(m *dynamic.Middleware) bool { return m.Compress != nil }, nil},
+	{"passTLSClientCert", func(m *dynamic.Middleware) bool { return m.PassTLSClientCert != nil }, nil},
+	{"retry", func(m *dynamic.Middleware) bool { return m.Retry != nil }, nil},
+	{"contentType", func(m *dynamic.Middleware) bool { return m.ContentType != nil }, nil},
+	{"grpcWeb", func(m *dynamic.Middleware) bool { return m.GrpcWeb != nil }, nil},
+	{"plugin", func(m *dynamic.Middleware) bool { return len(m.Plugin) > 0 }, nil},
+}
+
+// UnsupportedError is the error of a kind with no implementation yet.
+type UnsupportedError struct {
+	Name string // qualified middleware name
+	Type string // config key, e.g. "basicAuth"
+}
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("middleware %q: type %q is not supported yet", e.Name, e.Type)
+}
+
+// Is makes errors.Is(err, ErrNotSupported) true.
+func (e *UnsupportedError) Is(target error) bool { return target == ErrNotSupported }
+
+// New validates cfg (exactly one kind set, options valid) and returns its
+// constructor. A chain returns an error wrapping ErrChain; a kind without an
+// implementation an *UnsupportedError. Errors name the middleware.
+func New(name string, cfg *dynamic.Middleware) (Constructor, error) {
+	k, err := only(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("middleware %q: %w", name, err)
+	}
+	if k.key == "chain" {
+		return nil, fmt.Errorf("middleware %q: %w", name, ErrChain)
+	}
+	if k.setup == nil {
+		return nil, &UnsupportedError{Name: name, Type: k.key}
+	}
+	wrap, err := k.setup(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("middleware %q: %s: %w", name, k.key, err)
+	}
+	return func(next http.Handler) (http.Handler, error) {
+		if next == nil {
+			return nil, fmt.Errorf("middleware %q: no next handler", name)
+		}
+		return wrap(next), nil
+	}, nil
+}
+
+// only returns the one kind cfg sets.
+func only(cfg *dynamic.Middleware) (*kind, error) {
+	if cfg == nil {
+		return nil, ErrNoType
+	}
+	var found *kind
+	var keys []string
+	for i := range kinds {
+		if kinds[i].isSet(cfg) {
+			if found == nil {
+				found = &kinds[i]
+			}
+			keys = append(keys, kinds[i].key)
+		}
+	}
+	switch {
+	case found == nil:
+		return nil, ErrNoType
+	case len(keys) > 1:
+		return nil, fmt.Errorf("%w: %s", ErrManyTypes, strings.Join(keys, ", "))
+	}
+	return found, nil
+}
+
+// Kind returns the lowercased kind of cfg ("stripprefix", "headers", ...),
+// or "" when none is set. Like Traefik's API "type", a plugin middleware is
+// named after its plugin. With several kinds set, the first in declaration
+// order is returned (New rejects such a middleware).
+func Kind(cfg *dynamic.Middleware) string {
+	if cfg == nil {
+		return ""
+	}
+	for i := range kinds {
+		if !kinds[i].isSet(cfg) {
+			continue
+		}
+		if kinds[i].key == "plugin" && len(cfg.Plugin) == 1 {
+			for p := range cfg.Plugin {
+				return strings.ToLower(p)
+			}
+		}
+		return strings.ToLower(kinds[i].key)
+	}
+	return ""
+}
+
+// Supported lists the config keys of the kinds New can build (chain
+// excepted: the builder resolves it).
+func Supported() []string {
+	var out []string
+	for _, k := range kinds {
+		if k.setup != nil {
+			out = append(out, k.key)
+		}
+	}
+	return out
+}

@@ -1,0 +1,159 @@
+package middlewares
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/switchyard-proxy/switchyard/config/dynamic"
+)
+
+func TestNew(t *testing.T) {
+	tests := []struct {
+		desc    string
+		cfg     *dynamic.Middleware
+		wantErr string
+		is      error
+	}{
+		{desc: "nil", cfg: nil, wantErr: `middleware "m@file": no middleware type set`, is: ErrNoType},
+		{desc: "empty", cfg: &dynamic.Middleware{}, wantErr: `middleware "m@file": no middleware type set`, is: ErrNoType},
+		{desc: "empty plugin map", cfg: &dynamic.Middleware{Plugin: map[string]dynamic.PluginConf{}}, is: ErrNoType},
+		{desc: "two kinds", cfg: &dynamic.Middleware{StripPrefix: &dynamic.StripPrefix{}, Headers: &dynamic.Headers{FrameDeny: true}},
+			wantErr: `middleware "m@file": more than one middleware type set: stripPrefix, headers`, is: ErrManyTypes},
+		{desc: "chain", cfg: &dynamic.Middleware{Chain: &dynamic.Chain{Middlewares: []string{"a"}}}, is: ErrChain},
+		{desc: "not supported", cfg: &dynamic.Middleware{BasicAuth: &dynamic.BasicAuth{Users: []string{"u:p"}}},
+			wantErr: `middleware "m@file": type "basicAuth" is not supported yet`, is: ErrNotSupported},
+		{desc: "plugin not supported", cfg: &dynamic.Middleware{Plugin: map[string]dynamic.PluginConf{"x": {}}},
+			wantErr: `middleware "m@file": type "plugin" is not supported yet`, is: ErrNotSupported},
+		{desc: "invalid options", cfg: &dynamic.Middleware{AddPrefix: &dynamic.AddPrefix{}},
+			wantErr: `middleware "m@file": addPrefix: prefix cannot be empty`},
+		{desc: "invalid regex", cfg: &dynamic.Middleware{RedirectRegex: &dynamic.RedirectRegex{Regex: "a(b"}},
+			wantErr: `middleware "m@file": redirectRegex: regex "a(b"`},
+		{desc: "stripPrefix", cfg: &dynamic.Middleware{StripPrefix: &dynamic.StripPrefix{Prefixes: []string{"/a"}}}},
+		{desc: "addPrefix", cfg: &dynamic.Middleware{AddPrefix: &dynamic.AddPrefix{Prefix: "/a"}}},
+		{desc: "stripPrefixRegex", cfg: &dynamic.Middleware{StripPrefixRegex: &dynamic.StripPrefixRegex{Regex: []string{"/a"}}}},
+		{desc: "replacePath", cfg: &dynamic.Middleware{ReplacePath: &dynamic.ReplacePath{Path: "/a"}}},
+		{desc: "replacePathRegex", cfg: &dynamic.Middleware{ReplacePathRegex: &dynamic.ReplacePathRegex{Regex: "^/a", Replacement: "/b"}}},
+		{desc: "headers", cfg: &dynamic.Middleware{Headers: &dynamic.Headers{FrameDeny: true}}},
+		{desc: "redirectScheme", cfg: &dynamic.Middleware{RedirectScheme: &dynamic.RedirectScheme{Scheme: "https"}}},
+		{desc: "redirectRegex", cfg: &dynamic.Middleware{RedirectRegex: &dynamic.RedirectRegex{Regex: "^http://a/", Replacement: "http://b/"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			c, err := New("m@file", tc.cfg)
+			if tc.wantErr == "" && tc.is == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				h, err := c(http.NotFoundHandler())
+				if err != nil || h == nil {
+					t.Fatalf("constructor: %v", err)
+				}
+				if _, err := c(nil); err == nil {
+					t.Error("nil next accepted")
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if tc.wantErr != "" && !strings.HasPrefix(err.Error(), tc.wantErr) {
+				t.Errorf("error %q, want prefix %q", err, tc.wantErr)
+			}
+			if tc.is != nil && !errors.Is(err, tc.is) {
+				t.Errorf("error %q is not %v", err, tc.is)
+			}
+		})
+	}
+}
+
+func TestKind(t *testing.T) {
+	tests := []struct {
+		cfg  *dynamic.Middleware
+		want string
+	}{
+		{nil, ""},
+		{&dynamic.Middleware{}, ""},
+		{&dynamic.Middleware{StripPrefix: &dynamic.StripPrefix{}}, "stripprefix"},
+		{&dynamic.Middleware{Headers: &dynamic.Headers{}}, "headers"},
+		{&dynamic.Middleware{IPAllowList: &dynamic.IPAllowList{}}, "ipallowlist"},
+		{&dynamic.Middleware{Chain: &dynamic.Chain{}}, "chain"},
+		{&dynamic.Middleware{PassTLSClientCert: &dynamic.PassTLSClientCert{}}, "passtlsclientcert"},
+		{&dynamic.Middleware{Plugin: map[string]dynamic.PluginConf{"MyPlugin": {}}}, "myplugin"},
+		{&dynamic.Middleware{Plugin: map[string]dynamic.PluginConf{"a": {}, "b": {}}}, "plugin"},
+	}
+	for _, tc := range tests {
+		if got := Kind(tc.cfg); got != tc.want {
+			t.Errorf("Kind(%+v) = %q, want %q", tc.cfg, got, tc.want)
+		}
+	}
+}
+
+// TestTableCoversAllKinds sets each field of dynamic.Middleware alone and
+// checks the table knows it: a field added there needs a row in kinds.
+func TestTableCoversAllKinds(t *testing.T) {
+	typ := reflect.TypeFor[dynamic.Middleware]()
+	if typ.NumField() != len(kinds) {
+		t.Errorf("dynamic.Middleware has %d fields, the table %d rows", typ.NumField(), len(kinds))
+	}
+	for i := range typ.NumField() {
+		var m dynamic.Middleware
+		f := reflect.ValueOf(&m).Elem().Field(i)
+		switch f.Kind() {
+		case reflect.Pointer:
+			f.Set(reflect.New(f.Type().Elem()))
+		case reflect.Map:
+			f.Set(reflect.MakeMap(f.Type()))
+			f.SetMapIndex(reflect.ValueOf("p"), reflect.Zero(f.Type().Elem()))
+		}
+		k, err := only(&m)
+		if err != nil {
+			t.Errorf("field %s: %v", typ.Field(i).Name, err)
+			continue
+		}
+		if !strings.EqualFold(k.key, typ.Field(i).Name) {
+			t.Errorf("field %s found as %q", typ.Field(i).Name, k.key)
+		}
+	}
+}
+
+func TestSupported(t *testing.T) {
+	got := strings.Join(Supported(), ",")
+	want := "addPrefix,stripPrefix,stripPrefixRegex,replacePath,replacePathRegex,headers,redirectRegex,redirectScheme"
+	if got != want {
+		t.Errorf("Supported() = %s, want %s", got, want)
+	}
+}
+
+// TestChainOfKinds builds a small chain by hand the way the builder does.
+func TestChainOfKinds(t *testing.T) {
+	var cons []Constructor
+	for _, cfg := range []*dynamic.Middleware{
+		{StripPrefix: &dynamic.StripPrefix{Prefixes: []string{"/api"}}},
+		{AddPrefix: &dynamic.AddPrefix{Prefix: "/v2"}},
+		{Headers: &dynamic.Headers{CustomRequestHeaders: map[string]string{"X-A": "1"}, CustomResponseHeaders: map[string]string{"X-B": "2"}}},
+	} {
+		c, err := New("x@file", cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cons = append(cons, c)
+	}
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(r.URL.Path + " " + r.Header.Get("X-A") + " " + r.Header.Get("X-Forwarded-Prefix")))
+	})
+	for i := len(cons) - 1; i >= 0; i-- {
+		var err error
+		if h, err = cons[i](h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/users", nil))
+	if rec.Body.String() != "/v2/users 1 /api" || rec.Header().Get("X-B") != "2" {
+		t.Fatalf("body %q headers %v", rec.Body.String(), rec.Header())
+	}
+}
