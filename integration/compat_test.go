@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/BurntSushi/toml"
+	"gopkg.in/yaml.v3"
 )
 
 // The Traefik compatibility set: each case is a static + dynamic
@@ -1947,4 +1950,48 @@ http:
 		t.Errorf("after reload: reply from %q, want second", backendName(r.Body))
 	}
 	e.Proc.Stop()
+}
+
+// TestCompatConfigsParse checks the test data itself (no binary needed):
+// every case's static and dynamic configuration renders and is valid YAML
+// or TOML with the expected top-level keys.
+func TestCompatConfigsParse(t *testing.T) {
+	t.Parallel()
+	for _, tc := range compatCases {
+		e := newEnv(t)
+		e.DynPath = "/tmp/dynamic.yml"
+		static, staticExt, dynExt := tc.static, tc.staticExt, tc.dynExt
+		if static == "" {
+			static = staticYAML
+		}
+		if staticExt == "" {
+			staticExt = "yml"
+		}
+		if dynExt == "" {
+			dynExt = "yml"
+		}
+		for _, f := range []struct{ kind, ext, text, key string }{
+			{"static", staticExt, static, "entryPoints"},
+			{"dynamic", dynExt, tc.dynamic, "http"},
+		} {
+			if strings.Contains(f.text, `url "target"`) {
+				e.SetURL("target", "http://127.0.0.1:1")
+			}
+			doc := map[string]any{}
+			var err error
+			text := e.render(f.kind, f.text)
+			if f.ext == "toml" {
+				_, err = toml.Decode(text, &doc)
+			} else {
+				err = yaml.Unmarshal([]byte(text), &doc)
+			}
+			if err != nil {
+				t.Errorf("%s: %s config does not parse: %v\n%s", tc.name, f.kind, err, text)
+				continue
+			}
+			if _, ok := doc[f.key]; !ok {
+				t.Errorf("%s: %s config has no %q key: %v", tc.name, f.kind, f.key, doc)
+			}
+		}
+	}
 }

@@ -39,35 +39,48 @@ var (
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	code, err := buildAndRun(m)
+	wd, err := os.Getwd()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "integration:", err)
 		os.Exit(1)
 	}
+	repoRoot = filepath.Dir(wd)
+	binDir, err = os.MkdirTemp("", "switchyard-integration-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "integration:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(binDir)
 	os.Exit(code)
 }
 
-func buildAndRun(m *testing.M) (int, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return 0, err
-	}
-	repoRoot = filepath.Dir(wd)
-	dir, err := os.MkdirTemp("", "switchyard-integration-")
-	if err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(dir)
-	binSwitchyard = filepath.Join(dir, "switchyard")
-	binWhoami = filepath.Join(dir, "whoami")
-	for bin, pkg := range map[string]string{binSwitchyard: "./cmd/switchyard", binWhoami: "./cmd/whoami"} {
-		cmd := exec.Command("go", "build", "-o", bin, pkg)
-		cmd.Dir = repoRoot
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return 0, fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+var (
+	binDir    string
+	buildOnce sync.Once
+	buildErr  error
+)
+
+// requireBinary builds switchyard and whoami on first use (so tests that do
+// not run the binary work while it does not compile) and fails the test if
+// the build failed.
+func requireBinary(t testing.TB) {
+	t.Helper()
+	buildOnce.Do(func() {
+		binSwitchyard = filepath.Join(binDir, "switchyard")
+		binWhoami = filepath.Join(binDir, "whoami")
+		for _, b := range [][2]string{{binSwitchyard, "./cmd/switchyard"}, {binWhoami, "./cmd/whoami"}} {
+			cmd := exec.Command("go", "build", "-o", b[0], b[1])
+			cmd.Dir = repoRoot
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go build %s: %v\n%s", b[1], err, out)
+				return
+			}
 		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	return m.Run(), nil
 }
 
 // ---------------------------------------------------------------------------
@@ -181,6 +194,10 @@ func procEnv(home string, extra []string) []string {
 // ends if it still runs; its output is logged when the test failed.
 func startProc(t testing.TB, dir string, extraEnv []string, bin string, args ...string) *Proc {
 	t.Helper()
+	requireBinary(t)
+	if bin == "" {
+		bin = binSwitchyard
+	}
 	p := &Proc{t: t, out: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Dir = dir
@@ -278,6 +295,7 @@ func (p *Proc) Stop() {
 // must exit) and returns its exit code and combined output.
 func runCmd(t testing.TB, dir string, extraEnv []string, timeout time.Duration, args ...string) (int, string) {
 	t.Helper()
+	requireBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binSwitchyard, args...)
@@ -445,7 +463,7 @@ func (e *Env) StartWithEnv(env []string, args ...string) *Proc {
 // StartRaw runs switchyard with exactly args (none at all is allowed).
 func (e *Env) StartRaw(env []string, args ...string) *Proc {
 	e.t.Helper()
-	e.Proc = startProc(e.t, e.Dir, env, binSwitchyard, args...)
+	e.Proc = startProc(e.t, e.Dir, env, "", args...)
 	return e.Proc
 }
 

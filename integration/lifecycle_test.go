@@ -481,7 +481,7 @@ func TestQuickStart(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	p := startProc(t, dir, nil, binSwitchyard)
+	p := startProc(t, dir, nil, "")
 	e := &Env{t: t, Dir: dir, Proc: p}
 	var r Reply
 	e.waitFor(15*time.Second, "quick start answering on localhost:8080", func() bool {
