@@ -2,12 +2,16 @@ package file
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"text/template"
+	"time"
 	"unicode"
 
 	"github.com/BurntSushi/toml"
@@ -94,10 +98,7 @@ func decodeContent(path, ext, content string) (*dynamic.Configuration, []ignored
 
 	conf := &dynamic.Configuration{}
 	if err := paerserDecode(content, ext, conf); err != nil {
-		keyPath, cause := locate(raw, ext, lines)
-		if cause == nil {
-			cause = err
-		}
+		keyPath, cause := locate(raw, ext, lines, err)
 		keyPath = trimToNode(keyPath, cause)
 		e := &Error{File: path, Reason: describe(cause), Err: cause}
 		if len(keyPath) > 0 {
@@ -249,54 +250,92 @@ func trimToNode(path []string, err error) []string {
 	return path
 }
 
-// maxLocateDecodes bounds the work spent locating an error in a huge file.
-const maxLocateDecodes = 5000
+// locateTimeout bounds the search in a pathological file; the deepest key
+// found by then is reported.
+const locateTimeout = 2 * time.Second
 
 // locate finds the key paerser rejects. paerser's errors say what is wrong
 // but not where; its checks are local to one key, so we narrow the document
-// down: keep only one child of the current node at a time (in file order)
-// and descend into the first child that still fails on its own. It returns
-// the path of the deepest failing key and paerser's error for it.
-func locate(raw map[string]any, ext string, lines lineIndex) ([]string, error) {
+// down: at each level, bisect the children (in file order) to the first one
+// that still fails on its own, and descend into it. It returns the path of
+// the deepest failing key and paerser's error for it.
+func locate(raw map[string]any, ext string, lines lineIndex, rawErr error) ([]string, error) {
+	deadline := time.Now().Add(locateTimeout)
 	var (
-		path   []step
-		cur    any = raw
-		cause  error
-		budget = maxLocateDecodes
+		path []step
+		cur  any = raw
+		err      = rawErr // paerser's error for cur at path
 	)
-	for budget > 0 {
-		kids := children(cur)
-		slices.SortStableFunc(kids, func(a, b step) int {
-			la := lines.lookupExact(append(names(path), a.name))
-			lb := lines.lookupExact(append(names(path), b.name))
-			if la != lb {
-				if la == 0 {
-					return 1
-				}
-				if lb == 0 {
-					return -1
-				}
-				return la - lb
-			}
-			return strings.Compare(a.name, b.name)
-		})
-		found := false
-		for _, kid := range kids {
-			if budget--; budget < 0 {
-				break
-			}
-			candidate := append(slices.Clip(path), kid)
-			err := decodeOnly(candidate, ext)
-			if err != nil {
-				path, cur, cause, found = candidate, kid.value, err, true
-				break
+	for time.Now().Before(deadline) {
+		kids := sortedChildren(cur, names(path), lines)
+		// Invariant: cur restricted to kids[lo:hi] fails, with kidErr
+		// when known. paerser's checks are local to a key, so when the
+		// first half passes the second fails; that is verified at the end.
+		lo, hi, kidErr := 0, len(kids), err
+		for hi-lo > 1 && time.Now().Before(deadline) {
+			mid := (lo + hi) / 2
+			if e := decodeWith(raw, path, subset(cur, kids[lo:mid]), ext); e != nil {
+				hi, kidErr = mid, e
+			} else {
+				lo, kidErr = mid, nil
 			}
 		}
-		if !found {
+		if hi-lo != 1 {
 			break
 		}
+		next := append(slices.Clip(path), kids[lo])
+		if kidErr == nil {
+			// The document for next is the one for cur restricted to kids[lo].
+			if kidErr = decodeWith(raw, next, kids[lo].value, ext); kidErr == nil {
+				break // only a combination of keys fails: stop here
+			}
+		}
+		path, cur, err = next, kids[lo].value, kidErr
 	}
-	return names(path), cause
+	return names(path), err
+}
+
+// sortedChildren lists the children of v in file order (unknown lines last,
+// then by name).
+func sortedChildren(v any, at []string, lines lineIndex) []step {
+	kids := children(v)
+	line := func(s step) int {
+		if l := lines.lookupExact(append(at[:len(at):len(at)], s.name)); l > 0 {
+			return l
+		}
+		return math.MaxInt
+	}
+	slices.SortStableFunc(kids, func(a, b step) int {
+		if c := cmp.Compare(line(a), line(b)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	return kids
+}
+
+// subset is v (a map or a list) with only the given children.
+func subset(v any, kids []step) any {
+	switch v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(kids))
+		for _, k := range kids {
+			m[k.name] = k.value
+		}
+		return m
+	case map[any]any:
+		m := make(map[any]any, len(kids))
+		for _, k := range kids {
+			m[k.key] = k.value
+		}
+		return m
+	default:
+		l := make([]any, len(kids))
+		for i, k := range kids {
+			l[i] = k.value
+		}
+		return l
+	}
 }
 
 // step is one edge from a node to a child: a map key or a list index.
@@ -343,15 +382,20 @@ func children(v any) []step {
 	return out
 }
 
-// decodeOnly decodes a document holding nothing but the given path (list
-// items become the only item of their list) and returns paerser's error.
-func decodeOnly(path []step, ext string) error {
-	var v any = path[len(path)-1].value
+// decodeWith decodes a document holding nothing but the given path (list
+// items become the only item of their list), with value at its end, and
+// returns paerser's error.
+func decodeWith(raw map[string]any, path []step, value any, ext string) error {
+	v := value
 	for i := len(path) - 1; i >= 0; i-- {
+		var parent any = raw
+		if i > 0 {
+			parent = path[i-1].value
+		}
 		switch {
 		case path[i].key == nil:
 			v = []any{v}
-		case i > 0 && isAnyMap(path[i-1].value):
+		case isAnyMap(parent):
 			v = map[any]any{path[i].key: v}
 		default:
 			v = map[string]any{path[i].name: v}
@@ -364,13 +408,17 @@ func decodeOnly(path []step, ext string) error {
 	var buf bytes.Buffer
 	switch ext {
 	case ".toml":
-		if err := toml.NewEncoder(&buf).Encode(doc); err != nil {
+		if err := tomlEncode(&buf, doc); err != nil {
 			return nil
 		}
 	default:
-		out, err := yamlMarshal(doc)
+		// JSON is YAML and much faster to write; it cannot hold the
+		// non-string keys YAML allows.
+		out, err := json.Marshal(doc)
 		if err != nil {
-			return nil
+			if out, err = yamlMarshal(doc); err != nil {
+				return nil
+			}
 		}
 		buf.Write(out)
 	}
@@ -391,6 +439,16 @@ func yamlMarshal(v any) (out []byte, err error) {
 		}
 	}()
 	return yaml.Marshal(v)
+}
+
+// tomlEncode is toml's Encode with any panic turned into an error.
+func tomlEncode(buf *bytes.Buffer, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("toml encode: %v", r)
+		}
+	}()
+	return toml.NewEncoder(buf).Encode(v)
 }
 
 // formatPath renders a key path as http.routers.web.rule or

@@ -2,6 +2,7 @@ package file
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -191,6 +192,19 @@ servers = [
 				t.Errorf("Key = %q, want %q", fe.Key, tt.key)
 			}
 		})
+	}
+}
+
+func TestDecodeErrorInLargeFile(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("http:\n  routers:\n")
+	for i := range 2000 {
+		fmt.Fprintf(&b, "    r%05d:\n      rule: Host(`h%d`)\n      priority: %d\n", i, i, i)
+	}
+	b.WriteString("    zz:\n      priority: 1x\n")
+	_, _, err := decodeContent("/d/x.yml", ".yml", b.String())
+	if want := `/d/x.yml:6004: http.routers.zz.priority: invalid integer "1x"`; err == nil || err.Error() != want {
+		t.Fatalf("error\n got: %v\nwant: %s", err, want)
 	}
 }
 
