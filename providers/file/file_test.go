@@ -246,3 +246,35 @@ func TestCertificatesInlined(t *testing.T) {
 		t.Errorf("inline certificate changed: %+v", certs[1])
 	}
 }
+
+func TestLoadOnceMisc(t *testing.T) {
+	dir := t.TempDir()
+
+	// A key without a value is ignored; JSON works as YAML for filename.
+	j := filepath.Join(dir, "dyn.json")
+	writeFile(t, j, `{"http": {"routers": {"web": {"rule": "a"}}, "services": null}}`)
+	conf, err := New(static.FileProvider{Filename: j}).LoadOnce()
+	if err != nil || conf.HTTP.Routers["web"] == nil {
+		t.Fatalf("json: conf=%v err=%v", conf, err)
+	}
+	y := filepath.Join(dir, "null.yml")
+	writeFile(t, y, "tcp:\nhttp:\n  routers:\n    web:\n      rule: a\n      middlewares:\n")
+	if _, err := New(static.FileProvider{Filename: y}).LoadOnce(); err != nil {
+		t.Fatalf("null sections: %v", err)
+	}
+
+	// debugLogGeneratedTemplate logs the rendered content.
+	tp := filepath.Join(dir, "t.yml")
+	writeFile(t, tp, `http:
+  routers:
+    web:
+      rule: {{ "Host" }}(`+"`a`"+`)
+`)
+	p, logs := newTestProvider(static.FileProvider{Filename: tp, DebugLogGeneratedTemplate: true})
+	if _, err := p.LoadOnce(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "rendered template") || !strings.Contains(logs.String(), "rule: Host(`a`)") {
+		t.Errorf("rendered template not logged:\n%s", logs)
+	}
+}
