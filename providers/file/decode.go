@@ -79,7 +79,8 @@ func templateError(path string, err error) *Error {
 }
 
 // ignoredKey is a top-level key paerser drops silently (it only knows http,
-// tcp, udp and tls); we warn about it since it is most likely a typo.
+// tcp, udp and tls); we warn about it since it is most likely a typo. Keys
+// starting with "x-" hold YAML anchors to reuse and are not reported.
 type ignoredKey struct {
 	Key  string
 	Line int
@@ -110,6 +111,9 @@ func decodeContent(path, ext, content string) (*dynamic.Configuration, []ignored
 
 	var ignored []ignoredKey
 	for k := range raw {
+		if strings.HasPrefix(strings.ToLower(k), "x-") {
+			continue
+		}
 		if !slices.ContainsFunc(rootKeys, func(r string) bool { return strings.EqualFold(r, k) }) {
 			ignored = append(ignored, ignoredKey{Key: k, Line: lines.lookup([]string{k})})
 		}

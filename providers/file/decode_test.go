@@ -297,11 +297,11 @@ func TestDecodeCaseInsensitiveKeysAndEmpty(t *testing.T) {
 }
 
 func TestDecodeIgnoredTopLevelKey(t *testing.T) {
-	_, ignored, err := decodeContent("/d/x.yml", ".yml", "http:\n  routers:\n    web:\n      rule: a\nhtpp:\n  routers: {}\n")
+	_, ignored, err := decodeContent("/d/x.yml", ".yml", "x-defaults: &d\n  rule: a\nhttp:\n  routers:\n    web:\n      <<: *d\nhtpp:\n  routers: {}\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ignored) != 1 || ignored[0].Key != "htpp" || ignored[0].Line != 5 {
+	if len(ignored) != 1 || ignored[0].Key != "htpp" || ignored[0].Line != 7 {
 		t.Errorf("ignored = %+v", ignored)
 	}
 }

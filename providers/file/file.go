@@ -55,18 +55,10 @@ func New(cfg static.FileProvider) *Provider {
 // Init checks that exactly one of filename and directory is set and that it
 // can be read.
 func (p *Provider) Init() error {
-	f, d := p.cfg.Filename, p.cfg.Directory
-	switch {
-	case f == "" && d == "":
-		return errors.New("file provider: set one of filename or directory")
-	case f != "" && d != "":
-		return errors.New("file provider: filename and directory are mutually exclusive")
-	case f != "":
-		switch ext := strings.ToLower(filepath.Ext(f)); ext {
-		case ".yml", ".yaml", ".toml", ".json":
-		default:
-			return fmt.Errorf("file provider: filename %q: unsupported extension %q (want .yml, .yaml or .toml)", f, ext)
-		}
+	if err := p.validate(); err != nil {
+		return err
+	}
+	if f := p.cfg.Filename; f != "" {
 		fi, err := os.Stat(f)
 		if err != nil {
 			return fmt.Errorf("file provider: filename %q: %w", f, osReason(err))
@@ -79,19 +71,37 @@ func (p *Provider) Init() error {
 			return fmt.Errorf("file provider: filename %q: %w", f, osReason(err))
 		}
 		return fh.Close()
-	default:
-		fi, err := os.Stat(d)
-		if err != nil {
-			return fmt.Errorf("file provider: directory %q: %w", d, osReason(err))
-		}
-		if !fi.IsDir() {
-			return fmt.Errorf("file provider: directory %q: not a directory (use filename)", d)
-		}
-		if _, err := os.ReadDir(d); err != nil {
-			return fmt.Errorf("file provider: directory %q: %w", d, osReason(err))
-		}
-		return nil
 	}
+	d := p.cfg.Directory
+	fi, err := os.Stat(d)
+	if err != nil {
+		return fmt.Errorf("file provider: directory %q: %w", d, osReason(err))
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("file provider: directory %q: not a directory (use filename)", d)
+	}
+	if _, err := os.ReadDir(d); err != nil {
+		return fmt.Errorf("file provider: directory %q: %w", d, osReason(err))
+	}
+	return nil
+}
+
+// validate checks the provider's options alone, without the file system.
+func (p *Provider) validate() error {
+	f, d := p.cfg.Filename, p.cfg.Directory
+	switch {
+	case f == "" && d == "":
+		return errors.New("file provider: set one of filename or directory")
+	case f != "" && d != "":
+		return errors.New("file provider: filename and directory are mutually exclusive")
+	case f != "":
+		switch ext := strings.ToLower(filepath.Ext(f)); ext {
+		case ".yml", ".yaml", ".toml", ".json":
+		default:
+			return fmt.Errorf("file provider: filename %q: unsupported extension %q (want .yml, .yaml or .toml)", f, ext)
+		}
+	}
+	return nil
 }
 
 // LoadOnce reads, renders and decodes every file once and returns the
@@ -130,10 +140,11 @@ func (p *Provider) loader(strict bool) *loader {
 // Provide sends the configuration, then (with watch) a new one each time
 // the files change, until ctx is done. A broken file is logged with its
 // file, line and reason and nothing is sent: the last good configuration
-// keeps serving. Identical configurations are not sent twice. Provide only
-// returns an error when it cannot start.
+// keeps serving. Identical configurations are not sent twice. Files missing
+// at start are waited for like broken ones (Init reports them); Provide only
+// returns an error when its options are invalid or it cannot watch.
 func (p *Provider) Provide(ctx context.Context, out chan<- dynamic.Message) error {
-	if err := p.Init(); err != nil {
+	if err := p.validate(); err != nil {
 		return err
 	}
 	r := &run{p: p, ctx: ctx, out: out, ld: p.loader(false)}

@@ -439,3 +439,16 @@ func TestWatchDirectoryReplaced(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "a.yml"), router("a", "v3"))
 	expect(t, h.next(), "a=v3")
 }
+
+func TestWatchFileMissingAtStart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "dyn.yml")
+	h := start(t, static.FileProvider{Filename: path, Watch: true})
+	h.none()
+	if logs := h.logs.String(); !strings.Contains(logs, "no such file or directory") {
+		t.Fatalf("missing file not logged:\n%s", logs)
+	}
+	writeFile(t, path, router("web", "v1"))
+	expect(t, h.next(), "web=v1")
+}
