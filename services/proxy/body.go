@@ -1,0 +1,223 @@
+package proxy
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net/textproto"
+	"strconv"
+	"strings"
+)
+
+// Chunked decoder states.
+const (
+	chunkSize = iota // expecting a chunk-size line
+	chunkData        // inside chunk data (body.left bytes to go)
+	chunkCRLF        // expecting the CRLF after chunk data
+	chunkDone        // last chunk and trailer section read
+)
+
+const maxChunkLine = 4096
+
+// body is the state of one response body being read.
+type body struct {
+	mode    int
+	left    int64 // bodyLength: bytes to go; bodyChunked: bytes to go in the current chunk
+	state   int
+	trailer []field
+}
+
+// finished reports whether the body is known complete without another read.
+func (b *body) finished() bool {
+	switch b.mode {
+	case bodyNone:
+		return true
+	case bodyLength:
+		return b.left == 0
+	case bodyChunked:
+		return b.state == chunkDone
+	}
+	return false
+}
+
+// next returns the next piece of body: a slice of the read buffer when data is
+// buffered (no copy), else data read straight into buf. It returns io.EOF at the
+// end. All waits go through ex so deadlines, cancellation and flushing apply; a
+// deadline interruption never loses data.
+func (ex *exchange) nextBody(b *body, buf []byte) ([]byte, error) {
+	switch b.mode {
+	case bodyNone:
+		return nil, io.EOF
+	case bodyLength:
+		if b.left == 0 {
+			return nil, io.EOF
+		}
+		p, err := ex.take(buf, b.left)
+		b.left -= int64(len(p))
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return p, err
+	case bodyEOF:
+		return ex.take(buf, -1)
+	}
+	br := ex.c.br
+	for {
+		switch b.state {
+		case chunkData:
+			p, err := ex.take(buf, b.left)
+			b.left -= int64(len(p))
+			if b.left == 0 {
+				b.state = chunkCRLF
+			}
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return p, err
+		case chunkCRLF:
+			line, err := ex.peekLine()
+			if err != nil {
+				return nil, err
+			}
+			if !isBlankLine(line) {
+				return nil, badResponse("chunk data not followed by CRLF")
+			}
+			_, _ = br.Discard(len(line))
+			b.state = chunkSize
+		case chunkSize:
+			line, err := ex.peekLine()
+			if err != nil {
+				return nil, err
+			}
+			size, ok := parseChunkSize(line)
+			if !ok {
+				return nil, badResponse("chunk size line %q", truncate(string(line)))
+			}
+			_, _ = br.Discard(len(line))
+			if size > 0 {
+				b.left = size
+				b.state = chunkData
+				continue
+			}
+			if err := ex.readTrailer(b); err != nil {
+				return nil, err
+			}
+			b.state = chunkDone
+			return nil, io.EOF
+		case chunkDone:
+			return nil, io.EOF
+		}
+	}
+}
+
+// take returns up to limit bytes (limit < 0: no limit).
+func (ex *exchange) take(buf []byte, limit int64) ([]byte, error) {
+	br := ex.c.br
+	if n := br.Buffered(); n > 0 {
+		if limit >= 0 && int64(n) > limit {
+			n = int(limit)
+		}
+		p, _ := br.Peek(n)
+		_, _ = br.Discard(n)
+		return p, nil
+	}
+	if limit >= 0 && int64(len(buf)) > limit {
+		buf = buf[:limit]
+	}
+	n, err := ex.readNet(buf)
+	return buf[:n], err
+}
+
+// readTrailer reads the trailer section after the last chunk.
+func (ex *exchange) readTrailer(b *body) error {
+	total := 0
+	for {
+		line, err := ex.peekLine()
+		if err != nil {
+			return err
+		}
+		n := len(line)
+		if isBlankLine(line) {
+			_, _ = ex.c.br.Discard(n)
+			return nil
+		}
+		total += n
+		if total > maxTrailerSize {
+			return badResponse("trailer section too large")
+		}
+		s, _ := cutLine(string(line))
+		_, _ = ex.c.br.Discard(n)
+		name, value, ok := splitField(s)
+		if !ok {
+			return badResponse("trailer line %q", truncate(s))
+		}
+		b.trailer = append(b.trailer, field{name: name, value: value})
+	}
+}
+
+// splitField parses "Name: value" into a canonical name and a trimmed value.
+func splitField(s string) (name, value string, ok bool) {
+	colon := strings.IndexByte(s, ':')
+	if colon <= 0 {
+		return "", "", false
+	}
+	name, ok = canonicalKey(s[:colon])
+	return name, textproto.TrimString(s[colon+1:]), ok
+}
+
+// parseChunkSize parses "1a2b[;ext]\r\n".
+func parseChunkSize(line []byte) (int64, bool) {
+	line = bytes.TrimRight(line, "\r\n")
+	if i := bytes.IndexByte(line, ';'); i >= 0 {
+		line = line[:i]
+	}
+	line = bytes.TrimRight(line, " \t")
+	if len(line) == 0 || len(line) > 15 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range line {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		n = n<<4 | int64(c)
+	}
+	return n, true
+}
+
+// writeChunkHeader writes the size line of an n-byte chunk.
+func writeChunkHeader(bw *bufio.Writer, n int) {
+	var b [20]byte
+	h := strconv.AppendUint(b[:0], uint64(n), 16)
+	h = append(h, '\r', '\n')
+	_, _ = bw.Write(h)
+}
+
+// peekLine returns the next line (with its LF) without consuming it.
+func (ex *exchange) peekLine() ([]byte, error) {
+	br := ex.c.br
+	scanned := 0
+	for {
+		buf, _ := br.Peek(br.Buffered())
+		if i := bytes.IndexByte(buf[scanned:], '\n'); i >= 0 {
+			return buf[:scanned+i+1], nil
+		}
+		scanned = len(buf)
+		if scanned >= maxChunkLine || scanned >= br.Size() {
+			return nil, badResponse("line too long")
+		}
+		if _, err := ex.peek(scanned + 1); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+	}
+}

@@ -1,0 +1,198 @@
+package proxy
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"sync"
+	"time"
+)
+
+const (
+	readBufSize  = 8 << 10  // holds a whole response head on the fast path
+	writeBufSize = 4 << 10  // request head + small bodies in one write
+	copyBufSize  = 32 << 10 // body copies
+
+	// A connection idle longer than this is probed (one non-blocking peek) before
+	// reuse: the backend may have closed it. Younger ones are trusted; the retry
+	// covers the rare race.
+	probeAfterIdle = time.Second
+)
+
+// bufSet is a request's working memory. A connection holds one only while busy,
+// so idle keep-alive connections cost a socket and a small struct, not buffers.
+type bufSet struct {
+	br  *bufio.Reader
+	bw  *bufio.Writer
+	buf []byte
+}
+
+var bufSets = sync.Pool{New: func() any {
+	return &bufSet{
+		br:  bufio.NewReaderSize(nil, readBufSize),
+		bw:  bufio.NewWriterSize(nil, writeBufSize),
+		buf: make([]byte, copyBufSize),
+	}
+}}
+
+// conn is one keep-alive connection to a backend.
+type conn struct {
+	nc     net.Conn
+	pool   *hostPool
+	idleAt time.Time
+	reused bool // taken from the idle list (may be dead)
+	*bufSet
+}
+
+func (c *conn) attachBufs() {
+	c.bufSet = bufSets.Get().(*bufSet)
+	c.br.Reset(c.nc)
+	c.bw.Reset(c.nc)
+}
+
+func (c *conn) releaseBufs() {
+	if c.bufSet == nil {
+		return
+	}
+	c.br.Reset(nil)
+	c.bw.Reset(nil)
+	bufSets.Put(c.bufSet)
+	c.bufSet = nil
+}
+
+// close drops the connection for good.
+func (c *conn) close() {
+	c.releaseBufs()
+	_ = c.nc.Close()
+}
+
+// hostPool is the LIFO idle list of one backend address. LIFO keeps the hottest
+// connections in use and lets the cold ones age out.
+type hostPool struct {
+	t    *Transport
+	addr string
+
+	mu         sync.Mutex
+	idle       []*conn // oldest first
+	timer      *time.Timer
+	timerArmed bool
+}
+
+// get returns an idle connection or dials a new one. The connection carries buffers.
+func (p *hostPool) get(ctx context.Context) (*conn, error) {
+	if c := p.takeIdle(); c != nil {
+		c.attachBufs()
+		return c, nil
+	}
+	return p.dial(ctx)
+}
+
+func (p *hostPool) dial(ctx context.Context) (*conn, error) {
+	nc, err := p.t.dialer.DialContext(ctx, "tcp", p.addr)
+	if err != nil {
+		return nil, err
+	}
+	c := &conn{nc: nc, pool: p}
+	c.attachBufs()
+	return c, nil
+}
+
+func (p *hostPool) takeIdle() *conn {
+	for {
+		p.mu.Lock()
+		n := len(p.idle)
+		if n == 0 {
+			p.mu.Unlock()
+			return nil
+		}
+		c := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+
+		idle := time.Since(c.idleAt)
+		if to := p.t.idleConnTimeout; to > 0 && idle > to {
+			c.close()
+			continue
+		}
+		if idle > probeAfterIdle && !alive(c.nc) {
+			c.close()
+			continue
+		}
+		c.reused = true
+		return c
+	}
+}
+
+// put returns a healthy connection whose exchange completed cleanly.
+func (p *hostPool) put(c *conn) {
+	if c.br.Buffered() > 0 {
+		// The backend sent bytes we did not ask for: the stream is out of sync.
+		c.close()
+		return
+	}
+	c.releaseBufs()
+	c.idleAt = time.Now()
+	p.mu.Lock()
+	if p.t.maxIdlePerHost < 0 || len(p.idle) >= p.t.maxIdlePerHost || p.t.closed.Load() {
+		p.mu.Unlock()
+		_ = c.nc.Close()
+		return
+	}
+	p.idle = append(p.idle, c)
+	if to := p.t.idleConnTimeout; to > 0 && !p.timerArmed {
+		p.timerArmed = true
+		if p.timer == nil {
+			p.timer = time.AfterFunc(to, p.reap)
+		} else {
+			p.timer.Reset(to)
+		}
+	}
+	p.mu.Unlock()
+}
+
+// reap closes connections idle longer than idleConnTimeout; it runs on a timer
+// armed only while the pool holds idle connections.
+func (p *hostPool) reap() {
+	to := p.t.idleConnTimeout
+	now := time.Now()
+	p.mu.Lock()
+	i := 0
+	for i < len(p.idle) && now.Sub(p.idle[i].idleAt) >= to {
+		i++
+	}
+	expired := make([]*conn, i)
+	copy(expired, p.idle[:i])
+	rest := copy(p.idle, p.idle[i:])
+	clear(p.idle[rest:])
+	p.idle = p.idle[:rest]
+	if rest > 0 {
+		p.timer.Reset(p.idle[0].idleAt.Add(to).Sub(now))
+	} else {
+		p.timerArmed = false
+	}
+	p.mu.Unlock()
+	for _, c := range expired {
+		_ = c.nc.Close()
+	}
+}
+
+func (p *hostPool) closeIdle() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	if p.timer != nil {
+		p.timer.Stop()
+		p.timerArmed = false
+	}
+	p.mu.Unlock()
+	for _, c := range idle {
+		_ = c.nc.Close()
+	}
+}
+
+func (p *hostPool) idleCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.idle)
+}

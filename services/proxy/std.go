@@ -1,0 +1,94 @@
+package proxy
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+)
+
+// newStdProxy forwards through net/http/httputil.ReverseProxy: for https and h2c
+// backends (and http ones behind an environment proxy), correctness first.
+func newStdProxy(target *url.URL, rt http.RoundTripper, opts Options) http.Handler {
+	prefix := target.EscapedPath()
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			in, out := pr.In, pr.Out
+			// Rewrite strips these; Traefik passes them through.
+			for _, k := range [...]string{"X-Forwarded-For", "Forwarded", "X-Forwarded-Host", "X-Forwarded-Proto"} {
+				if v, ok := in.Header[k]; ok {
+					out.Header[k] = v
+				}
+			}
+			if prior, ok := out.Header["X-Forwarded-For"]; !ok || prior != nil {
+				if ip, _, err := net.SplitHostPort(in.RemoteAddr); err == nil {
+					if len(prior) > 0 {
+						ip = strings.Join(prior, ", ") + ", " + ip
+					}
+					out.Header["X-Forwarded-For"] = []string{ip}
+				}
+			}
+			out.URL.Scheme = target.Scheme
+			out.URL.Host = target.Host
+			if opts.PreservePath {
+				p := joinPaths(prefix, in.URL.EscapedPath())
+				if up, err := url.PathUnescape(p); err == nil {
+					out.URL.Path, out.URL.RawPath = up, p
+				}
+			}
+			out.URL.RawQuery = strings.ReplaceAll(in.URL.RawQuery, ";", "&")
+			if !opts.PassHostHeader || out.Host == "" {
+				out.Host = target.Host
+			}
+			if upgradeType(out.Header) != "" {
+				for k, v := range out.Header {
+					if wk := webSocketKey(k); wk != k {
+						delete(out.Header, k)
+						out.Header[wk] = v
+					}
+				}
+			}
+		},
+		Transport:     rt,
+		FlushInterval: opts.FlushInterval,
+		BufferPool:    copyBufPool{},
+		ErrorLog:      slog.NewLogLogger(slog.Default().Handler(), slog.LevelDebug),
+		ErrorHandler: func(rw http.ResponseWriter, r *http.Request, err error) {
+			code := statusFor(r.Context(), err)
+			logError(r, code, err)
+			writeErrorStatus(rw, code)
+		},
+	}
+}
+
+// copyBufPool lends ReverseProxy the same 32 KiB buffers the fast path uses.
+type copyBufPool struct{}
+
+func (copyBufPool) Get() []byte { return *copyBufs.Get().(*[]byte) }
+
+func (copyBufPool) Put(b []byte) {
+	if cap(b) >= copyBufSize {
+		b = b[:copyBufSize]
+		copyBufs.Put(&b)
+	}
+}
+
+var copyBufs = sync.Pool{New: func() any {
+	b := make([]byte, copyBufSize)
+	return &b
+}}
+
+// logError records a forwarding failure at debug level (the access log has the status).
+func logError(r *http.Request, code int, err error) {
+	ctx := r.Context()
+	if !slog.Default().Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	slog.Default().LogAttrs(context.WithoutCancel(ctx), slog.LevelDebug, "proxy error",
+		slog.Int("status", code), slog.String("method", r.Method), slog.String("host", r.Host),
+		slog.String("error", err.Error()))
+}

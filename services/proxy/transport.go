@@ -1,0 +1,223 @@
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchyard-proxy/switchyard/config/dynamic"
+	"golang.org/x/net/http2"
+)
+
+// Go's net/http default when MaxIdleConnsPerHost is zero.
+const defaultMaxIdleConnsPerHost = 2
+
+// Transport is the upstream side of one serversTransport: the HTTP/1.1 connection
+// pools for plain http:// backends, and the standard library transports used for
+// https:// (HTTP/1.1 or HTTP/2 over TLS) and h2c:// backends. It is shared by every
+// proxy handler using that serversTransport and is meant to outlive config reloads
+// while its configuration hash is unchanged. Creating one starts nothing.
+type Transport struct {
+	dialer                net.Dialer
+	responseHeaderTimeout time.Duration
+	idleConnTimeout       time.Duration
+	maxIdlePerHost        int // < 0: no keep-alive pooling
+
+	mu     sync.Mutex
+	pools  map[string]*hostPool
+	closed atomic.Bool
+
+	std *http.Transport  // https://, and http:// when an environment proxy applies
+	h2c *http2.Transport // h2c://
+}
+
+// NewTransport builds a Transport from a serversTransport configuration. A nil cfg
+// means Traefik's defaults.
+func NewTransport(cfg *dynamic.ServersTransport) (*Transport, error) {
+	if cfg == nil {
+		cfg = &dynamic.ServersTransport{}
+		cfg.SetDefaults()
+	}
+	ft := cfg.ForwardingTimeouts
+	if ft == nil {
+		ft = &dynamic.ForwardingTimeouts{}
+		ft.SetDefaults()
+	}
+
+	t := &Transport{
+		dialer: net.Dialer{
+			Timeout:   time.Duration(ft.DialTimeout),
+			KeepAlive: 15 * time.Second,
+		},
+		responseHeaderTimeout: time.Duration(ft.ResponseHeaderTimeout),
+		idleConnTimeout:       time.Duration(ft.IdleConnTimeout),
+		maxIdlePerHost:        cfg.MaxIdleConnsPerHost,
+		pools:                 make(map[string]*hostPool),
+	}
+	if t.maxIdlePerHost == 0 {
+		t.maxIdlePerHost = defaultMaxIdleConnsPerHost
+	}
+
+	tlsConfig, err := buildTLSConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+
+	t.std = &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           t.dialer.DialContext,
+		MaxIdleConnsPerHost:   cfg.MaxIdleConnsPerHost,
+		IdleConnTimeout:       t.idleConnTimeout,
+		ResponseHeaderTimeout: t.responseHeaderTimeout,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ReadBufferSize:        64 << 10,
+		WriteBufferSize:       64 << 10,
+		TLSClientConfig:       tlsConfig,
+	}
+	if cfg.DisableHTTP2 {
+		// A non-nil empty map turns HTTP/2 off.
+		t.std.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+	} else {
+		h2t, err := http2.ConfigureTransports(t.std)
+		if err != nil {
+			return nil, fmt.Errorf("servers transport: http2: %w", err)
+		}
+		h2t.ReadIdleTimeout = time.Duration(ft.ReadIdleTimeout)
+		h2t.PingTimeout = time.Duration(ft.PingTimeout)
+	}
+
+	dialer := &t.dialer
+	t.h2c = &http2.Transport{
+		AllowHTTP: true,
+		DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+			return dialer.DialContext(ctx, network, addr)
+		},
+		ReadIdleTimeout: time.Duration(ft.ReadIdleTimeout),
+		PingTimeout:     time.Duration(ft.PingTimeout),
+	}
+	return t, nil
+}
+
+// Close closes every idle connection and makes the pools drop connections as they
+// come back from in-flight requests. Handlers still referencing t keep working
+// (dialing fresh connections) so a late request on an old routing table is served.
+func (t *Transport) Close() {
+	t.closed.Store(true)
+	t.mu.Lock()
+	pools := make([]*hostPool, 0, len(t.pools))
+	for _, p := range t.pools {
+		pools = append(pools, p)
+	}
+	t.mu.Unlock()
+	for _, p := range pools {
+		p.closeIdle()
+	}
+	t.std.CloseIdleConnections()
+	t.h2c.CloseIdleConnections()
+}
+
+// pool returns the connection pool of one backend address, creating it once.
+func (t *Transport) pool(addr string) *hostPool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p := t.pools[addr]
+	if p == nil {
+		p = &hostPool{t: t, addr: addr}
+		t.pools[addr] = p
+	}
+	return p
+}
+
+func buildTLSConfig(cfg *dynamic.ServersTransport) (*tls.Config, error) {
+	tc := &tls.Config{
+		ServerName:         cfg.ServerName,
+		InsecureSkipVerify: cfg.InsecureSkipVerify,
+	}
+	if len(cfg.RootCAs) > 0 {
+		pool := x509.NewCertPool()
+		for i, ca := range cfg.RootCAs {
+			pem, err := readFileOrContent(ca)
+			if err != nil {
+				return nil, fmt.Errorf("servers transport: rootCAs[%d]: %w", i, err)
+			}
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("servers transport: rootCAs[%d]: no PEM certificate found", i)
+			}
+		}
+		tc.RootCAs = pool
+	}
+	for i, c := range cfg.Certificates {
+		certPEM, err := readFileOrContent(c.CertFile)
+		if err != nil {
+			return nil, fmt.Errorf("servers transport: certificates[%d]: certFile: %w", i, err)
+		}
+		keyPEM, err := readFileOrContent(c.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("servers transport: certificates[%d]: keyFile: %w", i, err)
+		}
+		pair, err := tls.X509KeyPair(certPEM, keyPEM)
+		if err != nil {
+			return nil, fmt.Errorf("servers transport: certificates[%d]: %w", i, err)
+		}
+		tc.Certificates = append(tc.Certificates, pair)
+	}
+	if cfg.PeerCertURI != "" {
+		// Verify the chain ourselves (without a host name) and require the URI SAN.
+		uri, roots, insecure := cfg.PeerCertURI, tc.RootCAs, cfg.InsecureSkipVerify
+		tc.InsecureSkipVerify = true
+		tc.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
+			return verifyPeerURI(raw, roots, uri, insecure)
+		}
+	}
+	return tc, nil
+}
+
+func verifyPeerURI(raw [][]byte, roots *x509.CertPool, uri string, insecure bool) error {
+	if len(raw) == 0 {
+		return errors.New("no peer certificate")
+	}
+	certs := make([]*x509.Certificate, len(raw))
+	for i, b := range raw {
+		c, err := x509.ParseCertificate(b)
+		if err != nil {
+			return fmt.Errorf("parse peer certificate: %w", err)
+		}
+		certs[i] = c
+	}
+	if !insecure {
+		inter := x509.NewCertPool()
+		for _, c := range certs[1:] {
+			inter.AddCert(c)
+		}
+		if _, err := certs[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter}); err != nil {
+			return err
+		}
+	}
+	if !slices.ContainsFunc(certs[0].URIs, func(u *url.URL) bool { return u.String() == uri }) {
+		return fmt.Errorf("peer certificate has no URI SAN %q", uri)
+	}
+	return nil
+}
+
+// readFileOrContent reads a path if it names an existing file, else takes the value as PEM.
+func readFileOrContent(f dynamic.FileOrContent) ([]byte, error) {
+	s := string(f)
+	if s == "" {
+		return nil, errors.New("empty value")
+	}
+	if _, err := os.Stat(s); err == nil {
+		return os.ReadFile(s)
+	}
+	return []byte(s), nil
+}
