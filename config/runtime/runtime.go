@@ -76,7 +76,6 @@ func New(conf *dynamic.Configuration) *Configuration {
 	return rt
 }
 
-
 // RouterInfo is an HTTP router and its status.
 type RouterInfo struct {
 	*dynamic.Router
