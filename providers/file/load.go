@@ -1,6 +1,7 @@
 package file
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"os"
@@ -126,7 +127,7 @@ func (l *loader) inlineCertificates(path string, tls *dynamic.TLSConfiguration) 
 		}
 		cert, errC := readIfFile(c.CertFile)
 		key, errK := readIfFile(c.KeyFile)
-		if err := cmpOr(errC, errK); err != nil {
+		if err := cmp.Or(errC, errK); err != nil {
 			if l.strict {
 				return &Error{File: path, Key: "tls.certificates", Reason: err.Error(), Err: err}
 			}
@@ -137,15 +138,6 @@ func (l *loader) inlineCertificates(path string, tls *dynamic.TLSConfiguration) 
 		kept = append(kept, c)
 	}
 	tls.Certificates = kept
-	return nil
-}
-
-func cmpOr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
 	return nil
 }
 
