@@ -194,8 +194,7 @@ func parseChunkSize(line []byte) (int64, bool) {
 
 // writeChunkHeader writes the size line of an n-byte chunk.
 func writeChunkHeader(bw *bufio.Writer, n int) {
-	var b [20]byte
-	h := strconv.AppendUint(b[:0], uint64(n), 16)
+	h := strconv.AppendUint(bw.AvailableBuffer(), uint64(n), 16)
 	h = append(h, '\r', '\n')
 	_, _ = bw.Write(h)
 }

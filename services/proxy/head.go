@@ -46,7 +46,9 @@ const (
 type respHead struct {
 	status        int
 	minor         int
-	fields        []field
+	fixed         [24]field // fields, while they fit
+	nFixed        int
+	extra         []field // all fields, once they do not
 	contentLength int64 // -1: absent
 	chunked       bool
 	keepAlive     bool // HTTP/1.0 "Connection: keep-alive"
@@ -57,6 +59,27 @@ type respHead struct {
 	pragmaNoCache bool
 	connTokens    [4]string // raw Connection header values
 	nConn         int
+}
+
+// fields returns the header fields in order.
+func (h *respHead) fields() []field {
+	if h.extra != nil {
+		return h.extra
+	}
+	return h.fixed[:h.nFixed]
+}
+
+func (h *respHead) addField(f field) {
+	if h.extra == nil && h.nFixed < len(h.fixed) {
+		h.fixed[h.nFixed] = f
+		h.nFixed++
+		return
+	}
+	if h.extra == nil {
+		h.extra = make([]field, h.nFixed, 2*len(h.fixed))
+		copy(h.extra, h.fixed[:])
+	}
+	h.extra = append(h.extra, f)
 }
 
 // listedInConnection reports whether name (canonical) is a token of the Connection header.
@@ -154,10 +177,9 @@ func cutLine(s string) (line, rest string) {
 	return line, rest
 }
 
-// parseHead parses a head read by readHead. fields is appended to and returned
-// in h.fields.
-func parseHead(s string, fields []field, h *respHead) error {
-	*h = respHead{contentLength: -1, fields: fields[:0]}
+// parseHead parses a head read by readHead into h.
+func parseHead(s string, h *respHead) error {
+	h.reset()
 	line, rest := cutLine(s)
 	// "HTTP/1.1 200 OK": the reason phrase is optional, its separator too.
 	if len(line) < 12 || line[:7] != "HTTP/1." || line[8] != ' ' || (len(line) > 12 && line[12] != ' ') {
@@ -233,7 +255,7 @@ func parseHead(s string, fields []field, h *respHead) error {
 		case "Pragma":
 			h.pragmaNoCache = value == "no-cache"
 		}
-		h.fields = append(h.fields, field{name: name, value: value})
+		h.addField(field{name: name, value: value})
 	}
 
 	for _, v := range h.connTokens[:h.nConn] {
@@ -261,6 +283,10 @@ func parseHead(s string, fields []field, h *respHead) error {
 		}
 	}
 	return nil
+}
+
+func (h *respHead) reset() {
+	*h = respHead{contentLength: -1}
 }
 
 // framing decides how the response body is delimited (RFC 9112 section 6.3).

@@ -173,8 +173,7 @@ type exchange struct {
 	pending      bool      // response bytes written but not flushed
 	flushAt      time.Time // flushInterval: when pending bytes must go out
 
-	head   respHead
-	fields [24]field
+	head respHead
 }
 
 func (p *fastProxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
@@ -389,20 +388,20 @@ func (ex *exchange) readOneHead() error {
 	if err != nil {
 		return err
 	}
-	return parseHead(s, ex.fields[:0], &ex.head)
+	return parseHead(s, &ex.head)
 }
 
 // forward1xx relays an informational response (103 Early Hints...) to the client.
 func (ex *exchange) forward1xx() {
 	hdr := ex.rw.Header()
 	h := &ex.head
-	for _, f := range h.fields {
+	for _, f := range h.fields() {
 		if !skipResponseHeader(f.name) && !h.listedInConnection(f.name) {
 			hdr[f.name] = append(hdr[f.name], f.value)
 		}
 	}
 	ex.rw.WriteHeader(h.status)
-	for _, f := range h.fields {
+	for _, f := range h.fields() {
 		delete(hdr, f.name)
 	}
 }
@@ -464,8 +463,9 @@ func (ex *exchange) respond() error {
 // copyFields adds the backend's end-to-end headers to the client response.
 func (ex *exchange) copyFields(hdr http.Header) {
 	h := &ex.head
-	vals := make([]string, len(h.fields))
-	for i, f := range h.fields {
+	fields := h.fields()
+	vals := make([]string, len(fields))
+	for i, f := range fields {
 		if skipResponseHeader(f.name) ||
 			(f.name == "Content-Length" && h.chunked) ||
 			(h.nConn > 0 && h.listedInConnection(f.name)) {

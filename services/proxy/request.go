@@ -65,9 +65,8 @@ func (ex *exchange) writeHead() error {
 	}
 	switch ex.reqBody {
 	case reqLength:
-		var b [24]byte
 		_, _ = bw.WriteString("Content-Length: ")
-		_, _ = bw.Write(strconv.AppendInt(b[:0], r.ContentLength, 10))
+		_, _ = bw.Write(strconv.AppendInt(bw.AvailableBuffer(), r.ContentLength, 10))
 		_, _ = bw.WriteString("\r\n")
 	case reqChunked:
 		_, _ = bw.WriteString("Transfer-Encoding: chunked\r\n")

@@ -24,7 +24,7 @@ func (ex *exchange) upgrade() error {
 		return badResponse("backend switched to protocol %q when %q was requested", h.upgrade, ex.upType)
 	}
 	hdr := ex.rw.Header()
-	for _, f := range h.fields {
+	for _, f := range h.fields() {
 		if !skipResponseHeader(f.name) && !h.listedInConnection(f.name) {
 			hdr[f.name] = append(hdr[f.name], f.value)
 		}
