@@ -49,7 +49,7 @@ type respHead struct {
 	fixed         [24]field // fields, while they fit
 	nFixed        int
 	extra         []field // all fields, once they do not
-	contentLength int64 // -1: absent
+	contentLength int64   // -1: absent
 	chunked       bool
 	keepAlive     bool // HTTP/1.0 "Connection: keep-alive"
 	close         bool // "Connection: close" or HTTP/1.0 without keep-alive

@@ -113,7 +113,9 @@ func front(t testing.TB, target string, tr *Transport, opts Options) (*httptest.
 	return srv, statuses
 }
 
-func defaultOpts() Options { return Options{PassHostHeader: true, FlushInterval: 100 * time.Millisecond} }
+func defaultOpts() Options {
+	return Options{PassHostHeader: true, FlushInterval: 100 * time.Millisecond}
+}
 
 // client returns an HTTP/1.1 client closed at the end of the test.
 func client(t testing.TB) *http.Client {
