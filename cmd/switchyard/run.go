@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/traefik/paerser/file"
+	pfile "github.com/traefik/paerser/file"
 
 	"github.com/switchyard-proxy/switchyard/api"
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
@@ -44,7 +44,7 @@ func prepare(cfg *cmdConfig, src *source) (*static.Configuration, bool, error) {
 	if src.kind == "" {
 		quickstart = true
 		fresh := newCmdConfig()
-		if err := file.DecodeContent(string(examples.QuickstartStatic), ".yml", fresh); err != nil {
+		if err := pfile.DecodeContent(string(examples.QuickstartStatic), ".yml", fresh); err != nil {
 			return nil, false, fmt.Errorf("embedded quick start: %w", err)
 		}
 		*cfg = *fresh
@@ -172,15 +172,18 @@ func newServer(sc *static.Configuration) (*server, error) {
 		fh := ep.ForwardedHeaders
 		epName := name
 		wrap := func(next http.Handler) http.Handler {
-			h, err := forwardedheaders.New(fh.Insecure, fh.TrustedIPs, fh.Connection, next)
-			if err != nil {
-				slog.Error("forwardedHeaders", "entrypoint", epName, "error", err)
-				h = next
-			}
+			// Forwarded headers run first so the access log sees only
+			// X-Forwarded-* values from trusted clients.
+			h := next
 			if s.accessLog != nil && (ep.Observability == nil || ep.Observability.AccessLogs == nil || *ep.Observability.AccessLogs) {
 				h = s.accessLog.Wrap(epName, h)
 			}
-			return h
+			fwd, err := forwardedheaders.New(fh.Insecure, fh.TrustedIPs, fh.Connection, h)
+			if err != nil {
+				slog.Error("forwardedHeaders", "entrypoint", epName, "error", err)
+				return h
+			}
+			return fwd
 		}
 		s.eps[name] = entrypoints.NewHTTP(name, ep, wrap)
 	}

@@ -266,7 +266,7 @@ func (b *build) flatten(user string, names, stack []string) ([]middlewares.Const
 			b.mws[name] = res
 		}
 		if res.err != nil {
-			return nil, fmt.Errorf("middleware %q: %w", name, res.err)
+			return nil, res.err
 		}
 		out = append(out, res.c)
 	}

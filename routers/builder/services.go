@@ -153,7 +153,8 @@ func (m *ServiceManager) loadBalancer(name string, info *runtime.ServiceInfo, lb
 	default:
 		return nil, fmt.Errorf("load-balancing strategy %q is not supported yet (wrr)", lb.Strategy)
 	}
-	balancer := loadbalancer.NewWRR()
+	servers := make([]loadbalancer.Server, 0, len(lb.Servers))
+	seen := map[string]int{}
 	for i, srv := range lb.Servers {
 		u, err := parseServerURL(srv.URL)
 		if err != nil {
@@ -166,17 +167,25 @@ func (m *ServiceManager) loadBalancer(name string, info *runtime.ServiceInfo, lb
 			}
 			weight = *srv.Weight
 		}
-		h, err := proxy.New(u, t, opts)
+		o := opts
+		o.PreservePath = srv.PreservePath
+		h, err := proxy.New(u, t, o)
 		if err != nil {
 			return nil, fmt.Errorf("servers[%d]: %w", i, err)
 		}
 		if weight == 0 {
 			continue
 		}
-		balancer.Add(srv.URL, h, weight)
+		// A URL listed twice gets twice the share, as in Traefik.
+		key := srv.URL
+		if n := seen[key]; n > 0 {
+			key = fmt.Sprintf("%s#%d", srv.URL, n+1)
+		}
+		seen[srv.URL]++
+		servers = append(servers, loadbalancer.Server{Name: key, Handler: h, Weight: weight})
 		info.UpdateServerStatus(srv.URL, runtime.ServerUp)
 	}
-	return balancer, nil
+	return loadbalancer.New(servers, loadbalancer.NewWRR())
 }
 
 func parseServerURL(raw string) (*url.URL, error) {
@@ -202,7 +211,7 @@ func (m *ServiceManager) weighted(w *dynamic.WeightedRoundRobin, child func(stri
 	if w.Sticky != nil {
 		return nil, errors.New("sticky sessions on weighted services are not supported yet")
 	}
-	balancer := loadbalancer.NewWRR()
+	servers := make([]loadbalancer.Server, 0, len(w.Services))
 	for _, c := range w.Services {
 		h, err := child(c.Name)
 		if err != nil {
@@ -215,7 +224,7 @@ func (m *ServiceManager) weighted(w *dynamic.WeightedRoundRobin, child func(stri
 		if weight <= 0 {
 			continue
 		}
-		balancer.Add(c.Name, h, weight)
+		servers = append(servers, loadbalancer.Server{Name: c.Name, Handler: h, Weight: weight})
 	}
-	return balancer, nil
+	return loadbalancer.New(servers, loadbalancer.NewWRR())
 }
