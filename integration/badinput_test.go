@@ -201,10 +201,10 @@ http:
 func TestBadDynamicObjectsAreIsolated(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.WriteDynamic("yml", badDynamic)
+	rendered := e.WriteDynamic("yml", badDynamic)
 	e.WriteStatic("yml", staticYAML)
 	e.Start()
-	names, err := dynamicRouterNames("yml", badDynamic)
+	names, err := dynamicRouterNames("yml", rendered)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -415,13 +415,16 @@ func (e *Env) render(name, text string) string {
 }
 
 // WriteDynamic renders text and writes it as the dynamic file (ext "yml" or
-// "toml"); the file is replaced atomically (write temp, rename).
-func (e *Env) WriteDynamic(ext, text string) {
+// "toml"); the file is replaced atomically (write temp, rename). It returns
+// the rendered text.
+func (e *Env) WriteDynamic(ext, text string) string {
 	e.t.Helper()
 	if e.DynPath == "" {
 		e.DynPath = filepath.Join(e.Dir, "dynamic."+ext)
 	}
-	writeAtomic(e.t, e.DynPath, []byte(e.render("dynamic", text)))
+	out := e.render("dynamic", text)
+	writeAtomic(e.t, e.DynPath, []byte(out))
+	return out
 }
 
 // WriteStatic renders text and writes it as the static file (ext "yml" or "toml").
