@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/traefik/paerser/cli"
+	"github.com/traefik/paerser/env"
 	"github.com/traefik/paerser/file"
 	"github.com/traefik/paerser/flag"
 
@@ -85,6 +86,16 @@ type flagLoader struct{ src *source }
 func (l flagLoader) Load(args []string, cmd *cli.Command) (bool, error) {
 	done, err := (&cli.FlagLoader{}).Load(args, cmd)
 	if err != nil {
+		// paerser does not say which flag failed: find it by decoding
+		// each flag alone.
+		for _, a := range args {
+			if !strings.HasPrefix(a, "-") {
+				continue
+			}
+			if ferr := flag.Decode([]string{a}, newCmdConfig()); ferr != nil {
+				return false, fmt.Errorf("command line: %s: %s", a, explainDecodeError(ferr))
+			}
+		}
 		return false, fmt.Errorf("command line: %s", explainDecodeError(err))
 	}
 	if done {
@@ -102,6 +113,12 @@ type envLoader struct {
 func (l envLoader) Load(args []string, cmd *cli.Command) (bool, error) {
 	done, err := (&cli.EnvLoader{Prefix: l.prefix}).Load(args, cmd)
 	if err != nil {
+		for _, kv := range env.FindPrefixedEnvVars(os.Environ(), l.prefix, newCmdConfig()) {
+			if verr := env.Decode([]string{kv}, l.prefix, newCmdConfig()); verr != nil {
+				name, _, _ := strings.Cut(kv, "=")
+				return false, fmt.Errorf("environment: %s: %s", name, explainDecodeError(verr))
+			}
+		}
 		return false, fmt.Errorf("environment (%s*): %s", l.prefix, explainDecodeError(err))
 	}
 	if done {

@@ -73,12 +73,13 @@ type build struct {
 	mws      map[string]mwResult
 }
 
-// httpEntryPoints returns the TCP entrypoints routers attach to by default:
-// those marked asDefault, or all of them when none is.
+// defaultEntryPoints returns the TCP entrypoints routers attach to by
+// default: those marked asDefault, or all of them when none is. The
+// internal "traefik" entrypoint is never a default, as in Traefik.
 func (b *build) defaultEntryPoints() []string {
 	var all, def []string
 	for name, ep := range b.deps.EntryPoints {
-		if proto, _ := ep.Network(); proto != "tcp" {
+		if proto, _ := ep.Network(); proto != "tcp" || name == static.DefaultInternalEntryPointName {
 			continue
 		}
 		all = append(all, name)
