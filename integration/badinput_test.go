@@ -470,7 +470,7 @@ http:
 		{"bad-rule", "yml", strings.Replace(good, "Host(`example.com`)", "Host(`example.com`", 1), false, []string{"app"}},
 		{"missing-service", "yml", strings.Replace(good, "      service: app", "      service: nope", 1), false, []string{"app", "nope"}},
 		{"missing-middleware", "yml", strings.Replace(good, "middlewares: [strip]", "middlewares: [nope]", 1), false, []string{"nope"}},
-		{"wrong-type", "yml", strings.Replace(good, `prefixes: ["/api"]`, `prefixes: {a: 1}`, 1), false, []string{"prefixes"}},
+		{"wrong-type", "yml", strings.Replace(good, "      loadBalancer:\n", "      loadBalancer:\n        passHostHeader: maybe\n", 1), false, []string{"passHostHeader"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

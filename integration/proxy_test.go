@@ -55,7 +55,15 @@ func TestWebSocket(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.Handle("/ws", websocket.Handler(func(c *websocket.Conn) {
 		upgrades.Add(1)
-		_, _ = io.Copy(c, c) // echo
+		for { // echo whole messages
+			var msg string
+			if err := websocket.Message.Receive(c, &msg); err != nil {
+				return
+			}
+			if err := websocket.Message.Send(c, msg); err != nil {
+				return
+			}
+		}
 	}))
 	e := proxyTo(t, startHandler(t, mux), "")
 
