@@ -185,6 +185,9 @@ func (p *fastProxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 
 func (ex *exchange) run() error {
 	r := ex.r
+	if r.Method == http.MethodConnect {
+		return &statusError{code: http.StatusNotImplemented, err: errors.New("CONNECT is not proxied to HTTP/1.1 backends")}
+	}
 	if up := upgradeType(r.Header); up != "" {
 		if !isGraphicASCII(up) {
 			return &statusError{code: http.StatusBadRequest, err: fmt.Errorf("client tried to switch to invalid protocol %q", up)}

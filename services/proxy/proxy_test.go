@@ -833,3 +833,28 @@ func TestNewValidation(t *testing.T) {
 		}
 	}
 }
+
+func TestEarlyResponseDuringUpload(t *testing.T) {
+	be := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		_, _ = io.WriteString(w, "too big")
+	})
+	srv, statuses := front(t, be.URL, newTestTransport(t), defaultOpts())
+	req, _ := http.NewRequest(http.MethodPost, srv.URL, &patternReader{left: 16 << 20})
+	req.ContentLength = 16 << 20
+	res, err := client(t).Do(req)
+	if err != nil {
+		// The client may fail writing its body once the front closes; the
+		// recorded status is what matters.
+		t.Logf("client: %v", err)
+	} else {
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusRequestEntityTooLarge || string(b) != "too big" {
+			t.Errorf("got %d %q", res.StatusCode, b)
+		}
+	}
+	if st := <-statuses; st != http.StatusRequestEntityTooLarge {
+		t.Errorf("recorded %d", st)
+	}
+}

@@ -105,6 +105,7 @@ func NewTransport(cfg *dynamic.ServersTransport) (*Transport, error) {
 		},
 		ReadIdleTimeout: time.Duration(ft.ReadIdleTimeout),
 		PingTimeout:     time.Duration(ft.PingTimeout),
+		IdleConnTimeout: t.idleConnTimeout,
 	}
 	return t, nil
 }
