@@ -139,7 +139,7 @@ func TestSSEAndStreamingFlush(t *testing.T) {
 		path  string
 		slack time.Duration // how late an event may arrive after it was sent
 	}{
-		{"/sse", 150 * time.Millisecond},     // SSE is flushed at once
+		{"/sse", 200 * time.Millisecond},     // SSE is flushed at once
 		{"/chunked", 350 * time.Millisecond}, // others within the default 100ms flush interval
 	} {
 		start := time.Now()
