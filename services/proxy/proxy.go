@@ -198,6 +198,7 @@ func (ex *exchange) run() error {
 		return err
 	}
 	for attempt := 0; ; attempt++ {
+		ex.closeAfter, ex.headDeadline, ex.headErr = false, time.Time{}, nil
 		var err error
 		if attempt == 0 {
 			ex.c, err = ex.p.pool.get(ex.ctx)

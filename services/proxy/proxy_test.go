@@ -818,6 +818,19 @@ func TestInvalidRequestHeaderValue(t *testing.T) {
 	if w.code != http.StatusBadGateway {
 		t.Errorf("status %d", w.code)
 	}
+	for _, mutate := range []func(r *http.Request){
+		func(r *http.Request) { r.Method = "GET / HTTP/1.1\r\nX:" },
+		func(r *http.Request) { r.URL.RawQuery = "a=1 HTTP/1.1\r\nX: y" },
+		func(r *http.Request) { r.Host = "a\r\nX: y" },
+	} {
+		req, _ := http.NewRequest(http.MethodGet, "/", nil)
+		mutate(req)
+		w := newFakeRW()
+		h.ServeHTTP(w, req)
+		if w.code != http.StatusBadRequest {
+			t.Errorf("status %d", w.code)
+		}
+	}
 }
 
 func TestNewValidation(t *testing.T) {

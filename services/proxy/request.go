@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +16,12 @@ import (
 func (ex *exchange) writeHead() error {
 	r := ex.r
 	bw := ex.c.bw
+	if !validHeaderName(r.Method) {
+		return &statusError{code: http.StatusBadRequest, err: fmt.Errorf("invalid method %q", r.Method)}
+	}
+	if q := r.URL.RawQuery; q != "" && (!validHeaderValue(q) || strings.IndexByte(q, ' ') >= 0) {
+		return &statusError{code: http.StatusBadRequest, err: errors.New("invalid query")}
+	}
 	_, _ = bw.WriteString(r.Method)
 	_ = bw.WriteByte(' ')
 	ex.writeTarget(bw)
