@@ -146,6 +146,7 @@ func newServer(sc *static.Configuration) (*server, error) {
 			return nil, fmt.Errorf("accessLog: %w", err)
 		}
 		s.accessLog = al
+		s.services.AccessLog = true
 	}
 
 	s.internal[builtin.ServiceNoop] = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

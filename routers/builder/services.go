@@ -25,6 +25,9 @@ const DefaultTransportName = "default@internal"
 // configuration is unchanged, and released one generation after they were
 // last used.
 type ServiceManager struct {
+	// AccessLog makes proxies report to the access log.
+	AccessLog bool
+
 	defaultTransport *dynamic.ServersTransport
 
 	mu         sync.Mutex
@@ -144,7 +147,7 @@ func (m *ServiceManager) loadBalancer(name string, info *runtime.ServiceInfo, lb
 	if err != nil {
 		return nil, fmt.Errorf("serversTransport %q: %w", tname, err)
 	}
-	opts := proxy.Options{PassHostHeader: lb.PassHostHeader == nil || *lb.PassHostHeader, FlushInterval: 100 * time.Millisecond}
+	opts := proxy.Options{PassHostHeader: lb.PassHostHeader == nil || *lb.PassHostHeader, FlushInterval: 100 * time.Millisecond, AccessLog: m.AccessLog}
 	if lb.ResponseForwarding != nil {
 		opts.FlushInterval = time.Duration(lb.ResponseForwarding.FlushInterval)
 	}

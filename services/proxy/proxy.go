@@ -18,6 +18,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/switchyard-proxy/switchyard/observability/accesslog"
 )
 
 // Options tune one proxy handler.
@@ -31,6 +33,9 @@ type Options struct {
 	FlushInterval time.Duration
 	// PreservePath prefixes the request path with the server URL's path.
 	PreservePath bool
+	// AccessLog reports the server URL and the origin's status, size and
+	// duration to the access log; off, the proxy never looks for it.
+	AccessLog bool
 }
 
 // New returns the handler forwarding requests to target (scheme http, https or h2c)
@@ -133,6 +138,8 @@ type fastProxy struct {
 	preserve  bool
 	flush     time.Duration
 	rhTimeout time.Duration
+	target    *url.URL
+	accessLog bool
 }
 
 func newFastProxy(target *url.URL, t *Transport, opts Options) *fastProxy {
@@ -148,6 +155,8 @@ func newFastProxy(target *url.URL, t *Transport, opts Options) *fastProxy {
 		preserve:  opts.PreservePath,
 		flush:     opts.FlushInterval,
 		rhTimeout: t.responseHeaderTimeout,
+		target:    target,
+		accessLog: opts.AccessLog,
 	}
 }
 
@@ -173,11 +182,22 @@ type exchange struct {
 	pending      bool      // response bytes written but not flushed
 	flushAt      time.Time // flushInterval: when pending bytes must go out
 
+	originStatus int   // status answered (by the backend, or ours on error)
+	originSize   int64 // response body bytes relayed
+
 	head respHead
 }
 
 func (p *fastProxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	ex := exchange{p: p, rw: rw, r: r, ctx: r.Context(), probe: -1}
+	if p.accessLog {
+		start := time.Now()
+		accesslog.SetService(r, "", p.target)
+		defer func() {
+			accesslog.SetOriginStatus(r, ex.originStatus, ex.originSize)
+			accesslog.SetOriginDuration(r, time.Since(start))
+		}()
+	}
 	if err := ex.run(); err != nil {
 		ex.fail(err)
 	}
@@ -419,8 +439,16 @@ func (ex *exchange) respond() error {
 	mode := h.framing(ex.r.Method)
 	hdr := ex.rw.Header()
 	ex.copyFields(hdr)
+	if h.contentType == "" && h.status != http.StatusNoContent && h.status != http.StatusNotModified {
+		// No type from the backend: keep net/http from sniffing one, as
+		// Traefik does (the contentType middleware opts back in).
+		if _, ok := hdr["Content-Type"]; !ok {
+			hdr["Content-Type"] = nil
+		}
+	}
 	ex.rw.WriteHeader(h.status)
 	ex.sentHeader = true
+	ex.originStatus = h.status
 
 	b := body{mode: mode, left: h.contentLength}
 	switch {
@@ -433,6 +461,7 @@ func (ex *exchange) respond() error {
 	for {
 		p, err := ex.nextBody(&b, buf)
 		if len(p) > 0 {
+			ex.originSize += int64(len(p))
 			if _, werr := ex.rw.Write(p); werr != nil {
 				return &clientWriteError{err: werr}
 			}
@@ -589,6 +618,7 @@ func (ex *exchange) fail(err error) {
 		return
 	}
 	code := statusFor(ex.ctx, err)
+	ex.originStatus = code
 	logError(ex.r, code, err)
 	writeErrorStatus(ex.rw, code)
 }

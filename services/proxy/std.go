@@ -9,13 +9,16 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/switchyard-proxy/switchyard/observability/accesslog"
 )
 
 // newStdProxy forwards through net/http/httputil.ReverseProxy: for https and h2c
 // backends (and http ones behind an environment proxy), correctness first.
 func newStdProxy(target *url.URL, rt http.RoundTripper, opts Options) http.Handler {
 	prefix := target.EscapedPath()
-	return &httputil.ReverseProxy{
+	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			in, out := pr.In, pr.Out
 			// Rewrite strips these; Traefik passes them through.
@@ -60,9 +63,25 @@ func newStdProxy(target *url.URL, rt http.RoundTripper, opts Options) http.Handl
 		ErrorHandler: func(rw http.ResponseWriter, r *http.Request, err error) {
 			code := statusFor(r.Context(), err)
 			logError(r, code, err)
+			if opts.AccessLog {
+				accesslog.SetOriginStatus(r, code, 0)
+			}
 			writeErrorStatus(rw, code)
 		},
 	}
+	if !opts.AccessLog {
+		return rp
+	}
+	rp.ModifyResponse = func(resp *http.Response) error {
+		accesslog.SetOriginStatus(resp.Request, resp.StatusCode, resp.ContentLength)
+		return nil
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		accesslog.SetService(r, "", target)
+		rp.ServeHTTP(w, r)
+		accesslog.SetOriginDuration(r, time.Since(start))
+	})
 }
 
 // copyBufPool lends ReverseProxy the same 32 KiB buffers the fast path uses.
