@@ -174,6 +174,10 @@ http:
     weighted-missing:
       rule: "PathPrefix(` + "`/weighted`" + `)"
       service: weighted-bad
+    partial-entrypoints:
+      entryPoints: [web, nowhere]
+      rule: "PathPrefix(` + "`/partial`" + `)"
+      service: good
   middlewares:
     loop-a:
       chain:
@@ -246,6 +250,18 @@ func TestBadDynamicObjectsAreIsolated(t *testing.T) {
 				t.Errorf("GET %s (disabled router): status %d, want 404", bad.path, rep.Status)
 			}
 		}
+	}
+	// One known and one unknown entrypoint: a warning, not disabled, and it
+	// serves on the known one.
+	if r := rd.Routers["partial-entrypoints@file"]; r.Status != "warning" || !containsFold(strings.Join(r.Error, " "), "nowhere") ||
+		strings.Join(r.Using, ",") != "web" {
+		t.Errorf("router partial-entrypoints@file: status %q errors %v using %v; want warning, an error naming nowhere, using [web]", r.Status, r.Error, r.Using)
+	}
+	if rep := do(t, request{url: e.URL("web") + "/partial"}); rep.Status != 200 || rep.backend() != "good" {
+		t.Errorf("GET /partial (router in warning): %d from %q, want 200 from good", rep.Status, rep.backend())
+	}
+	if s := rd.Services["weighted-bad@file"]; len(s.Error) == 0 {
+		t.Errorf("service weighted-bad@file: status %q, no error for its missing child service", s.Status)
 	}
 	// The same status through the per-object endpoint.
 	var one RouterInfo

@@ -1583,6 +1583,251 @@ http:
 		},
 	},
 	{
+		name: "redirectregex",
+		dynamic: `
+http:
+  routers:
+    app:
+      rule: "PathPrefix(` + "`/`" + `)"
+      service: app
+      middlewares:
+        - test-redirectregex
+  middlewares:
+    test-redirectregex:
+      redirectRegex:
+        regex: "^http://localhost/(.*)"
+        replacement: "http://mydomain/${1}"
+  services:
+    app:
+      loadBalancer:
+        servers:
+          - url: "<% backend "redirre" %>"
+`,
+		checks: []check{
+			{path: "/foo/bar?x=1", host: "localhost", status: 302, backend: "-",
+				respHeader: map[string]string{"Location": "http://mydomain/foo/bar?x=1"}},
+			// No match: passed through.
+			{path: "/foo", host: "other.example", backend: "redirre"},
+		},
+	},
+	{
+		name: "replacepath",
+		dynamic: `
+http:
+  routers:
+    app:
+      rule: "PathPrefix(` + "`/`" + `)"
+      service: app
+      middlewares:
+        - test-replacepath
+  middlewares:
+    test-replacepath:
+      replacePath:
+        path: "/foo"
+  services:
+    app:
+      loadBalancer:
+        servers:
+          - url: "<% backend "replacepath" %>"
+`,
+		checks: []check{
+			{path: "/anything/here?q=1", backend: "replacepath", contains: []string{"GET /foo?q=1 HTTP/1.1", "X-Replaced-Path: /anything/here"}},
+		},
+	},
+	{
+		name: "replacepathregex",
+		dynamic: `
+http:
+  routers:
+    app:
+      rule: "PathPrefix(` + "`/`" + `)"
+      service: app
+      middlewares:
+        - test-replacepathregex
+  middlewares:
+    test-replacepathregex:
+      replacePathRegex:
+        regex: "^/foo/(.*)"
+        replacement: "/bar/$1"
+  services:
+    app:
+      loadBalancer:
+        servers:
+          - url: "<% backend "replacepathre" %>"
+`,
+		checks: []check{
+			{path: "/foo/baz", backend: "replacepathre", contains: []string{"GET /bar/baz HTTP/1.1", "X-Replaced-Path: /foo/baz"}},
+			{path: "/other", backend: "replacepathre", contains: []string{"GET /other HTTP/1.1"}, absent: []string{"X-Replaced-Path"}},
+		},
+	},
+	{
+		name: "stripprefixregex",
+		dynamic: `
+http:
+  routers:
+    app:
+      rule: "PathPrefix(` + "`/`" + `)"
+      service: app
+      middlewares:
+        - test-stripprefixregex
+  middlewares:
+    test-stripprefixregex:
+      stripPrefixRegex:
+        regex:
+          - "/foo/[a-z0-9]+/[0-9]+/"
+  services:
+    app:
+      loadBalancer:
+        servers:
+          - url: "<% backend "stripre" %>"
+`,
+		checks: []check{
+			{path: "/foo/abc/123/bar", backend: "stripre", contains: []string{"GET /bar HTTP/1.1", "X-Forwarded-Prefix: /foo/abc/123"}},
+			{path: "/foo/abc/bar", backend: "stripre", contains: []string{"GET /foo/abc/bar HTTP/1.1"}},
+		},
+	},
+	{
+		name: "headers-security",
+		dynamic: `
+http:
+  routers:
+    app:
+      rule: "PathPrefix(` + "`/`" + `)"
+      service: app
+      middlewares:
+        - testHeader
+  middlewares:
+    testHeader:
+      headers:
+        frameDeny: true
+        browserXssFilter: true
+        contentTypeNosniff: true
+  services:
+    app:
+      loadBalancer:
+        servers:
+          - url: "<% backend "secheaders" %>"
+`,
+		checks: []check{
+			{path: "/", backend: "secheaders", respHeader: map[string]string{
+				"X-Frame-Options": "DENY", "X-Xss-Protection": "1; mode=block", "X-Content-Type-Options": "nosniff",
+			}},
+		},
+	},
+	{
+		name: "headers-cors",
+		dynamic: `
+http:
+  routers:
+    app:
+      rule: "PathPrefix(` + "`/`" + `)"
+      service: app
+      middlewares:
+        - testHeader
+  middlewares:
+    testHeader:
+      headers:
+        accessControlAllowMethods:
+          - GET
+          - OPTIONS
+          - PUT
+        accessControlAllowHeaders:
+          - "*"
+        accessControlAllowOriginList:
+          - https://foo.bar.org
+          - https://example.org
+        accessControlMaxAge: 100
+        addVaryHeader: true
+  services:
+    app:
+      loadBalancer:
+        servers:
+          - url: "<% backend "cors" %>"
+`,
+		checks: []check{
+			// A preflight is answered by the middleware, not the backend.
+			{method: "OPTIONS", path: "/res", backend: "-", header: map[string]string{
+				"Origin": "https://foo.bar.org", "Access-Control-Request-Method": "PUT",
+			}, respHeader: map[string]string{
+				"Access-Control-Allow-Origin": "https://foo.bar.org", "Access-Control-Max-Age": "100", "X-Whoami-Name": "",
+			}, fn: func(t *testing.T, _ *Env, r Reply) {
+				if m := r.Header.Get("Access-Control-Allow-Methods"); !strings.Contains(m, "PUT") {
+					t.Errorf("preflight Access-Control-Allow-Methods = %q, want PUT among them", m)
+				}
+			}},
+			{path: "/res", header: map[string]string{"Origin": "https://example.org"}, backend: "cors",
+				respHeader: map[string]string{"Access-Control-Allow-Origin": "https://example.org"},
+				fn: func(t *testing.T, _ *Env, r Reply) {
+					if v := strings.Join(r.Header.Values("Vary"), ","); !strings.Contains(v, "Origin") {
+						t.Errorf("Vary = %q, want Origin (addVaryHeader)", v)
+					}
+				}},
+			{path: "/res", header: map[string]string{"Origin": "https://evil.example"}, backend: "cors",
+				respHeader: map[string]string{"Access-Control-Allow-Origin": ""}},
+		},
+	},
+	{
+		name: "entrypoint-asdefault",
+		static: `
+entryPoints:
+  web:
+    address: "<% addr "web" %>"
+    asDefault: true
+  other:
+    address: "<% addr "other" %>"
+  traefik:
+    address: "<% addr "traefik" %>"
+api:
+  insecure: true
+providers:
+  providersThrottleDuration: 10ms
+  file:
+    filename: "<% dyn %>"
+`,
+		dynamic: `
+http:
+  routers:
+    defaulted:
+      rule: "PathPrefix(` + "`/`" + `)"
+      service: app
+    explicit:
+      entryPoints: [other]
+      rule: "PathPrefix(` + "`/explicit`" + `)"
+      service: app
+  services:
+    app:
+      loadBalancer:
+        servers:
+          - url: "<% backend "asdefault" %>"
+`,
+		checks: []check{
+			{ep: "web", path: "/", backend: "asdefault"},
+			{ep: "other", path: "/", status: 404},
+			{ep: "other", path: "/explicit", backend: "asdefault"},
+		},
+	},
+	{
+		name: "sanitize-path",
+		dynamic: `
+http:
+  routers:
+    bar:
+      rule: "PathPrefix(` + "`/bar`" + `)"
+      service: app
+  services:
+    app:
+      loadBalancer:
+        servers:
+          - url: "<% backend "sanitize" %>"
+`,
+		checks: []check{
+			// sanitizePath (default true) cleans /./, /../ and // before routing.
+			{path: "/foo/../bar/x", backend: "sanitize", contains: []string{"GET /bar/x HTTP/1.1"}},
+			{path: "//bar//y", backend: "sanitize", contains: []string{"GET /bar/y HTTP/1.1"}},
+			{path: "/bar/./z", backend: "sanitize", contains: []string{"GET /bar/z HTTP/1.1"}},
+		},
+	},
+	{
 		name: "api-json-shapes",
 		dynamic: `
 http:
