@@ -156,7 +156,11 @@ func newServer(sc *static.Configuration) (*server, error) {
 		s.api = api.New(sc, api.Version{Version: version.Version, Codename: version.Codename, StartDate: version.StartDate})
 		s.internal[builtin.ServiceAPI] = s.api
 		if sc.API.Dashboard {
-			s.internal[builtin.ServiceDashboard] = api.NewDashboard(sc.API.BasePath)
+			// As in Traefik, api@internal also serves the dashboard, so one
+			// router "PathPrefix(`/api`) || PathPrefix(`/dashboard`)" is enough.
+			dash := api.NewDashboard(sc.API.BasePath)
+			s.internal[builtin.ServiceAPI] = s.api.WithDashboard(dash)
+			s.internal[builtin.ServiceDashboard] = dash
 		}
 	}
 	if sc.Ping != nil {
