@@ -13,6 +13,10 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/net/websocket"
+
+	"github.com/switchyard-proxy/switchyard/internal/whoami"
 )
 
 // TestHotSwap rewrites the dynamic file 100 times under the load of 50
@@ -304,3 +308,103 @@ func TestHotSwap(t *testing.T) {
 
 // backend is the whoami name of a reply.
 func (r Reply) backend() string { return backendName(r.Body) }
+
+// TestReloadKeepsInFlight removes a route while a slow request and a
+// WebSocket on it are open: both finish normally on the configuration they
+// started with, and new requests see the new configuration.
+func TestReloadKeepsInFlight(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	mux.Handle("/ws", websocket.Handler(func(c *websocket.Conn) {
+		for {
+			var msg string
+			if err := websocket.Message.Receive(c, &msg); err != nil {
+				return
+			}
+			if err := websocket.Message.Send(c, msg); err != nil {
+				return
+			}
+		}
+	}))
+	mux.Handle("/", whoami.New("old"))
+	e := newEnv(t)
+	e.SetURL("old", startHandler(t, mux))
+	oldCfg := `
+http:
+  routers:
+    old:
+      rule: "PathPrefix(` + "`/`" + `)"
+      service: old
+  services:
+    old:
+      loadBalancer:
+        servers:
+          - url: "<% url "old" %>"
+`
+	newCfg := `
+http:
+  routers:
+    new:
+      rule: "PathPrefix(` + "`/new`" + `)"
+      service: new
+  services:
+    new:
+      loadBalancer:
+        servers:
+          - url: "<% backend "new" %>"
+`
+	e.WriteDynamic("yml", oldCfg)
+	e.WriteStatic("yml", staticYAML)
+	e.Start()
+	e.WaitRouters("old@file")
+	e.WaitListening(e.Addr("web"))
+
+	ws, err := websocket.Dial("ws://"+e.Addr("web")+"/ws", "", "http://localhost/")
+	if err != nil {
+		t.Fatalf("websocket through the proxy: %v", err)
+	}
+	defer ws.Close()
+	_ = ws.SetDeadline(time.Now().Add(20 * time.Second))
+	slow := make(chan Reply, 1)
+	go func() {
+		r, err := tryDo(request{url: e.URL("web") + "/slow?wait=1500ms"})
+		if err != nil {
+			r.Body = err.Error()
+		}
+		slow <- r
+	}()
+	time.Sleep(200 * time.Millisecond) // let the slow request reach the backend
+
+	e.WriteDynamic("yml", newCfg)
+	e.WaitAPI(5*time.Second, "old@file replaced by new@file", func(rd *Rawdata) bool {
+		_, o := rd.Routers["old@file"]
+		_, n := rd.Routers["new@file"]
+		return n && !o
+	})
+	if r := do(t, request{url: e.URL("web") + "/slow"}); r.Status != http.StatusNotFound {
+		t.Errorf("new request to the removed route: %d, want 404", r.Status)
+	}
+	if r := do(t, request{url: e.URL("web") + "/new"}); r.backend() != "new" {
+		t.Errorf("new route: reply from %q, want new", r.backend())
+	}
+	for i := range 5 {
+		msg := fmt.Sprintf("after reload %d", i)
+		var got string
+		if err := websocket.Message.Send(ws, msg); err != nil {
+			t.Fatalf("websocket send after the reload: %v", err)
+		}
+		if err := websocket.Message.Receive(ws, &got); err != nil || got != msg {
+			t.Fatalf("websocket echo after the reload: %q, %v", got, err)
+		}
+	}
+	select {
+	case r := <-slow:
+		if r.Status != 200 || r.backend() != "old" {
+			t.Errorf("request in flight across the reload: %d from %q (%s), want 200 from old", r.Status, r.backend(), truncate(r.Body, 200))
+		}
+	case <-time.After(10 * time.Second):
+		t.Errorf("request in flight across the reload never finished")
+	}
+	ws.Close()
+	e.Proc.Stop()
+}
