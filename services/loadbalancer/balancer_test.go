@@ -99,9 +99,11 @@ func TestWRRDistribution(t *testing.T) {
 }
 
 func TestSetStatus(t *testing.T) {
-	b, _ := New(servers(map[string]int{"a": 1, "b": 1}, "a", "b"), NewWRR())
+	b, _ := NewWithOptions(servers(map[string]int{"a": 1, "b": 1}, "a", "b"), NewWRR(), Options{HealthChecked: true})
 	var events []bool
-	b.RegisterStatusUpdater(func(up bool) { events = append(events, up) })
+	if _, err := b.RegisterStatusUpdater(func(up bool) { events = append(events, up) }); err != nil {
+		t.Fatal(err)
+	}
 
 	b.SetStatus("a", false)
 	if got := picks(t, b, 3); got != "bbb" {
