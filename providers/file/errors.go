@@ -3,8 +3,8 @@ package file
 import (
 	"errors"
 	"io/fs"
-	"strconv"
-	"strings"
+
+	"github.com/switchyard-proxy/switchyard/config/filedecode"
 )
 
 // Error is a problem in one dynamic configuration file: where it is (file,
@@ -21,22 +21,21 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		b.WriteByte(':')
-		b.WriteString(strconv.Itoa(e.Line))
-	}
-	b.WriteString(": ")
-	if e.Key != "" {
-		b.WriteString(e.Key)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Reason)
+	s := (&filedecode.Error{File: e.File, Line: e.Line, Key: e.Key, Reason: e.Reason}).Error()
 	if e.Rendered && e.Line > 0 {
-		b.WriteString(" (line of the rendered template)")
+		s += " (line of the rendered template)"
 	}
-	return b.String()
+	return s
+}
+
+// fromDecode turns a *filedecode.Error into an *Error of file; other errors
+// are returned as they are.
+func fromDecode(err error) error {
+	var de *filedecode.Error
+	if !errors.As(err, &de) {
+		return err
+	}
+	return &Error{File: de.File, Line: de.Line, Key: de.Key, Reason: de.Reason, Err: de.Err}
 }
 
 func (e *Error) Unwrap() error { return e.Err }

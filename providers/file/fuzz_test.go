@@ -33,7 +33,7 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// FuzzDecodeTOML is FuzzDecode for TOML, which also runs the line scanner.
+// FuzzDecodeTOML is FuzzDecode for TOML.
 func FuzzDecodeTOML(f *testing.F) {
 	for _, s := range []string{
 		"",
@@ -46,7 +46,6 @@ func FuzzDecodeTOML(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, content string) {
-		_ = tomlLines(content)
 		conf, _, err := decodeContent("/f/x.toml", ".toml", content)
 		checkDecode(t, conf, err)
 	})

@@ -107,7 +107,7 @@ func (l *loader) decodeFile(path string) (*dynamic.Configuration, error) {
 	}
 	for _, k := range ignored {
 		l.log.Warn("file provider: unknown top-level key ignored (want http, tcp, udp or tls)",
-			"file", path, "line", k.Line, "key", k.Key)
+			"file", path, "line", k.Line, "key", k.Name)
 	}
 	if err := l.inlineCertificates(path, conf.TLS); err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package file
+package filedecode
 
 import (
 	"strconv"
@@ -42,24 +42,36 @@ func yamlLines(content string) lineIndex {
 	if err := yaml.Unmarshal([]byte(content), &doc); err != nil {
 		return lineIndex{}
 	}
-	ix := lineIndex{}
-	budget := maxYAMLNodes
-	walkYAML(&doc, nil, ix, &budget, 0)
-	return ix
+	w := yamlWalker{ix: lineIndex{}, budget: maxYAMLNodes, expanding: map[*yaml.Node]bool{}}
+	w.walk(&doc, nil, 0)
+	return w.ix
 }
 
-func walkYAML(n *yaml.Node, path []string, ix lineIndex, budget *int, depth int) {
-	if n == nil || *budget <= 0 || depth > 256 {
+type yamlWalker struct {
+	ix     lineIndex
+	budget int
+	// expanding holds the aliased nodes being walked: an alias to one of
+	// them (an anchor containing itself) is not followed again.
+	expanding map[*yaml.Node]bool
+}
+
+func (w *yamlWalker) walk(n *yaml.Node, path []string, depth int) {
+	if n == nil || w.budget <= 0 || depth > 256 {
 		return
 	}
-	*budget--
+	w.budget--
 	switch n.Kind {
 	case yaml.DocumentNode:
 		for _, c := range n.Content {
-			walkYAML(c, path, ix, budget, depth+1)
+			w.walk(c, path, depth+1)
 		}
 	case yaml.AliasNode:
-		walkYAML(n.Alias, path, ix, budget, depth+1)
+		if n.Alias == nil || w.expanding[n.Alias] {
+			return
+		}
+		w.expanding[n.Alias] = true
+		w.walk(n.Alias, path, depth+1)
+		delete(w.expanding, n.Alias)
 	case yaml.MappingNode:
 		// Explicit keys first: they win over keys merged in with "<<".
 		var merges []*yaml.Node
@@ -70,23 +82,23 @@ func walkYAML(n *yaml.Node, path []string, ix lineIndex, budget *int, depth int)
 				continue
 			}
 			p := append(path[:len(path):len(path)], k.Value)
-			ix.setOnce(p, k.Line)
-			walkYAML(v, p, ix, budget, depth+1)
+			w.ix.setOnce(p, k.Line)
+			w.walk(v, p, depth+1)
 		}
 		for _, m := range merges {
 			if m.Kind == yaml.SequenceNode {
 				for _, c := range m.Content {
-					walkYAML(c, path, ix, budget, depth+1)
+					w.walk(c, path, depth+1)
 				}
 				continue
 			}
-			walkYAML(m, path, ix, budget, depth+1)
+			w.walk(m, path, depth+1)
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
 			p := append(path[:len(path):len(path)], "["+strconv.Itoa(i)+"]")
-			ix.setOnce(p, c.Line)
-			walkYAML(c, p, ix, budget, depth+1)
+			w.ix.setOnce(p, c.Line)
+			w.walk(c, p, depth+1)
 		}
 	}
 }
@@ -198,6 +210,7 @@ func (sc *tomlScanner) header(key []string, array bool, line int) []string {
 	var cur []string
 	for j, seg := range key {
 		cur = append(cur, seg)
+		sc.ix.setOnce(cur, line) // a table implied by the header is on its line
 		id := pathKey(cur)
 		if j == len(key)-1 && array {
 			n := sc.aot[id]
