@@ -4,13 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/traefik/paerser/cli"
 	"github.com/traefik/paerser/env"
-	"github.com/traefik/paerser/file"
 	"github.com/traefik/paerser/flag"
 
+	"github.com/switchyard-proxy/switchyard/config/filedecode"
 	"github.com/switchyard-proxy/switchyard/config/static"
 )
 
@@ -73,11 +74,42 @@ func (l fileLoader) Load(args []string, cmd *cli.Command) (bool, error) {
 	if path == "" {
 		return false, nil
 	}
-	if err := file.Decode(path, cmd.Configuration); err != nil {
-		return false, fmt.Errorf("%s: %s", path, explainDecodeError(err))
+	if err := decodeStaticFile(path, cmd.Configuration); err != nil {
+		return false, err
 	}
 	l.src.kind, l.src.file = "file", path
 	return true, nil
+}
+
+// decodeStaticFile decodes the file into element (the command's *cmdConfig,
+// holding the defaults); probes that locate an error decode into fresh ones.
+// Errors name the file, line, key and reason. paerser drops unknown
+// top-level keys silently: here they are errors, most likely typos.
+func decodeStaticFile(path string, element any) error {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return err // *fs.PathError: names the path
+	}
+	content, ext := string(src), strings.ToLower(filepath.Ext(path))
+	if err := filedecode.DecodeInto(path, ext, content, element, func() any { return newCmdConfig() }); err != nil {
+		return err
+	}
+	keys, err := filedecode.RootKeys(ext, content)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 { // as paerser's file.Decode
+		return fmt.Errorf("%s: no configuration found in file", path)
+	}
+	unknown, err := filedecode.UnknownRootKeys(ext, content, element)
+	if err != nil {
+		return err
+	}
+	errs := make([]error, len(unknown))
+	for i, k := range unknown {
+		errs[i] = &filedecode.Error{File: path, Line: k.Line, Key: k.Name, Reason: "unknown key"}
+	}
+	return errors.Join(errs...)
 }
 
 // flagLoader decodes --flags.
