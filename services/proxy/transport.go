@@ -222,3 +222,13 @@ func readFileOrContent(f dynamic.FileOrContent) ([]byte, error) {
 	}
 	return []byte(s), nil
 }
+
+// RoundTripper is the standard round tripper of this transport for a scheme
+// (h2c for "h2c", otherwise the http/https transport with this transport's TLS
+// settings): health checks use it so they see what the proxy sees.
+func (t *Transport) RoundTripper(scheme string) http.RoundTripper {
+	if scheme == "h2c" {
+		return t.h2c
+	}
+	return t.std
+}
