@@ -15,7 +15,11 @@ import (
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	"github.com/switchyard-proxy/switchyard/middlewares/addprefix"
+	"github.com/switchyard-proxy/switchyard/middlewares/basicauth"
+	"github.com/switchyard-proxy/switchyard/middlewares/digestauth"
 	"github.com/switchyard-proxy/switchyard/middlewares/headers"
+	"github.com/switchyard-proxy/switchyard/middlewares/ipallowlist"
+	"github.com/switchyard-proxy/switchyard/middlewares/ipdenylist"
 	"github.com/switchyard-proxy/switchyard/middlewares/redirectregex"
 	"github.com/switchyard-proxy/switchyard/middlewares/redirectscheme"
 	"github.com/switchyard-proxy/switchyard/middlewares/replacepath"
@@ -43,40 +47,65 @@ var (
 // wrapper is what every middleware package's Setup returns.
 type wrapper = func(next http.Handler) http.Handler
 
+// Deps are what some middlewares need from the builder.
+type Deps struct {
+	// Service returns the handler of a service (errors middleware). The
+	// name is qualified with the middleware's provider when it has no "@".
+	Service func(name string) (http.Handler, error)
+	// State keeps stateful middlewares across reloads (nil: fresh state).
+	State *State
+}
+
+// setupCtx is what a setup function gets besides the config.
+type setupCtx struct {
+	name string // qualified middleware name
+	deps Deps
+}
+
 // kind is one row of the table: its config key (as in the dynamic
 // configuration), whether cfg sets it, and how to set it up (nil when not
 // implemented yet).
 type kind struct {
 	key   string
 	isSet func(m *dynamic.Middleware) bool
-	setup func(m *dynamic.Middleware) (wrapper, error)
+	setup func(m *dynamic.Middleware, c *setupCtx) (wrapper, error)
 }
 
 // kinds lists every field of dynamic.Middleware, in its declaration order.
 var kinds = []kind{
 	{"addPrefix", func(m *dynamic.Middleware) bool { return m.AddPrefix != nil },
-		func(m *dynamic.Middleware) (wrapper, error) { return addprefix.Setup(m.AddPrefix) }},
+		func(m *dynamic.Middleware, _ *setupCtx) (wrapper, error) { return addprefix.Setup(m.AddPrefix) }},
 	{"stripPrefix", func(m *dynamic.Middleware) bool { return m.StripPrefix != nil },
-		func(m *dynamic.Middleware) (wrapper, error) { return stripprefix.Setup(m.StripPrefix) }},
+		func(m *dynamic.Middleware, _ *setupCtx) (wrapper, error) { return stripprefix.Setup(m.StripPrefix) }},
 	{"stripPrefixRegex", func(m *dynamic.Middleware) bool { return m.StripPrefixRegex != nil },
-		func(m *dynamic.Middleware) (wrapper, error) { return stripprefixregex.Setup(m.StripPrefixRegex) }},
+		func(m *dynamic.Middleware, _ *setupCtx) (wrapper, error) {
+			return stripprefixregex.Setup(m.StripPrefixRegex)
+		}},
 	{"replacePath", func(m *dynamic.Middleware) bool { return m.ReplacePath != nil },
-		func(m *dynamic.Middleware) (wrapper, error) { return replacepath.Setup(m.ReplacePath) }},
+		func(m *dynamic.Middleware, _ *setupCtx) (wrapper, error) { return replacepath.Setup(m.ReplacePath) }},
 	{"replacePathRegex", func(m *dynamic.Middleware) bool { return m.ReplacePathRegex != nil },
-		func(m *dynamic.Middleware) (wrapper, error) { return replacepathregex.Setup(m.ReplacePathRegex) }},
+		func(m *dynamic.Middleware, _ *setupCtx) (wrapper, error) {
+			return replacepathregex.Setup(m.ReplacePathRegex)
+		}},
 	{"chain", func(m *dynamic.Middleware) bool { return m.Chain != nil }, nil},
-	{"ipAllowList", func(m *dynamic.Middleware) bool { return m.IPAllowList != nil }, nil},
-	{"ipDenyList", func(m *dynamic.Middleware) bool { return m.IPDenyList != nil }, nil},
+	{"ipAllowList", func(m *dynamic.Middleware) bool { return m.IPAllowList != nil },
+		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return ipallowlist.Setup(m.IPAllowList) }},
+	{"ipDenyList", func(m *dynamic.Middleware) bool { return m.IPDenyList != nil },
+		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return ipdenylist.Setup(m.IPDenyList) }},
 	{"headers", func(m *dynamic.Middleware) bool { return m.Headers != nil },
-		func(m *dynamic.Middleware) (wrapper, error) { return headers.Setup(m.Headers) }},
+		func(m *dynamic.Middleware, _ *setupCtx) (wrapper, error) { return headers.Setup(m.Headers) }},
 	{"errors", func(m *dynamic.Middleware) bool { return m.Errors != nil }, nil},
 	{"rateLimit", func(m *dynamic.Middleware) bool { return m.RateLimit != nil }, nil},
 	{"redirectRegex", func(m *dynamic.Middleware) bool { return m.RedirectRegex != nil },
-		func(m *dynamic.Middleware) (wrapper, error) { return redirectregex.Setup(m.RedirectRegex) }},
+		func(m *dynamic.Middleware, _ *setupCtx) (wrapper, error) { return redirectregex.Setup(m.RedirectRegex) }},
 	{"redirectScheme", func(m *dynamic.Middleware) bool { return m.RedirectScheme != nil },
-		func(m *dynamic.Middleware) (wrapper, error) { return redirectscheme.Setup(m.RedirectScheme) }},
-	{"basicAuth", func(m *dynamic.Middleware) bool { return m.BasicAuth != nil }, nil},
-	{"digestAuth", func(m *dynamic.Middleware) bool { return m.DigestAuth != nil }, nil},
+		func(m *dynamic.Middleware, _ *setupCtx) (wrapper, error) {
+			return redirectscheme.Setup(m.RedirectScheme)
+		}},
+	{"basicAuth", func(m *dynamic.Middleware) bool { return m.BasicAuth != nil },
+		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return basicauth.Setup(m.BasicAuth) }},
+	{"digestAuth", func(m *dynamic.Middleware) bool { return m.DigestAuth != nil },
+		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return digestauth.Setup(m.DigestAuth) }},
 	{"forwardAuth", func(m *dynamic.Middleware) bool { return m.ForwardAuth != nil }, nil},
 	{"inFlightReq", func(m *dynamic.Middleware) bool { return m.InFlightReq != nil }, nil},
 	{"buffering", func(m *dynamic.Middleware) bool { return m.Buffering != nil }, nil},
@@ -106,6 +135,11 @@ func (e *UnsupportedError) Is(target error) bool { return target == ErrNotSuppor
 // constructor. A chain returns an error wrapping ErrChain; a kind without an
 // implementation an *UnsupportedError. Errors name the middleware.
 func New(name string, cfg *dynamic.Middleware) (Constructor, error) {
+	return NewWith(name, cfg, Deps{})
+}
+
+// NewWith is New with the builder's dependencies.
+func NewWith(name string, cfg *dynamic.Middleware, deps Deps) (Constructor, error) {
 	k, err := only(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("middleware %q: %w", name, err)
@@ -116,7 +150,7 @@ func New(name string, cfg *dynamic.Middleware) (Constructor, error) {
 	if k.setup == nil {
 		return nil, &UnsupportedError{Name: name, Type: k.key}
 	}
-	wrap, err := k.setup(cfg)
+	wrap, err := k.setup(cfg, &setupCtx{name: name, deps: deps})
 	if err != nil {
 		return nil, fmt.Errorf("middleware %q: %s: %w", name, k.key, err)
 	}
