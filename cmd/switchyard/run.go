@@ -27,6 +27,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/internal/ping"
 	"github.com/switchyard-proxy/switchyard/internal/version"
 	"github.com/switchyard-proxy/switchyard/internal/whoami"
+	"github.com/switchyard-proxy/switchyard/middlewares"
 	"github.com/switchyard-proxy/switchyard/middlewares/forwardedheaders"
 	"github.com/switchyard-proxy/switchyard/observability/accesslog"
 	"github.com/switchyard-proxy/switchyard/observability/logs"
@@ -126,6 +127,7 @@ type server struct {
 	cfg       *static.Configuration
 	eps       map[string]*entrypoints.HTTPEntryPoint
 	services  *builder.ServiceManager
+	mwState   *middlewares.State
 	api       *api.Handler
 	ping      *ping.Handler
 	accessLog *accesslog.Handler
@@ -139,6 +141,7 @@ type server struct {
 func newServer(sc *static.Configuration) (*server, error) {
 	s := &server{cfg: sc, eps: map[string]*entrypoints.HTTPEntryPoint{}, internal: map[string]http.Handler{}}
 	s.services = builder.NewServiceManager(sc.ServersTransport)
+	s.mwState = middlewares.NewState()
 
 	if sc.AccessLog != nil {
 		al, err := accesslog.New(sc.AccessLog)
@@ -230,6 +233,7 @@ func (s *server) apply(conf *dynamic.Configuration) {
 		Internal:    s.internal,
 		Services:    s.services,
 		AccessLog:   s.accessLog != nil,
+		Middlewares: s.mwState,
 	})
 	for name, ep := range s.eps {
 		if h, ok := table.HTTP[name]; ok {

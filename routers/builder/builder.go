@@ -36,6 +36,8 @@ type Deps struct {
 	Services *ServiceManager
 	// AccessLog is true when an access log wants router and service names.
 	AccessLog bool
+	// Middlewares keeps stateful middlewares across builds (nil: none kept).
+	Middlewares *middlewares.State
 }
 
 // Build compiles conf. It never fails as a whole: errors land on objects.
@@ -50,7 +52,9 @@ func Build(conf *dynamic.Configuration, deps Deps) (*Table, *runtime.Configurati
 		mws:      map[string]mwResult{},
 	}
 	deps.Services.beginGeneration()
+	deps.Middlewares.Begin()
 	table := b.routers()
+	deps.Middlewares.End()
 	deps.Services.endGeneration()
 	return table, rt
 }
@@ -259,7 +263,7 @@ func (b *build) flatten(user string, names, stack []string) ([]middlewares.Const
 		}
 		res, done := b.mws[name]
 		if !done {
-			c, err := middlewares.New(name, info.Middleware)
+			c, err := middlewares.NewWith(name, info.Middleware, b.mwDeps(name))
 			if err != nil {
 				info.AddError(err, true)
 			}
@@ -272,6 +276,23 @@ func (b *build) flatten(user string, names, stack []string) ([]middlewares.Const
 		out = append(out, res.c)
 	}
 	return out, nil
+}
+
+// mwDeps gives a middleware access to services (errors middleware) and to
+// the state kept across builds.
+func (b *build) mwDeps(mw string) middlewares.Deps {
+	_, provider := dynamic.SplitQualified(mw)
+	return middlewares.Deps{
+		Service: func(name string) (http.Handler, error) {
+			q := dynamic.Qualify(name, provider)
+			h, err := b.service(q, nil)
+			if err == nil {
+				b.markServiceUsed(q, mw)
+			}
+			return h, err
+		},
+		State: b.deps.Middlewares,
+	}
 }
 
 // service returns the handler of a service, building it once per build.
