@@ -25,6 +25,10 @@ import (
 type Table struct {
 	// HTTP holds the muxer of each HTTP entrypoint.
 	HTTP map[string]http.Handler
+	// Edge holds, per TCP entrypoint, the TLS and TCP side (see edge.go).
+	Edge map[string]*Edge
+	// UDP holds the handler of each UDP entrypoint with a router.
+	UDP map[string]UDPHandler
 }
 
 // Deps are the long-lived inputs of a build.
@@ -36,6 +40,8 @@ type Deps struct {
 	Services *ServiceManager
 	// AccessLog is true when an access log wants router and service names.
 	AccessLog bool
+	// TCPTransport is the static default transport to TCP backends.
+	TCPTransport *static.TCPServersTransport
 	// Middlewares keeps stateful middlewares across builds (nil: none kept).
 	Middlewares *middlewares.State
 }
@@ -75,6 +81,7 @@ type build struct {
 	deps     Deps
 	services map[string]serviceResult
 	mws      map[string]mwResult
+	edge     edgeBuild
 }
 
 // defaultEntryPoints returns the TCP entrypoints routers attach to by
@@ -106,18 +113,13 @@ func (b *build) routers() *Table {
 		}
 	}
 	defaults := b.defaultEntryPoints()
+	b.initEdge()
 
 	for _, name := range slices.Sorted(maps.Keys(b.rt.Routers)) {
 		info := b.rt.Routers[name]
 		r := info.Router
 		_, provider := dynamic.SplitQualified(name)
 
-		if r.TLS != nil {
-			// TLS routers are served by the TLS side of an entrypoint,
-			// never on plain HTTP.
-			info.AddError(errors.New("TLS routers need a TLS entrypoint handler, not available in this build"), false)
-			continue
-		}
 		if strings.TrimSpace(r.Rule) == "" {
 			info.AddError(errors.New("router has no rule"), true)
 			continue
@@ -145,6 +147,10 @@ func (b *build) routers() *Table {
 		}
 		if len(valid) == 0 {
 			info.AddError(errors.New("no valid entryPoint for this router"), true)
+			continue
+		}
+		if err := b.checkRouterTLS(r, valid); err != nil {
+			info.AddError(err, true)
 			continue
 		}
 
@@ -184,7 +190,7 @@ func (b *build) routers() *Table {
 		for i, rt := range routes {
 			// The rule is the same on every entrypoint: it can only fail
 			// on the first, before anything was added.
-			if err := muxers[valid[i]].AddRoute(rt); err != nil {
+			if err := b.muxerFor(valid[i], r, muxers).AddRoute(rt); err != nil {
 				info.AddError(fmt.Errorf("rule %q: %w", r.Rule, err), true)
 				failed = true
 				break
@@ -195,6 +201,7 @@ func (b *build) routers() *Table {
 		}
 		info.Using = valid
 		b.markServiceUsed(r.Service, name)
+		b.recordRouterTLS(name, r, valid)
 	}
 
 	table := &Table{HTTP: make(map[string]http.Handler, len(muxers))}
@@ -202,6 +209,7 @@ func (b *build) routers() *Table {
 		m.Build()
 		table.HTTP[ep] = m
 	}
+	b.finishEdge(table)
 	return table
 }
 
@@ -209,9 +217,9 @@ func (b *build) markServiceUsed(name, by string) {
 	if info, ok := b.rt.Services[name]; ok && !slices.Contains(info.UsedBy, by) {
 		info.UsedBy = append(info.UsedBy, by)
 		slices.Sort(info.UsedBy)
-		if s := info.Service; s != nil && s.Weighted != nil {
-			for _, c := range s.Weighted.Services {
-				b.markServiceUsed(c.Name, name)
+		if s := info.Service; s != nil {
+			for _, c := range childServices(s) {
+				b.markServiceUsed(c, name)
 			}
 		}
 	}
