@@ -3,16 +3,21 @@ package builder
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	"github.com/switchyard-proxy/switchyard/config/runtime"
 	"github.com/switchyard-proxy/switchyard/config/static"
+	"github.com/switchyard-proxy/switchyard/services/failover"
+	"github.com/switchyard-proxy/switchyard/services/healthcheck"
 	"github.com/switchyard-proxy/switchyard/services/loadbalancer"
+	"github.com/switchyard-proxy/switchyard/services/mirror"
 	"github.com/switchyard-proxy/switchyard/services/proxy"
 )
 
@@ -21,9 +26,11 @@ import (
 const DefaultTransportName = "default@internal"
 
 // ServiceManager builds service handlers and owns the state that outlives
-// a reload: transports and their connection pools are kept while their
-// configuration is unchanged, and released one generation after they were
-// last used.
+// a reload. Transports (and their connection pools) and whole services
+// (balancers with their health status, health checkers, in-flight counters,
+// passive-health ejections) are kept while their configuration, and that of
+// everything they depend on, is unchanged; anything replaced is released
+// one generation after it was last used.
 type ServiceManager struct {
 	// AccessLog makes proxies report to the access log.
 	AccessLog bool
@@ -33,12 +40,38 @@ type ServiceManager struct {
 	mu         sync.Mutex
 	gen        uint64
 	transports map[string]*transportEntry
+	services   map[string]*serviceEntry
+	built      map[string]*serviceEntry // services built or reused in this generation
 }
 
 type transportEntry struct {
 	hash    string
 	t       *proxy.Transport
 	lastGen uint64
+}
+
+// healthSource is a service whose health parents can follow.
+type healthSource interface {
+	RegisterStatusUpdater(fn func(up bool)) (func(), error)
+	Up() bool
+}
+
+// serviceEntry is one built service and what it must release.
+type serviceEntry struct {
+	key     string
+	h       http.Handler
+	health  healthSource // nil when the service's health is not tracked
+	info    atomic.Pointer[runtime.ServiceInfo]
+	status  func() map[string]string // current server statuses, for a reused entry
+	stop    []func()
+	lastGen uint64
+}
+
+func (e *serviceEntry) release() {
+	for _, f := range e.stop {
+		f()
+	}
+	e.stop = nil
 }
 
 // NewServiceManager uses the static serversTransport as the default.
@@ -55,21 +88,34 @@ func NewServiceManager(st *static.ServersTransport) *ServiceManager {
 			def.ForwardingTimeouts = st.ForwardingTimeouts
 		}
 	}
-	return &ServiceManager{defaultTransport: def, transports: map[string]*transportEntry{}}
+	return &ServiceManager{
+		defaultTransport: def,
+		transports:       map[string]*transportEntry{},
+		services:         map[string]*serviceEntry{},
+		built:            map[string]*serviceEntry{},
+	}
 }
 
 func (m *ServiceManager) beginGeneration() {
 	m.mu.Lock()
 	m.gen++
+	m.built = map[string]*serviceEntry{}
 	m.mu.Unlock()
 }
 
-// endGeneration releases transports unused for a whole generation: the
-// previous table may still be finishing requests on them, so a transport
-// is only closed when neither the new nor the previous table refers to it.
+// endGeneration releases transports and services unused for a whole
+// generation: the previous table may still be finishing requests on them,
+// so they are only released when neither the new nor the previous table
+// refers to them.
 func (m *ServiceManager) endGeneration() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	for k, e := range m.services {
+		if e.lastGen+1 < m.gen {
+			e.release()
+			delete(m.services, k)
+		}
+	}
 	for k, e := range m.transports {
 		if e.lastGen+1 < m.gen {
 			e.t.Close()
@@ -78,10 +124,14 @@ func (m *ServiceManager) endGeneration() {
 	}
 }
 
-// Close releases every transport.
+// Close releases every service and transport.
 func (m *ServiceManager) Close() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	for k, e := range m.services {
+		e.release()
+		delete(m.services, k)
+	}
 	for k, e := range m.transports {
 		e.t.Close()
 		delete(m.transports, k)
@@ -109,6 +159,56 @@ func (m *ServiceManager) transport(name string, cfg *dynamic.ServersTransport) (
 	return t, nil
 }
 
+// reuse returns the kept entry of name when its key is unchanged, moving it
+// to info (server statuses are carried over).
+func (m *ServiceManager) reuse(name, key string, info *runtime.ServiceInfo) *serviceEntry {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.services[name]
+	if !ok || e.key != key {
+		return nil
+	}
+	e.lastGen = m.gen
+	if e.status != nil {
+		for srv, st := range e.status() {
+			info.UpdateServerStatus(srv, st)
+		}
+	}
+	e.info.Store(info)
+	m.built[name] = e
+	return e
+}
+
+// keep stores a freshly built entry; the one it replaces is released after
+// a generation.
+func (m *ServiceManager) keep(name string, e *serviceEntry, info *runtime.ServiceInfo) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e.lastGen = m.gen
+	e.info.Store(info)
+	if old, ok := m.services[name]; ok && old != e {
+		m.services[name+"#"+old.key] = old
+	}
+	m.services[name] = e
+	m.built[name] = e
+}
+
+// childRef resolves a referenced service: its handler, its entry (nil for
+// internal services) and an identity for the parent's key.
+func (m *ServiceManager) childRef(name string, child func(string) (http.Handler, error)) (http.Handler, *serviceEntry, string, error) {
+	h, err := child(name)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	m.mu.Lock()
+	e := m.built[name]
+	m.mu.Unlock()
+	if e == nil {
+		return h, nil, fmt.Sprintf("%s=%p", name, h), nil
+	}
+	return h, e, fmt.Sprintf("%s=%p", name, e), nil
+}
+
 // Build returns the handler of one service; child builds referenced services.
 func (m *ServiceManager) Build(name string, info *runtime.ServiceInfo, conf *dynamic.Configuration, child func(string) (http.Handler, error)) (http.Handler, error) {
 	s := info.Service
@@ -126,11 +226,11 @@ func (m *ServiceManager) Build(name string, info *runtime.ServiceInfo, conf *dyn
 	case s.LoadBalancer != nil:
 		return m.loadBalancer(name, info, s.LoadBalancer, conf)
 	case s.Weighted != nil:
-		return m.weighted(s.Weighted, child)
+		return m.weighted(name, info, s.Weighted, child)
 	case s.Mirroring != nil:
-		return nil, errors.New("mirroring services are not supported yet")
+		return m.mirroring(name, info, s.Mirroring, child)
 	default:
-		return nil, errors.New("failover services are not supported yet")
+		return m.failover(name, info, s.Failover, child)
 	}
 }
 
@@ -147,16 +247,28 @@ func (m *ServiceManager) loadBalancer(name string, info *runtime.ServiceInfo, lb
 	if err != nil {
 		return nil, fmt.Errorf("serversTransport %q: %w", tname, err)
 	}
+	key := fmt.Sprintf("lb|%s|%p|%v", dynamic.Hash(lb), t, m.AccessLog)
+	if e := m.reuse(name, key, info); e != nil {
+		return e.h, nil
+	}
+
 	opts := proxy.Options{PassHostHeader: lb.PassHostHeader == nil || *lb.PassHostHeader, FlushInterval: 100 * time.Millisecond, AccessLog: m.AccessLog}
 	if lb.ResponseForwarding != nil {
 		opts.FlushInterval = time.Duration(lb.ResponseForwarding.FlushInterval)
 	}
-	switch strings.ToLower(lb.Strategy) {
-	case "", dynamic.StrategyWRR:
-	default:
-		return nil, fmt.Errorf("load-balancing strategy %q is not supported yet (wrr)", lb.Strategy)
+	policy, err := loadbalancer.NewPolicy(lb.Strategy)
+	if err != nil {
+		return nil, err
+	}
+	var hc *healthcheck.Config
+	if lb.HealthCheck != nil {
+		if hc, err = healthcheck.NewConfig(lb.HealthCheck); err != nil {
+			return nil, err
+		}
 	}
 	servers := make([]loadbalancer.Server, 0, len(lb.Servers))
+	targets := make([]healthcheck.Target, 0, len(lb.Servers))
+	urls := map[string]string{} // balancer server name -> URL for the API
 	seen := map[string]int{}
 	for i, srv := range lb.Servers {
 		u, err := parseServerURL(srv.URL)
@@ -166,7 +278,7 @@ func (m *ServiceManager) loadBalancer(name string, info *runtime.ServiceInfo, lb
 		weight := 1
 		if srv.Weight != nil {
 			if *srv.Weight < 0 {
-				return nil, fmt.Errorf("servers[%d]: weight must not be negative", i)
+				return nil, fmt.Errorf("servers[%d] (%s): weight %d must not be negative", i, srv.URL, *srv.Weight)
 			}
 			weight = *srv.Weight
 		}
@@ -186,9 +298,64 @@ func (m *ServiceManager) loadBalancer(name string, info *runtime.ServiceInfo, lb
 		}
 		seen[srv.URL]++
 		servers = append(servers, loadbalancer.Server{Name: key, Handler: h, Weight: weight})
-		info.UpdateServerStatus(srv.URL, runtime.ServerUp)
+		targets = append(targets, healthcheck.Target{Name: key, URL: u})
+		urls[key] = srv.URL
 	}
-	return loadbalancer.New(servers, loadbalancer.NewWRR())
+
+	e := &serviceEntry{key: key}
+	bopts := loadbalancer.Options{
+		HealthChecked: lb.HealthCheck != nil || lb.PassiveHealthCheck != nil,
+		OnStatus: func(server string, up bool) {
+			st := runtime.ServerUp
+			if !up {
+				st = runtime.ServerDown
+			}
+			if in := e.info.Load(); in != nil {
+				in.UpdateServerStatus(urls[server], st)
+			}
+		},
+	}
+	if lb.Sticky != nil && lb.Sticky.Cookie != nil {
+		bopts.Sticky = loadbalancer.NewCookie(lb.Sticky.Cookie, name)
+	}
+	if p := lb.PassiveHealthCheck; p != nil {
+		bopts.Passive = &loadbalancer.Passive{FailureWindow: time.Duration(p.FailureWindow), MaxFailedAttempts: p.MaxFailedAttempts}
+		if bopts.Passive.FailureWindow == 0 {
+			bopts.Passive.FailureWindow = 10 * time.Second
+		}
+		if bopts.Passive.MaxFailedAttempts == 0 {
+			bopts.Passive.MaxFailedAttempts = 1
+		}
+	}
+	b, err := loadbalancer.NewWithOptions(servers, policy, bopts)
+	if err != nil {
+		return nil, err
+	}
+	e.h = b
+	e.stop = append(e.stop, b.Close)
+	if bopts.HealthChecked {
+		e.health = b
+	}
+	e.status = func() map[string]string {
+		out := make(map[string]string, len(urls))
+		for srv, u := range urls {
+			out[u] = runtime.ServerUp
+			if !b.ServerUp(srv) {
+				out[u] = runtime.ServerDown
+			}
+		}
+		return out
+	}
+	for _, u := range urls {
+		info.UpdateServerStatus(u, runtime.ServerUp)
+	}
+	m.keep(name, e, info)
+	if hc != nil {
+		c := healthcheck.New(name, hc, targets, t.RoundTripper, b.SetStatus)
+		c.Start()
+		e.stop = append(e.stop, c.Stop)
+	}
+	return b, nil
 }
 
 func parseServerURL(raw string) (*url.URL, error) {
@@ -210,24 +377,184 @@ func parseServerURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-func (m *ServiceManager) weighted(w *dynamic.WeightedRoundRobin, child func(string) (http.Handler, error)) (http.Handler, error) {
-	if w.Sticky != nil {
-		return nil, errors.New("sticky sessions on weighted services are not supported yet")
+func (m *ServiceManager) weighted(name string, info *runtime.ServiceInfo, w *dynamic.WeightedRoundRobin, child func(string) (http.Handler, error)) (http.Handler, error) {
+	type ref struct {
+		name   string
+		h      http.Handler
+		e      *serviceEntry
+		weight int
 	}
-	servers := make([]loadbalancer.Server, 0, len(w.Services))
-	for _, c := range w.Services {
-		h, err := child(c.Name)
-		if err != nil {
-			return nil, err
+	refs := make([]ref, 0, len(w.Services))
+	var key strings.Builder
+	fmt.Fprintf(&key, "weighted|%s", dynamic.Hash(w))
+	for i, c := range w.Services {
+		if c.Name == "" {
+			return nil, fmt.Errorf("services[%d]: missing name", i)
 		}
 		weight := 1
 		if c.Weight != nil {
 			weight = *c.Weight
 		}
-		if weight <= 0 {
+		if weight < 0 {
+			return nil, fmt.Errorf("services[%d] (%s): weight %d must not be negative", i, c.Name, weight)
+		}
+		h, e, id, err := m.childRef(c.Name, child)
+		if err != nil {
+			return nil, err
+		}
+		key.WriteString("|" + id)
+		refs = append(refs, ref{c.Name, h, e, weight})
+	}
+	if e := m.reuse(name, key.String(), info); e != nil {
+		return e.h, nil
+	}
+	servers := make([]loadbalancer.Server, 0, len(refs))
+	for _, r := range refs {
+		if r.weight == 0 {
 			continue
 		}
-		servers = append(servers, loadbalancer.Server{Name: c.Name, Handler: h, Weight: weight})
+		servers = append(servers, loadbalancer.Server{Name: r.name, Handler: r.h, Weight: r.weight})
 	}
-	return loadbalancer.New(servers, loadbalancer.NewWRR())
+	bopts := loadbalancer.Options{HealthChecked: w.HealthCheck != nil}
+	if w.Sticky != nil && w.Sticky.Cookie != nil {
+		bopts.Sticky = loadbalancer.NewCookie(w.Sticky.Cookie, name)
+	}
+	b, err := loadbalancer.NewWithOptions(servers, loadbalancer.NewWRR(), bopts)
+	if err != nil {
+		return nil, err
+	}
+	e := &serviceEntry{key: key.String(), h: b}
+	if w.HealthCheck != nil {
+		e.health = b
+		for _, r := range refs {
+			if r.weight == 0 {
+				continue
+			}
+			childName := r.name
+			unreg, err := follow(r.e, r.name, func(up bool) { b.SetStatus(childName, up) })
+			if err != nil {
+				e.release()
+				return nil, err
+			}
+			e.stop = append(e.stop, unreg)
+		}
+	}
+	m.keep(name, e, info)
+	return b, nil
+}
+
+// follow registers fn on a child's health and applies its current status.
+func follow(child *serviceEntry, name string, fn func(up bool)) (func(), error) {
+	if child == nil || child.health == nil {
+		return nil, fmt.Errorf("child service %q has no health check: healthCheck on a parent needs health checks on its children", name)
+	}
+	unreg, err := child.health.RegisterStatusUpdater(fn)
+	if err != nil {
+		return nil, fmt.Errorf("child service %q: %w", name, err)
+	}
+	fn(child.health.Up())
+	return unreg, nil
+}
+
+func (m *ServiceManager) mirroring(name string, info *runtime.ServiceInfo, mc *dynamic.Mirroring, child func(string) (http.Handler, error)) (http.Handler, error) {
+	if mc.Service == "" {
+		return nil, errors.New("mirroring: missing main service")
+	}
+	mainH, mainE, id, err := m.childRef(mc.Service, child)
+	if err != nil {
+		return nil, err
+	}
+	var key strings.Builder
+	fmt.Fprintf(&key, "mirroring|%s|%s", dynamic.Hash(mc), id)
+	mirrors := make([]mirror.Mirror, 0, len(mc.Mirrors))
+	for i, mi := range mc.Mirrors {
+		if mi.Name == "" {
+			return nil, fmt.Errorf("mirrors[%d]: missing name", i)
+		}
+		if mi.Percent < 0 || mi.Percent > 100 {
+			return nil, fmt.Errorf("mirrors[%d] (%s): percent %d must be between 0 and 100", i, mi.Name, mi.Percent)
+		}
+		h, _, id, err := m.childRef(mi.Name, child)
+		if err != nil {
+			return nil, err
+		}
+		key.WriteString("|" + id)
+		mirrors = append(mirrors, mirror.Mirror{Name: mi.Name, Handler: h, Percent: mi.Percent})
+	}
+	if e := m.reuse(name, key.String(), info); e != nil {
+		return e.h, nil
+	}
+	opts := mirror.Options{MirrorBody: mc.MirrorBody == nil || *mc.MirrorBody, MaxBodySize: -1}
+	if mc.MaxBodySize != nil {
+		opts.MaxBodySize = *mc.MaxBodySize
+	}
+	h, err := mirror.New(mainH, mirrors, opts)
+	if err != nil {
+		return nil, err
+	}
+	e := &serviceEntry{key: key.String(), h: h}
+	if mc.HealthCheck != nil {
+		if mainE == nil || mainE.health == nil {
+			return nil, fmt.Errorf("main service %q has no health check: healthCheck on a mirroring service needs one on its main service", mc.Service)
+		}
+		e.health = mainE.health
+	}
+	m.keep(name, e, info)
+	return h, nil
+}
+
+func (m *ServiceManager) failover(name string, info *runtime.ServiceInfo, fc *dynamic.Failover, child func(string) (http.Handler, error)) (http.Handler, error) {
+	if fc.Service == "" || fc.Fallback == "" {
+		return nil, errors.New("failover: service and fallback are both required")
+	}
+	mainH, mainE, mainID, err := m.childRef(fc.Service, child)
+	if err != nil {
+		return nil, err
+	}
+	fbH, fbE, fbID, err := m.childRef(fc.Fallback, child)
+	if err != nil {
+		return nil, err
+	}
+	key := fmt.Sprintf("failover|%s|%s|%s", dynamic.Hash(fc), mainID, fbID)
+	if e := m.reuse(name, key, info); e != nil {
+		return e.h, nil
+	}
+	f := failover.New(mainH, fbH)
+	e := &serviceEntry{key: key, h: f}
+	unreg, err := follow(mainE, fc.Service, f.SetMainStatus)
+	if err != nil {
+		return nil, err
+	}
+	e.stop = append(e.stop, unreg)
+	if fc.HealthCheck != nil {
+		unreg, err := follow(fbE, fc.Fallback, f.SetFallbackStatus)
+		if err != nil {
+			e.release()
+			return nil, err
+		}
+		e.stop = append(e.stop, unreg)
+		e.health = f
+	}
+	m.keep(name, e, info)
+	slog.Debug("failover service built", "service", name, "main", fc.Service, "fallback", fc.Fallback)
+	return f, nil
+}
+
+// childServices lists the services a service refers to.
+func childServices(s *dynamic.Service) []string {
+	var out []string
+	switch {
+	case s.Weighted != nil:
+		for _, c := range s.Weighted.Services {
+			out = append(out, c.Name)
+		}
+	case s.Mirroring != nil:
+		out = append(out, s.Mirroring.Service)
+		for _, c := range s.Mirroring.Mirrors {
+			out = append(out, c.Name)
+		}
+	case s.Failover != nil:
+		out = append(out, s.Failover.Service, s.Failover.Fallback)
+	}
+	return out
 }
