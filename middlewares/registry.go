@@ -18,8 +18,10 @@ import (
 	"github.com/switchyard-proxy/switchyard/middlewares/basicauth"
 	"github.com/switchyard-proxy/switchyard/middlewares/digestauth"
 	"github.com/switchyard-proxy/switchyard/middlewares/headers"
+	"github.com/switchyard-proxy/switchyard/middlewares/inflightreq"
 	"github.com/switchyard-proxy/switchyard/middlewares/ipallowlist"
 	"github.com/switchyard-proxy/switchyard/middlewares/ipdenylist"
+	"github.com/switchyard-proxy/switchyard/middlewares/ratelimit"
 	"github.com/switchyard-proxy/switchyard/middlewares/redirectregex"
 	"github.com/switchyard-proxy/switchyard/middlewares/redirectscheme"
 	"github.com/switchyard-proxy/switchyard/middlewares/replacepath"
@@ -95,7 +97,11 @@ var kinds = []kind{
 	{"headers", func(m *dynamic.Middleware) bool { return m.Headers != nil },
 		func(m *dynamic.Middleware, _ *setupCtx) (wrapper, error) { return headers.Setup(m.Headers) }},
 	{"errors", func(m *dynamic.Middleware) bool { return m.Errors != nil }, nil},
-	{"rateLimit", func(m *dynamic.Middleware) bool { return m.RateLimit != nil }, nil},
+	{"rateLimit", func(m *dynamic.Middleware) bool { return m.RateLimit != nil },
+		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) {
+			l, err := stateful(c, "rateLimit", m.RateLimit, func() (*ratelimit.Limiter, error) { return ratelimit.New(c.name, m.RateLimit) })
+			return method(l, err, (*ratelimit.Limiter).Wrap)
+		}},
 	{"redirectRegex", func(m *dynamic.Middleware) bool { return m.RedirectRegex != nil },
 		func(m *dynamic.Middleware, _ *setupCtx) (wrapper, error) { return redirectregex.Setup(m.RedirectRegex) }},
 	{"redirectScheme", func(m *dynamic.Middleware) bool { return m.RedirectScheme != nil },
@@ -107,7 +113,11 @@ var kinds = []kind{
 	{"digestAuth", func(m *dynamic.Middleware) bool { return m.DigestAuth != nil },
 		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return digestauth.Setup(m.DigestAuth) }},
 	{"forwardAuth", func(m *dynamic.Middleware) bool { return m.ForwardAuth != nil }, nil},
-	{"inFlightReq", func(m *dynamic.Middleware) bool { return m.InFlightReq != nil }, nil},
+	{"inFlightReq", func(m *dynamic.Middleware) bool { return m.InFlightReq != nil },
+		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) {
+			l, err := stateful(c, "inFlightReq", m.InFlightReq, func() (*inflightreq.Limiter, error) { return inflightreq.New(m.InFlightReq) })
+			return method(l, err, (*inflightreq.Limiter).Wrap)
+		}},
 	{"buffering", func(m *dynamic.Middleware) bool { return m.Buffering != nil }, nil},
 	{"circuitBreaker", func(m *dynamic.Middleware) bool { return m.CircuitBreaker != nil }, nil},
 	{"compress", func(m *dynamic.Middleware) bool { return m.Compress != nil }, nil},
@@ -116,6 +126,25 @@ var kinds = []kind{
 	{"contentType", func(m *dynamic.Middleware) bool { return m.ContentType != nil }, nil},
 	{"grpcWeb", func(m *dynamic.Middleware) bool { return m.GrpcWeb != nil }, nil},
 	{"plugin", func(m *dynamic.Middleware) bool { return len(m.Plugin) > 0 }, nil},
+}
+
+// stateful returns the state of the middleware being set up, kept across
+// builds while its options are unchanged.
+func stateful[T any](c *setupCtx, kind string, cfg any, mk func() (T, error)) (T, error) {
+	v, err := c.deps.State.get(c.name+"#"+kind, cfg, func() (any, error) { return mk() })
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return v.(T), nil
+}
+
+// method turns (state, err) and a wrapping method into a wrapper.
+func method[T any](v T, err error, wrap func(T, http.Handler) http.Handler) (wrapper, error) {
+	if err != nil {
+		return nil, err
+	}
+	return func(next http.Handler) http.Handler { return wrap(v, next) }, nil
 }
 
 // UnsupportedError is the error of a kind with no implementation yet.

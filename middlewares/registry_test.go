@@ -163,3 +163,43 @@ func TestChainOfKinds(t *testing.T) {
 		t.Fatalf("body %q headers %v", rec.Body.String(), rec.Header())
 	}
 }
+
+func TestStateKeptAcrossBuilds(t *testing.T) {
+	st := NewState()
+	cfg := &dynamic.Middleware{RateLimit: &dynamic.RateLimit{Average: 1, Period: 3600_000_000_000, Burst: 1}}
+	build := func(c *dynamic.Middleware) http.Handler {
+		st.Begin()
+		defer st.End()
+		con, err := NewWith("rl@file", c, Deps{State: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, _ := con(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+		return h
+	}
+	status := func(h http.Handler) int {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		return rec.Code
+	}
+	if s := status(build(cfg)); s != 200 {
+		t.Fatalf("first: %d", s)
+	}
+	// Same config, new generation: the bucket is still empty.
+	if s := status(build(cfg)); s != 429 {
+		t.Fatalf("after an equal reload: %d, want 429", s)
+	}
+	// Changed config: fresh bucket, the old one released.
+	changed := &dynamic.Middleware{RateLimit: &dynamic.RateLimit{Average: 1, Period: 3600_000_000_000, Burst: 2}}
+	if s := status(build(changed)); s != 200 {
+		t.Fatalf("after a change: %d", s)
+	}
+	if st.Len() != 1 {
+		t.Errorf("%d states kept, want 1", st.Len())
+	}
+	st.Begin()
+	st.End()
+	if st.Len() != 0 {
+		t.Errorf("unused state not released")
+	}
+}
