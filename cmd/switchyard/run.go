@@ -33,8 +33,8 @@ import (
 	"github.com/switchyard-proxy/switchyard/observability/logs"
 	"github.com/switchyard-proxy/switchyard/providers"
 	"github.com/switchyard-proxy/switchyard/providers/aggregator"
-	"github.com/switchyard-proxy/switchyard/providers/file"
 	"github.com/switchyard-proxy/switchyard/providers/builtin"
+	"github.com/switchyard-proxy/switchyard/providers/file"
 	"github.com/switchyard-proxy/switchyard/routers/builder"
 )
 
@@ -229,15 +229,20 @@ func (s *server) apply(conf *dynamic.Configuration) {
 	defer s.applyMu.Unlock()
 	start := time.Now()
 	table, rt := builder.Build(conf, builder.Deps{
-		EntryPoints: s.cfg.EntryPoints,
-		Internal:    s.internal,
-		Services:    s.services,
-		AccessLog:   s.accessLog != nil,
-		Middlewares: s.mwState,
+		EntryPoints:  s.cfg.EntryPoints,
+		Internal:     s.internal,
+		Services:     s.services,
+		AccessLog:    s.accessLog != nil,
+		TCPTransport: s.cfg.TCPServersTransport,
+		Middlewares:  s.mwState,
 	})
 	for name, ep := range s.eps {
 		if h, ok := table.HTTP[name]; ok {
-			ep.SetHandler(h)
+			r := entrypoints.Routing{HTTP: h}
+			if e := table.Edge[name]; e != nil {
+				r.HTTPS, r.TCP, r.TLS, r.TCPOnly = e.HTTPS, e.TCP, e.TLS, e.TCPOnly
+			}
+			ep.SetRouting(r)
 		}
 	}
 	if s.api != nil {
