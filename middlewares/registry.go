@@ -16,6 +16,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	"github.com/switchyard-proxy/switchyard/middlewares/addprefix"
 	"github.com/switchyard-proxy/switchyard/middlewares/basicauth"
+	"github.com/switchyard-proxy/switchyard/middlewares/compress"
 	"github.com/switchyard-proxy/switchyard/middlewares/digestauth"
 	"github.com/switchyard-proxy/switchyard/middlewares/headers"
 	"github.com/switchyard-proxy/switchyard/middlewares/inflightreq"
@@ -120,7 +121,8 @@ var kinds = []kind{
 		}},
 	{"buffering", func(m *dynamic.Middleware) bool { return m.Buffering != nil }, nil},
 	{"circuitBreaker", func(m *dynamic.Middleware) bool { return m.CircuitBreaker != nil }, nil},
-	{"compress", func(m *dynamic.Middleware) bool { return m.Compress != nil }, nil},
+	{"compress", func(m *dynamic.Middleware) bool { return m.Compress != nil },
+		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return compress.Setup(m.Compress) }},
 	{"passTLSClientCert", func(m *dynamic.Middleware) bool { return m.PassTLSClientCert != nil }, nil},
 	{"retry", func(m *dynamic.Middleware) bool { return m.Retry != nil }, nil},
 	{"contentType", func(m *dynamic.Middleware) bool { return m.ContentType != nil }, nil},
