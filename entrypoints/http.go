@@ -6,6 +6,7 @@ package entrypoints
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,42 +17,85 @@ import (
 	"time"
 
 	"github.com/switchyard-proxy/switchyard/config/static"
+	"github.com/switchyard-proxy/switchyard/routers/tcpmux"
+	sytls "github.com/switchyard-proxy/switchyard/tls"
 )
 
-// handlerBox lets an atomic.Pointer hold an interface value.
-type handlerBox struct{ h http.Handler }
+// Routing is everything an entrypoint needs from one configuration
+// generation. It is swapped as a whole with one atomic store.
+type Routing struct {
+	// HTTP serves requests that arrived without TLS, HTTPS those that
+	// arrived over TLS (routers with a tls section, or every router when
+	// the entrypoint has http.tls defaults).
+	HTTP, HTTPS http.Handler
+	// TCP routes connections before the HTTP side sees them; nil or empty
+	// when the entrypoint has no TCP router.
+	TCP *tcpmux.Muxer
+	// TLS picks the server config of the HTTPS side by server name.
+	TLS *sytls.Selector
+	// TCPOnly: no HTTP router uses the entrypoint, so a connection that
+	// only TCP routers without TLS can take is routed without waiting
+	// for the client's first bytes (server-first protocols).
+	TCPOnly bool
+}
 
-// HTTPEntryPoint serves HTTP/1.1 and cleartext HTTP/2 on one listener.
+// HTTPEntryPoint serves one TCP entrypoint: TCP routers, TLS termination
+// (SNI, mTLS), HTTP/1.1 and HTTP/2 (h2 over TLS, h2c in clear).
 type HTTPEntryPoint struct {
 	Name   string
 	Config *static.EntryPoint
 
-	current atomic.Pointer[handlerBox]
+	current atomic.Pointer[Routing]
 	server  *http.Server
 	ln      net.Listener
+	httpLn  *chanListener
 	wrap    func(http.Handler) http.Handler
+	h3      *http3Server
 
-	mu     sync.Mutex
+	peekTimeout time.Duration
+	tcpConns    sync.Map // net.Conn → struct{}: connections owned by TCP routers
+	tcpWG       sync.WaitGroup
+
 	served chan struct{}
+	closed atomic.Bool
 }
 
 // NewHTTP prepares an entrypoint; wrap adds the per-entrypoint layers that
 // do not change with the routing table (forwarded headers, access log).
 func NewHTTP(name string, cfg *static.EntryPoint, wrap func(http.Handler) http.Handler) *HTTPEntryPoint {
 	ep := &HTTPEntryPoint{Name: name, Config: cfg, wrap: wrap}
-	ep.current.Store(&handlerBox{h: http.NotFoundHandler()})
+	nf := http.NotFoundHandler()
+	ep.current.Store(&Routing{HTTP: nf, HTTPS: nf})
 	return ep
 }
 
-// SetHandler swaps the routing handler atomically; requests already
-// running finish on the handler they started with.
+// SetHandler swaps the plain HTTP handler atomically, keeping the rest.
 func (ep *HTTPEntryPoint) SetHandler(h http.Handler) {
-	ep.current.Store(&handlerBox{h: h})
+	r := *ep.current.Load()
+	r.HTTP = h
+	ep.current.Store(&r)
 }
 
-// ServeHTTP is the root of every request on this entrypoint: one atomic load.
+// SetRouting swaps the whole routing state atomically; requests and
+// connections already running finish on the state they started with.
+func (ep *HTTPEntryPoint) SetRouting(r Routing) {
+	if r.HTTP == nil {
+		r.HTTP = http.NotFoundHandler()
+	}
+	if r.HTTPS == nil {
+		r.HTTPS = http.NotFoundHandler()
+	}
+	ep.current.Store(&r)
+}
+
+// route is the root of every request on this entrypoint: one atomic load.
 func (ep *HTTPEntryPoint) route(w http.ResponseWriter, r *http.Request) {
-	ep.current.Load().h.ServeHTTP(w, r)
+	cur := ep.current.Load()
+	if r.TLS != nil {
+		cur.HTTPS.ServeHTTP(w, r)
+		return
+	}
+	cur.HTTP.ServeHTTP(w, r)
 }
 
 // Start listens and serves in the background.
@@ -60,40 +104,66 @@ func (ep *HTTPEntryPoint) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if pp := ep.Config.ProxyProtocol; pp != nil {
+		if ln, err = withProxyProtocol(ln, pp); err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("entrypoint %q: proxyProtocol: %w", ep.Name, err)
+		}
+	}
 	ep.ln = ln
+	ep.httpLn = newChanListener(ln.Addr())
 
 	var root http.Handler = http.HandlerFunc(ep.route)
 	if ep.Config.HTTP.SanitizePath == nil || *ep.Config.HTTP.SanitizePath {
 		root = sanitizePath(root)
+	}
+	if ep.Config.HTTP3 != nil {
+		root = ep.altSvc(root)
 	}
 	if ep.wrap != nil {
 		root = ep.wrap(root)
 	}
 
 	rt := ep.Config.Transport.RespondingTimeouts
+	ep.peekTimeout = time.Duration(rt.ReadTimeout)
+	if ep.peekTimeout <= 0 || ep.peekTimeout > 10*time.Second {
+		ep.peekTimeout = 10 * time.Second
+	}
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
+	protocols.SetHTTP2(true)
 	protocols.SetUnencryptedHTTP2(true)
 	ep.server = &http.Server{
-		Handler:           root,
-		ReadTimeout:       time.Duration(rt.ReadTimeout),
-		WriteTimeout:      time.Duration(rt.WriteTimeout),
-		IdleTimeout:       time.Duration(rt.IdleTimeout),
-		MaxHeaderBytes:    ep.Config.HTTP.MaxHeaderBytes,
-		Protocols:         protocols,
-		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelDebug),
+		Handler:                      root,
+		ReadTimeout:                  time.Duration(rt.ReadTimeout),
+		WriteTimeout:                 time.Duration(rt.WriteTimeout),
+		IdleTimeout:                  time.Duration(rt.IdleTimeout),
+		MaxHeaderBytes:               ep.Config.HTTP.MaxHeaderBytes,
+		Protocols:                    protocols,
+		ErrorLog:                     slog.NewLogLogger(slog.Default().Handler(), slog.LevelDebug),
 		DisableGeneralOptionsHandler: true,
 	}
 	if h2 := ep.Config.HTTP2; h2 != nil {
-		ep.server.HTTP2 = &http.HTTP2Config{MaxConcurrentStreams: int(h2.MaxConcurrentStreams)}
+		ep.server.HTTP2 = &http.HTTP2Config{
+			MaxConcurrentStreams:      int(h2.MaxConcurrentStreams),
+			MaxDecoderHeaderTableSize: int(h2.MaxDecoderHeaderTableSize),
+			MaxEncoderHeaderTableSize: int(h2.MaxEncoderHeaderTableSize),
+		}
+	}
+	if ep.Config.HTTP3 != nil {
+		if err := ep.startHTTP3(ctx, root); err != nil {
+			_ = ln.Close()
+			return err
+		}
 	}
 	ep.served = make(chan struct{})
 	go func() {
 		defer close(ep.served)
-		if err := ep.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := ep.server.Serve(ep.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			slog.Error("entrypoint stopped", "entrypoint", ep.Name, "error", err)
 		}
 	}()
+	go ep.acceptLoop()
 	slog.Info("entrypoint started", "entrypoint", ep.Name, "address", ln.Addr().String())
 	return nil
 }
@@ -106,16 +176,32 @@ func (ep *HTTPEntryPoint) Addr() net.Addr {
 	return ep.ln.Addr()
 }
 
-// Shutdown stops accepting, then waits for in-flight requests until ctx
-// ends, after which remaining connections are closed.
+// Shutdown stops accepting, then waits for in-flight requests and TCP
+// connections until ctx ends, after which remaining connections are closed.
 func (ep *HTTPEntryPoint) Shutdown(ctx context.Context) error {
 	if ep.server == nil {
 		return nil
 	}
+	ep.closed.Store(true)
+	_ = ep.ln.Close()
+	if ep.h3 != nil {
+		ep.h3.shutdown(ctx)
+	}
+	tcpDone := make(chan struct{})
+	go func() { ep.tcpWG.Wait(); close(tcpDone) }()
 	err := ep.server.Shutdown(ctx)
 	if err != nil {
 		slog.Warn("grace period over, closing remaining connections", "entrypoint", ep.Name)
 		_ = ep.server.Close()
+	}
+	select {
+	case <-tcpDone:
+	case <-ctx.Done():
+		ep.tcpConns.Range(func(k, _ any) bool { _ = k.(net.Conn).Close(); return true })
+		<-tcpDone
+		if err == nil {
+			err = ctx.Err()
+		}
 	}
 	<-ep.served
 	return err

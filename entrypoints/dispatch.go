@@ -1,0 +1,151 @@
+package entrypoints
+
+import (
+	ctls "crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/switchyard-proxy/switchyard/routers/tcpmux"
+)
+
+// acceptLoop accepts until the listener closes; each connection is routed
+// on its own goroutine so a slow client never blocks the others.
+func (ep *HTTPEntryPoint) acceptLoop() {
+	var backoff time.Duration
+	for {
+		c, err := ep.ln.Accept()
+		if err != nil {
+			if ep.closed.Load() || errors.Is(err, net.ErrClosed) {
+				_ = ep.httpLn.Close()
+				return
+			}
+			// EMFILE and friends: back off as net/http does.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			slog.Warn("accept error", "entrypoint", ep.Name, "error", err, "retry_in", backoff.String())
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		go ep.serveConn(c)
+	}
+}
+
+// serveConn routes one connection: a first read tells TLS from clear
+// text; a TLS ClientHello is parsed (not consumed) for its server name and
+// ALPN; TCP routers are tried first, the HTTP side takes the rest.
+func (ep *HTTPEntryPoint) serveConn(c net.Conn) {
+	cur := ep.current.Load()
+	tcp := cur.TCP
+
+	// A TCP-only entrypoint whose routers cannot need the first bytes
+	// (server-first protocols) is routed without waiting for the client.
+	if cur.TCPOnly && tcp.HasPlain() && !tcp.HasTLS() {
+		info := tcpmux.Conn{IP: addrIP(c.RemoteAddr())}
+		if r := tcp.Match(&info); r != nil {
+			ep.serveTCP(r.Handler, c)
+			return
+		}
+	}
+
+	bp := peekPool.Get().(*[]byte)
+	buf := (*bp)[:peekSize]
+	_ = c.SetReadDeadline(time.Now().Add(ep.peekTimeout))
+	n, err := c.Read(buf)
+	*bp = buf[:n]
+	if n == 0 {
+		peekPool.Put(bp)
+		if err != nil {
+			slog.Debug("connection closed before routing", "entrypoint", ep.Name, "error", err)
+		}
+		_ = c.Close()
+		return
+	}
+	isTLS := buf[0] == 0x16 // handshake record
+	info := tcpmux.Conn{IP: addrIP(c.RemoteAddr()), TLS: isTLS}
+	if isTLS {
+		h, ok := readHello(c, bp)
+		if !ok {
+			// Not a ClientHello after all (or cut short): let the HTTP
+			// side answer what it can.
+			isTLS = false
+			info.TLS = false
+		} else {
+			info.SNI = normalizeSNI(h.sni)
+			info.ALPN = h.alpn
+		}
+	}
+	_ = c.SetReadDeadline(time.Time{})
+	pc := &prefixConn{Conn: c, buf: bp, data: *bp}
+
+	if r := tcp.Match(&info); r != nil {
+		if r.TLS && !r.Passthrough {
+			tc := ctls.Server(pc, r.Config)
+			_ = tc.SetDeadline(time.Now().Add(ep.peekTimeout))
+			if err := tc.Handshake(); err != nil {
+				slog.Debug("tls handshake", "entrypoint", ep.Name, "router", r.Name, "error", err)
+				_ = tc.Close()
+				return
+			}
+			_ = tc.SetDeadline(time.Time{})
+			ep.serveTCP(r.Handler, tc)
+			return
+		}
+		ep.serveTCP(r.Handler, pc)
+		return
+	}
+
+	var hc net.Conn = pc
+	if isTLS {
+		cfg := cur.TLS.Select(info.SNI)
+		if cfg == nil {
+			cfg = fallbackTLS()
+		}
+		hc = ctls.Server(pc, cfg)
+	}
+	if !ep.httpLn.push(hc) {
+		_ = hc.Close()
+	}
+}
+
+func (ep *HTTPEntryPoint) serveTCP(h tcpmux.Handler, c net.Conn) {
+	ep.tcpWG.Add(1)
+	ep.tcpConns.Store(c, struct{}{})
+	defer func() {
+		ep.tcpConns.Delete(c)
+		ep.tcpWG.Done()
+	}()
+	if ep.closed.Load() {
+		_ = c.Close()
+		return
+	}
+	h.ServeTCP(c)
+}
+
+func addrIP(a net.Addr) netip.Addr {
+	switch t := a.(type) {
+	case *net.TCPAddr:
+		ip, _ := netip.AddrFromSlice(t.IP)
+		return ip.Unmap()
+	case nil:
+		return netip.Addr{}
+	}
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}
+
+func normalizeSNI(s string) string {
+	s = strings.TrimSuffix(s, ".")
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}

@@ -1,0 +1,291 @@
+package builder
+
+import (
+	ctls "crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/switchyard-proxy/switchyard/config/dynamic"
+	"github.com/switchyard-proxy/switchyard/routers/tcpmux"
+	"github.com/switchyard-proxy/switchyard/services/tcpsvc"
+	sytls "github.com/switchyard-proxy/switchyard/tls"
+)
+
+type tcpSvcResult struct {
+	h   tcpmux.Handler
+	err error
+}
+
+// tcpRouters compiles the TCP routers into one muxer per TCP entrypoint.
+func (b *build) tcpRouters() map[string]*tcpmux.Muxer {
+	muxers := map[string]*tcpmux.Muxer{}
+	for name := range b.edge.https {
+		muxers[name] = tcpmux.New()
+	}
+	defaults := b.defaultEntryPoints()
+	for _, name := range slices.Sorted(maps.Keys(b.rt.TCPRouters)) {
+		info := b.rt.TCPRouters[name]
+		r := info.TCPRouter
+		if strings.TrimSpace(r.Rule) == "" {
+			info.AddError(errors.New("router has no rule"), true)
+			continue
+		}
+		if r.RuleSyntax != "" && r.RuleSyntax != "v3" {
+			info.AddError(fmt.Errorf("ruleSyntax %q is not supported (only v3)", r.RuleSyntax), true)
+			continue
+		}
+		if _, err := tcpmux.Check(r.Rule, r.TLS != nil); err != nil {
+			info.AddError(fmt.Errorf("rule %q: %w", r.Rule, err), true)
+			continue
+		}
+		if r.Service == "" {
+			info.AddError(errors.New("router has no service"), true)
+			continue
+		}
+		if len(r.Middlewares) > 0 {
+			info.AddError(errNoTCPMiddlewares, true)
+			continue
+		}
+		eps := r.EntryPoints
+		if len(eps) == 0 {
+			eps = defaults
+		}
+		var valid []string
+		for _, ep := range eps {
+			if _, ok := muxers[ep]; !ok {
+				info.AddError(fmt.Errorf("entryPoint %q doesn't exist", ep), false)
+				continue
+			}
+			valid = append(valid, ep)
+		}
+		if len(valid) == 0 {
+			info.AddError(errors.New("no valid entryPoint for this router"), true)
+			continue
+		}
+		route := tcpmux.Route{Name: name, Rule: r.Rule, Priority: r.Priority}
+		if t := r.TLS; t != nil {
+			route.TLS = true
+			route.Passthrough = t.Passthrough
+			if !t.Passthrough {
+				cfg, err := b.tcpTLSConfig(t.Options)
+				if err != nil {
+					info.AddError(err, true)
+					continue
+				}
+				route.Config = cfg
+			}
+			if t.CertResolver != "" {
+				info.AddError(fmt.Errorf("certResolver %q: certificate resolvers (ACME) are not available", t.CertResolver), false)
+			}
+		}
+		h, err := b.tcpService(r.Service, nil)
+		if err != nil {
+			info.AddError(err, true)
+			continue
+		}
+		route.Handler = h
+		failed := false
+		for _, ep := range valid {
+			if err := muxers[ep].AddRoute(route); err != nil {
+				info.AddError(fmt.Errorf("rule %q: %w", r.Rule, err), true)
+				failed = true
+				break
+			}
+		}
+		if failed {
+			continue
+		}
+		info.Using = valid
+		b.markTCPServiceUsed(r.Service, name)
+	}
+	for _, m := range muxers {
+		m.Build()
+	}
+	return muxers
+}
+
+func (b *build) markTCPServiceUsed(name, by string) {
+	info, ok := b.rt.TCPServices[name]
+	if !ok || slices.Contains(info.UsedBy, by) {
+		return
+	}
+	info.UsedBy = append(info.UsedBy, by)
+	slices.Sort(info.UsedBy)
+	if w := info.Weighted; w != nil {
+		for _, c := range w.Services {
+			b.markTCPServiceUsed(c.Name, name)
+		}
+	}
+}
+
+// tcpService builds a TCP service once per build.
+func (b *build) tcpService(name string, stack []string) (tcpmux.Handler, error) {
+	if res, ok := b.edge.tcpSvcs[name]; ok {
+		return res.h, res.err
+	}
+	if slices.Contains(stack, name) {
+		return nil, fmt.Errorf("service %q: recursion detected: %s", name, strings.Join(append(stack, name), " -> "))
+	}
+	info, ok := b.rt.TCPServices[name]
+	if !ok {
+		return nil, fmt.Errorf("service %q does not exist", name)
+	}
+	h, err := b.buildTCPService(name, info.TCPService, append(stack, name))
+	if err != nil {
+		info.AddError(err, true)
+		err = fmt.Errorf("service %q: %w", name, err)
+	}
+	b.edge.tcpSvcs[name] = tcpSvcResult{h: h, err: err}
+	return h, err
+}
+
+func (b *build) buildTCPService(name string, s *dynamic.TCPService, stack []string) (tcpmux.Handler, error) {
+	switch {
+	case s == nil || (s.LoadBalancer == nil && s.Weighted == nil):
+		return nil, errors.New("service has no loadBalancer or weighted section")
+	case s.LoadBalancer != nil && s.Weighted != nil:
+		return nil, errors.New("service has both loadBalancer and weighted sections")
+	case s.Weighted != nil:
+		var hs []tcpmux.Handler
+		var ws []int
+		for _, c := range s.Weighted.Services {
+			h, err := b.tcpService(c.Name, stack)
+			if err != nil {
+				return nil, err
+			}
+			hs = append(hs, h)
+			ws = append(ws, weight(c.Weight))
+		}
+		if len(hs) == 0 {
+			return nil, errors.New("weighted service has no services")
+		}
+		return tcpsvc.NewWRR(hs, ws), nil
+	}
+	lb := s.LoadBalancer
+	tr, err := b.tcpTransport(lb)
+	if err != nil {
+		return nil, err
+	}
+	var hs []tcpmux.Handler
+	var ws []int
+	for i, srv := range lb.Servers {
+		host, port, err := net.SplitHostPort(srv.Address)
+		if err != nil || port == "" {
+			return nil, fmt.Errorf("servers[%d]: invalid address %q: want host:port", i, srv.Address)
+		}
+		var tc *ctls.Config
+		if srv.TLS || tr.TLSAll {
+			tc = tr.T.TLS
+			if tc.ServerName == "" && !tc.InsecureSkipVerify {
+				tc = tc.Clone()
+				tc.ServerName = host
+			}
+		}
+		hs = append(hs, &tcpsvc.Server{Address: srv.Address, TLS: tc, T: tr.T, Name: name})
+		ws = append(ws, weight(srv.Weight))
+	}
+	if len(hs) == 0 {
+		return nil, errors.New("loadBalancer has no servers")
+	}
+	if len(hs) == 1 {
+		return hs[0], nil
+	}
+	return tcpsvc.NewWRR(hs, ws), nil
+}
+
+func weight(w *int) int {
+	if w == nil {
+		return 1
+	}
+	return *w
+}
+
+type tcpTransport struct {
+	T *tcpsvc.Transport
+	// TLSAll: the transport has a tls section, so every server uses TLS.
+	TLSAll bool
+}
+
+// tcpTransport resolves the serversTransport of a TCP load balancer on
+// top of the static tcpServersTransport defaults.
+func (b *build) tcpTransport(lb *dynamic.TCPServersLoadBalancer) (tcpTransport, error) {
+	t := &tcpsvc.Transport{DialTimeout: 30 * time.Second, DialKeepAlive: 15 * time.Second, TerminationDelay: 100 * time.Millisecond}
+	var tlsConf *dynamic.TLSClientConfig
+	if st := b.deps.TCPTransport; st != nil {
+		t.DialTimeout = time.Duration(st.DialTimeout)
+		t.DialKeepAlive = time.Duration(st.DialKeepAlive)
+		t.TerminationDelay = time.Duration(st.TerminationDelay)
+		tlsConf = st.TLS
+	}
+	if lb.ServersTransport != "" {
+		st, ok := b.conf.TCP.ServersTransports[lb.ServersTransport]
+		if !ok || st == nil {
+			return tcpTransport{}, fmt.Errorf("serversTransport %q does not exist", lb.ServersTransport)
+		}
+		if st.DialTimeout != 0 {
+			t.DialTimeout = time.Duration(st.DialTimeout)
+		}
+		if st.DialKeepAlive != 0 {
+			t.DialKeepAlive = time.Duration(st.DialKeepAlive)
+		}
+		if st.TerminationDelay != 0 {
+			t.TerminationDelay = time.Duration(st.TerminationDelay)
+		}
+		if st.TLS != nil {
+			tlsConf = st.TLS
+		}
+		if st.ProxyProtocol != nil {
+			t.ProxyProtocol = st.ProxyProtocol.Version
+		}
+	}
+	if lb.TerminationDelay != nil {
+		t.TerminationDelay = time.Duration(*lb.TerminationDelay) * time.Millisecond
+	}
+	if lb.ProxyProtocol != nil {
+		t.ProxyProtocol = lb.ProxyProtocol.Version
+	}
+	if v := t.ProxyProtocol; v != 0 && v != 1 && v != 2 {
+		return tcpTransport{}, fmt.Errorf("proxyProtocol: version %d: want 1 or 2", v)
+	}
+	t.TLS = &ctls.Config{}
+	if tlsConf != nil {
+		c, err := clientTLS(tlsConf)
+		if err != nil {
+			return tcpTransport{}, fmt.Errorf("serversTransport tls: %w", err)
+		}
+		t.TLS = c
+	}
+	return tcpTransport{T: t, TLSAll: tlsConf != nil}, nil
+}
+
+// clientTLS builds the TLS client config towards TCP backends.
+func clientTLS(c *dynamic.TLSClientConfig) (*ctls.Config, error) {
+	cfg := &ctls.Config{ServerName: c.ServerName, InsecureSkipVerify: c.InsecureSkipVerify}
+	if len(c.RootCAs) > 0 {
+		pool := x509.NewCertPool()
+		for _, f := range c.RootCAs {
+			pem, err := sytls.Read(f)
+			if err != nil {
+				return nil, fmt.Errorf("rootCAs: %w", err)
+			}
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, errors.New("rootCAs: no certificate found")
+			}
+		}
+		cfg.RootCAs = pool
+	}
+	for i, cert := range c.Certificates {
+		kp, err := sytls.Load(cert)
+		if err != nil {
+			return nil, fmt.Errorf("certificates[%d]: %w", i, err)
+		}
+		cfg.Certificates = append(cfg.Certificates, *kp)
+	}
+	return cfg, nil
+}
