@@ -18,6 +18,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/middlewares/basicauth"
 	"github.com/switchyard-proxy/switchyard/middlewares/compress"
 	"github.com/switchyard-proxy/switchyard/middlewares/digestauth"
+	"github.com/switchyard-proxy/switchyard/middlewares/errorpage"
 	"github.com/switchyard-proxy/switchyard/middlewares/headers"
 	"github.com/switchyard-proxy/switchyard/middlewares/inflightreq"
 	"github.com/switchyard-proxy/switchyard/middlewares/ipallowlist"
@@ -97,7 +98,17 @@ var kinds = []kind{
 		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return ipdenylist.Setup(m.IPDenyList) }},
 	{"headers", func(m *dynamic.Middleware) bool { return m.Headers != nil },
 		func(m *dynamic.Middleware, _ *setupCtx) (wrapper, error) { return headers.Setup(m.Headers) }},
-	{"errors", func(m *dynamic.Middleware) bool { return m.Errors != nil }, nil},
+	{"errors", func(m *dynamic.Middleware) bool { return m.Errors != nil },
+		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) {
+			if c.deps.Service == nil {
+				return nil, errors.New("no service resolver")
+			}
+			svc, err := c.deps.Service(m.Errors.Service)
+			if err != nil && m.Errors.Service != "" {
+				return nil, fmt.Errorf("service: %w", err)
+			}
+			return errorpage.Setup(m.Errors, svc)
+		}},
 	{"rateLimit", func(m *dynamic.Middleware) bool { return m.RateLimit != nil },
 		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) {
 			l, err := stateful(c, "rateLimit", m.RateLimit, func() (*ratelimit.Limiter, error) { return ratelimit.New(c.name, m.RateLimit) })

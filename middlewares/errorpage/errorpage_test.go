@@ -1,0 +1,93 @@
+package errorpage
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/switchyard-proxy/switchyard/config/dynamic"
+)
+
+func TestParseRanges(t *testing.T) {
+	r, err := ParseRanges([]string{"404", "500-502", "418,429"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for code, want := range map[int]bool{404: true, 500: true, 501: true, 502: true, 503: false, 418: true, 429: true, 200: false} {
+		if r.Contains(code) != want {
+			t.Errorf("%d: %v", code, !want)
+		}
+	}
+	for _, bad := range []string{"abc", "600", "500-400", "5-"} {
+		if _, err := ParseRanges([]string{bad}); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestErrors(t *testing.T) {
+	pages := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("X-Page", "1")
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprintf(w, "page %s %s", r.Method, r.URL.RequestURI())
+	})
+	tests := []struct {
+		desc       string
+		cfg        dynamic.ErrorPage
+		code       int
+		method     string
+		wantStatus int
+		wantBody   string
+		wantHeader string // X-Backend header expected ("" = absent)
+	}{
+		{"caught", dynamic.ErrorPage{Status: []string{"500-599"}, Service: "s", Query: "/{status}.html"}, 502, "GET", 502, "page GET /502.html", ""},
+		{"url placeholder", dynamic.ErrorPage{Status: []string{"404"}, Service: "s", Query: "/e?u={url}&s={status}"}, 404, "POST", 404, "page GET /e?u=%2Fa%3Fb%3Dc&s=404", ""},
+		{"not caught", dynamic.ErrorPage{Status: []string{"500-599"}, Service: "s"}, 404, "GET", 404, "backend", "yes"},
+		{"ok passes", dynamic.ErrorPage{Status: []string{"400-599"}, Service: "s"}, 200, "GET", 200, "backend", "yes"},
+		{"rewrite", dynamic.ErrorPage{Status: []string{"500"}, StatusRewrites: map[string]int{"418": 400}, Service: "s", Query: "/{status}-{originalStatus}"}, 418, "GET", 400, "page GET /400-418", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			wrap, err := Setup(&tc.cfg, pages)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("X-Backend", "yes")
+				w.WriteHeader(tc.code)
+				w.Write([]byte("backend"))
+			}))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(tc.method, "/a?b=c", nil))
+			if rec.Code != tc.wantStatus || rec.Body.String() != tc.wantBody || rec.Header().Get("X-Backend") != tc.wantHeader {
+				t.Fatalf("got %d %q (X-Backend %q)", rec.Code, rec.Body.String(), rec.Header().Get("X-Backend"))
+			}
+		})
+	}
+}
+
+func TestSetupErrors(t *testing.T) {
+	ok := http.NotFoundHandler()
+	for _, tc := range []struct {
+		cfg *dynamic.ErrorPage
+		svc http.Handler
+	}{
+		{nil, ok},
+		{&dynamic.ErrorPage{Status: []string{"500"}}, ok},
+		{&dynamic.ErrorPage{Status: []string{"500"}, Service: "s"}, nil},
+		{&dynamic.ErrorPage{Service: "s"}, ok},
+		{&dynamic.ErrorPage{Status: []string{"x"}, Service: "s"}, ok},
+		{&dynamic.ErrorPage{Status: []string{"500"}, Service: "s", StatusRewrites: map[string]int{"500": 9}}, ok},
+	} {
+		if _, err := Setup(tc.cfg, tc.svc); err == nil {
+			t.Errorf("%+v accepted", tc.cfg)
+		}
+	}
+}
+
+func FuzzParseRanges(f *testing.F) {
+	f.Add("500-599,404")
+	f.Fuzz(func(t *testing.T, s string) { ParseRanges([]string{s}) })
+}
