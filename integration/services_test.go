@@ -458,15 +458,180 @@ http:
 		t.Errorf("healthy server probed %d more times with interval 1h", p-probesUp)
 	}
 
-	// Its server goes down: the sticky client moves to a healthy one and gets a new cookie.
+	// Its server goes down (a changed service config is fresh state with a
+	// fast interval): the sticky client moves and gets a new cookie.
 	srv := map[string]*togglable{"st-a": a, "st-b": b}[server]
-	srv.kill()
+	srv.healthy.Store(false)
+	e.WriteDynamic("yml", strings.Replace(dyn, "interval: 1h", "interval: 50ms", 1))
+	waitServerStatus(t, e, "app@file", srv.URL(), "DOWN")
 	rep := do(t, request{url: e.URL("web") + "/app", header: map[string]string{"Cookie": cookie}})
-	if rep.Status == 200 && backendName(rep.Body) == server {
-		t.Errorf("request still on killed server")
+	if rep.Status != 200 || backendName(rep.Body) == server || !strings.HasPrefix(rep.Header.Get("Set-Cookie"), "lb_sticky=") {
+		t.Errorf("sticky client of a down server: %d %q, Set-Cookie %q", rep.Status, backendName(rep.Body), rep.Header.Get("Set-Cookie"))
 	}
-	// Passive detection is off: the active check (1h when healthy) does not
-	// notice; the proxy answers 502 for that request. Mark it via a reload
-	// that changes the service: fresh state, new probes.
-	_ = rep
+}
+
+// TestServicesMirroring: mirrors get their percentage of requests (±2 points
+// over 10,000), bodies up to maxBodySize, and a stuck mirror never delays the
+// client.
+func TestServicesMirroring(t *testing.T) {
+	t.Parallel()
+	type mirrorCount struct {
+		n      atomic.Int64
+		mu     sync.Mutex
+		bodies map[string]int
+	}
+	newMirror := func() (*mirrorCount, string) {
+		m := &mirrorCount{bodies: map[string]int{}}
+		return m, startHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			m.mu.Lock()
+			m.bodies[string(body)]++
+			m.mu.Unlock()
+			m.n.Add(1)
+		}))
+	}
+	m10, u10 := newMirror()
+	m50, u50 := newMirror()
+	mbody, ubody := newMirror()
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	stuck := startHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	e := newEnv(t)
+	e.SetURL("m10", u10)
+	e.SetURL("m50", u50)
+	e.SetURL("mbody", ubody)
+	e.SetURL("stuck", stuck)
+	rendered := e.WriteDynamic("yml", `
+http:
+  routers:
+    pct: {rule: "PathPrefix(`+"`/pct`"+`)", service: pct}
+    body: {rule: "PathPrefix(`+"`/body`"+`)", service: body}
+    slow: {rule: "PathPrefix(`+"`/slow`"+`)", service: slow}
+  services:
+    main:
+      loadBalancer:
+        servers: [{url: "<% backend "mirror-main" %>"}]
+    m10: {loadBalancer: {servers: [{url: "<% url "m10" %>"}]}}
+    m50: {loadBalancer: {servers: [{url: "<% url "m50" %>"}]}}
+    mbody: {loadBalancer: {servers: [{url: "<% url "mbody" %>"}]}}
+    stuck: {loadBalancer: {servers: [{url: "<% url "stuck" %>"}]}}
+    pct:
+      mirroring:
+        service: main
+        mirrors:
+          - {name: m10, percent: 10}
+          - {name: m50, percent: 50}
+    body:
+      mirroring:
+        service: main
+        mirrorBody: true
+        maxBodySize: 16
+        mirrors: [{name: mbody, percent: 100}]
+    slow:
+      mirroring:
+        service: main
+        mirrors: [{name: stuck, percent: 100}]
+`)
+	e.WriteStatic("yml", staticYAML)
+	e.Start()
+	names, _ := dynamicRouterNames("yml", rendered)
+	e.WaitRouters(names...)
+	e.WaitListening(e.Addr("web"))
+
+	const n = 10000
+	if got := count(t, e.URL("web")+"/pct", n, 8, nil); got["mirror-main"] != n {
+		t.Fatalf("main answers: %v", got)
+	}
+	e.waitFor(20*time.Second, "mirror copies arrive", func() bool {
+		return m10.n.Load() >= n*10/100-n*2/100 && m50.n.Load() >= n*50/100-n*2/100
+	})
+	time.Sleep(100 * time.Millisecond)
+	for name, c := range map[string]struct {
+		got  int64
+		want int
+	}{"m10": {m10.n.Load(), 10}, "m50": {m50.n.Load(), 50}} {
+		if math.Abs(float64(c.got)*100/n-float64(c.want)) > 2 {
+			t.Errorf("%s: %d of %d requests, want %d%%±2", name, c.got, n, c.want)
+		}
+	}
+
+	small := do(t, request{method: "POST", url: e.URL("web") + "/body", body: "small body"})
+	big := do(t, request{method: "POST", url: e.URL("web") + "/body", body: strings.Repeat("x", 1000)})
+	if small.Status != 200 || big.Status != 200 || !strings.Contains(big.Body, "Name: mirror-main") {
+		t.Fatalf("body requests: %d %d", small.Status, big.Status)
+	}
+	e.waitFor(5*time.Second, "mirrored body", func() bool { return mbody.n.Load() >= 1 })
+	time.Sleep(200 * time.Millisecond)
+	mbody.mu.Lock()
+	if mbody.bodies["small body"] != 1 || len(mbody.bodies) != 1 {
+		t.Errorf("mirror bodies %v (a body over maxBodySize is not mirrored)", mbody.bodies)
+	}
+	mbody.mu.Unlock()
+
+	// A mirror that never answers: every client request still completes.
+	start := time.Now()
+	if got := count(t, e.URL("web")+"/slow", 200, 4, nil); got["mirror-main"] != 200 {
+		t.Errorf("with a stuck mirror: %v", got)
+	}
+	t.Logf("200 requests with a stuck mirror took %v", time.Since(start))
+}
+
+// TestServicesErrors: broken services are disabled with a clear error; the
+// rest keeps serving.
+func TestServicesErrors(t *testing.T) {
+	t.Parallel()
+	e := startServices(t, `
+http:
+  routers:
+    ok: {rule: "PathPrefix(`+"`/ok`"+`)", service: good}
+    missing: {rule: "PathPrefix(`+"`/missing`"+`)", service: missing}
+    cycle: {rule: "PathPrefix(`+"`/cycle`"+`)", service: cyc-a}
+    badurl: {rule: "PathPrefix(`+"`/badurl`"+`)", service: badurl}
+    negative: {rule: "PathPrefix(`+"`/negative`"+`)", service: negative}
+    negw: {rule: "PathPrefix(`+"`/negw`"+`)", service: negw}
+    mirrormissing: {rule: "PathPrefix(`+"`/mm`"+`)", service: mirrormissing}
+    fomissing: {rule: "PathPrefix(`+"`/fm`"+`)", service: fomissing}
+    strategy: {rule: "PathPrefix(`+"`/strategy`"+`)", service: strategy}
+  services:
+    good: {loadBalancer: {servers: [{url: "<% backend "err-good" %>"}]}}
+    missing: {weighted: {services: [{name: good}, {name: nowhere}]}}
+    cyc-a: {weighted: {services: [{name: cyc-b}]}}
+    cyc-b: {failover: {service: cyc-a, fallback: good}}
+    badurl: {loadBalancer: {servers: [{url: "ftp://x"}]}}
+    negative: {loadBalancer: {servers: [{url: "<% backend "err-good" %>", weight: -1}]}}
+    negw: {weighted: {services: [{name: good, weight: -2}]}}
+    mirrormissing: {mirroring: {service: good, mirrors: [{name: ghost, percent: 10}]}}
+    fomissing: {failover: {service: ghost, fallback: good}}
+    strategy: {loadBalancer: {strategy: random, servers: [{url: "<% backend "err-good" %>"}]}}
+`)
+	rd := e.WaitAPI(10*time.Second, "services listed", func(rd *Rawdata) bool { return len(rd.Services) >= 10 })
+	for name, want := range map[string]string{
+		"missing@file":       `service "nowhere@file" does not exist`,
+		"cyc-a@file":         "recursion detected",
+		"badurl@file":        "scheme must be http, https or h2c",
+		"negative@file":      "weight -1 must not be negative",
+		"negw@file":          "weight -2 must not be negative",
+		"mirrormissing@file": `service "ghost@file" does not exist`,
+		"fomissing@file":     `service "ghost@file" does not exist`,
+		"strategy@file":      `unknown load-balancing strategy "random"`,
+	} {
+		si := rd.Services[name]
+		if si.Status != "disabled" || !strings.Contains(strings.Join(si.Error, " "), want) {
+			t.Errorf("%s: status %q errors %q, want disabled with %q", name, si.Status, si.Error, want)
+		}
+	}
+	if rep := do(t, request{url: e.URL("web") + "/ok"}); backendName(rep.Body) != "err-good" {
+		t.Errorf("good service: %d %q", rep.Status, rep.Body)
+	}
+	if rep := do(t, request{url: e.URL("web") + "/missing"}); rep.Status != 404 {
+		t.Errorf("router of a disabled service: %d", rep.Status)
+	}
+	if !strings.Contains(e.Proc.Output(), "does not exist") {
+		t.Error("errors not logged")
+	}
 }
