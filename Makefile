@@ -8,7 +8,7 @@ LDFLAGS  := -s -w -X github.com/switchyard-proxy/switchyard/internal/version.Ver
 CORE_PKGS = $(shell $(GO) list ./... | grep -v /integration)
 FUZZTIME ?= 20s
 
-.PHONY: all build run test test-unit test-integration lint fmt fuzz bench bench-quick clean
+.PHONY: all build run test test-unit test-integration lint fmt fuzz bench bench-quick bench-smoke clean
 
 all: build
 
@@ -44,11 +44,22 @@ fuzz: ## run every fuzz target for FUZZTIME each
 	  done; \
 	done
 
-bench: ## benchmark harness against Traefik, nginx and HAProxy (issue #4: comes later)
-	@echo "make bench: the comparative harness (Traefik, nginx, HAProxy) lands with the benchmark issue."
-	@echo "Meanwhile: go test -run '^$$' -bench . -benchmem ./routers/... ./services/..."
+# Benchmarks (docs/benchmarks.md): bench/setup.sh installs nginx, HAProxy, wrk, h2load and builds
+# Traefik once into bench/.cache; the harness runs on core 1, the proxies on core 0.
+BENCH_FLAGS ?=
+bench: build ## Switchyard vs Traefik, nginx, HAProxy: S1-S7, best of 3 (< 15 min); results in bench/results/
+	bench/setup.sh
+	$(GO) build -o bench/.cache/bin/harness ./bench
+	taskset -c 1 bench/.cache/bin/harness $(BENCH_FLAGS)
 
-bench-quick: bench
+bench-quick: build ## S1-S3, one round (about a minute)
+	bench/setup.sh
+	$(GO) build -o bench/.cache/bin/harness ./bench
+	taskset -c 1 bench/.cache/bin/harness -quick $(BENCH_FLAGS)
+
+bench-smoke: ## the harness's own smoke test: every scenario ~1 s against Switchyard only
+	SKIP_TRAEFIK=1 bench/setup.sh
+	SWITCHYARD_BENCH_SMOKE=1 $(GO) test -count=1 -run TestSmoke -v ./bench
 
 clean:
 	rm -rf $(BIN)
