@@ -1,0 +1,349 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"text/template"
+	"time"
+)
+
+// The ports every proxy listens on, and the backend's.
+type ports struct {
+	HTTP    int // HTTP/1.1
+	H2C     int // HTTP/2 cleartext, prior knowledge
+	TLS     int // HTTPS, ALPN h2 and http/1.1
+	Backend int // nginx answering 1 KiB
+}
+
+// setup is the configuration a peer is started (or reconfigured) with.
+type setup struct {
+	Dir   string // scratch directory of this run
+	Ports ports
+	Cert  string // PEM certificate (ECDSA P-256)
+	Key   string // PEM key
+	Combo string // certificate + key in one file (HAProxy)
+	Hosts int    // 0: one catch-all route; n: n Host routes h0..h<n-1>.bench.test
+	Gen   int    // generation, changed on every live rewrite (S6)
+}
+
+// lastHost is the Host that only the last of s.Hosts routes matches.
+func (s setup) lastHost() string {
+	if s.Hosts == 0 {
+		return ""
+	}
+	return fmt.Sprintf("h%d.bench.test", s.Hosts-1)
+}
+
+func (s setup) HostList() []int {
+	h := make([]int, s.Hosts)
+	for i := range h {
+		h[i] = i
+	}
+	return h
+}
+
+// peer is one proxy under test.
+type peer interface {
+	Name() string
+	Version() string
+	// Start writes the configuration for s into s.Dir and starts the proxy
+	// pinned to core.
+	Start(s setup, core int) (*proc, error)
+	// Reconfigure applies s to the running proxy without a restart; errNA
+	// when the peer has no live configuration source.
+	Reconfigure(s setup) error
+}
+
+// ---- Switchyard and Traefik: the same static and dynamic files ----
+
+// fileProviderPeer is a Traefik-compatible proxy configured by a static file
+// and a watched dynamic file.
+type fileProviderPeer struct {
+	name string
+	bin  string
+	env  []string // GOMAXPROCS=1 plus anything else
+}
+
+func (p *fileProviderPeer) Name() string { return p.name }
+
+func (p *fileProviderPeer) Version() string {
+	out := output(p.bin, "version")
+	if m := regexp.MustCompile(`(?m)^Version:\s+(\S+)`).FindStringSubmatch(out); m != nil {
+		return m[1]
+	}
+	return firstLine(out)
+}
+
+func (p *fileProviderPeer) Start(s setup, core int) (*proc, error) {
+	if err := render(filepath.Join(s.Dir, "static.yml"), staticTmpl, s); err != nil {
+		return nil, err
+	}
+	if err := p.Reconfigure(s); err != nil {
+		return nil, err
+	}
+	return startPinned(p.name, s.Dir, core, p.env, p.bin, "--configFile="+filepath.Join(s.Dir, "static.yml"))
+}
+
+// Reconfigure rewrites the dynamic file atomically (write, then rename), as
+// a config-management tool or a Kubernetes ConfigMap does.
+func (p *fileProviderPeer) Reconfigure(s setup) error {
+	dyn := filepath.Join(s.Dir, "dynamic.yml")
+	tmp := filepath.Join(s.Dir, ".dynamic.yml.tmp")
+	if err := render(tmp, dynamicTmpl, s); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dyn)
+}
+
+var staticTmpl = `
+global:
+  checkNewVersion: false
+  sendAnonymousUsage: false
+entryPoints:
+  web:
+    address: "127.0.0.1:{{.Ports.HTTP}}"
+  h2c:
+    address: "127.0.0.1:{{.Ports.H2C}}"
+  websecure:
+    address: "127.0.0.1:{{.Ports.TLS}}"
+providers:
+  providersThrottleDuration: 50ms
+  file:
+    filename: "{{.Dir}}/dynamic.yml"
+    watch: true
+log:
+  level: ERROR
+`
+
+var dynamicTmpl = `
+http:
+  routers:
+{{- if .Hosts}}
+{{- range .HostList}}
+    h{{.}}:
+      rule: "Host(` + "`h{{.}}.bench.test`" + `)"
+      service: backend
+      entryPoints: [web, h2c]
+{{- end}}
+{{- else}}
+    bench:
+      rule: "PathPrefix(` + "`/`" + `)"
+      service: backend
+      entryPoints: [web, h2c]
+{{- end}}
+    bench-tls:
+      rule: "PathPrefix(` + "`/`" + `)"
+      service: backend
+      entryPoints: [websecure]
+      tls: {}
+    reload-{{.Gen}}:
+      rule: "Host(` + "`reload-{{.Gen}}.bench.test`" + `)"
+      service: backend
+      entryPoints: [web]
+  services:
+    backend:
+      loadBalancer:
+        servers:
+          - url: "http://127.0.0.1:{{.Ports.Backend}}"
+tls:
+  certificates:
+    - certFile: "{{.Cert}}"
+      keyFile: "{{.Key}}"
+  stores:
+    default:
+      defaultCertificate:
+        certFile: "{{.Cert}}"
+        keyFile: "{{.Key}}"
+`
+
+// ---- nginx ----
+
+type nginxPeer struct{}
+
+func (nginxPeer) Name() string { return "nginx" }
+
+func (nginxPeer) Version() string {
+	return strings.TrimPrefix(firstLine(output("nginx", "-v")), "nginx version: ")
+}
+
+func (nginxPeer) Start(s setup, core int) (*proc, error) {
+	cfg := filepath.Join(s.Dir, "nginx.conf")
+	if err := render(cfg, nginxProxyTmpl, s); err != nil {
+		return nil, err
+	}
+	return startPinned("nginx", s.Dir, core, nil, "nginx", "-p", s.Dir, "-c", cfg)
+}
+
+func (nginxPeer) Reconfigure(setup) error { return errNA }
+
+// nginxCommon is shared by the proxy and the backend: one worker, no logs,
+// keep-alive connections never recycled by count.
+const nginxCommon = `
+daemon off;
+worker_processes 1;
+worker_rlimit_nofile 16384;
+pid {{.Dir}}/nginx-{{.Name}}.pid;
+error_log stderr error;
+events { worker_connections 16000; multi_accept on; }
+`
+
+var nginxProxyTmpl = strings.Replace(nginxCommon, "{{.Name}}", "proxy", 1) + `
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 180s;
+  client_body_temp_path {{.Dir}}/nginx-body;
+  proxy_temp_path {{.Dir}}/nginx-proxy;
+  fastcgi_temp_path {{.Dir}}/nginx-fastcgi;
+  uwsgi_temp_path {{.Dir}}/nginx-uwsgi;
+  scgi_temp_path {{.Dir}}/nginx-scgi;
+  server_names_hash_max_size 65536;
+  server_names_hash_bucket_size 128;
+  upstream backend {
+    server 127.0.0.1:{{.Ports.Backend}};
+    keepalive 256;
+    keepalive_requests 1000000;
+  }
+  proxy_http_version 1.1;
+  proxy_set_header Connection "";
+  proxy_set_header Host $host;
+  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+  server {
+    listen 127.0.0.1:{{.Ports.HTTP}} default_server;
+    listen 127.0.0.1:{{.Ports.H2C}} http2 default_server;
+    listen 127.0.0.1:{{.Ports.TLS}} ssl http2 default_server;
+    ssl_certificate {{.Cert}};
+    ssl_certificate_key {{.Key}};
+    ssl_protocols TLSv1.2 TLSv1.3;
+{{- if .Hosts}}
+    location / { return 404; }
+  }
+{{- range .HostList}}
+  server {
+    listen 127.0.0.1:{{$.Ports.HTTP}};
+    server_name h{{.}}.bench.test;
+    location / { proxy_pass http://backend; }
+  }
+{{- end}}
+{{- else}}
+    location / { proxy_pass http://backend; }
+  }
+{{- end}}
+}
+`
+
+// backendTmpl: the fast origin every proxy forwards to, 1 KiB per answer.
+var backendTmpl = strings.Replace(nginxCommon, "{{.Name}}", "backend", 1) + `
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 300s;
+  client_body_temp_path {{.Dir}}/backend-body;
+  proxy_temp_path {{.Dir}}/backend-proxy;
+  fastcgi_temp_path {{.Dir}}/backend-fastcgi;
+  uwsgi_temp_path {{.Dir}}/backend-uwsgi;
+  scgi_temp_path {{.Dir}}/backend-scgi;
+  server {
+    listen 127.0.0.1:{{.Ports.Backend}} default_server;
+    default_type text/plain;
+    location / { return 200 "` + strings.Repeat("x", 1023) + `\n"; }
+  }
+}
+`
+
+// ---- HAProxy ----
+
+type haproxyPeer struct{}
+
+func (haproxyPeer) Name() string { return "HAProxy" }
+
+func (haproxyPeer) Version() string {
+	out := firstLine(output("haproxy", "-v"))
+	if f := strings.Fields(out); len(f) >= 3 {
+		return f[2]
+	}
+	return out
+}
+
+func (haproxyPeer) Start(s setup, core int) (*proc, error) {
+	cfg := filepath.Join(s.Dir, "haproxy.cfg")
+	if s.Hosts > 0 {
+		var b strings.Builder
+		for i := range s.Hosts {
+			fmt.Fprintf(&b, "h%d.bench.test be\n", i)
+		}
+		if err := os.WriteFile(filepath.Join(s.Dir, "hosts.map"), []byte(b.String()), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	if err := render(cfg, haproxyTmpl, s); err != nil {
+		return nil, err
+	}
+	return startPinned("haproxy", s.Dir, core, nil, "haproxy", "-db", "-f", cfg)
+}
+
+func (haproxyPeer) Reconfigure(setup) error { return errNA }
+
+var haproxyTmpl = `
+global
+  nbthread 1
+  maxconn 9000
+  tune.ssl.default-dh-param 2048
+defaults
+  mode http
+  option http-keep-alive
+  option forwardfor
+  http-reuse always
+  timeout connect 5s
+  timeout client 180s
+  timeout server 60s
+  timeout http-keep-alive 180s
+frontend fe
+  bind 127.0.0.1:{{.Ports.HTTP}}
+  bind 127.0.0.1:{{.Ports.H2C}} proto h2
+  bind 127.0.0.1:{{.Ports.TLS}} ssl crt {{.Combo}} alpn h2,http/1.1
+{{- if .Hosts}}
+  use_backend %[req.hdr(host),lower,map_str({{.Dir}}/hosts.map)]
+{{- else}}
+  default_backend be
+{{- end}}
+backend be
+  server s1 127.0.0.1:{{.Ports.Backend}} maxconn 1000
+`
+
+// render executes tmpl with data into path.
+func render(path, tmpl string, data any) error {
+	t, err := template.New(filepath.Base(path)).Parse(tmpl)
+	if err != nil {
+		return fmt.Errorf("template %s: %w", path, err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := t.Execute(f, data); err != nil {
+		f.Close()
+		return fmt.Errorf("render %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// startBackend runs the origin nginx pinned to the load core.
+func startBackend(s setup, core int) (*proc, error) {
+	cfg := filepath.Join(s.Dir, "backend.conf")
+	if err := render(cfg, backendTmpl, s); err != nil {
+		return nil, err
+	}
+	p, err := startPinned("backend", s.Dir, core, nil, "nginx", "-p", s.Dir, "-c", cfg)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := waitOK(nilCtx(), p, fmt.Sprintf("http://127.0.0.1:%d/", s.Ports.Backend), "", 10*time.Second); err != nil {
+		p.stop()
+		return nil, fmt.Errorf("backend: %w", err)
+	}
+	return p, nil
+}
