@@ -28,6 +28,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/middlewares/redirectscheme"
 	"github.com/switchyard-proxy/switchyard/middlewares/replacepath"
 	"github.com/switchyard-proxy/switchyard/middlewares/replacepathregex"
+	"github.com/switchyard-proxy/switchyard/middlewares/retry"
 	"github.com/switchyard-proxy/switchyard/middlewares/stripprefix"
 	"github.com/switchyard-proxy/switchyard/middlewares/stripprefixregex"
 )
@@ -103,9 +104,13 @@ var kinds = []kind{
 			if c.deps.Service == nil {
 				return nil, errors.New("no service resolver")
 			}
-			svc, err := c.deps.Service(m.Errors.Service)
-			if err != nil && m.Errors.Service != "" {
-				return nil, fmt.Errorf("service: %w", err)
+			var svc http.Handler
+			if m.Errors.Service != "" {
+				h, err := c.deps.Service(m.Errors.Service)
+				if err != nil {
+					return nil, fmt.Errorf("service: %w", err)
+				}
+				svc = h
 			}
 			return errorpage.Setup(m.Errors, svc)
 		}},
@@ -135,7 +140,8 @@ var kinds = []kind{
 	{"compress", func(m *dynamic.Middleware) bool { return m.Compress != nil },
 		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return compress.Setup(m.Compress) }},
 	{"passTLSClientCert", func(m *dynamic.Middleware) bool { return m.PassTLSClientCert != nil }, nil},
-	{"retry", func(m *dynamic.Middleware) bool { return m.Retry != nil }, nil},
+	{"retry", func(m *dynamic.Middleware) bool { return m.Retry != nil },
+		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return retry.Setup(m.Retry) }},
 	{"contentType", func(m *dynamic.Middleware) bool { return m.ContentType != nil }, nil},
 	{"grpcWeb", func(m *dynamic.Middleware) bool { return m.GrpcWeb != nil }, nil},
 	{"plugin", func(m *dynamic.Middleware) bool { return len(m.Plugin) > 0 }, nil},

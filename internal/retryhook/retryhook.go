@@ -1,0 +1,42 @@
+// Package retryhook lets the retry middleware and the proxy agree, through
+// the request context, on whether a failed forward will be retried: then
+// the proxy writes nothing and the middleware runs the service again.
+package retryhook
+
+import (
+	"context"
+	"net/http"
+)
+
+type key struct{}
+
+// Attempt is the state of one retried request, shared by its attempts.
+type Attempt struct {
+	// Retryable reports whether another attempt may follow this one.
+	Retryable func() bool
+	failed    bool
+}
+
+// With returns r carrying a.
+func With(r *http.Request, a *Attempt) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), key{}, a))
+}
+
+// Failed is called by a proxy before it answers a network error when no
+// byte of the response went out. It returns true when the attempt will be
+// retried: the caller must then write nothing.
+func Failed(r *http.Request) bool {
+	a, _ := r.Context().Value(key{}).(*Attempt)
+	if a == nil || a.Retryable == nil || !a.Retryable() {
+		return false
+	}
+	a.failed = true
+	return true
+}
+
+// TakeFailed reports (and clears) whether the last attempt failed that way.
+func (a *Attempt) TakeFailed() bool {
+	f := a.failed
+	a.failed = false
+	return f
+}
