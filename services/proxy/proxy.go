@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchyard-proxy/switchyard/internal/retryhook"
 	"github.com/switchyard-proxy/switchyard/observability/accesslog"
 )
 
@@ -620,7 +621,16 @@ func (ex *exchange) fail(err error) {
 	code := statusFor(ex.ctx, err)
 	ex.originStatus = code
 	logError(ex.r, code, err)
+	if retryable(code, err) && retryhook.Failed(ex.r) {
+		return // the retry middleware runs the request again
+	}
 	writeErrorStatus(ex.rw, code)
+}
+
+// retryable: a network failure (not a refused request or a client error).
+func retryable(code int, err error) bool {
+	var se *statusError
+	return (code == http.StatusBadGateway || code == http.StatusGatewayTimeout) && !errors.As(err, &se)
 }
 
 // statusFor maps a forwarding error to the status answered to the client.

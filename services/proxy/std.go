@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchyard-proxy/switchyard/internal/retryhook"
 	"github.com/switchyard-proxy/switchyard/observability/accesslog"
 )
 
@@ -65,6 +66,9 @@ func newStdProxy(target *url.URL, rt http.RoundTripper, opts Options) http.Handl
 			logError(r, code, err)
 			if opts.AccessLog {
 				accesslog.SetOriginStatus(r, code, 0)
+			}
+			if retryable(code, err) && retryhook.Failed(r) {
+				return // the retry middleware runs the request again
 			}
 			writeErrorStatus(rw, code)
 		},
