@@ -269,6 +269,21 @@ func logObjectErrors(rt *runtime.Configuration) {
 			slog.Error("middleware error", "middleware", name, "status", m.Status, "error", m.Err)
 		}
 	}
+	for name, r := range rt.TCPRouters {
+		if len(r.Err) > 0 {
+			slog.Error("tcp router error", "router", name, "status", r.Status, "error", r.Err)
+		}
+	}
+	for name, sv := range rt.TCPServices {
+		if len(sv.Err) > 0 {
+			slog.Error("tcp service error", "service", name, "status", sv.Status, "error", sv.Err)
+		}
+	}
+	for name, r := range rt.UDPRouters {
+		if len(r.Err) > 0 {
+			slog.Error("udp router error", "router", name, "status", r.Status, "error", r.Err)
+		}
+	}
 }
 
 func (s *server) start(ctx context.Context) error {
