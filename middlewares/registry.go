@@ -16,6 +16,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	"github.com/switchyard-proxy/switchyard/middlewares/addprefix"
 	"github.com/switchyard-proxy/switchyard/middlewares/basicauth"
+	"github.com/switchyard-proxy/switchyard/middlewares/circuitbreaker"
 	"github.com/switchyard-proxy/switchyard/middlewares/compress"
 	"github.com/switchyard-proxy/switchyard/middlewares/digestauth"
 	"github.com/switchyard-proxy/switchyard/middlewares/errorpage"
@@ -136,7 +137,11 @@ var kinds = []kind{
 			return method(l, err, (*inflightreq.Limiter).Wrap)
 		}},
 	{"buffering", func(m *dynamic.Middleware) bool { return m.Buffering != nil }, nil},
-	{"circuitBreaker", func(m *dynamic.Middleware) bool { return m.CircuitBreaker != nil }, nil},
+	{"circuitBreaker", func(m *dynamic.Middleware) bool { return m.CircuitBreaker != nil },
+		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) {
+			b, err := stateful(c, "circuitBreaker", m.CircuitBreaker, func() (*circuitbreaker.Breaker, error) { return circuitbreaker.New(m.CircuitBreaker) })
+			return method(b, err, (*circuitbreaker.Breaker).Wrap)
+		}},
 	{"compress", func(m *dynamic.Middleware) bool { return m.Compress != nil },
 		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return compress.Setup(m.Compress) }},
 	{"passTLSClientCert", func(m *dynamic.Middleware) bool { return m.PassTLSClientCert != nil }, nil},
