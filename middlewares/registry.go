@@ -16,6 +16,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	"github.com/switchyard-proxy/switchyard/middlewares/addprefix"
 	"github.com/switchyard-proxy/switchyard/middlewares/basicauth"
+	"github.com/switchyard-proxy/switchyard/middlewares/buffering"
 	"github.com/switchyard-proxy/switchyard/middlewares/circuitbreaker"
 	"github.com/switchyard-proxy/switchyard/middlewares/compress"
 	"github.com/switchyard-proxy/switchyard/middlewares/digestauth"
@@ -136,7 +137,8 @@ var kinds = []kind{
 			l, err := stateful(c, "inFlightReq", m.InFlightReq, func() (*inflightreq.Limiter, error) { return inflightreq.New(m.InFlightReq) })
 			return method(l, err, (*inflightreq.Limiter).Wrap)
 		}},
-	{"buffering", func(m *dynamic.Middleware) bool { return m.Buffering != nil }, nil},
+	{"buffering", func(m *dynamic.Middleware) bool { return m.Buffering != nil },
+		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return buffering.Setup(m.Buffering) }},
 	{"circuitBreaker", func(m *dynamic.Middleware) bool { return m.CircuitBreaker != nil },
 		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) {
 			b, err := stateful(c, "circuitBreaker", m.CircuitBreaker, func() (*circuitbreaker.Breaker, error) { return circuitbreaker.New(m.CircuitBreaker) })
