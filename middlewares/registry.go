@@ -21,6 +21,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/middlewares/compress"
 	"github.com/switchyard-proxy/switchyard/middlewares/digestauth"
 	"github.com/switchyard-proxy/switchyard/middlewares/errorpage"
+	"github.com/switchyard-proxy/switchyard/middlewares/forwardauth"
 	"github.com/switchyard-proxy/switchyard/middlewares/headers"
 	"github.com/switchyard-proxy/switchyard/middlewares/inflightreq"
 	"github.com/switchyard-proxy/switchyard/middlewares/ipallowlist"
@@ -131,7 +132,11 @@ var kinds = []kind{
 		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return basicauth.Setup(m.BasicAuth) }},
 	{"digestAuth", func(m *dynamic.Middleware) bool { return m.DigestAuth != nil },
 		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return digestauth.Setup(m.DigestAuth) }},
-	{"forwardAuth", func(m *dynamic.Middleware) bool { return m.ForwardAuth != nil }, nil},
+	{"forwardAuth", func(m *dynamic.Middleware) bool { return m.ForwardAuth != nil },
+		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) {
+			a, err := stateful(c, "forwardAuth", m.ForwardAuth, func() (*forwardauth.Auth, error) { return forwardauth.New(m.ForwardAuth) })
+			return method(a, err, (*forwardauth.Auth).Wrap)
+		}},
 	{"inFlightReq", func(m *dynamic.Middleware) bool { return m.InFlightReq != nil },
 		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) {
 			l, err := stateful(c, "inFlightReq", m.InFlightReq, func() (*inflightreq.Limiter, error) { return inflightreq.New(m.InFlightReq) })
