@@ -236,3 +236,84 @@ func cmpOr(a, b error) error {
 	}
 	return b
 }
+
+// runHandshakes measures new TLS connections per second: conns workers each
+// dial, complete a full handshake (no session cache, so never a
+// resumption), send one GET with Connection: close, read the answer to EOF
+// and start over, for dur. wrk cannot do this: it keeps the TLS session
+// across its reconnects and so resumes.
+func runHandshakes(addr string, conns int, dur time.Duration) (load, error) {
+	cfg := &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}}
+	req := []byte("GET / HTTP/1.1\r\nHost: bench.test\r\nConnection: close\r\n\r\n")
+	deadline := time.Now().Add(dur)
+	var (
+		mu    sync.Mutex
+		lat   []float64
+		errs  int64
+		wg    sync.WaitGroup
+		start = time.Now()
+	)
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 4096)
+			var mine []float64
+			var bad int64
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				if err := oneHandshake(addr, cfg, req, buf); err != nil {
+					bad++
+					continue
+				}
+				mine = append(mine, float64(time.Since(t0).Microseconds())/1000)
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			errs += bad
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start).Seconds()
+	if len(lat) == 0 {
+		return load{Errors: errs}, fmt.Errorf("no TLS connection completed (%d errors)", errs)
+	}
+	return load{RPS: float64(len(lat)) / el, P99ms: percentile(lat, 0.99), Errors: errs}, nil
+}
+
+func oneHandshake(addr string, cfg *tls.Config, req, buf []byte) error {
+	raw, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	defer raw.Close()
+	_ = raw.SetDeadline(time.Now().Add(10 * time.Second))
+	c := tls.Client(raw, cfg)
+	if err := c.Handshake(); err != nil {
+		return err
+	}
+	if _, err := c.Write(req); err != nil {
+		return err
+	}
+	n, status := 0, false
+	for {
+		m, err := c.Read(buf[n:])
+		n += m
+		if !status && n >= 12 {
+			if string(buf[9:12]) != "200" {
+				return fmt.Errorf("status %q", buf[9:12])
+			}
+			status = true
+		}
+		if n == len(buf) {
+			n = 12
+		}
+		if err != nil {
+			if status {
+				return nil
+			}
+			return err
+		}
+	}
+}
