@@ -19,6 +19,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/middlewares/buffering"
 	"github.com/switchyard-proxy/switchyard/middlewares/circuitbreaker"
 	"github.com/switchyard-proxy/switchyard/middlewares/compress"
+	"github.com/switchyard-proxy/switchyard/middlewares/contenttype"
 	"github.com/switchyard-proxy/switchyard/middlewares/digestauth"
 	"github.com/switchyard-proxy/switchyard/middlewares/errorpage"
 	"github.com/switchyard-proxy/switchyard/middlewares/forwardauth"
@@ -26,6 +27,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/middlewares/inflightreq"
 	"github.com/switchyard-proxy/switchyard/middlewares/ipallowlist"
 	"github.com/switchyard-proxy/switchyard/middlewares/ipdenylist"
+	"github.com/switchyard-proxy/switchyard/middlewares/passtlsclientcert"
 	"github.com/switchyard-proxy/switchyard/middlewares/ratelimit"
 	"github.com/switchyard-proxy/switchyard/middlewares/redirectregex"
 	"github.com/switchyard-proxy/switchyard/middlewares/redirectscheme"
@@ -151,10 +153,14 @@ var kinds = []kind{
 		}},
 	{"compress", func(m *dynamic.Middleware) bool { return m.Compress != nil },
 		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return compress.Setup(m.Compress) }},
-	{"passTLSClientCert", func(m *dynamic.Middleware) bool { return m.PassTLSClientCert != nil }, nil},
+	{"passTLSClientCert", func(m *dynamic.Middleware) bool { return m.PassTLSClientCert != nil },
+		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) {
+			return passtlsclientcert.Setup(m.PassTLSClientCert)
+		}},
 	{"retry", func(m *dynamic.Middleware) bool { return m.Retry != nil },
 		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return retry.Setup(m.Retry) }},
-	{"contentType", func(m *dynamic.Middleware) bool { return m.ContentType != nil }, nil},
+	{"contentType", func(m *dynamic.Middleware) bool { return m.ContentType != nil },
+		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return contenttype.Setup(m.ContentType) }},
 	{"grpcWeb", func(m *dynamic.Middleware) bool { return m.GrpcWeb != nil }, nil},
 	{"plugin", func(m *dynamic.Middleware) bool { return len(m.Plugin) > 0 }, nil},
 }

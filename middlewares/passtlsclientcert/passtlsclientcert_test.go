@@ -1,0 +1,91 @@
+package passtlsclientcert
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/switchyard-proxy/switchyard/config/dynamic"
+)
+
+func testCert(t *testing.T) *x509.Certificate {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tpl := &x509.Certificate{
+		SerialNumber: big.NewInt(42),
+		Subject: pkix.Name{Country: []string{"FR"}, Organization: []string{"Cheese"}, OrganizationalUnit: []string{"Dev"}, CommonName: "client.example.com",
+			ExtraNames: []pkix.AttributeTypeAndValue{{Type: asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 25}, Value: "org"}}},
+		NotBefore:      time.Unix(1700000000, 0),
+		NotAfter:       time.Unix(1800000000, 0),
+		DNSNames:       []string{"a.example.com"},
+		EmailAddresses: []string{"t@example.org"},
+		IPAddresses:    []net.IP{net.ParseIP("10.0.1.2")},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := x509.ParseCertificate(der)
+	return c
+}
+
+func TestPass(t *testing.T) {
+	cert := testCert(t)
+	tests := []struct {
+		desc     string
+		cfg      *dynamic.PassTLSClientCert
+		tls      bool
+		wantPEM  bool
+		wantInfo string // unescaped
+	}{
+		{"no TLS: spoofed headers removed", &dynamic.PassTLSClientCert{PEM: true}, false, false, ""},
+		{"pem", &dynamic.PassTLSClientCert{PEM: true}, true, true, ""},
+		{"info", &dynamic.PassTLSClientCert{Info: &dynamic.TLSClientCertificateInfo{
+			NotAfter: true, NotBefore: true, Sans: true, SerialNumber: true,
+			Subject: &dynamic.TLSClientCertificateSubjectDNInfo{Country: true, Organization: true, OrganizationalUnit: true, CommonName: true, DomainComponent: true},
+			Issuer:  &dynamic.TLSClientCertificateIssuerDNInfo{CommonName: true},
+		}}, true, false,
+			`Subject="DC=org,C=FR,O=Cheese,OU=Dev,CN=client.example.com";Issuer="CN=client.example.com";SerialNumber="42";NB="1700000000";NA="1800000000";SAN="a.example.com,t@example.org,10.0.1.2"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			wrap, err := Setup(tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got http.Header
+			h := wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Clone() }))
+			req := httptest.NewRequest("GET", "/", nil)
+			req.Header.Set(HeaderPEM, "spoofed")
+			req.Header.Set(HeaderInfo, "spoofed")
+			req.TLS = nil
+			if tc.tls {
+				// A fake connection state, as the TLS entrypoint will give.
+				req.TLS = &tls.ConnectionState{HandshakeComplete: true, PeerCertificates: []*x509.Certificate{cert}}
+			}
+			h.ServeHTTP(httptest.NewRecorder(), req)
+			if pem := got.Get(HeaderPEM); (pem != "") != tc.wantPEM || pem == "spoofed" {
+				t.Errorf("pem header %q", pem)
+			} else if tc.wantPEM {
+				v, _ := url.QueryUnescape(pem)
+				if v != PEMValue([]*x509.Certificate{cert}) && v == "" {
+					t.Errorf("pem %q", v)
+				}
+			}
+			info, _ := url.QueryUnescape(got.Get(HeaderInfo))
+			if info != tc.wantInfo {
+				t.Errorf("info\n got %s\nwant %s", info, tc.wantInfo)
+			}
+		})
+	}
+}
