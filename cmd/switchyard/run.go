@@ -126,6 +126,7 @@ func runServer(cfg *cmdConfig, src *source) error {
 type server struct {
 	cfg       *static.Configuration
 	eps       map[string]*entrypoints.HTTPEntryPoint
+	udpEPs    map[string]*entrypoints.UDPEntryPoint
 	services  *builder.ServiceManager
 	mwState   *middlewares.State
 	api       *api.Handler
@@ -174,7 +175,10 @@ func newServer(sc *static.Configuration) (*server, error) {
 	for _, name := range slices.Sorted(mapsKeys(sc.EntryPoints)) {
 		ep := sc.EntryPoints[name]
 		if proto, _ := ep.Network(); proto != "tcp" {
-			slog.Warn("UDP entrypoints are not served yet", "entrypoint", name)
+			if s.udpEPs == nil {
+				s.udpEPs = map[string]*entrypoints.UDPEntryPoint{}
+			}
+			s.udpEPs[name] = entrypoints.NewUDP(name, ep)
 			continue
 		}
 		fh := ep.ForwardedHeaders
@@ -245,6 +249,13 @@ func (s *server) apply(conf *dynamic.Configuration) {
 			ep.SetRouting(r)
 		}
 	}
+	for name, ep := range s.udpEPs {
+		if h, ok := table.UDP[name]; ok {
+			ep.SetPicker(h)
+		} else {
+			ep.SetPicker(nil)
+		}
+	}
 	if s.api != nil {
 		s.api.Update(rt)
 	}
@@ -293,6 +304,11 @@ func (s *server) start(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	for _, name := range slices.Sorted(mapsKeys(s.udpEPs)) {
+		if err := s.udpEPs[name].Start(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
@@ -329,6 +345,9 @@ func (s *server) shutdown() {
 			_ = ep.Shutdown(ctx)
 		}()
 	}
+	for _, ep := range s.udpEPs {
+		_ = ep.Shutdown(context.Background())
+	}
 	wg.Wait()
 	s.services.Close()
 	if s.accessLog != nil {
@@ -341,6 +360,9 @@ func (s *server) stopNow() {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, ep := range s.eps {
+		_ = ep.Shutdown(ctx)
+	}
+	for _, ep := range s.udpEPs {
 		_ = ep.Shutdown(ctx)
 	}
 }
