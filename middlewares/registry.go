@@ -23,6 +23,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/middlewares/digestauth"
 	"github.com/switchyard-proxy/switchyard/middlewares/errorpage"
 	"github.com/switchyard-proxy/switchyard/middlewares/forwardauth"
+	"github.com/switchyard-proxy/switchyard/middlewares/grpcweb"
 	"github.com/switchyard-proxy/switchyard/middlewares/headers"
 	"github.com/switchyard-proxy/switchyard/middlewares/inflightreq"
 	"github.com/switchyard-proxy/switchyard/middlewares/ipallowlist"
@@ -161,7 +162,8 @@ var kinds = []kind{
 		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return retry.Setup(m.Retry) }},
 	{"contentType", func(m *dynamic.Middleware) bool { return m.ContentType != nil },
 		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return contenttype.Setup(m.ContentType) }},
-	{"grpcWeb", func(m *dynamic.Middleware) bool { return m.GrpcWeb != nil }, nil},
+	{"grpcWeb", func(m *dynamic.Middleware) bool { return m.GrpcWeb != nil },
+		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return grpcweb.Setup(m.GrpcWeb) }},
 	{"plugin", func(m *dynamic.Middleware) bool { return len(m.Plugin) > 0 }, nil},
 }
 
