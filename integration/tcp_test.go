@@ -139,6 +139,13 @@ tcp:
       rule: "HostSNIRegexp(`+"`^pp[.]`"+`) || (HostSNI(`+"`other.test`"+`) && !ClientIP(`+"`127.0.0.1`"+`))"
       service: pp
       tls: {}
+    denied:
+      entryPoints: [web]
+      rule: "HostSNI(`+"`denied.test`"+`)"
+      service: pass
+      middlewares: [deny-local, limit]
+      tls:
+        passthrough: true
     badrule:
       entryPoints: [tcp]
       rule: "HostSNI(`+"`x.test`"+`)"
@@ -147,6 +154,13 @@ tcp:
       entryPoints: [tcp]
       rule: "HostSNI(`+"`*`"+`) && ClientIP(`+"`10.0.0.0/8`"+`)"
       service: nothere
+  middlewares:
+    deny-local:
+      ipDenyList:
+        sourceRange: ["127.0.0.1/32"]
+    limit:
+      inFlightConn:
+        amount: 10
   services:
     weighted:
       weighted:
@@ -258,6 +272,13 @@ tls:
 		c.Close()
 		if err != nil || got != "pp|"+local+"|x" {
 			t.Fatalf("%q %v (client %s)", got, err, local)
+		}
+	})
+	t.Run("ipDenyList middleware closes the connection", func(t *testing.T) {
+		c, err := tlsDial(e.Addr("web"), &tls.Config{ServerName: "denied.test", InsecureSkipVerify: true})
+		if err == nil {
+			c.Close()
+			t.Fatal("denied client completed a handshake")
 		}
 	})
 	t.Run("HTTP and TCP routers on one entrypoint", func(t *testing.T) {

@@ -2,7 +2,6 @@ package builder
 
 import (
 	ctls "crypto/tls"
-	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -190,5 +189,3 @@ func (b *build) tcpTLSConfig(option string) (*ctls.Config, error) {
 	b.edge.tcpCfgs[option] = cfg
 	return cfg, nil
 }
-
-var errNoTCPMiddlewares = errors.New("TCP middlewares are not supported yet")

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
+	"github.com/switchyard-proxy/switchyard/middlewares/tcp/inflightconn"
+	"github.com/switchyard-proxy/switchyard/middlewares/tcp/ipallowlist"
 	"github.com/switchyard-proxy/switchyard/routers/tcpmux"
 	"github.com/switchyard-proxy/switchyard/services/tcpsvc"
 	sytls "github.com/switchyard-proxy/switchyard/tls"
@@ -48,10 +50,6 @@ func (b *build) tcpRouters() map[string]*tcpmux.Muxer {
 			info.AddError(errors.New("router has no service"), true)
 			continue
 		}
-		if len(r.Middlewares) > 0 {
-			info.AddError(errNoTCPMiddlewares, true)
-			continue
-		}
 		eps := r.EntryPoints
 		if len(eps) == 0 {
 			eps = defaults
@@ -85,6 +83,11 @@ func (b *build) tcpRouters() map[string]*tcpmux.Muxer {
 			}
 		}
 		h, err := b.tcpService(r.Service, nil)
+		if err != nil {
+			info.AddError(err, true)
+			continue
+		}
+		h, err = b.tcpChain(name, r.Middlewares, h)
 		if err != nil {
 			info.AddError(err, true)
 			continue
@@ -288,4 +291,60 @@ func clientTLS(c *dynamic.TLSClientConfig) (*ctls.Config, error) {
 		cfg.Certificates = append(cfg.Certificates, *kp)
 	}
 	return cfg, nil
+}
+
+// tcpChain wraps h with the router's TCP middlewares, first outermost.
+func (b *build) tcpChain(router string, names []string, h tcpmux.Handler) (tcpmux.Handler, error) {
+	for i := len(names) - 1; i >= 0; i-- {
+		name := names[i]
+		info, ok := b.rt.TCPMiddlewares[name]
+		if !ok {
+			return nil, fmt.Errorf("middleware %q does not exist", name)
+		}
+		if !slices.Contains(info.UsedBy, router) {
+			info.UsedBy = append(info.UsedBy, router)
+			slices.Sort(info.UsedBy)
+		}
+		m := info.TCPMiddleware
+		var err error
+		switch {
+		case m.IPAllowList != nil || m.IPDenyList != nil:
+			cfg, deny := m.IPAllowList, false
+			if cfg == nil {
+				cfg, deny = m.IPDenyList, true
+			}
+			var f *ipallowlist.Filter
+			if f, err = ipallowlist.New(cfg, deny); err == nil {
+				next := h
+				h = tcpmux.HandlerFunc(func(c net.Conn) {
+					if !f.Allow(c) {
+						_ = c.Close()
+						return
+					}
+					next.ServeTCP(c)
+				})
+			}
+		case m.InFlightConn != nil:
+			var l *inflightconn.Limiter
+			if l, err = inflightconn.New(m.InFlightConn); err == nil {
+				next := h
+				h = tcpmux.HandlerFunc(func(c net.Conn) {
+					release, ok := l.Acquire(c)
+					if !ok {
+						_ = c.Close()
+						return
+					}
+					defer release()
+					next.ServeTCP(c)
+				})
+			}
+		default:
+			err = errors.New("unknown TCP middleware kind")
+		}
+		if err != nil {
+			info.AddError(err, true)
+			return nil, fmt.Errorf("middleware %q: %w", name, err)
+		}
+	}
+	return h, nil
 }
