@@ -123,6 +123,11 @@ func (ep *HTTPEntryPoint) Start(ctx context.Context) error {
 	if ep.wrap != nil {
 		root = ep.wrap(root)
 	}
+	var maxStreams uint32
+	if h2 := ep.Config.HTTP2; h2 != nil && h2.MaxConcurrentStreams > 0 {
+		maxStreams = uint32(h2.MaxConcurrentStreams)
+	}
+	root = h2cUpgrade(root, maxStreams)
 
 	rt := ep.Config.Transport.RespondingTimeouts
 	ep.peekTimeout = time.Duration(rt.ReadTimeout)
