@@ -16,7 +16,7 @@ import (
 
 // generation builds every service of conf as one builder generation would
 // and returns handlers and runtime infos by name.
-func generation(t *testing.T, m *ServiceManager, conf *dynamic.Configuration) (map[string]http.Handler, *runtime.Configuration) {
+func generation(t testing.TB, m *ServiceManager, conf *dynamic.Configuration) (map[string]http.Handler, *runtime.Configuration) {
 	t.Helper()
 	conf = conf.Normalize()
 	rt := runtime.New(conf)
