@@ -12,7 +12,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"time"
@@ -89,8 +88,3 @@ type CertInfo struct {
 	NotAfter time.Time `json:"notAfter"`
 	Stores   []string  `json:"stores"`
 }
-
-// ParseIP reports whether name is an IP literal (SNI never carries one,
-// but clients connecting by IP send no SNI and match IP SANs by the
-// local address).
-func isIP(name string) bool { return net.ParseIP(name) != nil }

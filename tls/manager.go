@@ -176,5 +176,3 @@ func (s *Selector) Select(name string) *ctls.Config {
 	}
 	return s.def
 }
-
-var _ = lowerNames

@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 )
@@ -148,13 +147,4 @@ func WithALPN(cfg *ctls.Config, protos []string) *ctls.Config {
 	c := cfg.Clone()
 	c.NextProtos = protos
 	return c
-}
-
-// lowerNames lower-cases a list for indexing.
-func lowerNames(in []string) []string {
-	out := make([]string, 0, len(in))
-	for _, s := range in {
-		out = append(out, strings.ToLower(strings.TrimSuffix(s, ".")))
-	}
-	return out
 }
