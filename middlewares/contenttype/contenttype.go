@@ -49,8 +49,9 @@ func (s *sniffer) WriteHeader(code int) {
 func (s *sniffer) Write(b []byte) (int, error) {
 	if !s.wrote {
 		s.wrote = true
-		// A nil Content-Type entry means "send none": leave it alone.
-		if _, set := s.Header()["Content-Type"]; !set && len(b) > 0 && s.Header().Get("Content-Encoding") == "" {
+		// A nil entry (how the proxy stops net/http from sniffing) counts
+		// as absent: sniffing is what this middleware is for.
+		if len(s.Header()["Content-Type"]) == 0 && len(b) > 0 && s.Header().Get("Content-Encoding") == "" {
 			s.Header().Set("Content-Type", http.DetectContentType(b))
 		}
 		if s.code == 0 {
