@@ -185,23 +185,41 @@ http:
     p2c: {rule: "PathPrefix(`+"`/p2c`"+`)", service: p2c}
     hrw: {rule: "PathPrefix(`+"`/hrw`"+`)", service: hrw}
     lt:  {rule: "PathPrefix(`+"`/lt`"+`)", service: lt}
-  services:`+svcs.String())
+    weighted: {rule: "PathPrefix(`+"`/weighted`"+`)", service: weighted}
+  services:
+    one: {loadBalancer: {servers: [{url: "<% backend "w-one" %>"}]}}
+    two: {loadBalancer: {servers: [{url: "<% backend "w-two" %>"}]}}
+    nested:
+      weighted:
+        services: [{name: two@file, weight: 1}]
+    weighted:
+      weighted:
+        services:
+          - {name: one, weight: 3}
+          - {name: nested@file, weight: 1}`+svcs.String())
 	const n = 10000
 	want := map[string]float64{"s-a": 0.5, "s-b": 0.3, "s-c": 0.2}
-	for _, path := range []string{"/wrr", "/p2c"} {
-		got := count(t, e.URL("web")+path, n, 1, nil)
+	// wrr's round is shared by all clients: concurrency does not change it.
+	// p2c looks at in-flight counts: one client at a time, shares follow weights.
+	for path, workers := range map[string]int{"/wrr": 4, "/p2c": 1} {
+		got := count(t, e.URL("web")+path, n, workers, nil)
 		for name, share := range want {
 			if d := math.Abs(float64(got[name])/n - share); d > 0.02 {
 				t.Errorf("%s: %s got %d of %d, want %.0f%%±2", path, name, got[name], n, share*100)
 			}
 		}
 	}
+	// weighted, nested, with a qualified (name@file) reference.
+	got := count(t, e.URL("web")+"/weighted", n, 4, nil)
+	if d := math.Abs(float64(got["w-one"])/n - 0.75); d > 0.02 || got["w-one"]+got["w-two"] != n {
+		t.Errorf("weighted 3:1: %v", got)
+	}
 	// hrw hashes the client IP: one client always reaches one server.
 	if got := count(t, e.URL("web")+"/hrw", 300, 4, nil); len(got) != 1 {
 		t.Errorf("hrw: one client spread over %v", got)
 	}
 	// leasttime: equal backends all get traffic, nothing fails.
-	got := count(t, e.URL("web")+"/lt", 3000, 8, nil)
+	got = count(t, e.URL("web")+"/lt", 3000, 8, nil)
 	if got["s-a"]+got["s-b"]+got["s-c"] != 3000 || got["s-a"] == 0 || got["s-b"] == 0 || got["s-c"] == 0 {
 		t.Errorf("leasttime: %v", got)
 	}
