@@ -42,7 +42,7 @@ type harness struct {
 func main() {
 	var (
 		quick      = flag.Bool("quick", false, "S1–S3 only, one round, short runs (bench-quick)")
-		dur        = flag.Duration("d", 4*time.Second, "duration of one throughput measurement")
+		dur        = flag.Duration("d", 3*time.Second, "duration of one throughput measurement")
 		rounds     = flag.Int("rounds", 3, "rounds per scenario (best of)")
 		only       = flag.String("only", "", "comma-separated scenario IDs to run (S1,S2,S3,S4,S5,S6,S7)")
 		peersFlag  = flag.String("peers", "", "comma-separated peers to run (Switchyard,Traefik,nginx,HAProxy); default all")

@@ -86,6 +86,16 @@ func (r *report) na(scenario, metric, unit string, higher bool, peer, why string
 	}
 }
 
+// lookup finds a figure without creating it (an empty one if absent).
+func (r *report) lookup(scenario, metric, peer string) *figure {
+	for _, f := range r.Figures {
+		if f.Scenario == scenario && f.Metric == metric && f.Peer == peer {
+			return f
+		}
+	}
+	return &figure{}
+}
+
 func (r *report) get(scenario, metric, peer string) *figure {
 	for _, f := range r.Figures {
 		if f.Scenario == scenario && f.Metric == metric && f.Peer == peer && len(f.Runs) > 0 {
@@ -184,13 +194,11 @@ func (r *report) markdown() string {
 			}
 		}
 		for _, m := range metrics {
-			unit := ""
 			fmt.Fprintf(&b, "| %s | %s", s, m)
 			for _, p := range r.peerOrder {
-				f := r.fig(s, m, "", false, p)
-				unit = cmpStr(unit, f.Unit)
+				f := r.lookup(s, m, p)
 				switch {
-				case len(f.Runs) > 0 && len(f.Runs) > 1:
+				case len(f.Runs) > 1:
 					fmt.Fprintf(&b, " | %s (%.0f%%)", fmtVal(f.Best), f.SpreadPct)
 				case len(f.Runs) == 1:
 					fmt.Fprintf(&b, " | %s", fmtVal(f.Best))
@@ -208,7 +216,6 @@ func (r *report) markdown() string {
 				}
 			}
 			b.WriteString(" |\n")
-			_ = unit
 		}
 	}
 	b.WriteString("\nMetrics: `rps` requests/s (S4a: new TLS connections/s), `p99_ms` 99th-percentile latency, `errors` socket errors + non-2xx + failed requests, `rss_kib` resident memory (process and children), `apply_ms` time from writing the 10,000-router file to the last router answering, `kib_per_conn` RSS growth per idle TLS connection.\n")
@@ -230,13 +237,6 @@ func (r *report) markdown() string {
 		fmt.Fprintf(&b, "\n## CPU profile of Switchyard under S1\n\nFiles: %s\n\n```\n%s\n```\n", strings.Join(r.Profiles, ", "), r.ProfileTop)
 	}
 	return b.String()
-}
-
-func cmpStr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func sortedKeys(m map[string]string) []string {
