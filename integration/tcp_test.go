@@ -384,3 +384,99 @@ func getJSON(url string, out any) error {
 	}
 	return json.NewDecoder(resp.Body).Decode(out)
 }
+
+// TestTCPBackendMTLS: a TCP serversTransport presents a client certificate
+// and checks the backend against a root CA and server name.
+func TestTCPBackendMTLS(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ca := newCA(t, "backend CA")
+	sc, sk := ca.issue(t, "backend.internal", []string{"backend.internal"}, false)
+	srvCert, _ := tls.X509KeyPair([]byte(sc), []byte(sk))
+	cc, ck := ca.issue(t, "proxy", nil, true)
+	writePair(t, e.Dir, "client", cc, ck)
+	writeFile(t, e.Dir, "ca.pem", ca.PEM)
+
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{
+		Certificates: []tls.Certificate{srvCert},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    ca.pool(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				tc := c.(*tls.Conn)
+				_ = tc.SetDeadline(time.Now().Add(5 * time.Second))
+				if err := tc.Handshake(); err != nil {
+					return
+				}
+				fmt.Fprintf(c, "hello %s", tc.ConnectionState().PeerCertificates[0].Subject.CommonName)
+			}()
+		}
+	}()
+	e.SetURL("back", ln.Addr().String())
+	e.DynPath = e.Dir + "/dynamic.yml"
+	e.WriteStatic("yml", `
+entryPoints:
+  tcp:
+    address: "<% addr "tcp" %>"
+  traefik:
+    address: "<% addr "traefik" %>"
+api:
+  insecure: true
+providers:
+  providersThrottleDuration: 10ms
+  file:
+    filename: "<% dyn %>"
+`)
+	e.WriteDynamic("yml", `
+tcp:
+  routers:
+    app:
+      entryPoints: [tcp]
+      rule: "HostSNI(`+"`*`"+`)"
+      service: back
+  services:
+    back:
+      loadBalancer:
+        serversTransport: mtls
+        servers:
+          - address: "<% url "back" %>"
+  serversTransports:
+    mtls:
+      dialTimeout: 2s
+      tls:
+        serverName: backend.internal
+        rootCAs: ["<% dir %>/ca.pem"]
+        certificates:
+          - certFile: "<% dir %>/client.crt"
+            keyFile: "<% dir %>/client.key"
+`)
+	e.Start()
+	var raw struct {
+		TCPRouters map[string]map[string]any `json:"tcpRouters"`
+	}
+	e.waitFor(10*time.Second, "tcp router", func() bool {
+		return getJSON(e.URL("traefik")+"/api/rawdata", &raw) == nil && len(raw.TCPRouters) > 0
+	})
+	e.WaitListening(e.Addr("tcp"))
+	c, err := net.Dial("tcp", e.Addr("tcp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	got, _ := io.ReadAll(c)
+	if string(got) != "hello proxy" {
+		t.Fatalf("got %q", got)
+	}
+}

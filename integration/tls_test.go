@@ -436,3 +436,48 @@ providers:
 		t.Fatalf("plain http on a TLS-default entrypoint: %d", r.Status)
 	}
 }
+
+// TestTLSOptionsConflict: two routers for one host asking for different
+// TLS options get the default options and a warning, as in Traefik.
+func TestTLSOptionsConflict(t *testing.T) {
+	t.Parallel()
+	e, _, _ := tlsEnv(t)
+	e.WriteDynamic("yml", `
+http:
+  routers:
+    one:
+      rule: "Host(`+"`a.test`"+`) && Path(`+"`/one`"+`)"
+      service: tlsback
+      tls:
+        options: modern
+    two:
+      rule: "Host(`+"`a.test`"+`) && Path(`+"`/two`"+`)"
+      service: tlsback
+      tls:
+        options: default
+  services:
+    tlsback:
+      loadBalancer:
+        servers:
+          - url: "<% url "tlsback" %>"
+tls:
+  options:
+    modern:
+      minVersion: VersionTLS13
+`)
+	e.WriteStatic("yml", staticYAML)
+	e.Start()
+	rd := e.WaitRouters("one@file", "two@file")
+	e.WaitListening(e.Addr("web"))
+	for _, n := range []string{"one@file", "two@file"} {
+		ri := rd.Routers[n]
+		if ri.Status != "warning" || !strings.Contains(strings.Join(ri.Error, " "), "different TLS options") {
+			t.Fatalf("%s: %+v", n, ri)
+		}
+	}
+	// Default options apply: a TLS 1.2 client is accepted.
+	r := mustHTTPS(t, e.Addr("web"), "a.test", "/one", &tls.Config{InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12}, true)
+	if r.Status != 200 {
+		t.Fatalf("got %d", r.Status)
+	}
+}
