@@ -240,6 +240,7 @@ http:
     lb: {rule: "PathPrefix(` + "`/lb`" + `)", service: lb}
     parent: {rule: "PathPrefix(` + "`/weighted`" + `)", service: parent}
     fo: {rule: "PathPrefix(` + "`/failover`" + `)", service: fo}
+    parent2: {rule: "PathPrefix(` + "`/mirrored`" + `)", service: parent2}
   services:
     lb:
       loadBalancer:
@@ -271,6 +272,15 @@ http:
       failover:
         service: onlyb
         fallback: fallback
+    mir:
+      mirroring:
+        service: onlyb
+        healthCheck: {}
+        mirrors: [{name: fallback, percent: 0}]
+    parent2:
+      weighted:
+        healthCheck: {}
+        services: [{name: mir}, {name: fallback}]
 `
 	rendered := e.WriteDynamic("yml", dyn)
 	e.WriteStatic("yml", staticYAML)
@@ -302,6 +312,9 @@ http:
 	}
 	if got := count(t, e.URL("web")+"/failover", 5, 1, nil); got["hc-fallback"] != 5 {
 		t.Errorf("failover main down: %v", got)
+	}
+	if got := count(t, e.URL("web")+"/mirrored", 10, 1, nil); got["hc-fallback"] != 10 {
+		t.Errorf("weighted over a mirroring whose main is down: %v", got)
 	}
 
 	b.healthy.Store(true)
