@@ -169,12 +169,14 @@ func (m *ServiceManager) reuse(name, key string, info *runtime.ServiceInfo) *ser
 		return nil
 	}
 	e.lastGen = m.gen
+	// Point status updates at the new info first, then copy the current
+	// truth: a concurrent transition lands in the new info either way.
+	e.info.Store(info)
 	if e.status != nil {
 		for srv, st := range e.status() {
 			info.UpdateServerStatus(srv, st)
 		}
 	}
-	e.info.Store(info)
 	m.built[name] = e
 	return e
 }
