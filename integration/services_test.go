@@ -214,9 +214,16 @@ http:
 	if d := math.Abs(float64(got["w-one"])/n - 0.75); d > 0.02 || got["w-one"]+got["w-two"] != n {
 		t.Errorf("weighted 3:1: %v", got)
 	}
-	// hrw hashes the client IP: one client always reaches one server.
+	// hrw hashes the client IP: one client always reaches one server, and
+	// 10,000 clients (distinct loopback source addresses) follow the weights.
 	if got := count(t, e.URL("web")+"/hrw", 300, 4, nil); len(got) != 1 {
 		t.Errorf("hrw: one client spread over %v", got)
+	}
+	got = hrwClients(t, e.URL("web")+"/hrw", n)
+	for name, share := range want {
+		if d := math.Abs(float64(got[name])/n - share); d > 0.02 {
+			t.Errorf("hrw over %d client IPs: %s got %d, want %.0f%%±2 (%v)", n, name, got[name], share*100, got)
+		}
 	}
 	// leasttime: equal backends all get traffic, nothing fails.
 	got = count(t, e.URL("web")+"/lt", 3000, 8, nil)
@@ -665,4 +672,43 @@ http:
 	if !strings.Contains(e.Proc.Output(), "does not exist") {
 		t.Error("errors not logged")
 	}
+}
+
+// hrwClients sends one request from each of n loopback source addresses
+// (127.1.x.y) and counts backends.
+func hrwClients(t *testing.T, url string, n int) map[string]int {
+	t.Helper()
+	var mu sync.Mutex
+	got := map[string]int{}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				src := &net.TCPAddr{IP: net.IPv4(127, 1, byte(i>>8), byte(i))}
+				if byte(i) == 0 {
+					src.IP = net.IPv4(127, 2, byte(i>>8), 1) // avoid .0 addresses
+				}
+				tr := &http.Transport{Proxy: nil, DisableKeepAlives: true, DialContext: (&net.Dialer{LocalAddr: src}).DialContext}
+				cl := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+				name := "error"
+				if resp, err := cl.Get(url); err == nil {
+					b, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					name = backendName(string(b))
+				}
+				mu.Lock()
+				got[name]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return got
 }
