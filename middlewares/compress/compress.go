@@ -134,9 +134,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	enc := ""
 	// Never for HEAD (no body), ranges (offsets would be of the encoded
 	// body) or upgrades; gRPC does its own framing.
-	if r.Method != http.MethodHead && r.Header.Get("Range") == "" && r.Header.Get("Upgrade") == "" &&
-		!strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
-		enc = h.c.choose(r.Header.Values("Accept-Encoding"))
+	// Direct map reads: the keys are canonical already, skip re-canonicalizing.
+	hd := r.Header
+	if r.Method != http.MethodHead && len(hd["Range"]) == 0 && len(hd["Upgrade"]) == 0 &&
+		(len(hd["Content-Type"]) == 0 || !strings.HasPrefix(hd["Content-Type"][0], "application/grpc")) {
+		enc = h.c.choose(hd["Accept-Encoding"])
 	}
 	if enc == "" {
 		h.next.ServeHTTP(w, r)

@@ -47,17 +47,12 @@ func NewFilter(cfg *dynamic.IPAllowList, deny bool) (*Filter, error) {
 
 // Allowed reports whether the request may pass.
 func (f *Filter) Allowed(r *http.Request) bool {
-	ip := f.strategy.ClientIP(r)
-	in := f.ranges.ContainsString(ip)
-	if f.deny {
-		// An unknown client IP is not in the deny list, but it cannot be
-		// checked either: refuse it, as the allow list does.
-		if _, ok := ipmatch.ParseIP(ip); !ok {
-			return false
-		}
-		return !in
+	a, ok := f.strategy.ClientAddr(r)
+	if !ok {
+		// An unknown client IP cannot be checked: refused by both lists.
+		return false
 	}
-	return in
+	return f.ranges.Contains(a) != f.deny
 }
 
 // Wrap returns the filtering handler.

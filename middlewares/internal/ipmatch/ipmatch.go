@@ -140,6 +140,17 @@ func (s *Strategy) ClientIP(r *http.Request) string {
 	return ip
 }
 
+// ClientAddr is ClientIP parsed; false when there is none or it is not an IP.
+// The default strategy parses the peer address without going through a string.
+func (s *Strategy) ClientAddr(r *http.Request) (netip.Addr, bool) {
+	if s.depth == 0 && s.excluded == nil && s.ipv6Subnet == 0 {
+		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+			return ap.Addr().Unmap(), true
+		}
+	}
+	return ParseIP(s.ClientIP(r))
+}
+
 // forEachFromRight calls f on each comma-separated entry of the headers,
 // right-most first, until f returns true.
 func forEachFromRight(values []string, f func(string) bool) {
