@@ -38,12 +38,12 @@ func TestMemBucket(t *testing.T) {
 		ok       bool
 	}{
 		{0, 0, true}, {0, 0, true}, {0, 0, true}, // the burst
-		{0, 0, false},                       // empty, no waiting allowed
-		{0, 50 * time.Millisecond, false},   // next token in 100ms
-		{0, 100 * time.Millisecond, true},   // waits for it
-		{100 * time.Millisecond, 0, false},  // that token was taken by the waiter
-		{200 * time.Millisecond, 0, true},   // refilled one
-		{10 * time.Second, 0, true},         // full again
+		{0, 0, false},                      // empty, no waiting allowed
+		{0, 50 * time.Millisecond, false},  // next token in 100ms
+		{0, 100 * time.Millisecond, true},  // waits for it
+		{100 * time.Millisecond, 0, false}, // that token was taken by the waiter
+		{200 * time.Millisecond, 0, true},  // refilled one
+		{10 * time.Second, 0, true},        // full again
 	}
 	for i, st := range steps {
 		_, ok, _ := s.take("k", t0.Add(st.at), st.maxDelay)
