@@ -213,7 +213,7 @@ http:
 	// An unrelated change: the bucket must stay empty.
 	e.WriteDynamic("yml", cfg(`
     other:
-      rule: "Path(` + "`/other-router`" + `)"
+      rule: "Path(`+"`/other-router`"+`)"
       service: app
 `))
 	e.WaitRouters("app@file", "other@file")
