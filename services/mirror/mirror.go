@@ -120,7 +120,9 @@ func (m *Mirroring) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if fire&(1<<i) == 0 {
 				continue
 			}
-			c := r.Clone(context.WithoutCancel(r.Context()))
+			// A fresh context: the copy outlives the client request, and
+			// must not write into its per-request values (access log).
+			c := r.Clone(context.Background())
 			c.Body, c.ContentLength = http.NoBody, 0
 			if body != nil {
 				c.Body, c.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
