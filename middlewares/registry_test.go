@@ -33,6 +33,24 @@ func TestNew(t *testing.T) {
 		{desc: "invalid regex", cfg: &dynamic.Middleware{RedirectRegex: &dynamic.RedirectRegex{Regex: "a(b"}},
 			wantErr: `middleware "m@file": redirectRegex: regex "a(b"`},
 		{desc: "stripPrefix", cfg: &dynamic.Middleware{StripPrefix: &dynamic.StripPrefix{Prefixes: []string{"/a"}}}},
+		{desc: "basicAuth", cfg: &dynamic.Middleware{BasicAuth: &dynamic.BasicAuth{Users: []string{"u:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ="}}}},
+		{desc: "ipAllowList", cfg: &dynamic.Middleware{IPAllowList: &dynamic.IPAllowList{SourceRange: []string{"10.0.0.0/8"}}}},
+		{desc: "invalid ipAllowList", cfg: &dynamic.Middleware{IPAllowList: &dynamic.IPAllowList{}}, wantErr: `middleware "m@file": ipAllowList: sourceRange is empty`},
+		{desc: "ipDenyList", cfg: &dynamic.Middleware{IPDenyList: &dynamic.IPDenyList{SourceRange: []string{"10.0.0.0/8"}}}},
+		{desc: "rateLimit", cfg: &dynamic.Middleware{RateLimit: &dynamic.RateLimit{Average: 10}}},
+		{desc: "invalid rateLimit", cfg: &dynamic.Middleware{RateLimit: &dynamic.RateLimit{Average: -1}}, wantErr: `middleware "m@file": rateLimit: average must not be negative`},
+		{desc: "inFlightReq", cfg: &dynamic.Middleware{InFlightReq: &dynamic.InFlightReq{Amount: 1}}},
+		{desc: "circuitBreaker", cfg: &dynamic.Middleware{CircuitBreaker: &dynamic.CircuitBreaker{Expression: "NetworkErrorRatio() > 0.5"}}},
+		{desc: "invalid circuitBreaker", cfg: &dynamic.Middleware{CircuitBreaker: &dynamic.CircuitBreaker{Expression: "Nope()"}}, wantErr: `middleware "m@file": circuitBreaker: expression "Nope()"`},
+		{desc: "buffering", cfg: &dynamic.Middleware{Buffering: &dynamic.Buffering{}}},
+		{desc: "compress", cfg: &dynamic.Middleware{Compress: &dynamic.Compress{}}},
+		{desc: "errors without resolver", cfg: &dynamic.Middleware{Errors: &dynamic.ErrorPage{Status: []string{"500"}, Service: "s"}}, wantErr: `middleware "m@file": errors: no service resolver`},
+		{desc: "forwardAuth", cfg: &dynamic.Middleware{ForwardAuth: &dynamic.ForwardAuth{Address: "http://127.0.0.1:1/auth"}}},
+		{desc: "retry", cfg: &dynamic.Middleware{Retry: &dynamic.Retry{Attempts: 2}}},
+		{desc: "invalid retry", cfg: &dynamic.Middleware{Retry: &dynamic.Retry{}}, wantErr: `middleware "m@file": retry: attempts must be greater than 0`},
+		{desc: "contentType", cfg: &dynamic.Middleware{ContentType: &dynamic.ContentType{}}},
+		{desc: "passTLSClientCert", cfg: &dynamic.Middleware{PassTLSClientCert: &dynamic.PassTLSClientCert{PEM: true}}},
+		{desc: "grpcWeb", cfg: &dynamic.Middleware{GrpcWeb: &dynamic.GrpcWeb{AllowOrigins: []string{"*"}}}},
 		{desc: "addPrefix", cfg: &dynamic.Middleware{AddPrefix: &dynamic.AddPrefix{Prefix: "/a"}}},
 		{desc: "stripPrefixRegex", cfg: &dynamic.Middleware{StripPrefixRegex: &dynamic.StripPrefixRegex{Regex: []string{"/a"}}}},
 		{desc: "replacePath", cfg: &dynamic.Middleware{ReplacePath: &dynamic.ReplacePath{Path: "/a"}}},
@@ -201,5 +219,54 @@ func TestStateKeptAcrossBuilds(t *testing.T) {
 	st.End()
 	if st.Len() != 0 {
 		t.Errorf("unused state not released")
+	}
+}
+
+func TestTCPInFlightConnState(t *testing.T) {
+	st := NewState()
+	cfg := &dynamic.TCPInFlightConn{Amount: 1}
+	st.Begin()
+	a, err := st.TCPInFlightConn("c@file", cfg)
+	st.End()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Begin()
+	b, _ := st.TCPInFlightConn("c@file", &dynamic.TCPInFlightConn{Amount: 1})
+	st.End()
+	if a != b {
+		t.Error("limiter not kept across an equal build")
+	}
+	if _, err := st.TCPInFlightConn("d@file", &dynamic.TCPInFlightConn{}); err == nil {
+		t.Error("amount 0 accepted")
+	}
+	var none *State
+	if l, err := none.TCPInFlightConn("c@file", cfg); err != nil || l == nil {
+		t.Error("nil State must build fresh")
+	}
+}
+
+func TestErrorsUsesServiceResolver(t *testing.T) {
+	var asked string
+	deps := Deps{Service: func(name string) (http.Handler, error) {
+		asked = name
+		if name != "pages" {
+			return nil, errors.New("no such service")
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("page " + r.URL.Path)) }), nil
+	}}
+	c, err := NewWith("e@file", &dynamic.Middleware{Errors: &dynamic.ErrorPage{Status: []string{"500-599"}, Service: "pages", Query: "/{status}"}}, deps)
+	if err != nil || asked != "pages" {
+		t.Fatalf("%v (asked %q)", err, asked)
+	}
+	h, _ := c(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(502) }))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != 502 || rec.Body.String() != "page /502" {
+		t.Fatalf("%d %q", rec.Code, rec.Body.String())
+	}
+	if _, err := NewWith("e@file", &dynamic.Middleware{Errors: &dynamic.ErrorPage{Status: []string{"500"}, Service: "missing"}}, deps); err == nil ||
+		!strings.Contains(err.Error(), "no such service") {
+		t.Fatalf("missing service: %v", err)
 	}
 }

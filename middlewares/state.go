@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
+	"github.com/switchyard-proxy/switchyard/middlewares/tcp/inflightconn"
 )
 
 // State keeps the state of stateful middlewares (rate buckets, in-flight
@@ -90,4 +91,15 @@ func (s *State) get(name string, cfg any, mk func() (any, error)) (any, error) {
 	}
 	s.items[k] = &stateItem{v: v, gen: s.gen}
 	return v, nil
+}
+
+// TCPInFlightConn returns the inFlightConn limiter of a TCP middleware,
+// kept across builds while its options are unchanged (open connections stay
+// counted through a reload).
+func (s *State) TCPInFlightConn(name string, cfg *dynamic.TCPInFlightConn) (*inflightconn.Limiter, error) {
+	v, err := s.get(name+"#tcp.inFlightConn", cfg, func() (any, error) { return inflightconn.New(cfg) })
+	if err != nil {
+		return nil, err
+	}
+	return v.(*inflightconn.Limiter), nil
 }
