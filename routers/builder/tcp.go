@@ -326,7 +326,7 @@ func (b *build) tcpChain(router string, names []string, h tcpmux.Handler) (tcpmu
 			}
 		case m.InFlightConn != nil:
 			var l *inflightconn.Limiter
-			if l, err = inflightconn.New(m.InFlightConn); err == nil {
+			if l, err = b.deps.Middlewares.TCPInFlightConn(name, m.InFlightConn); err == nil {
 				next := h
 				h = tcpmux.HandlerFunc(func(c net.Conn) {
 					release, ok := l.Acquire(c)
