@@ -30,7 +30,7 @@ const (
 	defaultMinSize = 1024
 )
 
-var defaultEncodings = []string{Zstd, Brotli, Gzip}
+var defaultEncodings = []string{Gzip, Brotli, Zstd}
 
 type encoder interface {
 	io.WriteCloser
@@ -205,17 +205,23 @@ func (c *config) choose(values []string) string {
 	return best
 }
 
+// compressible checks the response head; a missing Content-Type is
+// checked later, once sniffed from the body (typeOK).
 func (c *config) compressible(h http.Header) bool {
 	if h.Get("Content-Encoding") != "" || h.Get("Content-Range") != "" {
 		return false
 	}
 	ct := h.Get("Content-Type")
+	return ct == "" || c.typeOK(ct)
+}
+
+func (c *config) typeOK(ct string) bool {
+	mt, _, _ := mime.ParseMediaType(ct)
+	if strings.HasPrefix(mt, "application/grpc") {
+		return false
+	}
 	if len(c.included) == 0 && len(c.excluded) == 0 {
 		return true
-	}
-	mt := ""
-	if ct != "" {
-		mt, _, _ = mime.ParseMediaType(ct)
 	}
 	if len(c.included) > 0 {
 		return slices.Contains(c.included, mt)
@@ -286,10 +292,22 @@ func (w *writer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// start begins compressing: headers first, then the buffered head.
+// start begins compressing: headers first, then the buffered head. A
+// response without Content-Type gets the sniffed one, then its type is
+// checked against the included/excluded lists.
 func (w *writer) start() error {
-	w.decided = true
 	h := w.rw.Header()
+	if h.Get("Content-Type") == "" {
+		ct := http.DetectContentType(w.buf)
+		h.Set("Content-Type", ct)
+		if !w.c.typeOK(ct) {
+			w.passThrough()
+			_, err := w.rw.Write(w.buf)
+			w.buf = w.buf[:0]
+			return err
+		}
+	}
+	w.decided = true
 	h.Set("Content-Encoding", w.enc)
 	h.Add("Vary", "Accept-Encoding")
 	h.Del("Content-Length")
