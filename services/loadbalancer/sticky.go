@@ -89,8 +89,8 @@ func cookieFrom(r *http.Request, name string) (string, bool) {
 			part, line, _ = strings.Cut(line, ";")
 			part = strings.TrimSpace(part)
 			k, v, ok := strings.Cut(part, "=")
-			if ok && k == name {
-				return strings.Trim(v, `"`), true
+			if ok && strings.TrimSpace(k) == name {
+				return strings.Trim(strings.TrimSpace(v), `"`), true
 			}
 		}
 	}
