@@ -20,11 +20,12 @@ import (
 // Limiter holds the buckets of one rateLimit middleware. It is safe for
 // concurrent use and kept across reloads while its config is unchanged.
 type Limiter struct {
-	source   *ipmatch.Source
-	rate     float64       // tokens per second; 0: unlimited
-	burst    float64       // bucket size
-	maxDelay time.Duration // a request needing to wait longer is refused
-	store    store
+	source      *ipmatch.Source
+	rate        float64       // tokens per second; 0: unlimited
+	burst       float64       // bucket size
+	maxDelay    time.Duration // a request needing to wait longer is refused
+	store       store
+	passOnError bool // redis.denyOnError: false
 }
 
 // store takes one token for key, telling how long to wait when none is left.
@@ -75,6 +76,7 @@ func New(name string, cfg *dynamic.RateLimit) (*Limiter, error) {
 			return nil, fmt.Errorf("redis: %w", err)
 		}
 		l.store = rs
+		l.passOnError = cfg.Redis.DenyOnError != nil && !*cfg.Redis.DenyOnError
 	} else {
 		l.store = newMemStore(l.rate, l.burst)
 	}
@@ -98,7 +100,11 @@ func (l *Limiter) Wrap(next http.Handler) http.Handler {
 		}
 		wait, ok, err := l.store.take(key, time.Now(), l.maxDelay)
 		if err != nil {
-			slog.Error("rateLimit: store failure", "error", err)
+			slog.Error("rateLimit: store failure", "error", err, "denyOnError", !l.passOnError)
+			if l.passOnError {
+				next.ServeHTTP(w, r)
+				return
+			}
 			http.Error(w, "rate limiter unavailable", http.StatusInternalServerError)
 			return
 		}

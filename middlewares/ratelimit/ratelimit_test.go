@@ -203,4 +203,11 @@ func TestRedisSharedLimit(t *testing.T) {
 	if rec.Code != 500 {
 		t.Errorf("redis down: status %d", rec.Code)
 	}
+	no := false
+	lenient, _ := New("rl3@file", &dynamic.RateLimit{Average: 1, Redis: &dynamic.Redis{Endpoints: []string{"127.0.0.1:1"}, DenyOnError: &no}})
+	rec = httptest.NewRecorder()
+	lenient.Wrap(http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != 404 {
+		t.Errorf("redis down, denyOnError false: status %d", rec.Code)
+	}
 }

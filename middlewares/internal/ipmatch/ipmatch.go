@@ -106,10 +106,9 @@ func NewStrategy(s *dynamic.IPStrategy) (*Strategy, error) {
 		}
 		st.excluded = ex
 	}
-	if s.IPv6Subnet != nil {
-		if *s.IPv6Subnet < 0 || *s.IPv6Subnet > 128 {
-			return nil, fmt.Errorf("ipStrategy.ipv6Subnet must be in [0,128], got %d", *s.IPv6Subnet)
-		}
+	// ipv6Subnet outside [0,128] is ignored, as Traefik does; it applies to
+	// the depth and peer-address strategies, not to excludedIPs.
+	if s.IPv6Subnet != nil && *s.IPv6Subnet > 0 && *s.IPv6Subnet <= 128 && (st.depth > 0 || st.excluded == nil) {
 		st.ipv6Subnet = *s.IPv6Subnet
 	}
 	return st, nil

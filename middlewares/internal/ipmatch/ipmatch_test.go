@@ -28,7 +28,7 @@ func TestRanges(t *testing.T) {
 }
 
 func TestStrategy(t *testing.T) {
-	six := 64
+	six, outOfRange := 64, 129
 	tests := []struct {
 		desc   string
 		s      *dynamic.IPStrategy
@@ -45,6 +45,7 @@ func TestStrategy(t *testing.T) {
 		{"depth wins over excluded", &dynamic.IPStrategy{Depth: 1, ExcludedIPs: []string{"9.9.9.9"}}, "1.2.3.4:5", []string{"7.7.7.7, 9.9.9.9"}, "9.9.9.9"},
 		{"ipv6 subnet", &dynamic.IPStrategy{IPv6Subnet: &six}, "[2001:db8:1:2:3:4:5:6]:80", nil, "2001:db8:1:2::"},
 		{"ipv6 subnet ignores v4", &dynamic.IPStrategy{IPv6Subnet: &six}, "1.2.3.4:80", nil, "1.2.3.4"},
+		{"ipv6 subnet out of range ignored", &dynamic.IPStrategy{IPv6Subnet: &outOfRange}, "[2001:db8::1]:80", nil, "2001:db8::1"},
 	}
 	for _, tc := range tests {
 		st, err := NewStrategy(tc.s)
@@ -60,8 +61,7 @@ func TestStrategy(t *testing.T) {
 			t.Errorf("%s: %q, want %q", tc.desc, got, tc.want)
 		}
 	}
-	bad := 129
-	for _, s := range []*dynamic.IPStrategy{{Depth: -1}, {ExcludedIPs: []string{"x"}}, {IPv6Subnet: &bad}} {
+	for _, s := range []*dynamic.IPStrategy{{Depth: -1}, {ExcludedIPs: []string{"x"}}} {
 		if _, err := NewStrategy(s); err == nil {
 			t.Errorf("%+v accepted", s)
 		}
