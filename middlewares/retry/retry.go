@@ -17,8 +17,6 @@ import (
 	"github.com/switchyard-proxy/switchyard/internal/retryhook"
 )
 
-// maxInterval caps the exponential backoff.
-const maxInterval = 10 * time.Second
 
 type retry struct {
 	next     http.Handler
@@ -39,14 +37,14 @@ func Setup(cfg *dynamic.Retry) (func(http.Handler) http.Handler, error) {
 	}, nil
 }
 
-// Backoff is the wait before attempt n+1 (n >= 1): initial, doubled each
-// time, capped at 10s.
+// Backoff is the wait before attempt n+1 (n >= 1): initialInterval, then
+// growing exponentially up to twice initialInterval, as Traefik documents.
 func Backoff(initial time.Duration, n int) time.Duration {
 	d := initial
-	for i := 1; i < n && d < maxInterval; i++ {
-		d *= 2
+	for i := 1; i < n && d < 2*initial; i++ {
+		d = d * 3 / 2
 	}
-	return min(d, maxInterval)
+	return min(d, 2*initial)
 }
 
 func (rt *retry) ServeHTTP(w http.ResponseWriter, r *http.Request) {

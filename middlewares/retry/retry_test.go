@@ -16,7 +16,7 @@ import (
 )
 
 func TestBackoff(t *testing.T) {
-	for n, want := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 400 * time.Millisecond, 20: maxInterval} {
+	for n, want := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 150 * time.Millisecond, 3: 200 * time.Millisecond, 20: 200 * time.Millisecond} {
 		if got := Backoff(100*time.Millisecond, n); got != want {
 			t.Errorf("n=%d: %s", n, got)
 		}
