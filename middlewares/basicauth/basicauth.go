@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	"github.com/switchyard-proxy/switchyard/middlewares/internal/htfile"
+	"github.com/switchyard-proxy/switchyard/observability/accesslog"
 )
 
 const defaultRealm = "traefik"
@@ -75,6 +76,7 @@ func (a *auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("401 Unauthorized\n"))
 		return
 	}
+	accesslog.SetUsername(r, user)
 	if a.headerField != "" {
 		r.Header[a.headerField] = []string{user}
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	"github.com/switchyard-proxy/switchyard/middlewares/internal/htfile"
+	"github.com/switchyard-proxy/switchyard/observability/accesslog"
 )
 
 const (
@@ -93,6 +94,7 @@ func (a *auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.challenge(w, stale)
 		return
 	}
+	accesslog.SetUsername(r, user)
 	if a.headerField != "" {
 		r.Header[a.headerField] = []string{user}
 	}

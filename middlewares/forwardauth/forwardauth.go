@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
+	"github.com/switchyard-proxy/switchyard/observability/accesslog"
 )
 
 // hop-by-hop headers never sent to the auth server nor copied back.
@@ -202,8 +203,9 @@ func (a *Auth) serve(w http.ResponseWriter, r *http.Request, next http.Handler) 
 		}
 	}
 	if a.headerField != "" {
+		// As in Traefik: the user named by the auth server goes to the access log.
 		if v := resp.Header.Get(a.headerField); v != "" {
-			r.Header.Set(a.headerField, v)
+			accesslog.SetUsername(r, v)
 		}
 	}
 	// The request URI may have changed through headers only; keep it coherent.

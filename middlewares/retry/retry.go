@@ -17,7 +17,6 @@ import (
 	"github.com/switchyard-proxy/switchyard/internal/retryhook"
 )
 
-
 type retry struct {
 	next     http.Handler
 	attempts int
