@@ -8,7 +8,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/base64"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -70,33 +69,38 @@ func Setup(cfg *dynamic.PassTLSClientCert) (func(http.Handler) http.Handler, err
 }
 
 // PEMValue is the certificates' base64 DER (PEM without delimiters and
-// line breaks), comma-separated, query-escaped.
+// line breaks), comma-separated (not escaped, as in Traefik).
 func PEMValue(certs []*x509.Certificate) string {
 	parts := make([]string, len(certs))
 	for i, c := range certs {
 		parts[i] = base64.StdEncoding.EncodeToString(c.Raw)
 	}
-	return url.QueryEscape(strings.Join(parts, ","))
+	return strings.Join(parts, ",")
 }
 
 func (p *pass) infoValue(certs []*x509.Certificate) string {
 	parts := make([]string, 0, len(certs))
 	for _, c := range certs {
 		var v []string
-		if p.subject != nil && p.subject.any() {
-			v = append(v, fmt.Sprintf("Subject=%q", dn(c.Subject, *p.subject)))
+		// Empty fields are left out.
+		if p.subject != nil {
+			if d := dn(c.Subject, *p.subject); d != "" {
+				v = append(v, `Subject="`+d+`"`)
+			}
 		}
-		if p.issuer != nil && p.issuer.any() {
-			v = append(v, fmt.Sprintf("Issuer=%q", dn(c.Issuer, *p.issuer)))
+		if p.issuer != nil {
+			if d := dn(c.Issuer, *p.issuer); d != "" {
+				v = append(v, `Issuer="`+d+`"`)
+			}
 		}
 		if p.serial && c.SerialNumber != nil {
-			v = append(v, fmt.Sprintf("SerialNumber=%q", c.SerialNumber.String()))
+			v = append(v, `SerialNumber="`+c.SerialNumber.String()+`"`)
 		}
 		if p.notBefore {
-			v = append(v, fmt.Sprintf("NB=%q", strconv.FormatInt(c.NotBefore.Unix(), 10)))
+			v = append(v, `NB="`+strconv.FormatInt(c.NotBefore.Unix(), 10)+`"`)
 		}
 		if p.notAfter {
-			v = append(v, fmt.Sprintf("NA=%q", strconv.FormatInt(c.NotAfter.Unix(), 10)))
+			v = append(v, `NA="`+strconv.FormatInt(c.NotAfter.Unix(), 10)+`"`)
 		}
 		if p.sans {
 			var s []string
@@ -108,7 +112,9 @@ func (p *pass) infoValue(certs []*x509.Certificate) string {
 			for _, u := range c.URIs {
 				s = append(s, u.String())
 			}
-			v = append(v, fmt.Sprintf("SAN=%q", strings.Join(s, ",")))
+			if len(s) > 0 {
+				v = append(v, `SAN="`+strings.Join(s, ",")+`"`)
+			}
 		}
 		parts = append(parts, strings.Join(v, ";"))
 	}
@@ -117,7 +123,7 @@ func (p *pass) infoValue(certs []*x509.Certificate) string {
 
 var oidDC = asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 25}
 
-// dn renders the selected fields in a fixed order: DC, C, ST, L, O, OU, CN, SN.
+// dn renders the selected fields in Traefik's order: DC, C, ST, L, O, OU, SN, CN.
 func dn(n pkix.Name, f dnFields) string {
 	var out []string
 	add := func(on bool, key string, vals []string) {
@@ -141,11 +147,11 @@ func dn(n pkix.Name, f dnFields) string {
 	add(f.l, "L", n.Locality)
 	add(f.o, "O", n.Organization)
 	add(f.ou, "OU", n.OrganizationalUnit)
-	if n.CommonName != "" {
-		add(f.cn, "CN", []string{n.CommonName})
-	}
 	if n.SerialNumber != "" {
 		add(f.sn, "SN", []string{n.SerialNumber})
+	}
+	if n.CommonName != "" {
+		add(f.cn, "CN", []string{n.CommonName})
 	}
 	return strings.Join(out, ",")
 }
