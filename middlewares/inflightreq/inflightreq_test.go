@@ -26,7 +26,8 @@ func TestLimit(t *testing.T) {
 	}{
 		{"same IP", dynamic.InFlightReq{Amount: 2}, nil, 429},
 		{"other IP", dynamic.InFlightReq{Amount: 2}, func(r *http.Request) { r.RemoteAddr = "10.9.9.9:5" }, 200},
-		{"by header", dynamic.InFlightReq{Amount: 2, SourceCriterion: &dynamic.SourceCriterion{RequestHeaderName: "X-Key"}}, nil, 500},
+		{"by header", dynamic.InFlightReq{Amount: 2, SourceCriterion: &dynamic.SourceCriterion{RequestHeaderName: "X-Key"}}, func(r *http.Request) { r.Header.Set("X-Key", "k") }, 429},
+		{"by header, other value", dynamic.InFlightReq{Amount: 2, SourceCriterion: &dynamic.SourceCriterion{RequestHeaderName: "X-Key"}}, nil, 200},
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {

@@ -90,9 +90,9 @@ func TestHandler(t *testing.T) {
 				func(r *http.Request) { r.Header.Set("X-Key", "a") },
 				func(r *http.Request) { r.Header.Set("X-Key", "b") },
 				func(r *http.Request) { r.Header.Set("X-Key", "a") },
-				nil,
+				nil, nil, // no header: one shared source ""
 			},
-			[]int{200, 200, 429, 500}},
+			[]int{200, 200, 429, 200, 429}},
 		{"by host", dynamic.RateLimit{Average: 1, Period: ptypes.Duration(time.Hour), SourceCriterion: &dynamic.SourceCriterion{RequestHost: true}},
 			[]func(*http.Request){nil, func(r *http.Request) { r.Host = "other" }, nil},
 			[]int{200, 200, 429}},

@@ -201,9 +201,6 @@ type Source struct {
 	host   bool
 }
 
-// ErrNoSource is returned by Key when the criterion finds nothing.
-var ErrNoSource = errors.New("no source found for the request")
-
 // NewSource validates c; nil (or all empty) means the client IP.
 func NewSource(c *dynamic.SourceCriterion) (*Source, error) {
 	if c == nil {
@@ -235,19 +232,17 @@ func NewSource(c *dynamic.SourceCriterion) (*Source, error) {
 	return &Source{header: http.CanonicalHeaderKey(c.RequestHeaderName), host: c.RequestHost}, nil
 }
 
-// Key returns the source of r, or ErrNoSource.
+// Key returns the source of r. As in Traefik, a criterion that finds
+// nothing (no such header, too few X-Forwarded-For entries) gives "": all
+// such requests share one source. The error is for future criteria.
 func (s *Source) Key(r *http.Request) (string, error) {
-	var k string
 	switch {
 	case s.ip != nil:
-		k = s.ip.ClientIP(r)
+		return s.ip.ClientIP(r), nil
 	case s.header != "":
-		k = r.Header.Get(s.header)
+		return r.Header.Get(s.header), nil
 	case s.host:
-		k = r.Host
+		return r.Host, nil
 	}
-	if k == "" {
-		return "", ErrNoSource
-	}
-	return k, nil
+	return "", nil
 }

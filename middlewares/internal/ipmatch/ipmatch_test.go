@@ -89,8 +89,8 @@ func TestSource(t *testing.T) {
 		}
 	}
 	s, _ := NewSource(&dynamic.SourceCriterion{RequestHeaderName: "X-Missing"})
-	if _, err := s.Key(r); err == nil {
-		t.Error("missing header gave a key")
+	if k, err := s.Key(r); err != nil || k != "" {
+		t.Errorf("missing header: %q %v, want the shared empty source", k, err)
 	}
 }
 
