@@ -196,8 +196,10 @@ func (c *Checker) URL(t Target) *url.URL {
 	if c.cfg.Mode == "grpc" {
 		path = "/grpc.health.v1.Health/Check"
 	}
+	// The probe path is absolute, as Traefik resolves it: a server URL's own
+	// path does not prefix it.
 	p, q, _ := strings.Cut(path, "?")
-	u.Path = strings.TrimSuffix(t.URL.Path, "/") + p
+	u.Path = p
 	u.RawQuery = q
 	return u
 }
