@@ -388,6 +388,9 @@ http:
 	time.Sleep(200 * time.Millisecond)
 	b.kill()
 	waitServerStatus(t, e, "app@file", b.URL(), "DOWN")
+	// Requests that picked b just before it left the rotation fail fast
+	// (connection refused); let them finish before counting.
+	time.Sleep(200 * time.Millisecond)
 	failedAtDown := failed.Load()
 	aBefore := a.hits.Load()
 	time.Sleep(300 * time.Millisecond)
