@@ -7,7 +7,10 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/switchyard-proxy/switchyard/routers/tcpmux"
 )
@@ -51,9 +54,16 @@ func (ep *HTTPEntryPoint) serveConn(c net.Conn) {
 		}
 	}
 
+	_ = c.SetReadDeadline(time.Now().Add(ep.peekTimeout))
+	// Take the peek buffer only once the client has sent something, so an
+	// idle connection (a browser's speculative one) holds no buffer.
+	if err := waitReadable(c); err != nil {
+		slog.Debug("connection closed before routing", "entrypoint", ep.Name, "error", err)
+		_ = c.Close()
+		return
+	}
 	bp := peekPool.Get().(*[]byte)
 	buf := (*bp)[:peekSize]
-	_ = c.SetReadDeadline(time.Now().Add(ep.peekTimeout))
 	n, err := c.Read(buf)
 	*bp = buf[:n]
 	if n == 0 {
@@ -148,4 +158,32 @@ func normalizeSNI(s string) string {
 		}
 	}
 	return s
+}
+
+// waitReadable blocks until c has data (or an error, or the read
+// deadline) without consuming it: one MSG_PEEK of one byte, then the
+// poller. Connections without a raw file descriptor return at once.
+func waitReadable(c net.Conn) error {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	var opErr error
+	err = rc.Read(func(fd uintptr) bool {
+		var b [1]byte
+		_, _, e := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		if e == unix.EAGAIN || e == unix.EINTR {
+			return false // park until readable
+		}
+		opErr = e
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	return opErr
 }
