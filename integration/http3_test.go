@@ -55,24 +55,7 @@ providers:
   file:
     filename: "<% dyn %>"
 `)
-	e.WriteDynamic("yml", `
-http:
-  routers:
-    app:
-      entryPoints: [websecure]
-      rule: "Host(`+"`h3.test`"+`)"
-      service: back
-      tls: {}
-  services:
-    back:
-      loadBalancer:
-        servers:
-          - url: "<% url "back" %>"
-tls:
-  certificates:
-    - certFile: "<% dir %>/h3.crt"
-      keyFile: "<% dir %>/h3.key"
-`)
+	e.WriteDynamic("yml", dynH3)
 	e.Start()
 	e.WaitRouters("app@file")
 	e.WaitListening(e.Addr("websecure"))
@@ -127,6 +110,23 @@ tls:
 		t.Fatalf("h3 upload echo %q", got)
 	}
 
+	// A reload swaps the table under the open QUIC connection: a new
+	// router is served on it, the old one still is.
+	e.WriteDynamic("yml", strings.Replace(dynH3, "tls: {}", `tls: {}
+    added:
+      entryPoints: [websecure]
+      rule: "Host(`+"`h3.test`"+`) && Path(`+"`/added`"+`)"
+      service: noop@internal
+      tls: {}`, 1))
+	e.waitFor(10*time.Second, "new router over the same HTTP/3 connection", func() bool {
+		resp, err := cl.Get("https://" + addr + "/added")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusTeapot && resp.ProtoMajor == 3
+	})
+
 	// Unknown host over HTTP/3: 404 from the same routing table.
 	h3b := &http3.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, ServerName: "nope.test"}}
 	defer h3b.Close()
@@ -163,3 +163,22 @@ func (h h3Client) Post(u, ct string, body io.Reader) (*http.Response, error) {
 	}
 	return h.c.Do(req)
 }
+
+const dynH3 = `
+http:
+  routers:
+    app:
+      entryPoints: [websecure]
+      rule: "Host(`+"`h3.test`"+`)"
+      service: back
+      tls: {}
+  services:
+    back:
+      loadBalancer:
+        servers:
+          - url: "<% url "back" %>"
+tls:
+  certificates:
+    - certFile: "<% dir %>/h3.crt"
+      keyFile: "<% dir %>/h3.key"
+`
