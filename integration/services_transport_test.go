@@ -218,3 +218,50 @@ serversTransport:
 		t.Errorf("backend saw %d new connections after an unrelated reload", after-before)
 	}
 }
+
+// TestServicesTransportIdleTimeout: forwardingTimeouts.idleConnTimeout closes
+// pooled backend connections; without it they are reused.
+func TestServicesTransportIdleTimeout(t *testing.T) {
+	t.Parallel()
+	var conns atomic.Int64
+	s := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "Name: idle\n")
+	}))
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	s.Start()
+	t.Cleanup(s.Close)
+	e := newEnv(t)
+	e.SetURL("b", s.URL)
+	e.WriteDynamic("yml", `
+http:
+  routers:
+    short: {rule: "PathPrefix(`+"`/short`"+`)", service: short}
+    long: {rule: "PathPrefix(`+"`/long`"+`)", service: long}
+  services:
+    short: {loadBalancer: {serversTransport: short, servers: [{url: "<% url "b" %>"}]}}
+    long: {loadBalancer: {serversTransport: long, servers: [{url: "<% url "b" %>"}]}}
+  serversTransports:
+    short: {forwardingTimeouts: {idleConnTimeout: 100ms}}
+    long: {maxIdleConnsPerHost: 4}
+`)
+	e.WriteStatic("yml", staticYAML)
+	e.Start()
+	e.WaitRouters("short@file", "long@file")
+	e.WaitListening(e.Addr("web"))
+	for _, tc := range []struct {
+		path string
+		want int64
+	}{{"/long", 1}, {"/short", 2}} {
+		before := conns.Load()
+		do(t, request{url: e.URL("web") + tc.path})
+		time.Sleep(600 * time.Millisecond)
+		do(t, request{url: e.URL("web") + tc.path})
+		if got := conns.Load() - before; got != tc.want {
+			t.Errorf("%s: %d backend connections for two requests 600ms apart, want %d", tc.path, got, tc.want)
+		}
+	}
+}
