@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 )
@@ -72,6 +73,11 @@ func Build(conf *dynamic.TLSConfiguration) *Set {
 		if err != nil {
 			s.Errors = append(s.Errors, fmt.Errorf("tls certificate #%d: %w", i, err))
 			continue
+		}
+		if left := time.Until(c.Leaf.NotAfter); left < 0 {
+			s.Errors = append(s.Errors, fmt.Errorf("tls certificate #%d %v: expired on %s (still served)", i, Names(c.Leaf), c.Leaf.NotAfter.UTC().Format(time.RFC3339)))
+		} else if left < 30*24*time.Hour {
+			slog.Warn("tls certificate expires soon", "names", Names(c.Leaf), "notAfter", c.Leaf.NotAfter.UTC().Format(time.RFC3339))
 		}
 		s.Store.Add(c)
 		s.Certs = append(s.Certs, CertInfo{Names: Names(c.Leaf), NotAfter: c.Leaf.NotAfter, Stores: stores})
