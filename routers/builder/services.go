@@ -34,6 +34,9 @@ const DefaultTransportName = "default@internal"
 type ServiceManager struct {
 	// AccessLog makes proxies report to the access log.
 	AccessLog bool
+	// NoHealthChecks builds services without starting active health checks
+	// (`switchyard check` contacts no backend).
+	NoHealthChecks bool
 
 	defaultTransport *dynamic.ServersTransport
 
@@ -352,7 +355,7 @@ func (m *ServiceManager) loadBalancer(name string, info *runtime.ServiceInfo, lb
 		info.UpdateServerStatus(u, runtime.ServerUp)
 	}
 	m.keep(name, e, info)
-	if hc != nil {
+	if hc != nil && !m.NoHealthChecks {
 		c := healthcheck.New(name, hc, targets, t.RoundTripper, b.SetStatus)
 		c.Start()
 		e.stop = append(e.stop, c.Stop)
