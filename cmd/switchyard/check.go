@@ -41,10 +41,12 @@ func runCheck(cfg *cmdConfig, src *source) error {
 		confs["file"] = dc
 	}
 	stub := http.NotFoundHandler()
+	services := builder.NewServiceManager(sc.ServersTransport)
+	services.NoHealthChecks = true // check contacts no backend
 	deps := builder.Deps{
 		EntryPoints: sc.EntryPoints,
 		Internal:    map[string]http.Handler{builtin.ServiceNoop: stub},
-		Services:    builder.NewServiceManager(sc.ServersTransport),
+		Services:    services,
 	}
 	if sc.API != nil {
 		deps.Internal[builtin.ServiceAPI] = stub
