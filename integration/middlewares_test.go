@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"crypto/tls"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -547,5 +549,64 @@ http:
 `, nil)
 	if r := get(t, e, "/", nil); r.Status != 403 {
 		t.Fatalf("entrypoint middleware not applied: %d", r.Status)
+	}
+}
+
+// passTLSClientCert on a TLS router with client authentication: the backend
+// sees the client's certificate in the headers.
+func TestMiddlewarePassTLSClientCert(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ca := newCA(t, "mw test CA")
+	sc, sk := ca.issue(t, "mw.test", []string{"mw.test"}, false)
+	writePair(t, e.Dir, "srv", sc, sk)
+	writeFile(t, e.Dir, "ca.pem", ca.PEM)
+	e.SetURL("echo", startHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "pem=%s\ninfo=%s\n", r.Header.Get("X-Forwarded-Tls-Client-Cert"), r.Header.Get("X-Forwarded-Tls-Client-Cert-Info"))
+	})))
+	e.WriteDynamic("yml", `
+http:
+  routers:
+    certs:
+      rule: "Host(`+"`mw.test`"+`)"
+      service: echo
+      middlewares: [certs]
+      tls:
+        options: mtls
+  middlewares:
+    certs:
+      passTLSClientCert:
+        pem: true
+        info:
+          subject:
+            commonName: true
+  services:
+    echo:
+      loadBalancer:
+        servers:
+          - url: "<% url "echo" %>"
+tls:
+  certificates:
+    - certFile: "<% dir %>/srv.crt"
+      keyFile: "<% dir %>/srv.key"
+  options:
+    mtls:
+      clientAuth:
+        caFiles: ["<% dir %>/ca.pem"]
+        clientAuthType: RequireAndVerifyClientCert
+`)
+	e.WriteStatic("yml", staticYAML)
+	e.Start()
+	e.WaitRouters("certs@file")
+	e.WaitListening(e.Addr("web"))
+	cc, ck := ca.issue(t, "alice", nil, true)
+	pair, err := tls.X509KeyPair([]byte(cc), []byte(ck))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := mustHTTPS(t, e.Addr("web"), "mw.test", "/", &tls.Config{RootCAs: ca.pool(), Certificates: []tls.Certificate{pair}}, false)
+	wantPEM := base64.StdEncoding.EncodeToString(pair.Certificate[0])
+	if r.Status != 200 || !strings.Contains(r.Body, "pem="+wantPEM+"\n") || !strings.Contains(r.Body, `info=Subject%3D%22CN%3Dalice%22`) {
+		t.Fatalf("%d %s", r.Status, r.Body)
 	}
 }
