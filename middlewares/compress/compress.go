@@ -145,8 +145,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cw := &writer{rw: w, c: h.c, enc: enc}
-	defer cw.close()
+	defer func() {
+		// A handler aborting mid-body (the proxy panics with
+		// http.ErrAbortHandler) must not get a well-formed compressed end:
+		// the client would take the truncated body for a whole one.
+		if p := recover(); p != nil {
+			cw.release()
+			panic(p)
+		}
+	}()
 	h.next.ServeHTTP(cw, r)
+	cw.close()
 }
 
 // choose picks the accepted encoding with the highest q, ties going to
@@ -378,6 +387,13 @@ func (w *writer) close() {
 	}
 	if w.e != nil {
 		_ = w.e.Close()
+	}
+	w.release()
+}
+
+// release puts the encoder back without finishing the stream.
+func (w *writer) release() {
+	if w.e != nil {
 		w.e.Reset(io.Discard)
 		w.c.pools[w.enc].Put(w.e)
 		w.e = nil

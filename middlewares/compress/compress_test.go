@@ -213,3 +213,29 @@ func FuzzChoose(f *testing.F) {
 	f.Add("gzip;q=0.5, *;q=0.1, br")
 	f.Fuzz(func(t *testing.T, s string) { c.choose([]string{s}) })
 }
+
+func TestAbortNotFinished(t *testing.T) {
+	wrap, _ := Setup(&dynamic.Compress{MinResponseBodyBytes: 1})
+	h := wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, strings.Repeat("x", 100))
+		panic(http.ErrAbortHandler)
+	}))
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	rec := httptest.NewRecorder()
+	func() {
+		defer func() {
+			if p := recover(); p != http.ErrAbortHandler {
+				t.Fatalf("panic %v not passed on", p)
+			}
+		}()
+		h.ServeHTTP(rec, req)
+	}()
+	gr, err := gzip.NewReader(bytes.NewReader(rec.Body.Bytes()))
+	if err == nil {
+		_, err = io.ReadAll(gr)
+	}
+	if err == nil {
+		t.Fatal("an aborted response decoded as a complete gzip stream")
+	}
+}
