@@ -340,10 +340,23 @@ http:
 // noticed, then restarts the backend and sees it back in rotation.
 func TestServicesKillRestartUnderLoad(t *testing.T) {
 	t.Parallel()
+	for name, passive := range map[string]string{
+		"active":         "",
+		"active+passive": "passiveHealthCheck: {failureWindow: 1s, maxFailedAttempts: 1}",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			killRestart(t, passive)
+		})
+	}
+}
+
+func killRestart(t *testing.T, passive string) {
 	a, b := newTogglable(t, "kr-a"), newTogglable(t, "kr-b")
 	e := newEnv(t)
 	e.SetURL("a", a.URL())
 	e.SetURL("b", b.URL())
+	e.SetURL("passive", passive)
 	e.WriteDynamic("yml", `
 http:
   routers:
@@ -352,6 +365,7 @@ http:
     app:
       loadBalancer:
         healthCheck: {path: /health, interval: 50ms, timeout: 500ms}
+        <% url "passive" %>
         servers:
           - url: "<% url "a" %>"
           - url: "<% url "b" %>"
@@ -400,7 +414,7 @@ http:
 	if a.hits.Load() == aBefore {
 		t.Error("no traffic while b was down")
 	}
-	t.Logf("requests failed around the kill: %d (ok %d)", failedAtDown, ok.Load())
+	t.Logf("%s: requests failed around the kill: %d (ok %d)", t.Name(), failedAtDown, ok.Load())
 
 	b.restart()
 	waitServerStatus(t, e, "app@file", b.URL(), "UP")
