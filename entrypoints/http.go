@@ -92,6 +92,12 @@ func (ep *HTTPEntryPoint) SetRouting(r Routing) {
 func (ep *HTTPEntryPoint) route(w http.ResponseWriter, r *http.Request) {
 	cur := ep.current.Load()
 	if r.TLS != nil {
+		// A Host whose TLS options differ from those the handshake used
+		// (its SNI) would bypass them, e.g. mTLS: 421, as Traefik.
+		if cur.TLS != nil && cur.TLS.Select(normalizeSNI(r.TLS.ServerName)) != cur.TLS.Select(normalizeSNI(hostOnly(r.Host))) {
+			http.Error(w, http.StatusText(http.StatusMisdirectedRequest), http.StatusMisdirectedRequest)
+			return
+		}
 		cur.HTTPS.ServeHTTP(w, r)
 		return
 	}
@@ -237,4 +243,12 @@ func needsClean(p string) bool {
 	}
 	return strings.Contains(p, "//") || strings.Contains(p, "/./") || strings.Contains(p, "/../") ||
 		strings.HasSuffix(p, "/.") || strings.HasSuffix(p, "/..")
+}
+
+// hostOnly drops the port of a Host header ("a:443", "[::1]:443").
+func hostOnly(h string) string {
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.Contains(h[i:], "]") {
+		h = h[:i]
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
 }

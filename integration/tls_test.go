@@ -481,3 +481,38 @@ tls:
 		t.Fatalf("got %d", r.Status)
 	}
 }
+
+// TestTLSMisdirected: a client that handshakes for a host without client
+// authentication cannot reach an mTLS host by changing the Host header.
+func TestTLSMisdirected(t *testing.T) {
+	t.Parallel()
+	e, _, _ := tlsEnv(t)
+	e.WriteDynamic("yml", tlsDynamic)
+	e.WriteStatic("yml", staticYAML)
+	e.Start()
+	e.WaitRouters("mtls@file", "secure@file")
+	e.WaitListening(e.Addr("web"))
+	cfg := &tls.Config{InsecureSkipVerify: true, ServerName: "a.test"}
+	tr := &http.Transport{TLSClientConfig: cfg, ForceAttemptHTTP2: true}
+	defer tr.CloseIdleConnections()
+	req, _ := http.NewRequest("GET", "https://"+e.Addr("web")+"/", nil)
+	req.Host = "mtls.test"
+	resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMisdirectedRequest {
+		t.Fatalf("Host mtls.test over an a.test handshake: %d, want 421", resp.StatusCode)
+	}
+	// Same options on both sides: served.
+	req.Host = "x.wild.test"
+	resp, err = (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("Host x.wild.test over an a.test handshake: %d", resp.StatusCode)
+	}
+}
