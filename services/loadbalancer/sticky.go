@@ -1,7 +1,7 @@
 package loadbalancer
 
 import (
-	"crypto/sha256"
+	"crypto/sha1"
 	"encoding/hex"
 	"hash/fnv"
 	"net/http"
@@ -22,9 +22,9 @@ type Cookie struct {
 	Domain   string
 }
 
-// NewCookie resolves a sticky cookie configuration; an empty name becomes a
-// short hash of the service name, as Traefik does, so nested sticky services
-// use distinct cookies.
+// NewCookie resolves a sticky cookie configuration; an empty name becomes
+// "_" and 6 hex digits of the SHA-1 of the service name, as Traefik derives
+// it, so nested sticky services use distinct cookies.
 func NewCookie(c *dynamic.Cookie, service string) *Cookie {
 	out := &Cookie{Path: "/"}
 	if c != nil {
@@ -35,7 +35,7 @@ func NewCookie(c *dynamic.Cookie, service string) *Cookie {
 		}
 	}
 	if out.Name == "" {
-		sum := sha256.Sum256([]byte(service))
+		sum := sha1.Sum([]byte(service)) // Traefik's derivation: same default name after a migration
 		out.Name = "_" + hex.EncodeToString(sum[:])[:6]
 	}
 	return out
