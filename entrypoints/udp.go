@@ -2,11 +2,14 @@ package entrypoints
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/switchyard-proxy/switchyard/config/static"
 )
@@ -139,24 +142,54 @@ func (ep *UDPEntryPoint) replies(key string, client net.Addr, s *udpSession) {
 		ep.mu.Unlock()
 		_ = s.backend.Close()
 	}()
-	buf := make([]byte, 64<<10)
+	rc, err := s.backend.SyscallConn()
+	if err != nil {
+		return
+	}
 	for {
 		_ = s.backend.SetReadDeadline(time.Unix(0, s.last.Load()).Add(ep.timeout))
-		n, err := s.backend.Read(buf)
+		// Read straight into a pooled buffer once a datagram is there, so
+		// an idle session holds no 64 KiB buffer.
+		var bp *[]byte
+		var n int
+		var rerr error
+		err := rc.Read(func(fd uintptr) bool {
+			bp = udpBufPool.Get().(*[]byte)
+			n, _, rerr = unix.Recvfrom(int(fd), *bp, unix.MSG_DONTWAIT)
+			if rerr == unix.EAGAIN || rerr == unix.EINTR {
+				udpBufPool.Put(bp)
+				bp = nil
+				return false
+			}
+			return true
+		})
+		if err == nil {
+			err = rerr
+		}
 		if err != nil {
+			if bp != nil {
+				udpBufPool.Put(bp)
+			}
 			if ne, ok := err.(net.Error); ok && ne.Timeout() && !ep.closed.Load() {
 				if time.Since(time.Unix(0, s.last.Load())) < ep.timeout {
 					continue // traffic arrived meanwhile
 				}
 			}
+			if errors.Is(err, unix.ECONNREFUSED) && !ep.closed.Load() {
+				continue // backend port closed for now; keep the session
+			}
 			return
 		}
 		s.last.Store(time.Now().UnixNano())
-		if _, err := ep.pc.WriteTo(buf[:n], client); err != nil {
+		_, werr := ep.pc.WriteTo((*bp)[:n], client)
+		udpBufPool.Put(bp)
+		if werr != nil {
 			return
 		}
 	}
 }
+
+var udpBufPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 // Shutdown stops reading and closes every session.
 func (ep *UDPEntryPoint) Shutdown(context.Context) error {
