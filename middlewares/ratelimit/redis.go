@@ -243,6 +243,12 @@ func (s *redisStore) take(key string, _ time.Time, maxDelay time.Duration) (time
 	return time.Duration(wait) * time.Microsecond, okv == 1, nil
 }
 
+// Replies here are tiny; bound what a broken server could make us allocate.
+const (
+	maxBulk  = 1 << 20
+	maxArray = 1024
+)
+
 type redisError string
 
 func (e redisError) Error() string { return "redis: " + string(e) }
@@ -281,6 +287,9 @@ func readReply(r *bufio.Reader) (any, error) {
 		if err != nil || n < 0 {
 			return nil, err
 		}
+		if n > maxBulk {
+			return nil, fmt.Errorf("bulk reply of %d bytes is too large", n)
+		}
 		buf := make([]byte, n+2)
 		if _, err := ioReadFull(r, buf); err != nil {
 			return nil, err
@@ -290,6 +299,9 @@ func readReply(r *bufio.Reader) (any, error) {
 		n, err := strconv.Atoi(body)
 		if err != nil || n < 0 {
 			return nil, err
+		}
+		if n > maxArray {
+			return nil, fmt.Errorf("array reply of %d elements is too large", n)
 		}
 		out := make([]any, n)
 		for i := range out {
