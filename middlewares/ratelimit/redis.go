@@ -266,7 +266,12 @@ func (c *redisConn) do(timeout time.Duration, args ...string) (any, error) {
 	return readReply(c.r)
 }
 
-func readReply(r *bufio.Reader) (any, error) {
+func readReply(r *bufio.Reader) (any, error) { return readReplyDepth(r, 0) }
+
+func readReplyDepth(r *bufio.Reader, depth int) (any, error) {
+	if depth > 8 {
+		return nil, errors.New("reply nested too deep")
+	}
 	line, err := r.ReadString('\n')
 	if err != nil {
 		return nil, err
@@ -305,7 +310,7 @@ func readReply(r *bufio.Reader) (any, error) {
 		}
 		out := make([]any, n)
 		for i := range out {
-			if out[i], err = readReply(r); err != nil {
+			if out[i], err = readReplyDepth(r, depth+1); err != nil {
 				var re redisError
 				if !errors.As(err, &re) {
 					return nil, err
