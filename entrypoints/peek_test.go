@@ -67,3 +67,23 @@ func TestPrefixConnWriteTo(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// FuzzReadHello: arbitrary first bytes never panic or hang the peek, and
+// whatever was read is replayed unchanged.
+func FuzzReadHello(f *testing.F) {
+	f.Add([]byte{0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00})
+	f.Add([]byte("GET / HTTP/1.1\r\n\r\n"))
+	f.Add([]byte{0x16})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		a, b := net.Pipe()
+		go func() { b.Write(in); b.Close() }()
+		a.SetDeadline(time.Now().Add(2 * time.Second))
+		bp := peekPool.Get().(*[]byte)
+		*bp = (*bp)[:0]
+		readHello(a, bp)
+		if len(*bp) > len(in) || string(*bp) != string(in[:len(*bp)]) {
+			t.Fatalf("recorded %x, sent %x", *bp, in)
+		}
+		a.Close()
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -182,3 +183,70 @@ tls:
     - certFile: "<% dir %>/h3.crt"
       keyFile: "<% dir %>/h3.key"
 `
+
+// TestHTTP3GracefulShutdown: a request in flight over HTTP/3 finishes after
+// SIGTERM, and the process exits cleanly.
+func TestHTTP3GracefulShutdown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ca := newCA(t, "h3 CA")
+	c, k := ca.issue(t, "h3.test", []string{"h3.test"}, false)
+	writePair(t, e.Dir, "h3", c, k)
+	started := make(chan struct{}, 1)
+	e.SetURL("back", startHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		started <- struct{}{}
+		time.Sleep(700 * time.Millisecond)
+		io.WriteString(w, "finished")
+	})))
+	e.DynPath = e.Dir + "/dynamic.yml"
+	e.WriteStatic("yml", `
+entryPoints:
+  websecure:
+    address: "<% addr "websecure" %>"
+    http3: {}
+  traefik:
+    address: "<% addr "traefik" %>"
+api:
+  insecure: true
+providers:
+  providersThrottleDuration: 10ms
+  file:
+    filename: "<% dyn %>"
+`)
+	e.WriteDynamic("yml", dynH3)
+	e.Start()
+	e.WaitRouters("app@file")
+	e.WaitListening(e.Addr("websecure"))
+
+	h3 := &http3.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.pool(), ServerName: "h3.test"}}
+	defer h3.Close()
+	cl := h3Client{&http.Client{Transport: h3, Timeout: 10 * time.Second}, "h3.test"}
+	type result struct {
+		body string
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := cl.Get("https://" + e.Addr("websecure") + "/slow")
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		done <- result{string(b), err}
+	}()
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("request never reached the backend")
+	}
+	e.Proc.Signal(syscall.SIGTERM)
+	r := <-done
+	if r.err != nil || r.body != "finished" {
+		t.Fatalf("in-flight HTTP/3 request: %q %v", r.body, r.err)
+	}
+	if code := e.Proc.Wait(15 * time.Second); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+}

@@ -121,6 +121,11 @@ http:
       service: tlsback
       tls:
         options: badcipher
+    badca:
+      rule: "Host(` + "`badca.test`" + `)"
+      service: tlsback
+      tls:
+        options: badca
   services:
     tlsback:
       loadBalancer:
@@ -149,6 +154,10 @@ tls:
         clientAuthType: RequireAndVerifyClientCert
     badcipher:
       cipherSuites: ["TLS_NOT_A_SUITE"]
+    badca:
+      clientAuth:
+        caFiles: ["<% dir %>/a.key"]
+        clientAuthType: RequireAndVerifyClientCert
 `
 
 func TestTLSTermination(t *testing.T) {
@@ -157,7 +166,7 @@ func TestTLSTermination(t *testing.T) {
 	e.WriteDynamic("yml", tlsDynamic)
 	e.WriteStatic("yml", staticYAML)
 	e.Start()
-	rd := e.WaitRouters("secure@file", "plain@file", "badopts@file")
+	rd := e.WaitRouters("secure@file", "plain@file", "badopts@file", "badca@file")
 	e.WaitListening(e.Addr("web"))
 	addr := e.Addr("web")
 	verify := &tls.Config{RootCAs: ca.pool()}
@@ -224,6 +233,10 @@ func TestTLSTermination(t *testing.T) {
 		ri := rd.Routers["badopts@file"]
 		if ri.Status != "disabled" || !strings.Contains(strings.Join(ri.Error, " "), "TLS_NOT_A_SUITE") {
 			t.Fatalf("badopts: %+v", ri)
+		}
+		ri = rd.Routers["badca@file"]
+		if ri.Status != "disabled" || !strings.Contains(strings.Join(ri.Error, " "), "no certificate found") {
+			t.Fatalf("badca: %+v", ri)
 		}
 		if rd.Routers["secure@file"].Status != "enabled" {
 			t.Fatalf("secure: %+v", rd.Routers["secure@file"])
