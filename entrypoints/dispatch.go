@@ -54,7 +54,7 @@ func (ep *HTTPEntryPoint) serveConn(c net.Conn) {
 		}
 	}
 
-	_ = c.SetReadDeadline(time.Now().Add(ep.peekTimeout))
+	_ = c.SetReadDeadline(deadline(ep.peekTimeout))
 	// Take the peek buffer only once the client has sent something, so an
 	// idle connection (a browser's speculative one) holds no buffer.
 	if err := waitReadable(c); err != nil {
@@ -94,7 +94,7 @@ func (ep *HTTPEntryPoint) serveConn(c net.Conn) {
 	if r := tcp.Match(&info); r != nil {
 		if r.TLS && !r.Passthrough {
 			tc := ctls.Server(pc, r.Config)
-			_ = tc.SetDeadline(time.Now().Add(ep.peekTimeout))
+			_ = tc.SetDeadline(deadline(ep.peekTimeout))
 			if err := tc.Handshake(); err != nil {
 				slog.Debug("tls handshake", "entrypoint", ep.Name, "router", r.Name, "error", err)
 				_ = tc.Close()

@@ -136,9 +136,11 @@ func (ep *HTTPEntryPoint) Start(ctx context.Context) error {
 	root = h2cUpgrade(root, maxStreams)
 
 	rt := ep.Config.Transport.RespondingTimeouts
+	// The wait for a client's first bytes is bounded like the first
+	// request would be; an idle connection costs no buffer meanwhile.
 	ep.peekTimeout = time.Duration(rt.ReadTimeout)
-	if ep.peekTimeout <= 0 || ep.peekTimeout > 10*time.Second {
-		ep.peekTimeout = 10 * time.Second
+	if ep.peekTimeout <= 0 {
+		ep.peekTimeout = time.Duration(rt.IdleTimeout)
 	}
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
