@@ -6,6 +6,7 @@ package runtime
 import (
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 )
@@ -33,6 +34,17 @@ type Configuration struct {
 	TCPServices    map[string]*TCPServiceInfo    `json:"tcpServices,omitempty"`
 	UDPRouters     map[string]*UDPRouterInfo     `json:"udpRouters,omitempty"`
 	UDPServices    map[string]*UDPServiceInfo    `json:"udpServices,omitempty"`
+	// TLSCertificates are the certificates served (default store), with
+	// their expiry; TLSErrors the certificates and options left out.
+	TLSCertificates []TLSCertificateInfo `json:"tlsCertificates,omitempty"`
+	TLSErrors       []string             `json:"tlsErrors,omitempty"`
+}
+
+// TLSCertificateInfo describes one loaded certificate.
+type TLSCertificateInfo struct {
+	Names    []string  `json:"names"`
+	NotAfter time.Time `json:"notAfter"`
+	Stores   []string  `json:"stores,omitempty"`
 }
 
 // New builds the runtime view of a merged configuration, every object

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
+	"github.com/switchyard-proxy/switchyard/config/runtime"
 	"github.com/switchyard-proxy/switchyard/routers/httpmux"
 	"github.com/switchyard-proxy/switchyard/routers/rules"
 	"github.com/switchyard-proxy/switchyard/routers/tcpmux"
@@ -142,6 +143,12 @@ func (b *build) recordRouterTLS(name string, r *dynamic.Router, eps []string) {
 func (b *build) finishEdge(table *Table) {
 	table.Edge = map[string]*Edge{}
 	b.edge.tls.Log()
+	for _, c := range b.edge.tls.Certs {
+		b.rt.TLSCertificates = append(b.rt.TLSCertificates, runtime.TLSCertificateInfo{Names: c.Names, NotAfter: c.NotAfter, Stores: c.Stores})
+	}
+	for _, err := range b.edge.tls.Errors {
+		b.rt.TLSErrors = append(b.rt.TLSErrors, err.Error())
+	}
 	def, _ := b.edge.tls.Options("")
 
 	tcp := b.tcpRouters()
