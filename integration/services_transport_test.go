@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -264,4 +265,64 @@ http:
 			t.Errorf("%s: %d backend connections for two requests 600ms apart, want %d", tc.path, got, tc.want)
 		}
 	}
+}
+
+// blackhole listens with a zero backlog and never accepts: once one
+// connection is pending, further dials hang until their timeout.
+func blackhole(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Skipf("raw socket: %v", err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Skipf("bind: %v", err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Skipf("listen: %v", err)
+	}
+	sa, _ := syscall.Getsockname(fd)
+	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
+	c, err := net.DialTimeout("tcp", addr, time.Second) // fills the backlog
+	if err != nil {
+		t.Skipf("fill backlog: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if c2, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+		c2.Close()
+		t.Skip("this kernel accepts beyond a zero backlog")
+	}
+	return "http://" + addr
+}
+
+// TestServicesTransportDialTimeout: forwardingTimeouts.dialTimeout bounds the
+// connect to a backend that never answers the handshake.
+func TestServicesTransportDialTimeout(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.SetURL("hole", blackhole(t))
+	e.WriteDynamic("yml", `
+http:
+  routers:
+    app: {rule: "PathPrefix(`+"`/`"+`)", service: app}
+  services:
+    app: {loadBalancer: {serversTransport: quick, servers: [{url: "<% url "hole" %>"}]}}
+  serversTransports:
+    quick: {forwardingTimeouts: {dialTimeout: 300ms}}
+`)
+	e.WriteStatic("yml", staticYAML)
+	e.Start()
+	e.WaitRouters("app@file")
+	e.WaitListening(e.Addr("web"))
+	start := time.Now()
+	rep := do(t, request{url: e.URL("web") + "/"})
+	took := time.Since(start)
+	if rep.Status != http.StatusGatewayTimeout && rep.Status != http.StatusBadGateway {
+		t.Errorf("status %d, want 504 or 502", rep.Status)
+	}
+	if took > 10*time.Second {
+		t.Errorf("answered after %v: dialTimeout 300ms not applied", took)
+	}
+	t.Logf("dial timeout answered %d after %v", rep.Status, took)
 }
