@@ -291,7 +291,7 @@ func trimToNode(path []string, err error) []string {
 
 // locateTimeout bounds the search in a pathological file; the deepest key
 // found by then is reported.
-const locateTimeout = 2 * time.Second
+const locateTimeout = 5 * time.Second
 
 // locate finds the key paerser rejects. paerser's errors say what is wrong
 // but not where; its checks are local to one key, so we narrow the document
