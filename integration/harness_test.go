@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -92,26 +93,43 @@ var (
 )
 
 // freePort returns a loopback port nobody listens on, never the same twice in
-// one run (the kernel may hand a just-closed port out again).
+// one run. Ports come from below the kernel's ephemeral range, so an outgoing
+// connection (proxy to backend, client to proxy) cannot take a port between
+// the moment it is picked and the moment switchyard binds it.
 func freePort(t testing.TB) int {
 	t.Helper()
-	for range 50 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("free port: %v", err)
-		}
-		p := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
+	lo, hi := portWindow()
+	for range 500 {
+		p := lo + rand.IntN(hi-lo)
 		portsMu.Lock()
 		used := portsUsed[p]
 		portsUsed[p] = true
 		portsMu.Unlock()
-		if !used {
-			return p
+		if used {
+			continue
 		}
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return p
 	}
 	t.Fatal("free port: no unused port found")
 	return 0
+}
+
+// portWindow is [10000, start of the ephemeral range), or a fixed window
+// when the range cannot be read.
+func portWindow() (int, int) {
+	lo, hi := 10000, 30000
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		var start, end int
+		if n, _ := fmt.Sscan(string(b), &start, &end); n == 2 && start > lo+1000 {
+			hi = start
+		}
+	}
+	return lo, hi
 }
 
 // closedURL is an http URL on a port where nothing listens.
