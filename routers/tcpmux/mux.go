@@ -38,13 +38,18 @@ type Route struct {
 	Config      *ctls.Config
 	Handler     Handler
 
-	m *Matcher
+	m    *Matcher
+	rank int
 }
 
 // Muxer holds the routes of one entrypoint; immutable after Build.
 type Muxer struct {
 	tlsRoutes, plainRoutes []*Route
-	built                  bool
+	// TLS routes whose rule is only HostSNI names (joined by ||) are
+	// indexed by name; the others stay in tlsRest. Both in rank order.
+	bySNI   map[string][]*Route
+	tlsRest []*Route
+	built   bool
 }
 
 // New returns an empty muxer.
@@ -91,7 +96,37 @@ func (mx *Muxer) AddRoute(r Route) error {
 func (mx *Muxer) Build() {
 	sortRoutes(mx.tlsRoutes)
 	sortRoutes(mx.plainRoutes)
+	mx.bySNI = map[string][]*Route{}
+	mx.tlsRest = mx.tlsRest[:0]
+	for i, r := range mx.tlsRoutes {
+		r.rank = i
+		if names, ok := sniOnly(r.m.root, nil); ok {
+			for _, n := range names {
+				if b := mx.bySNI[n]; len(b) == 0 || b[len(b)-1] != r {
+					mx.bySNI[n] = append(b, r)
+				}
+			}
+			continue
+		}
+		mx.tlsRest = append(mx.tlsRest, r)
+	}
 	mx.built = true
+}
+
+// sniOnly returns the names of a rule made only of HostSNI(name) joined
+// by ||, so such a route can be found by a map lookup.
+func sniOnly(n *node, acc []string) ([]string, bool) {
+	switch n.op {
+	case opSNI:
+		return append(acc, n.s), true
+	case opOr:
+		acc, ok := sniOnly(n.a, acc)
+		if !ok {
+			return nil, false
+		}
+		return sniOnly(n.b, acc)
+	}
+	return nil, false
 }
 
 func sortRoutes(rs []*Route) {
@@ -115,16 +150,30 @@ func (mx *Muxer) HasPlain() bool { return mx != nil && len(mx.plainRoutes) > 0 }
 // Empty reports whether the muxer has no route at all.
 func (mx *Muxer) Empty() bool { return mx == nil || len(mx.tlsRoutes)+len(mx.plainRoutes) == 0 }
 
-// Match returns the first route for c, or nil.
+// Match returns the first route for c, or nil: for TLS, the routes
+// indexed under the server name and the unindexed ones are walked merged
+// in priority order, as a linear scan would.
 func (mx *Muxer) Match(c *Conn) *Route {
 	if mx == nil {
 		return nil
 	}
-	rs := mx.plainRoutes
-	if c.TLS {
-		rs = mx.tlsRoutes
+	if !c.TLS {
+		for _, r := range mx.plainRoutes {
+			if r.m.Match(c) {
+				return r
+			}
+		}
+		return nil
 	}
-	for _, r := range rs {
+	exact := mx.bySNI[c.SNI]
+	rest := mx.tlsRest
+	for len(exact) > 0 || len(rest) > 0 {
+		var r *Route
+		if len(rest) == 0 || (len(exact) > 0 && exact[0].rank < rest[0].rank) {
+			r, exact = exact[0], exact[1:]
+			return r // its rule is HostSNI(c.SNI) || ...: it matches
+		}
+		r, rest = rest[0], rest[1:]
 		if r.m.Match(c) {
 			return r
 		}

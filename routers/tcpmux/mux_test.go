@@ -1,6 +1,7 @@
 package tcpmux
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -136,5 +137,64 @@ func BenchmarkMatchSNI(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		mx.Match(c)
+	}
+}
+
+// TestIndexEqualsLinearScan: the SNI index answers what a scan in
+// priority order would.
+func TestIndexEqualsLinearScan(t *testing.T) {
+	rules := []string{
+		"HostSNI(`a.test`)", "HostSNI(`a.test`) || HostSNI(`b.test`)", "HostSNI(`*`)",
+		"HostSNIRegexp(`^a`)", "HostSNI(`b.test`) && ALPN(`x`)", "ALPN(`x`)", "HostSNI(`c.test`)",
+	}
+	for seed := range 200 {
+		mx := New()
+		var all []*Route
+		for i, rule := range rules {
+			if (seed>>i)&1 == 0 {
+				continue
+			}
+			prio := (seed*7+i*13)%5 - 2
+			_ = mx.AddRoute(Route{Name: fmt.Sprintf("r%d", i), Rule: rule, Priority: prio, TLS: true, Handler: HandlerFunc(func(net.Conn) {})})
+		}
+		mx.Build()
+		all = mx.tlsRoutes
+		for _, c := range []Conn{
+			{TLS: true, SNI: "a.test"}, {TLS: true, SNI: "b.test", ALPN: []string{"x"}}, {TLS: true, SNI: "b.test"},
+			{TLS: true, SNI: "c.test"}, {TLS: true, SNI: "zz"}, {TLS: true, ALPN: []string{"x"}},
+		} {
+			var want *Route
+			for _, r := range all {
+				if r.m.Match(&c) {
+					want = r
+					break
+				}
+			}
+			if got := mx.Match(&c); got != want {
+				t.Fatalf("seed %d conn %+v: got %v, want %v", seed, c, name(got), name(want))
+			}
+		}
+	}
+}
+
+func name(r *Route) string {
+	if r == nil {
+		return "<nil>"
+	}
+	return r.Name
+}
+
+func BenchmarkMatchSNI10000(b *testing.B) {
+	mx := New()
+	for i := range 10000 {
+		_ = mx.AddRoute(Route{Name: fmt.Sprint(i), Rule: fmt.Sprintf("HostSNI(`h%d.test`)", i), TLS: true, Handler: HandlerFunc(func(net.Conn) {})})
+	}
+	mx.Build()
+	c := &Conn{TLS: true, SNI: "h7777.test"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if mx.Match(c) == nil {
+			b.Fatal("no match")
+		}
 	}
 }
