@@ -170,7 +170,7 @@ http:
   routers:
     app:
       entryPoints: [websecure]
-      rule: "Host(`+"`h3.test`"+`)"
+      rule: "Host(` + "`h3.test`" + `)"
       service: back
       tls: {}
   services:

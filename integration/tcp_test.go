@@ -2,13 +2,12 @@ package integration
 
 import (
 	"bufio"
-	"encoding/json"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -209,7 +208,6 @@ tls:
 		})
 		return raw.TCPRouters
 	}
-	_ = tcpAPI
 
 	t.Run("catch-all non-TLS router, weighted 3:1, half-close", func(t *testing.T) {
 		counts := map[string]int{}
@@ -369,8 +367,6 @@ http:
 		}
 	}
 }
-
-var _ sync.Mutex
 
 // getJSON decodes GET url into out.
 func getJSON(url string, out any) error {
