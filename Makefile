@@ -8,7 +8,7 @@ LDFLAGS  := -s -w -X github.com/switchyard-proxy/switchyard/internal/version.Ver
 CORE_PKGS = $(shell $(GO) list ./... | grep -v /integration)
 FUZZTIME ?= 20s
 
-.PHONY: all build run test test-unit test-integration lint fmt fuzz bench bench-quick bench-smoke clean
+.PHONY: all build run test test-unit test-integration lint fmt fuzz bench bench-quick bench-smoke bench-tls clean
 
 all: build
 
@@ -56,6 +56,9 @@ bench-quick: build ## S1-S3, one round (about a minute)
 	bench/setup.sh
 	$(GO) build -o bench/.cache/bin/harness ./bench
 	taskset -c 1 bench/.cache/bin/harness -quick $(BENCH_FLAGS)
+
+bench-tls: build ## TLS handshakes/s (ECDSA, RSA) and h2-over-TLS req/s vs nginx and HAProxy (needs h2load)
+	scripts/bench-tls.sh
 
 bench-smoke: ## the harness's own smoke test: every scenario ~1 s against Switchyard only
 	SKIP_TRAEFIK=1 bench/setup.sh
