@@ -2,7 +2,8 @@
 # TLS edge benchmark: new TLS connections per second (one request each,
 # ECDSA P-256 and RSA 2048) and HTTP/2-over-TLS requests per second, for
 # Switchyard, nginx and HAProxy answering by themselves (no backend), each
-# pinned to core 0 with h2load on core 1. HTTP/3 when h2load speaks QUIC.
+# pinned to core 0 with h2load on core 1; HTTP/3 req/s for Switchyard with
+# scripts/h3load (quic-go client).
 #   scripts/bench-tls.sh            # needs bin/switchyard (make build), h2load, nginx, haproxy, openssl
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/rsa.key" -out "$dir/rsa.
   -days 1 -subj /CN=bench.test -addext subjectAltName=DNS:bench.test 2>/dev/null
 
 port=28643
+go build -o "$dir/h3load" ./scripts/h3load   # quic-go client: h2load here has no QUIC
 start_switchyard() { # $1 = ecdsa|rsa
   cat >"$dir/sy.yml" <<EOT
 entryPoints:
@@ -94,9 +96,9 @@ for key in ecdsa rsa; do
     h2=$(echo "$out" | rate || true)
     [ -n "$h2" ] || echo "$out" | tail -5 >&2
     printf "%-10s %-6s %18s %14s\n" "$p" "$key" "${hs:--}" "${h2:--}"
-    if [ "$p" = switchyard ] && [ "$key" = ecdsa ] && h2load --help 2>&1 | grep -q -- '--npn-list'; then
-      h3=$(taskset -c 1 h2load --alpn-list=h3 -n "$N_H2" -c 10 -m 10 "https://127.0.0.1:$port/" 2>&1 | rate || true)
-      if [ -n "$h3" ]; then printf '%-10s %-6s %18s %14s\n' "$p" "$key" "(HTTP/3)" "$h3"; fi
+    if [ "$p" = switchyard ]; then
+      h3=$(taskset -c 1 "$dir/h3load" -url "https://127.0.0.1:$port/" -c 4 -m 10 -d 5s 2>&1 | rate || true)
+      printf '%-10s %-6s %18s %14s\n' "$p" "$key" "(HTTP/3 req/s)" "${h3:--}"
     fi
     kill "$pid"; wait "$pid" 2>/dev/null || true
     sleep 0.3
