@@ -31,6 +31,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/middlewares/forwardedheaders"
 	"github.com/switchyard-proxy/switchyard/observability/accesslog"
 	"github.com/switchyard-proxy/switchyard/observability/logs"
+	"github.com/switchyard-proxy/switchyard/observability/metrics"
 	"github.com/switchyard-proxy/switchyard/providers"
 	"github.com/switchyard-proxy/switchyard/providers/aggregator"
 	"github.com/switchyard-proxy/switchyard/providers/builtin"
@@ -132,6 +133,7 @@ type server struct {
 	api       *api.Handler
 	ping      *ping.Handler
 	accessLog *accesslog.Handler
+	metrics   *metrics.Registry // nil: metrics off, no wrapper anywhere
 	internal  map[string]http.Handler
 	watcher   *aggregator.Watcher
 	provs     []providers.Provider
@@ -151,6 +153,11 @@ func newServer(sc *static.Configuration) (*server, error) {
 		}
 		s.accessLog = al
 		s.services.AccessLog = true
+	}
+
+	if sc.Metrics != nil && sc.Metrics.Prometheus != nil {
+		s.metrics = metrics.New(sc.Metrics.Prometheus)
+		s.internal[builtin.ServicePrometheus] = s.metrics.Handler()
 	}
 
 	s.internal[builtin.ServiceNoop] = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -189,6 +196,9 @@ func newServer(sc *static.Configuration) (*server, error) {
 			h := next
 			if s.accessLog != nil && (ep.Observability == nil || ep.Observability.AccessLogs == nil || *ep.Observability.AccessLogs) {
 				h = s.accessLog.Wrap(epName, h)
+			}
+			if s.metrics != nil && (ep.Observability == nil || ep.Observability.Metrics == nil || *ep.Observability.Metrics) {
+				h = s.metrics.EntryPoint(epName, h)
 			}
 			fwd, err := forwardedheaders.New(fh.Insecure, fh.TrustedIPs, fh.Connection, h)
 			if err != nil {
@@ -239,6 +249,8 @@ func (s *server) apply(conf *dynamic.Configuration) {
 		AccessLog:    s.accessLog != nil,
 		TCPTransport: s.cfg.TCPServersTransport,
 		Middlewares:  s.mwState,
+		WrapRouter:   s.wrapRouter(),
+		WrapService:  s.wrapService(),
 	})
 	for name, ep := range s.eps {
 		if h, ok := table.HTTP[name]; ok {
@@ -258,6 +270,9 @@ func (s *server) apply(conf *dynamic.Configuration) {
 	}
 	if s.api != nil {
 		s.api.Update(rt)
+	}
+	if s.metrics != nil {
+		s.metrics.ConfigApplied(rt, time.Now())
 	}
 	logObjectErrors(rt)
 	slog.Info("configuration applied", "routers", len(rt.Routers), "services", len(rt.Services),

@@ -22,6 +22,8 @@ const (
 	ServiceDashboard = "dashboard@internal"
 	ServicePing      = "ping@internal"
 	ServiceNoop      = "noop@internal"
+	// ServicePrometheus serves /metrics when metrics.prometheus is set.
+	ServicePrometheus = "prometheus@internal"
 )
 
 // Configuration returns the internal dynamic configuration (unqualified
@@ -52,6 +54,14 @@ func Configuration(c *static.Configuration) (*dynamic.Configuration, error) {
 			EntryPoints: []string{c.Ping.EntryPoint},
 			Service:     ServicePing,
 			Rule:        "PathPrefix(`/ping`)",
+			Priority:    math.MaxInt,
+		}
+	}
+	if c.Metrics != nil && c.Metrics.Prometheus != nil && !c.Metrics.Prometheus.ManualRouting {
+		r["prometheus"] = &dynamic.Router{
+			EntryPoints: []string{c.Metrics.Prometheus.EntryPoint},
+			Service:     ServicePrometheus,
+			Rule:        "PathPrefix(`/metrics`)",
 			Priority:    math.MaxInt,
 		}
 	}

@@ -44,6 +44,10 @@ type Deps struct {
 	TCPTransport *static.TCPServersTransport
 	// Middlewares keeps stateful middlewares across builds (nil: none kept).
 	Middlewares *middlewares.State
+	// WrapRouter and WrapService, when set, wrap each router's and each
+	// non-internal service's handler (metrics, tracing). nil adds nothing.
+	WrapRouter  func(router, service string, h http.Handler) http.Handler
+	WrapService func(service string, h http.Handler) http.Handler
 }
 
 // Build compiles conf. It never fails as a whole: errors land on objects.
@@ -178,6 +182,9 @@ func (b *build) routers() *Table {
 				info.AddError(err, true)
 				failed = true
 				break
+			}
+			if b.deps.WrapRouter != nil {
+				h = b.deps.WrapRouter(name, r.Service, h)
 			}
 			if b.deps.AccessLog {
 				h = withRouterName(name, h)
@@ -331,6 +338,9 @@ func (b *build) buildService(name string, stack []string) (http.Handler, error) 
 		info.AddError(err, true)
 		slog.Debug("service disabled", "service", name, "error", err)
 		return nil, fmt.Errorf("service %q: %w", name, err)
+	}
+	if b.deps.WrapService != nil {
+		h = b.deps.WrapService(name, h)
 	}
 	if b.deps.AccessLog {
 		h = withServiceName(name, h)

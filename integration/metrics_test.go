@@ -1,0 +1,181 @@
+package integration
+
+import (
+	"bufio"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// scrape returns /metrics as "name{labels}" -> value text.
+func scrape(t *testing.T, url string) map[string]string {
+	t.Helper()
+	rep := do(t, request{url: url})
+	if rep.Status != 200 {
+		t.Fatalf("GET %s: %d %s", url, rep.Status, rep.Body)
+	}
+	out := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(rep.Body))
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		out[line[:i]] = line[i+1:]
+	}
+	return out
+}
+
+// TestMetricsPrometheus sends known traffic and checks the counters and
+// histogram counts exactly, per entrypoint, router and service.
+func TestMetricsPrometheus(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.WriteDynamic("yml", `
+http:
+  routers:
+    app:
+      rule: "PathPrefix(`+"`/`"+`)"
+      entryPoints: [web]
+      service: app
+    broken:
+      rule: "Path(`+"`/x`"+`"
+      entryPoints: [web]
+      service: app
+  services:
+    app:
+      loadBalancer:
+        servers:
+          - url: "<% backend "m1" %>"
+`)
+	e.WriteStatic("yml", `
+entryPoints:
+  web:
+    address: "<% addr "web" %>"
+  traefik:
+    address: "<% addr "traefik" %>"
+api:
+  insecure: true
+metrics:
+  prometheus:
+    buckets: [0.1, 1, 5]
+    addRoutersLabels: true
+    headerLabels:
+      tenant: X-Tenant
+providers:
+  providersThrottleDuration: 10ms
+  file:
+    filename: "<% dyn %>"
+`)
+	e.Start()
+	e.WaitRouters("app@file", "prometheus@internal")
+
+	for i := 0; i < 7; i++ {
+		do(t, request{url: e.URL("web") + "/a", header: map[string]string{"X-Tenant": "blue"}})
+	}
+	for i := 0; i < 3; i++ {
+		do(t, request{method: "POST", url: e.URL("web") + "/b", body: "hello"})
+	}
+	// A request matching no router counts on the entrypoint only.
+	// (None here: the catch-all takes everything on web.)
+
+	m := scrape(t, e.URL("traefik")+"/metrics")
+	want := map[string]string{
+		`switchyard_entrypoint_requests_total{code="200",entrypoint="web",method="GET",protocol="http",tenant="blue"}`:                    "7",
+		`switchyard_entrypoint_requests_total{code="200",entrypoint="web",method="POST",protocol="http",tenant=""}`:                       "3",
+		`switchyard_entrypoint_request_duration_seconds_count{code="200",entrypoint="web",method="GET",protocol="http"}`:                  "7",
+		`switchyard_entrypoint_request_duration_seconds_bucket{code="200",entrypoint="web",method="GET",protocol="http",le="+Inf"}`:       "7",
+		`switchyard_entrypoint_requests_bytes_total{code="200",entrypoint="web",method="POST",protocol="http"}`:                           "15",
+		`switchyard_router_requests_total{code="200",method="GET",protocol="http",router="app@file",service="app@file",tenant="blue"}`:    "7",
+		`switchyard_router_request_duration_seconds_count{code="200",method="POST",protocol="http",router="app@file",service="app@file"}`: "3",
+		`switchyard_service_requests_total{code="200",method="GET",protocol="http",service="app@file",tenant="blue"}`:                     "7",
+		`switchyard_service_request_duration_seconds_count{code="200",method="POST",protocol="http",service="app@file"}`:                  "3",
+		`switchyard_open_connections{entrypoint="web",protocol="http"}`:                                                                   "0",
+		`switchyard_config_reloads_failure_total`: "1",
+	}
+	for k, v := range want {
+		if got, ok := m[k]; !ok || got != v {
+			t.Errorf("%s = %q (present %v), want %q", k, got, ok, v)
+		}
+	}
+	up := 0
+	for k, v := range m {
+		if strings.HasPrefix(k, `switchyard_service_server_up{service="app@file",url="http://127.0.0.1:`) && v == "1" {
+			up++
+		}
+	}
+	if up != 1 {
+		t.Errorf("switchyard_service_server_up for app@file: %d series at 1, want 1", up)
+	}
+	if _, ok := m["switchyard_config_last_reload_failure"]; !ok {
+		t.Errorf("switchyard_config_last_reload_failure missing")
+	}
+	// The scrape itself goes through the traefik entrypoint: no
+	// internal router is labelled unless addInternals.
+	for k := range m {
+		if strings.Contains(k, `router="prometheus@internal"`) {
+			t.Errorf("internal router labelled: %s", k)
+		}
+		// Server URLs come from the configuration, not from requests.
+		if !strings.HasPrefix(k, "switchyard_service_server_up") && (strings.Contains(k, `/a"`) || strings.Contains(k, "127.0.0.1")) {
+			t.Errorf("label from a raw path or host: %s", k)
+		}
+	}
+	// Response bytes: whoami's body is non-empty, so the counter moved.
+	if v := m[`switchyard_entrypoint_responses_bytes_total{code="200",entrypoint="web",method="GET",protocol="http"}`]; v == "" || v == "0" {
+		t.Errorf("response bytes not counted: %q", v)
+	}
+	if t.Failed() {
+		var keys []string
+		for k, v := range m {
+			if strings.HasPrefix(k, "switchyard_") {
+				keys = append(keys, fmt.Sprintf("%s %s", k, v))
+			}
+		}
+		t.Logf("scrape:\n%s", strings.Join(keys, "\n"))
+	}
+}
+
+// TestMetricsManualRouting: with manualRouting no /metrics router exists
+// and a user router reaches prometheus@internal.
+func TestMetricsManualRouting(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.WriteDynamic("yml", `
+http:
+  routers:
+    metrics:
+      rule: "Path(`+"`/stats`"+`)"
+      entryPoints: [web]
+      service: prometheus@internal
+`)
+	e.WriteStatic("yml", `
+entryPoints:
+  web:
+    address: "<% addr "web" %>"
+  traefik:
+    address: "<% addr "traefik" %>"
+api:
+  insecure: true
+metrics:
+  prometheus:
+    manualRouting: true
+providers:
+  providersThrottleDuration: 10ms
+  file:
+    filename: "<% dyn %>"
+`)
+	e.Start()
+	rd := e.WaitRouters("metrics@file")
+	if _, ok := rd.Routers["prometheus@internal"]; ok {
+		t.Fatalf("prometheus@internal router present with manualRouting")
+	}
+	m := scrape(t, e.URL("web")+"/stats")
+	if m["switchyard_config_reloads_total"] == "" {
+		t.Fatalf("no switchyard_config_reloads_total in %v", m)
+	}
+	if rep := do(t, request{url: e.URL("traefik") + "/metrics"}); rep.Status != 404 {
+		t.Fatalf("/metrics on traefik: %d, want 404", rep.Status)
+	}
+}

@@ -1,0 +1,62 @@
+package metrics
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/switchyard-proxy/switchyard/config/static"
+)
+
+func TestLabels(t *testing.T) {
+	for _, tc := range []struct {
+		code int
+		want string
+	}{{200, "200"}, {404, "404"}, {0, "0"}, {999, "999"}, {101, "101"}} {
+		if got := codeLabel(tc.code); got != tc.want {
+			t.Errorf("codeLabel(%d) = %q", tc.code, got)
+		}
+	}
+	for m, want := range map[string]string{"GET": "GET", "PROPFIND": "EXTENSION_METHOD", "get": "EXTENSION_METHOD"} {
+		if got := methodLabel(m); got != want {
+			t.Errorf("methodLabel(%q) = %q, want %q", m, got, want)
+		}
+	}
+}
+
+func TestEntryPointCounts(t *testing.T) {
+	cfg := &static.Prometheus{}
+	cfg.SetDefaults()
+	m := New(cfg)
+	h := m.EntryPoint("web", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/nf" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte("hello"))
+	}))
+	for _, p := range []string{"/", "/", "/nf"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", p, nil))
+	}
+	got := testutil.ToFloat64(m.epReqs.WithLabelValues("web", "200", "GET", "http"))
+	if got != 2 {
+		t.Fatalf("200s = %v, want 2", got)
+	}
+	if got := testutil.ToFloat64(m.epReqs.WithLabelValues("web", "404", "GET", "http")); got != 1 {
+		t.Fatalf("404s = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(m.epRespBytes.WithLabelValues("web", "200", "GET", "http")); got != 10 {
+		t.Fatalf("bytes = %v, want 10", got)
+	}
+	// Routers are off by default: no wrapper at all.
+	inner := plain{}
+	if r := m.Router("a@file", "s@file", inner); r != (plain{}) {
+		t.Fatalf("router wrapped while addRoutersLabels is off: %T", r)
+	}
+}
+
+type plain struct{}
+
+func (plain) ServeHTTP(http.ResponseWriter, *http.Request) {}
