@@ -74,6 +74,27 @@ func runCheck(cfg *cmdConfig, src *source) error {
 			problems = append(problems, fmt.Sprintf("middleware %q: %s", n, e))
 		}
 	}
+	for _, n := range slices.Sorted(maps.Keys(rt.TCPRouters)) {
+		for _, e := range rt.TCPRouters[n].Err {
+			problems = append(problems, fmt.Sprintf("tcp router %q: %s", n, e))
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(rt.TCPServices)) {
+		for _, e := range rt.TCPServices[n].Err {
+			problems = append(problems, fmt.Sprintf("tcp service %q: %s", n, e))
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(rt.UDPRouters)) {
+		for _, e := range rt.UDPRouters[n].Err {
+			problems = append(problems, fmt.Sprintf("udp router %q: %s", n, e))
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(rt.UDPServices)) {
+		for _, e := range rt.UDPServices[n].Err {
+			problems = append(problems, fmt.Sprintf("udp service %q: %s", n, e))
+		}
+	}
+	problems = append(problems, rt.TLSErrors...)
 	if len(problems) > 0 {
 		return errors.New("configuration has errors:\n  " + strings.Join(problems, "\n  "))
 	}
