@@ -78,6 +78,17 @@ func (r *report) add(scenario, metric, unit string, higher bool, peer string, v 
 	}
 }
 
+// derive records, for every peer, best(num)/best(den) as one figure.
+func (r *report) derive(scenario, metric, num, den string, higher bool) {
+	for _, p := range r.peerOrder {
+		a, ok1 := r.best(scenario, num, p)
+		b, ok2 := r.best(scenario, den, p)
+		if ok1 && ok2 && b != 0 {
+			r.add(scenario, metric, "×", higher, p, a/b)
+		}
+	}
+}
+
 // na marks a figure as not measurable for that peer, with the reason.
 func (r *report) na(scenario, metric, unit string, higher bool, peer, why string) {
 	f := r.fig(scenario, metric, unit, higher, peer)
