@@ -35,6 +35,8 @@ import (
 	"github.com/switchyard-proxy/switchyard/providers"
 	"github.com/switchyard-proxy/switchyard/providers/aggregator"
 	"github.com/switchyard-proxy/switchyard/providers/builtin"
+	"github.com/switchyard-proxy/switchyard/providers/consul"
+	"github.com/switchyard-proxy/switchyard/providers/consulcatalog"
 	"github.com/switchyard-proxy/switchyard/providers/file"
 	"github.com/switchyard-proxy/switchyard/routers/builder"
 )
@@ -221,6 +223,20 @@ func newServer(sc *static.Configuration) (*server, error) {
 		p := file.New(*f)
 		if err := p.Init(); err != nil {
 			return nil, fmt.Errorf("providers.file: %w", err)
+		}
+		s.provs = append(s.provs, p)
+	}
+	if c := sc.Providers.Consul; c != nil {
+		p := consul.New(*c)
+		if err := p.Init(); err != nil {
+			return nil, fmt.Errorf("providers.consul: %w", err)
+		}
+		s.provs = append(s.provs, p)
+	}
+	if c := sc.Providers.ConsulCatalog; c != nil {
+		p := consulcatalog.New(*c)
+		if err := p.Init(); err != nil {
+			return nil, fmt.Errorf("providers.consulCatalog: %w", err)
 		}
 		s.provs = append(s.provs, p)
 	}

@@ -1,0 +1,526 @@
+// Package consulcatalog is the Consul Catalog provider: every service of the
+// catalog with healthy instances becomes a router and a load-balancer
+// service with one server per healthy instance; tags in the label syntax
+// (`switchyard.http.routers.x.rule=...`, `traefik.` accepted too) refine
+// or replace the defaults.
+package consulcatalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+
+	"github.com/switchyard-proxy/switchyard/config/dynamic"
+	"github.com/switchyard-proxy/switchyard/config/static"
+	"github.com/switchyard-proxy/switchyard/providers"
+	"github.com/switchyard-proxy/switchyard/providers/consul"
+	"github.com/switchyard-proxy/switchyard/providers/labels"
+)
+
+// Name is the provider name carried by every Message.
+const Name = "consulcatalog"
+
+const (
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 5 * time.Second
+)
+
+var _ providers.Provider = (*Provider)(nil)
+
+// Provider reads the Consul catalog.
+type Provider struct {
+	cfg        static.ConsulCatalogProvider
+	log        *slog.Logger
+	client     *api.Client
+	rule       *template.Template
+	constraint constraint
+	roots      []string
+	checks     map[string]bool
+}
+
+// New returns a provider for cfg; nothing is contacted.
+func New(cfg static.ConsulCatalogProvider) *Provider {
+	return &Provider{cfg: cfg, log: slog.Default().With("provider", Name)}
+}
+
+// Init compiles the default rule and the constraints and builds the client.
+func (p *Provider) Init() error {
+	c := &p.cfg
+	if c.Endpoint == nil {
+		c.Endpoint = &static.ConsulEndpoint{}
+	}
+	if c.Endpoint.Address == "" {
+		c.Endpoint.Address = "127.0.0.1:8500"
+	}
+	if c.Prefix == "" {
+		c.Prefix = "switchyard"
+	}
+	if c.DefaultRule == "" {
+		c.DefaultRule = static.DefaultConsulCatalogRule
+	}
+	if c.RefreshInterval <= 0 {
+		c.RefreshInterval = ptypesDuration(15 * time.Second)
+	}
+	if len(c.StrictChecks) == 0 {
+		c.StrictChecks = []string{api.HealthPassing, api.HealthWarning}
+	}
+	if c.ConnectAware || c.ConnectByDefault {
+		return errors.New("consulCatalog provider: connectAware/connectByDefault (Consul Connect) is not supported")
+	}
+	if len(c.Namespaces) > 1 {
+		return errors.New("consulCatalog provider: at most one namespace is supported")
+	}
+	p.checks = map[string]bool{}
+	for _, s := range c.StrictChecks {
+		switch s {
+		case api.HealthPassing, api.HealthWarning, api.HealthCritical, api.HealthMaint:
+			p.checks[s] = true
+		default:
+			return fmt.Errorf("consulCatalog provider: strictChecks: unknown status %q", s)
+		}
+	}
+	var err error
+	if p.rule, err = compileRule(c.DefaultRule); err != nil {
+		return fmt.Errorf("consulCatalog provider: %w", err)
+	}
+	if p.constraint, err = compileConstraints(c.Constraints); err != nil {
+		return fmt.Errorf("consulCatalog provider: %w", err)
+	}
+	p.roots = []string{c.Prefix}
+	if !strings.EqualFold(c.Prefix, "traefik") {
+		p.roots = append(p.roots, "traefik")
+	}
+	addr := c.Endpoint.Address
+	if c.Endpoint.Scheme != "" && !strings.Contains(addr, "://") {
+		addr = c.Endpoint.Scheme + "://" + addr
+	}
+	if p.client, err = consul.NewClient(addr, c.Endpoint.Token, c.Endpoint.TLS, c.Endpoint.HTTPAuth); err != nil {
+		return fmt.Errorf("consulCatalog provider: endpoint: %w", err)
+	}
+	return nil
+}
+
+// Provide polls every refreshInterval and, with watch, also on every
+// catalog or health change; a failure keeps the last configuration and is
+// retried with backoff.
+func (p *Provider) Provide(ctx context.Context, out chan<- dynamic.Message) error {
+	trigger := make(chan struct{}, 1)
+	if p.cfg.Watch {
+		go p.watch(ctx, trigger, func(o *api.QueryOptions) (uint64, error) {
+			_, m, err := p.client.Catalog().Services(o)
+			if err != nil {
+				return 0, err
+			}
+			return m.LastIndex, nil
+		})
+		go p.watch(ctx, trigger, func(o *api.QueryOptions) (uint64, error) {
+			_, m, err := p.client.Health().State(api.HealthAny, o)
+			if err != nil {
+				return 0, err
+			}
+			return m.LastIndex, nil
+		})
+	}
+	tick := time.NewTicker(time.Duration(p.cfg.RefreshInterval))
+	defer tick.Stop()
+	var (
+		last    string
+		sent    bool
+		failing bool
+		backoff = minBackoff
+	)
+	for ctx.Err() == nil {
+		conf, err := p.load(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if !failing {
+				p.log.Error("catalog query failed; keeping the last configuration", "error", err)
+			}
+			failing = true
+			if !sleep(ctx, backoff) {
+				return nil
+			}
+			backoff = min(backoff*2, maxBackoff)
+			continue
+		}
+		if failing {
+			p.log.Info("catalog reachable again")
+			failing = false
+		}
+		backoff = minBackoff
+		if h := dynamic.Hash(conf); !sent || h != last {
+			select {
+			case out <- dynamic.Message{ProviderName: Name, Configuration: conf}:
+				sent, last = true, h
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-trigger:
+		case <-ctx.Done():
+		}
+	}
+	return nil
+}
+
+// watch runs a blocking query in a loop and signals each index change.
+func (p *Provider) watch(ctx context.Context, trigger chan<- struct{}, query func(*api.QueryOptions) (uint64, error)) {
+	var index uint64
+	backoff := minBackoff
+	for ctx.Err() == nil {
+		o := p.opts(ctx)
+		o.WaitIndex = index
+		if d := time.Duration(p.cfg.Endpoint.EndpointWaitTime); d > 0 {
+			o.WaitTime = d
+		}
+		idx, err := query(o)
+		if err != nil {
+			index = 0
+			if !sleep(ctx, backoff) {
+				return
+			}
+			backoff = min(backoff*2, maxBackoff)
+			select {
+			case trigger <- struct{}{}:
+			default:
+			}
+			continue
+		}
+		backoff = minBackoff
+		if idx != index {
+			index = idx
+			select {
+			case trigger <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+func (p *Provider) opts(ctx context.Context) *api.QueryOptions {
+	o := &api.QueryOptions{
+		Datacenter:        p.cfg.Endpoint.DataCenter,
+		AllowStale:        p.cfg.Stale,
+		RequireConsistent: p.cfg.RequireConsistent,
+		UseCache:          p.cfg.Cache,
+	}
+	if len(p.cfg.Namespaces) == 1 {
+		o.Namespace = p.cfg.Namespaces[0]
+	}
+	return o.WithContext(ctx)
+}
+
+// instance is one healthy service instance.
+type instance struct {
+	ID      string
+	Address string
+	Port    int
+	Tags    []string
+}
+
+// load reads the catalog and builds the configuration.
+func (p *Provider) load(ctx context.Context) (*dynamic.Configuration, error) {
+	names, _, err := p.client.Catalog().Services(p.opts(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("list services: %w", err)
+	}
+	services := map[string][]instance{}
+	for name := range names {
+		if name == "consul" {
+			continue // the agent itself
+		}
+		entries, _, err := p.client.Health().Service(name, "", false, p.opts(ctx))
+		if err != nil {
+			return nil, fmt.Errorf("service %q: %w", name, err)
+		}
+		for _, e := range entries {
+			if !p.checks[e.Checks.AggregatedStatus()] {
+				continue
+			}
+			addr := e.Service.Address
+			if addr == "" {
+				addr = e.Node.Address
+			}
+			services[name] = append(services[name], instance{ID: e.Node.Node + "/" + e.Service.ID, Address: addr, Port: e.Service.Port, Tags: e.Service.Tags})
+		}
+	}
+	return p.build(services), nil
+}
+
+// tagLabels turns "key=value" tags into labels; plain tags stay tags.
+func tagLabels(tags []string) map[string]string {
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		if k, v, ok := strings.Cut(t, "="); ok {
+			m[strings.TrimSpace(k)] = v
+		}
+	}
+	return m
+}
+
+// build turns the healthy instances into one configuration.
+func (p *Provider) build(services map[string][]instance) *dynamic.Configuration {
+	out := &dynamic.Configuration{}
+	for _, name := range slices.Sorted(mapKeys(services)) {
+		var insts []instance
+		for _, in := range services[name] {
+			if !p.enabled(in) || !p.constraint(in.Tags) {
+				continue
+			}
+			insts = append(insts, in)
+		}
+		if len(insts) == 0 {
+			continue
+		}
+		slices.SortFunc(insts, func(a, b instance) int { return strings.Compare(a.ID, b.ID) })
+		conf, err := p.buildService(name, insts)
+		if err != nil {
+			p.log.Error("skipping service", "service", name, "error", err)
+			continue
+		}
+		mergeInto(out, conf, name, p.log)
+	}
+	return out
+}
+
+func (p *Provider) enabled(in instance) bool {
+	lbls := tagLabels(in.Tags)
+	for _, root := range p.roots {
+		for k, v := range lbls {
+			if strings.EqualFold(k, root+".enable") {
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					p.log.Error("bad enable tag", "instance", in.ID, "tag", k+"="+v)
+					return false
+				}
+				return b
+			}
+		}
+	}
+	return p.cfg.ExposedByDefault
+}
+
+// buildService decodes the tags of the service's first instance and fills
+// in Traefik's defaults: a router with the default rule, a service named
+// after the Consul service, one server per instance.
+func (p *Provider) buildService(name string, insts []instance) (*dynamic.Configuration, error) {
+	lbls := tagLabels(insts[0].Tags)
+	for k := range lbls {
+		rest := k
+		for _, root := range p.roots {
+			if len(k) > len(root) && strings.EqualFold(k[:len(root)+1], root+".") {
+				rest = k[len(root)+1:]
+			}
+		}
+		if strings.EqualFold(rest, "enable") || strings.HasPrefix(strings.ToLower(rest), "consulcatalog.") {
+			delete(lbls, k)
+		}
+	}
+	conf, errs := labels.Decode(labels.ParseLabels(lbls, p.roots...), labels.LabelMode)
+	for _, err := range errs {
+		var oe *labels.ObjectError
+		if errors.As(err, &oe) {
+			p.log.Error("skipping object from tags", "service", name, "object", oe.Object, "tag", oe.Key+"="+lbls[oe.Key], "error", oe.Err)
+		}
+	}
+	svcName := Normalize(name)
+	hasTCP := conf.TCP != nil && (len(conf.TCP.Routers) > 0 || len(conf.TCP.Services) > 0)
+	hasUDP := conf.UDP != nil && (len(conf.UDP.Routers) > 0 || len(conf.UDP.Services) > 0)
+
+	if hasTCP {
+		if len(conf.TCP.Services) == 0 {
+			conf.TCP.Services = map[string]*dynamic.TCPService{svcName: {LoadBalancer: &dynamic.TCPServersLoadBalancer{}}}
+		}
+		for sn, s := range conf.TCP.Services {
+			if s.LoadBalancer == nil {
+				continue
+			}
+			port := ""
+			if len(s.LoadBalancer.Servers) > 0 {
+				port = s.LoadBalancer.Servers[0].Port
+			}
+			s.LoadBalancer.Servers = nil
+			for _, in := range insts {
+				s.LoadBalancer.Servers = append(s.LoadBalancer.Servers, dynamic.TCPServer{Address: hostPort(in, port)})
+			}
+			_ = sn
+		}
+		for rn, r := range conf.TCP.Routers {
+			if r.Service == "" {
+				if len(conf.TCP.Services) != 1 {
+					p.log.Error("skipping TCP router: no service and several to choose from", "service", name, "router", rn)
+					delete(conf.TCP.Routers, rn)
+					continue
+				}
+				for sn := range conf.TCP.Services {
+					r.Service = sn
+				}
+			}
+		}
+	}
+	if hasUDP {
+		if len(conf.UDP.Services) == 0 {
+			conf.UDP.Services = map[string]*dynamic.UDPService{svcName: {LoadBalancer: &dynamic.UDPServersLoadBalancer{}}}
+		}
+		for _, s := range conf.UDP.Services {
+			if s.LoadBalancer == nil {
+				continue
+			}
+			port := ""
+			if len(s.LoadBalancer.Servers) > 0 {
+				port = s.LoadBalancer.Servers[0].Port
+			}
+			s.LoadBalancer.Servers = nil
+			for _, in := range insts {
+				s.LoadBalancer.Servers = append(s.LoadBalancer.Servers, dynamic.UDPServer{Address: hostPort(in, port)})
+			}
+		}
+		for _, r := range conf.UDP.Routers {
+			if r.Service == "" && len(conf.UDP.Services) == 1 {
+				for sn := range conf.UDP.Services {
+					r.Service = sn
+				}
+			}
+		}
+	}
+	// HTTP unless the tags ask only for TCP/UDP.
+	if (hasTCP || hasUDP) && (conf.HTTP == nil || len(conf.HTTP.Routers)+len(conf.HTTP.Services)+len(conf.HTTP.Middlewares) == 0) {
+		return conf, nil
+	}
+	if conf.HTTP == nil {
+		conf.HTTP = &dynamic.HTTPConfiguration{}
+	}
+	h := conf.HTTP
+	if len(h.Services) == 0 {
+		h.Services = map[string]*dynamic.Service{svcName: {LoadBalancer: &dynamic.ServersLoadBalancer{}}}
+	}
+	for _, s := range h.Services {
+		if s.LoadBalancer == nil {
+			continue
+		}
+		tmpl := dynamic.Server{Scheme: "http"}
+		if len(s.LoadBalancer.Servers) > 0 {
+			tmpl = s.LoadBalancer.Servers[0]
+		}
+		if tmpl.Scheme == "" {
+			tmpl.Scheme = "http"
+		}
+		s.LoadBalancer.Servers = nil
+		for _, in := range insts {
+			srv := tmpl
+			srv.URL = tmpl.Scheme + "://" + hostPort(in, tmpl.Port)
+			s.LoadBalancer.Servers = append(s.LoadBalancer.Servers, srv)
+		}
+	}
+	if len(h.Routers) == 0 {
+		h.Routers = map[string]*dynamic.Router{svcName: {}}
+	}
+	for rn, r := range h.Routers {
+		if r.Rule == "" {
+			rule, err := renderRule(p.rule, ruleData{Name: name, Labels: lbls})
+			if err != nil {
+				p.log.Error("skipping router: defaultRule", "service", name, "router", rn, "error", err)
+				delete(h.Routers, rn)
+				continue
+			}
+			r.Rule = rule
+		}
+		if r.Service == "" {
+			if len(h.Services) != 1 {
+				p.log.Error("skipping router: no service and several to choose from", "service", name, "router", rn)
+				delete(h.Routers, rn)
+				continue
+			}
+			for sn := range h.Services {
+				r.Service = sn
+			}
+		}
+	}
+	return conf, nil
+}
+
+func hostPort(in instance, port string) string {
+	if port == "" {
+		port = strconv.Itoa(in.Port)
+	}
+	return net.JoinHostPort(in.Address, port)
+}
+
+// mergeInto adds conf's objects to out; a name already taken by another
+// Consul service keeps its first definition.
+func mergeInto(out, conf *dynamic.Configuration, svc string, log *slog.Logger) {
+	if conf.HTTP != nil {
+		if out.HTTP == nil {
+			out.HTTP = &dynamic.HTTPConfiguration{}
+		}
+		out.HTTP.Routers = addAll(out.HTTP.Routers, conf.HTTP.Routers, "http router", svc, log)
+		out.HTTP.Services = addAll(out.HTTP.Services, conf.HTTP.Services, "http service", svc, log)
+		out.HTTP.Middlewares = addAll(out.HTTP.Middlewares, conf.HTTP.Middlewares, "http middleware", svc, log)
+	}
+	if conf.TCP != nil {
+		if out.TCP == nil {
+			out.TCP = &dynamic.TCPConfiguration{}
+		}
+		out.TCP.Routers = addAll(out.TCP.Routers, conf.TCP.Routers, "tcp router", svc, log)
+		out.TCP.Services = addAll(out.TCP.Services, conf.TCP.Services, "tcp service", svc, log)
+		out.TCP.Middlewares = addAll(out.TCP.Middlewares, conf.TCP.Middlewares, "tcp middleware", svc, log)
+	}
+	if conf.UDP != nil {
+		if out.UDP == nil {
+			out.UDP = &dynamic.UDPConfiguration{}
+		}
+		out.UDP.Routers = addAll(out.UDP.Routers, conf.UDP.Routers, "udp router", svc, log)
+		out.UDP.Services = addAll(out.UDP.Services, conf.UDP.Services, "udp service", svc, log)
+	}
+}
+
+func addAll[V any](dst, src map[string]V, kind, svc string, log *slog.Logger) map[string]V {
+	if len(src) == 0 {
+		return dst
+	}
+	if dst == nil {
+		dst = make(map[string]V, len(src))
+	}
+	for k, v := range src {
+		if _, dup := dst[k]; dup {
+			log.Error("name defined by several Consul services; keeping the first", "kind", kind, "name", k, "service", svc)
+			continue
+		}
+		dst[k] = v
+	}
+	return dst
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
