@@ -8,22 +8,43 @@ import (
 // wrapRouter returns the per-router hook of the builder, or nil when no
 // metrics or tracing wants one (a disabled feature adds no wrapper).
 func (s *server) wrapRouter() func(router, service string, h http.Handler) http.Handler {
-	if s.metrics == nil {
+	if s.metrics == nil && s.tracer == nil {
 		return nil
 	}
-	addInternals := s.cfg.Metrics.AddInternals
+	metricsInternals := s.cfg.Metrics != nil && s.cfg.Metrics.AddInternals
+	tracingInternals := s.cfg.Tracing != nil && s.cfg.Tracing.AddInternals
 	return func(router, service string, h http.Handler) http.Handler {
-		if !addInternals && strings.HasSuffix(router, "@internal") {
-			return h
+		internal := strings.HasSuffix(router, "@internal")
+		if s.metrics != nil && (!internal || metricsInternals) {
+			h = s.metrics.Router(router, service, h)
 		}
-		return s.metrics.Router(router, service, h)
+		if s.tracer != nil && (!internal || tracingInternals) {
+			h = s.tracer.Router(router, service, h)
+		}
+		return h
 	}
 }
 
-// wrapService is wrapRouter's counterpart for services.
+// wrapService is wrapRouter's counterpart for (non-internal) services.
 func (s *server) wrapService() func(service string, h http.Handler) http.Handler {
-	if s.metrics == nil {
+	if s.metrics == nil && s.tracer == nil {
 		return nil
 	}
-	return s.metrics.Service
+	return func(service string, h http.Handler) http.Handler {
+		if s.metrics != nil {
+			h = s.metrics.Service(service, h)
+		}
+		if s.tracer != nil {
+			h = s.tracer.Service(service, h)
+		}
+		return h
+	}
+}
+
+// wrapMiddleware gives each middleware a span when tracing is on.
+func (s *server) wrapMiddleware() func(name string, h http.Handler) http.Handler {
+	if s.tracer == nil {
+		return nil
+	}
+	return s.tracer.Middleware
 }

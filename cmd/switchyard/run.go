@@ -32,6 +32,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/observability/accesslog"
 	"github.com/switchyard-proxy/switchyard/observability/logs"
 	"github.com/switchyard-proxy/switchyard/observability/metrics"
+	"github.com/switchyard-proxy/switchyard/observability/tracing"
 	"github.com/switchyard-proxy/switchyard/providers"
 	"github.com/switchyard-proxy/switchyard/providers/aggregator"
 	"github.com/switchyard-proxy/switchyard/providers/builtin"
@@ -136,6 +137,7 @@ type server struct {
 	ping      *ping.Handler
 	accessLog *accesslog.Handler
 	metrics   *metrics.Registry // nil: metrics off, no wrapper anywhere
+	tracer    *tracing.Tracer   // nil: tracing off, no wrapper anywhere
 	internal  map[string]http.Handler
 	watcher   *aggregator.Watcher
 	provs     []providers.Provider
@@ -160,6 +162,13 @@ func newServer(sc *static.Configuration) (*server, error) {
 	if sc.Metrics != nil && sc.Metrics.Prometheus != nil {
 		s.metrics = metrics.New(sc.Metrics.Prometheus)
 		s.internal[builtin.ServicePrometheus] = s.metrics.Handler()
+	}
+	if sc.Tracing != nil {
+		t, err := tracing.New(context.Background(), sc.Tracing)
+		if err != nil {
+			return nil, err
+		}
+		s.tracer = t
 	}
 
 	s.internal[builtin.ServiceNoop] = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -201,6 +210,9 @@ func newServer(sc *static.Configuration) (*server, error) {
 			}
 			if s.metrics != nil && (ep.Observability == nil || ep.Observability.Metrics == nil || *ep.Observability.Metrics) {
 				h = s.metrics.EntryPoint(epName, h)
+			}
+			if s.tracer != nil && (ep.Observability == nil || ep.Observability.Tracing == nil || *ep.Observability.Tracing) {
+				h = s.tracer.EntryPoint(epName, h)
 			}
 			fwd, err := forwardedheaders.New(fh.Insecure, fh.TrustedIPs, fh.Connection, h)
 			if err != nil {
@@ -259,14 +271,15 @@ func (s *server) apply(conf *dynamic.Configuration) {
 	defer s.applyMu.Unlock()
 	start := time.Now()
 	table, rt := builder.Build(conf, builder.Deps{
-		EntryPoints:  s.cfg.EntryPoints,
-		Internal:     s.internal,
-		Services:     s.services,
-		AccessLog:    s.accessLog != nil,
-		TCPTransport: s.cfg.TCPServersTransport,
-		Middlewares:  s.mwState,
-		WrapRouter:   s.wrapRouter(),
-		WrapService:  s.wrapService(),
+		EntryPoints:    s.cfg.EntryPoints,
+		Internal:       s.internal,
+		Services:       s.services,
+		AccessLog:      s.accessLog != nil,
+		TCPTransport:   s.cfg.TCPServersTransport,
+		Middlewares:    s.mwState,
+		WrapRouter:     s.wrapRouter(),
+		WrapService:    s.wrapService(),
+		WrapMiddleware: s.wrapMiddleware(),
 	})
 	for name, ep := range s.eps {
 		if h, ok := table.HTTP[name]; ok {
@@ -383,6 +396,11 @@ func (s *server) shutdown() {
 	s.services.Close()
 	if s.accessLog != nil {
 		_ = s.accessLog.Close()
+	}
+	if s.tracer != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = s.tracer.Shutdown(ctx)
+		cancel()
 	}
 	slog.Info("stopped")
 }

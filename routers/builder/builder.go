@@ -48,6 +48,8 @@ type Deps struct {
 	// non-internal service's handler (metrics, tracing). nil adds nothing.
 	WrapRouter  func(router, service string, h http.Handler) http.Handler
 	WrapService func(service string, h http.Handler) http.Handler
+	// WrapMiddleware, when set, wraps each middleware's handler (tracing).
+	WrapMiddleware func(middleware string, h http.Handler) http.Handler
 }
 
 // Build compiles conf. It never fails as a whole: errors land on objects.
@@ -288,7 +290,11 @@ func (b *build) flatten(user string, names, stack []string) ([]middlewares.Const
 		if res.err != nil {
 			return nil, res.err
 		}
-		out = append(out, res.c)
+		c := res.c
+		if w := b.deps.WrapMiddleware; w != nil {
+			c = wrapConstructor(name, c, w)
+		}
+		out = append(out, c)
 	}
 	return out, nil
 }
@@ -360,4 +366,15 @@ func withServiceName(name string, next http.Handler) http.Handler {
 		accesslog.SetService(r, name, nil)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// wrapConstructor applies the WrapMiddleware hook to what c builds.
+func wrapConstructor(name string, c middlewares.Constructor, w func(string, http.Handler) http.Handler) middlewares.Constructor {
+	return func(next http.Handler) (http.Handler, error) {
+		h, err := c(next)
+		if err != nil {
+			return nil, err
+		}
+		return w(name, h), nil
+	}
 }

@@ -1,0 +1,218 @@
+// Package tracing exports OpenTelemetry spans over OTLP (HTTP or gRPC):
+// one server span per entrypoint, and internal spans per router,
+// middleware and service, with W3C traceparent read from the client and
+// written to the backend. Built only when tracing is configured; when off,
+// no handler is wrapped.
+package tracing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/switchyard-proxy/switchyard/config/static"
+)
+
+// Tracer creates the spans of every hop.
+type Tracer struct {
+	provider *sdktrace.TracerProvider
+	tracer   trace.Tracer
+	prop     propagation.TextMapPropagator
+	// headers are the captured request headers with their attribute keys,
+	// computed once.
+	headers []capturedHeader
+}
+
+type capturedHeader struct {
+	name string
+	key  attribute.Key
+}
+
+// New builds the exporter and the provider. Nothing is sent until a span
+// ends; Shutdown flushes.
+func New(ctx context.Context, cfg *static.Tracing) (*Tracer, error) {
+	if cfg == nil {
+		return nil, errors.New("tracing: no configuration")
+	}
+	exp, err := exporter(ctx, cfg.OTLP)
+	if err != nil {
+		return nil, err
+	}
+	attrs := []attribute.KeyValue{attribute.String("service.name", cfg.ServiceName)}
+	for k, v := range cfg.ResourceAttributes {
+		attrs = append(attrs, attribute.String(k, v))
+	}
+	res := resource.NewWithAttributes("", attrs...)
+	rate := cfg.SampleRate
+	sampler := sdktrace.ParentBased(sdktrace.TraceIDRatioBased(rate))
+	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithBatcher(exp),
+		sdktrace.WithResource(res),
+		sdktrace.WithSampler(sampler),
+	)
+	t := &Tracer{
+		provider: tp,
+		tracer:   tp.Tracer("github.com/switchyard-proxy/switchyard"),
+		prop:     propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
+	}
+	for _, h := range cfg.CapturedRequestHeaders {
+		t.headers = append(t.headers, capturedHeader{
+			name: h,
+			key:  attribute.Key("http.request.header." + strings.ToLower(h)),
+		})
+	}
+	return t, nil
+}
+
+func exporter(ctx context.Context, o *static.OTLP) (sdktrace.SpanExporter, error) {
+	switch {
+	case o != nil && o.GRPC != nil:
+		opts := []otlptracegrpc.Option{otlptracegrpc.WithEndpoint(o.GRPC.Endpoint)}
+		if o.GRPC.Insecure {
+			opts = append(opts, otlptracegrpc.WithInsecure())
+		}
+		if len(o.GRPC.Headers) > 0 {
+			opts = append(opts, otlptracegrpc.WithHeaders(o.GRPC.Headers))
+		}
+		exp, err := otlptracegrpc.New(ctx, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("tracing.otlp.grpc: %w", err)
+		}
+		return exp, nil
+	default:
+		endpoint := "http://localhost:4318/v1/traces"
+		var headers map[string]string
+		if o != nil && o.HTTP != nil {
+			if o.HTTP.Endpoint != "" {
+				endpoint = o.HTTP.Endpoint
+			}
+			headers = o.HTTP.Headers
+		}
+		opts := []otlptracehttp.Option{otlptracehttp.WithEndpointURL(endpoint)}
+		if len(headers) > 0 {
+			opts = append(opts, otlptracehttp.WithHeaders(headers))
+		}
+		exp, err := otlptracehttp.New(ctx, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("tracing.otlp.http: %w", err)
+		}
+		return exp, nil
+	}
+}
+
+// Shutdown flushes pending spans and stops the exporter.
+func (t *Tracer) Shutdown(ctx context.Context) error { return t.provider.Shutdown(ctx) }
+
+// statusRecorder keeps the status code for the span.
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusRecorder) WriteHeader(c int) {
+	if w.code == 0 && c >= 200 {
+		w.code = c
+	}
+	w.ResponseWriter.WriteHeader(c)
+}
+
+func (w *statusRecorder) Write(p []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *statusRecorder) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
+
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// EntryPoint starts the server span from the client's traceparent.
+func (t *Tracer) EntryPoint(name string, next http.Handler) http.Handler {
+	spanName := "EntryPoint " + name
+	epAttr := attribute.String("entry_point", name)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := t.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx, span := t.tracer.Start(ctx, spanName, trace.WithSpanKind(trace.SpanKindServer))
+		if !span.IsRecording() {
+			// Not sampled: still carry the context so the decision
+			// propagates, but record nothing.
+			next.ServeHTTP(w, r.WithContext(ctx))
+			span.End()
+			return
+		}
+		span.SetAttributes(epAttr,
+			attribute.String("http.request.method", r.Method),
+			attribute.String("url.path", r.URL.Path),
+			attribute.String("network.protocol.version", r.Proto),
+			attribute.String("client.address", r.RemoteAddr))
+		for _, h := range t.headers {
+			if v := r.Header.Values(h.name); len(v) > 0 {
+				span.SetAttributes(h.key.StringSlice(v))
+			}
+		}
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		end(span, rec.code)
+	})
+}
+
+func end(span trace.Span, code int) {
+	if code == 0 {
+		code = http.StatusOK
+	}
+	span.SetAttributes(attribute.Int("http.response.status_code", code))
+	if code >= 500 {
+		span.SetStatus(codes.Error, http.StatusText(code))
+	}
+	span.End()
+}
+
+// inner wraps next with an internal span named after one hop.
+func (t *Tracer) inner(spanName string, kind trace.SpanKind, attrs []attribute.KeyValue, inject bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		parent := trace.SpanFromContext(r.Context())
+		if !parent.SpanContext().IsValid() || !parent.IsRecording() {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, span := t.tracer.Start(r.Context(), spanName, trace.WithSpanKind(kind), trace.WithAttributes(attrs...))
+		if inject {
+			// The backend sees this span as its parent.
+			t.prop.Inject(ctx, propagation.HeaderCarrier(r.Header))
+		}
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		end(span, rec.code)
+	})
+}
+
+// Router wraps a router's handler.
+func (t *Tracer) Router(router, service string, next http.Handler) http.Handler {
+	return t.inner("Router", trace.SpanKindInternal, []attribute.KeyValue{
+		attribute.String("router.name", router), attribute.String("service.name", service)}, false, next)
+}
+
+// Middleware wraps one middleware's handler.
+func (t *Tracer) Middleware(name string, next http.Handler) http.Handler {
+	return t.inner("Middleware "+name, trace.SpanKindInternal, []attribute.KeyValue{
+		attribute.String("middleware.name", name)}, false, next)
+}
+
+// Service wraps a service's handler; it is the client span whose context
+// goes to the backend in traceparent.
+func (t *Tracer) Service(service string, next http.Handler) http.Handler {
+	return t.inner("Service "+service, trace.SpanKindClient, []attribute.KeyValue{
+		attribute.String("service.name", service)}, true, next)
+}
