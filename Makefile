@@ -8,7 +8,7 @@ LDFLAGS  := -s -w -X github.com/switchyard-proxy/switchyard/internal/version.Ver
 CORE_PKGS = $(shell $(GO) list ./... | grep -v /integration)
 FUZZTIME ?= 20s
 
-.PHONY: all build run test test-unit test-integration lint fmt fuzz bench bench-quick bench-smoke bench-tls clean
+.PHONY: all build run test test-unit test-integration consul lint fmt fuzz bench bench-quick bench-smoke bench-tls clean
 
 all: build
 
@@ -25,8 +25,11 @@ test-unit:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 10m $(CORE_PKGS)
 
-test-integration:
+test-integration: consul
 	$(GO) test -count=1 -timeout 15m ./integration/...
+
+consul: ## build the real Consul agent for the integration tests once (cached in integration/consul/.cache)
+	GO=$(GO) integration/consul/build.sh
 
 lint: ## gofmt, go vet and golangci-lint (installed on first use)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
