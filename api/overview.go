@@ -119,6 +119,10 @@ type rawData struct {
 	TCPServices    map[string]rawTCPService              `json:"tcpServices,omitempty"`
 	UDPRouters     map[string]*runtime.UDPRouterInfo     `json:"udpRouters,omitempty"`
 	UDPServices    map[string]*runtime.UDPServiceInfo    `json:"udpServices,omitempty"`
+	// Beyond Traefik's shape (extra keys only): the served certificates and
+	// the TLS objects left out, for the dashboard's TLS section.
+	TLSCertificates []runtime.TLSCertificateInfo `json:"tlsCertificates,omitempty"`
+	TLSErrors       []string                     `json:"tlsErrors,omitempty"`
 }
 
 type rawService struct {
@@ -134,14 +138,16 @@ type rawTCPService struct {
 func (h *Handler) rawData(s *snapshot, w http.ResponseWriter, _ *http.Request, _ string) {
 	rt := s.raw
 	out := rawData{
-		Routers:        rt.Routers,
-		Middlewares:    rt.Middlewares,
-		Services:       make(map[string]rawService, len(rt.Services)),
-		TCPRouters:     rt.TCPRouters,
-		TCPMiddlewares: rt.TCPMiddlewares,
-		TCPServices:    make(map[string]rawTCPService, len(rt.TCPServices)),
-		UDPRouters:     rt.UDPRouters,
-		UDPServices:    rt.UDPServices,
+		Routers:         rt.Routers,
+		Middlewares:     rt.Middlewares,
+		Services:        make(map[string]rawService, len(rt.Services)),
+		TCPRouters:      rt.TCPRouters,
+		TCPMiddlewares:  rt.TCPMiddlewares,
+		TCPServices:     make(map[string]rawTCPService, len(rt.TCPServices)),
+		UDPRouters:      rt.UDPRouters,
+		UDPServices:     rt.UDPServices,
+		TLSCertificates: rt.TLSCertificates,
+		TLSErrors:       rt.TLSErrors,
 	}
 	for name, si := range rt.Services {
 		if si != nil {

@@ -45,6 +45,22 @@ const code = (s) => (s ? el('code', {}, s) : '');
 const status = (o) => el('span', { class: `badge ${o.status || 'unknown'}` }, o.status || 'unknown');
 const health = (s) => el('span', { class: `badge ${s === 'UP' ? 'enabled' : 'disabled'}` }, s);
 
+// link points to an object's detail page ("#/http/routers/name").
+function link(kind, name) {
+  if (!name) return '';
+  return el('a', { href: `#/${kind}/${encodeURIComponent(name)}`, class: 'obj' }, name);
+}
+
+function links(kind, names) {
+  if (!names || !names.length) return '';
+  const out = [];
+  names.forEach((n, i) => {
+    if (i) out.push(', ');
+    out.push(link(kind, n));
+  });
+  return el('span', {}, out);
+}
+
 function withWeight(name, weight) {
   return weight === undefined || weight === null ? name : `${name} (weight ${weight})`;
 }
@@ -102,11 +118,11 @@ const TABLES = [
   {
     id: 'routers', path: 'http/routers', columns: [
       ['Status', status],
-      ['Name', (r) => r.name],
+      ['Name', (r) => link('http/routers', r.name)],
       ['Rule', (r) => code(r.rule)],
       ['Entrypoints', (r) => list(r.using && r.using.length ? r.using : r.entryPoints)],
-      ['Middlewares', (r) => list(r.middlewares)],
-      ['Service', (r) => r.service],
+      ['Middlewares', (r) => links('http/middlewares', r.middlewares)],
+      ['Service', (r) => link('http/services', r.service)],
       ['TLS', routerTLS],
       ['Priority', (r) => r.priority || ''],
       ['Provider', (r) => r.provider],
@@ -115,7 +131,7 @@ const TABLES = [
   {
     id: 'services', path: 'http/services', columns: [
       ['Status', status],
-      ['Name', (s) => s.name],
+      ['Name', (s) => link('http/services', s.name)],
       ['Type', (s) => s.type],
       ['Servers', backends],
       ['Used by', (s) => list(s.usedBy)],
@@ -125,7 +141,7 @@ const TABLES = [
   {
     id: 'middlewares', path: 'http/middlewares', columns: [
       ['Status', status],
-      ['Name', (m) => m.name],
+      ['Name', (m) => link('http/middlewares', m.name)],
       ['Type', (m) => m.type],
       ['Used by', (m) => list(m.usedBy)],
       ['Provider', (m) => m.provider],
@@ -134,10 +150,10 @@ const TABLES = [
   {
     id: 'tcp-routers', path: 'tcp/routers', columns: [
       ['Status', status],
-      ['Name', (r) => r.name],
+      ['Name', (r) => link('tcp/routers', r.name)],
       ['Rule', (r) => code(r.rule)],
       ['Entrypoints', (r) => list(r.using && r.using.length ? r.using : r.entryPoints)],
-      ['Service', (r) => r.service],
+      ['Service', (r) => link('tcp/services', r.service)],
       ['TLS', routerTLS],
       ['Provider', (r) => r.provider],
     ],
@@ -145,7 +161,7 @@ const TABLES = [
   {
     id: 'tcp-services', path: 'tcp/services', columns: [
       ['Status', status],
-      ['Name', (s) => s.name],
+      ['Name', (s) => link('tcp/services', s.name)],
       ['Type', (s) => s.type],
       ['Servers', backends],
       ['Used by', (s) => list(s.usedBy)],
@@ -155,16 +171,16 @@ const TABLES = [
   {
     id: 'udp-routers', path: 'udp/routers', columns: [
       ['Status', status],
-      ['Name', (r) => r.name],
+      ['Name', (r) => link('udp/routers', r.name)],
       ['Entrypoints', (r) => list(r.using && r.using.length ? r.using : r.entryPoints)],
-      ['Service', (r) => r.service],
+      ['Service', (r) => link('udp/services', r.service)],
       ['Provider', (r) => r.provider],
     ],
   },
   {
     id: 'udp-services', path: 'udp/services', columns: [
       ['Status', status],
-      ['Name', (s) => s.name],
+      ['Name', (s) => link('udp/services', s.name)],
       ['Type', (s) => s.type],
       ['Servers', backends],
       ['Used by', (s) => list(s.usedBy)],
@@ -192,10 +208,62 @@ function render(table, items) {
   node.replaceChildren(head, body, empty);
 }
 
-// applyFilter hides rows (and their error rows) not containing the query.
+// TLS tables, filled from /api/rawdata (certificates) and the router lists.
+const DAY_MS = 24 * 3600 * 1000;
+const TLS_TABLES = [
+  {
+    id: 'tls-certs', columns: [
+      ['Status', (c) => status(c)],
+      ['Names', (c) => code(list(c.names))],
+      ['Expires', (c) => {
+        const d = new Date(c.notAfter);
+        const days = Math.floor((d - Date.now()) / DAY_MS);
+        return `${d.toISOString().slice(0, 10)} (${days < 0 ? 'expired' : `${days} days`})`;
+      }],
+      ['Stores', (c) => list(c.stores)],
+    ],
+  },
+  {
+    id: 'tls-routers', columns: [
+      ['Status', status],
+      ['Router', (r) => link(r.kind, r.name)],
+      ['Kind', (r) => r.kind.split('/')[0].toUpperCase()],
+      ['Rule', (r) => code(r.rule)],
+      ['TLS', routerTLS],
+      ['Cert resolver', (r) => (r.tls && r.tls.certResolver) || ''],
+      ['Domains', (r) => list(((r.tls && r.tls.domains) || []).map((d) => [d.main].concat(d.sans || []).join(', ')))],
+    ],
+  },
+];
+
+// certStatus marks expired certificates as errors and those expiring within
+// 30 days as warnings.
+function certStatus(c) {
+  const left = new Date(c.notAfter) - Date.now();
+  if (left < 0) return { ...c, status: 'disabled', error: ['certificate expired'] };
+  if (left < 30 * DAY_MS) return { ...c, status: 'warning' };
+  return { ...c, status: 'enabled' };
+}
+
+function renderTLS(raw, lists) {
+  const certs = ((raw && raw.tlsCertificates) || []).map(certStatus);
+  render(TLS_TABLES[0], certs);
+  const routers = [];
+  for (const [i, t] of TABLES.entries()) {
+    if (t.path !== 'http/routers' && t.path !== 'tcp/routers') continue;
+    for (const r of lists[i]) if (r.tls) routers.push({ ...r, kind: t.path });
+  }
+  render(TLS_TABLES[1], routers);
+  const errs = (raw && raw.tlsErrors) || [];
+  document.getElementById('tls-errors').replaceChildren(...errs.map((e) => el('li', {}, e)));
+}
+
+// applyFilter hides rows (and their error rows) not containing the query,
+// and, when showing problems only, rows whose object is enabled.
 function applyFilter() {
   const q = document.getElementById('search').value.trim().toLowerCase();
-  for (const table of TABLES) {
+  const problems = document.getElementById('show').value === 'problems';
+  for (const table of TABLES.concat(TLS_TABLES)) {
     const node = document.getElementById(table.id);
     const body = node.tBodies[0];
     if (!body) continue;
@@ -203,9 +271,11 @@ function applyFilter() {
     let keep = true;
     for (const row of body.rows) {
       if (!row.classList.contains('error-row')) {
+        const next = row.nextElementSibling;
+        const hasErr = next && next.classList.contains('error-row');
         keep = !q || row.textContent.toLowerCase().includes(q) ||
-          (row.nextElementSibling && row.nextElementSibling.classList.contains('error-row') &&
-            row.nextElementSibling.textContent.toLowerCase().includes(q));
+          (hasErr && next.textContent.toLowerCase().includes(q));
+        if (problems && !(row.classList.contains('row-disabled') || row.classList.contains('row-warning') || hasErr)) keep = false;
         if (keep) shown++;
       }
       row.hidden = !keep;
@@ -241,6 +311,130 @@ function renderOverview(ov) {
   document.getElementById('features').textContent = parts.join(' · ');
 }
 
+// Last data, by API path: detail pages render from it between refreshes.
+const state = { byKind: {}, raw: null };
+
+function find(kind, name) {
+  return (state.byKind[kind] || []).find((o) => o.name === name);
+}
+
+// step is one box of a chain: a link to the object, its status and type.
+function step(kind, name, label) {
+  const o = find(kind, name);
+  return el('li', { class: `step ${o ? `step-${o.status || 'unknown'}` : 'step-missing'}` },
+    el('div', { class: 'step-kind' }, label),
+    o ? link(kind, name) : el('span', { class: 'err' }, `${name} (not found)`),
+    o ? el('div', {}, status(o), o.type ? ` ${o.type}` : '') : '',
+    o && o.error && o.error.length ? el('ul', { class: 'errors' }, o.error.map((e) => el('li', {}, e))) : '');
+}
+
+// serverSteps shows a service's servers with health, or its child services.
+function serverSteps(proto, svc) {
+  const out = [];
+  if (!svc) return out;
+  const st = svc.serverStatus || {};
+  const lb = svc.loadBalancer;
+  for (const s of (lb && lb.servers) || []) {
+    const target = s.url || s.address || '';
+    out.push(el('li', { class: `step step-${st[target] === 'DOWN' ? 'disabled' : 'enabled'}` },
+      el('div', { class: 'step-kind' }, 'server'), code(target), st[target] ? el('div', {}, health(st[target])) : ''));
+  }
+  const kids = [];
+  if (svc.weighted) kids.push(...(svc.weighted.services || []).map((w) => w.name));
+  if (svc.mirroring) kids.push(svc.mirroring.service, ...(svc.mirroring.mirrors || []).map((m) => m.name));
+  if (svc.failover) kids.push(svc.failover.service, svc.failover.fallback);
+  for (const k of kids.filter(Boolean)) out.push(step(`${proto}/services`, k, 'service'));
+  return out;
+}
+
+function chainOf(kind, o) {
+  const proto = kind.split('/')[0];
+  const arrow = () => el('li', { class: 'arrow', 'aria-hidden': 'true' }, '→');
+  const steps = [];
+  const push = (...xs) => {
+    for (const x of xs) {
+      if (steps.length) steps.push(arrow());
+      steps.push(x);
+    }
+  };
+  if (kind.endsWith('/routers')) {
+    const eps = o.using && o.using.length ? o.using : o.entryPoints;
+    push(el('li', { class: 'step' }, el('div', { class: 'step-kind' }, 'entrypoints'), list(eps) || '(default)'));
+    push(el('li', { class: `step step-${o.status}` }, el('div', { class: 'step-kind' }, 'router'), o.name, el('div', {}, status(o))));
+    for (const m of o.middlewares || []) push(step(`${proto}/middlewares`, m, 'middleware'));
+    if (o.service) push(step(`${proto}/services`, o.service, 'service'));
+    const svc = find(`${proto}/services`, o.service);
+    const servers = serverSteps(proto, svc);
+    if (servers.length) push(el('li', { class: 'step group' }, el('ul', { class: 'plain' }, servers)));
+  } else if (kind.endsWith('/services')) {
+    const users = (o.usedBy || []).map((r) => step(`${proto}/routers`, r, 'router'));
+    if (users.length) push(el('li', { class: 'step group' }, el('ul', { class: 'plain' }, users)));
+    push(el('li', { class: `step step-${o.status}` }, el('div', { class: 'step-kind' }, 'service'), o.name, el('div', {}, status(o))));
+    const servers = serverSteps(proto, o);
+    if (servers.length) push(el('li', { class: 'step group' }, el('ul', { class: 'plain' }, servers)));
+  } else {
+    const users = (o.usedBy || []).map((r) => step(`${proto}/routers`, r, 'router'));
+    if (users.length) push(el('li', { class: 'step group' }, el('ul', { class: 'plain' }, users)));
+    push(el('li', { class: `step step-${o.status}` }, el('div', { class: 'step-kind' }, 'middleware'), o.name, el('div', {}, status(o))));
+  }
+  return el('ol', { class: 'chain' }, steps);
+}
+
+function renderDetail(kind, name) {
+  const node = document.getElementById('detail');
+  const o = find(kind, name);
+  const back = el('p', {}, el('a', { href: '#', id: 'back' }, '← All objects'));
+  if (!o) {
+    node.replaceChildren(back, el('p', { class: 'banner' }, `${kind.replace('/', ' ').replace(/s$/, '')} ${name} not found`));
+    return;
+  }
+  const kindLabel = `${kind.split('/')[0].toUpperCase()} ${kind.split('/')[1].replace(/s$/, '')}`;
+  const facts = [
+    ['Provider', o.provider],
+    ['Type', o.type],
+    ['Rule', o.rule ? code(o.rule) : ''],
+    ['Priority', o.priority],
+    ['Entrypoints', list(o.using && o.using.length ? o.using : o.entryPoints)],
+    ['TLS', routerTLS(o)],
+    ['Used by', list(o.usedBy)],
+  ].filter(([, v]) => v !== undefined && v !== null && v !== '');
+  node.replaceChildren(
+    back,
+    el('h2', { class: 'detail-title' }, el('span', { class: 'muted' }, kindLabel), ' ', el('span', { id: 'detail-name' }, o.name), ' ', status(o)),
+    o.error && o.error.length
+      ? el('div', { class: 'banner detail-errors', role: 'alert' }, el('ul', { class: 'errors' }, o.error.map((e) => el('li', {}, e))))
+      : '',
+    el('h3', {}, 'Chain'),
+    chainOf(kind, o),
+    el('h3', {}, 'Details'),
+    el('dl', { class: 'facts' }, facts.map(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])),
+    el('h3', {}, 'Raw'),
+    el('pre', { class: 'raw' }, JSON.stringify(o, null, 2)));
+}
+
+// route shows a detail page for "#/<proto>/<kind>/<name>", else the lists
+// with the hash as the filter.
+function route() {
+  const h = location.hash.slice(1);
+  const detail = document.getElementById('detail');
+  const lists = document.getElementById('lists');
+  const m = /^\/((?:http|tcp|udp)\/(?:routers|services|middlewares))\/(.+)$/.exec(h);
+  if (m) {
+    let name = m[2];
+    try {
+      name = decodeURIComponent(name);
+    } catch (_) {
+      // Keep the raw name.
+    }
+    renderDetail(m[1], name);
+    detail.hidden = false;
+    lists.hidden = true;
+    return;
+  }
+  detail.hidden = true;
+  lists.hidden = false;
+}
+
 let busy = false;
 
 async function refresh() {
@@ -248,16 +442,24 @@ async function refresh() {
   busy = true;
   const banner = document.getElementById('error');
   try {
-    const [overview, version, ...lists] = await Promise.all([
+    const [overview, version, raw, ...lists] = await Promise.all([
       getJSON('overview').then((r) => r.body),
       getJSON('version').then((r) => r.body),
+      // Certificates are only in rawdata; the page works without them.
+      getJSON('rawdata').then((r) => r.body).catch(() => null),
       ...TABLES.map((t) => getAll(t.path)),
     ]);
     renderOverview(overview);
     document.getElementById('version').textContent =
       `${version.Version}${version.Codename ? ` (${version.Codename})` : ''} · started ${new Date(version.startDate).toLocaleString()}`;
-    TABLES.forEach((t, i) => render(t, lists[i]));
+    TABLES.forEach((t, i) => {
+      render(t, lists[i]);
+      state.byKind[t.path] = lists[i];
+    });
+    state.raw = raw;
+    renderTLS(raw, lists);
     applyFilter();
+    route();
     banner.hidden = true;
     document.getElementById('updated').textContent = `Updated ${new Date().toLocaleTimeString()}`;
   } catch (err) {
@@ -271,16 +473,21 @@ async function refresh() {
 
 function start() {
   const search = document.getElementById('search');
-  try {
-    search.value = decodeURIComponent(location.hash.slice(1));
-  } catch (_) {
-    // A malformed hash is just not a filter.
+  if (!location.hash.startsWith('#/')) {
+    try {
+      search.value = decodeURIComponent(location.hash.slice(1));
+    } catch (_) {
+      // A malformed hash is just not a filter.
+    }
   }
   search.addEventListener('input', () => {
     history.replaceState(null, '', search.value ? `#${encodeURIComponent(search.value)}` : location.pathname);
+    route();
     applyFilter();
   });
+  document.getElementById('show').addEventListener('change', applyFilter);
   document.getElementById('refresh').addEventListener('click', refresh);
+  if (typeof window !== 'undefined') window.addEventListener('hashchange', route);
   setInterval(() => {
     if (document.getElementById('auto').checked && !document.hidden) refresh();
   }, REFRESH_MS);
