@@ -26,7 +26,7 @@ const Name = "consul"
 const (
 	minBackoff = 100 * time.Millisecond
 	maxBackoff = 5 * time.Second
-	waitTime   = 5 * time.Minute
+	waitTime   = time.Minute // bounds staleness after a silent partition
 )
 
 var _ providers.Provider = (*Provider)(nil)
