@@ -407,7 +407,7 @@ function renderDetail(kind, name) {
     el('h3', {}, 'Chain'),
     chainOf(kind, o),
     el('h3', {}, 'Details'),
-    el('dl', { class: 'facts' }, facts.map(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])),
+    el('dl', { class: 'facts' }, facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])),
     el('h3', {}, 'Raw'),
     el('pre', { class: 'raw' }, JSON.stringify(o, null, 2)));
 }
