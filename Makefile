@@ -8,7 +8,7 @@ LDFLAGS  := -s -w -X github.com/switchyard-proxy/switchyard/internal/version.Ver
 CORE_PKGS = $(shell $(GO) list ./... | grep -v /integration)
 FUZZTIME ?= 20s
 
-.PHONY: all build run test test-unit test-integration consul lint fmt fuzz bench bench-quick bench-smoke bench-tls clean
+.PHONY: all build run test test-unit test-integration consul lint fmt fuzz bench bench-quick bench-obs bench-smoke bench-tls clean
 
 all: build
 
@@ -59,6 +59,10 @@ bench-quick: build ## S1-S3, one round (about a minute)
 	bench/setup.sh
 	$(GO) build -o bench/.cache/bin/harness ./bench
 	taskset -c 1 bench/.cache/bin/harness -quick $(BENCH_FLAGS)
+
+bench-obs: build ## overhead of metrics + access log: S1, S2 with both off vs on (Switchyard only)
+	$(GO) build -o bench/.cache/bin/harness ./bench
+	taskset -c 1 bench/.cache/bin/harness -only S1,S2 -profile 0 -peers Switchyard,Switchyard+obs $(BENCH_FLAGS)
 
 bench-tls: build ## TLS handshakes/s (ECDSA, RSA) and h2-over-TLS req/s vs nginx and HAProxy (needs h2load)
 	scripts/bench-tls.sh

@@ -114,6 +114,11 @@ func newHarness(o options, portBase int, syBin, traefikBin string) (*harness, er
 			h.peers = append(h.peers, p)
 		}
 	}
+	// Switchyard with metrics and access log on runs only when named
+	// (make bench-obs): it measures their overhead against plain Switchyard.
+	if obs := sy + "+obs"; o.peers[obs] {
+		h.peers = append(h.peers, &fileProviderPeer{name: obs, bin: mustAbs(syBin), env: goEnv, extraStatic: obsStaticTmpl})
+	}
 	h.pprofBin = filepath.Join(filepath.Dir(mustAbs(traefikBin)), "switchyard-pprof")
 	return h, nil
 }

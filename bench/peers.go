@@ -65,6 +65,9 @@ type fileProviderPeer struct {
 	name string
 	bin  string
 	env  []string // GOMAXPROCS=1 plus anything else
+	// extraStatic is appended to the static file (a Go template like
+	// staticTmpl): the observability peer turns metrics and access log on.
+	extraStatic string
 }
 
 func (p *fileProviderPeer) Name() string { return p.name }
@@ -78,7 +81,7 @@ func (p *fileProviderPeer) Version() string {
 }
 
 func (p *fileProviderPeer) Start(s setup, core int) (*proc, error) {
-	if err := render(filepath.Join(s.Dir, "static.yml"), staticTmpl, s); err != nil {
+	if err := render(filepath.Join(s.Dir, "static.yml"), staticTmpl+p.extraStatic, s); err != nil {
 		return nil, err
 	}
 	if err := p.Reconfigure(s); err != nil {
@@ -97,6 +100,18 @@ func (p *fileProviderPeer) Reconfigure(s setup) error {
 	}
 	return os.Rename(tmp, dyn)
 }
+
+// obsStaticTmpl turns on Prometheus metrics (entrypoint, router and
+// service labels) and a buffered access log, to measure their cost.
+var obsStaticTmpl = `
+metrics:
+  prometheus:
+    entryPoint: web
+    addRoutersLabels: true
+accessLog:
+  filePath: "{{.Dir}}/access.log"
+  bufferingSize: 100
+`
 
 var staticTmpl = `
 global:
