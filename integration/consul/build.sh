@@ -11,11 +11,21 @@ CACHE="$HERE/.cache"
 BIN="$CACHE/bin/consul"
 GO="${GO:-go}"
 
-if [ -x "$BIN" ] && "$BIN" version 2>/dev/null | grep -q "Consul ${VERSION}"; then
-  exit 0
-fi
+# (no pipe into grep -q: with pipefail its early exit would fail the check)
+have_it() {
+  [ -x "$BIN" ] || return 1
+  local v
+  v="$("$BIN" version 2>/dev/null || true)"
+  [[ "$v" == *"Consul ${VERSION}"* ]]
+}
+
+have_it && exit 0
 
 mkdir -p "$CACHE/bin"
+# One build at a time (make test and a test run may race): wait, then re-check.
+exec 9>"$CACHE/.lock"
+flock 9
+have_it && exit 0
 echo "consul: building ${VERSION} into $BIN (a few minutes, once)" >&2
 
 # Download the module source into the module cache (read-only there).
@@ -25,8 +35,9 @@ if [ -z "$DIR" ] || [ ! -d "$DIR" ]; then
   exit 1
 fi
 
-SRC="$CACHE/src"
-rm -rf "$SRC"
+SRC="$(mktemp -d "$CACHE/src.XXXXXX")"
+trap 'rm -rf "$SRC"' EXIT
+rmdir "$SRC"
 cp -r "$DIR" "$SRC"
 chmod -R u+w "$SRC"
 
@@ -38,5 +49,4 @@ sed -i '/^[[:space:]]*github.com\/hashicorp\/consul\/\(api\|sdk\|proto-public\) 
 "$GO" mod edit -require="github.com/hashicorp/consul/api@${API_VERSION}"
 GOFLAGS=-mod=mod "$GO" build -mod=mod -trimpath -o "$BIN.tmp" .
 mv "$BIN.tmp" "$BIN"
-rm -rf "$SRC"
 "$BIN" version >&2
