@@ -62,15 +62,60 @@ type set struct {
 	reqBytes *prometheus.CounterVec
 	respByte *prometheus.CounterVec
 	open     *prometheus.GaugeVec // entrypoints only
+
+	// cache maps (code, method, protocol) to the resolved series, so a
+	// request pays one map lookup instead of four label hashings.
+	cache sync.Map // seriesKey -> *series
+}
+
+type seriesKey struct {
+	code          int
+	method, proto string
+}
+
+type series struct {
+	reqs                prometheus.Counter // nil with headerLabels
+	dur                 prometheus.Observer
+	reqBytes, respBytes prometheus.Counter
+}
+
+func (s *set) series(code int, method, proto string) *series {
+	k := seriesKey{code, method, proto}
+	if v, ok := s.cache.Load(k); ok {
+		return v.(*series)
+	}
+	lv := append(append([]string(nil), s.fixed...), codeLabel(code), method, proto)
+	sr := &series{
+		dur:       s.dur.WithLabelValues(lv...),
+		reqBytes:  s.reqBytes.WithLabelValues(lv...),
+		respBytes: s.respByte.WithLabelValues(lv...),
+	}
+	if len(s.m.headerLabels) == 0 {
+		sr.reqs = s.reqs.WithLabelValues(lv...)
+	}
+	// Only bounded keys are cached: standard methods and real status codes.
+	if code >= 100 && code < 600 {
+		v, _ := s.cache.LoadOrStore(k, sr)
+		return v.(*series)
+	}
+	return sr
 }
 
 func (s *set) wrap(next http.Handler) http.Handler {
 	n := len(s.fixed)
+	// The three protocol labels' gauges, resolved once.
+	var open map[string]prometheus.Gauge
+	if s.open != nil {
+		open = map[string]prometheus.Gauge{}
+		for _, p := range []string{"http", "websocket", "sse"} {
+			open[p] = s.open.WithLabelValues(s.fixed[0], p)
+		}
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		proto := protocolLabel(r)
 		var g prometheus.Gauge
 		if s.open != nil {
-			g = s.open.WithLabelValues(s.fixed[0], proto)
+			g = open[proto]
 			g.Inc()
 		}
 		rec := recorders.Get().(*recorder)
@@ -89,23 +134,21 @@ func (s *set) wrap(next http.Handler) http.Handler {
 			g.Dec()
 		}
 
-		var buf [8]string
-		lv := append(buf[:0], s.fixed...)
-		lv = append(lv, codeLabel(code), methodLabel(r.Method), proto)
-		s.dur.WithLabelValues(lv...).Observe(d)
+		method := methodLabel(r.Method)
+		sr := s.series(code, method, proto)
+		sr.dur.Observe(d)
 		if r.ContentLength > 0 {
-			s.reqBytes.WithLabelValues(lv...).Add(float64(r.ContentLength))
-		} else {
-			s.reqBytes.WithLabelValues(lv...).Add(0)
+			sr.reqBytes.Add(float64(r.ContentLength))
 		}
-		s.respByte.WithLabelValues(lv...).Add(float64(size))
-		if len(s.m.headerLabels) > 0 {
-			full := make([]string, 0, n+3+len(s.m.headerLabels))
-			full = append(full, lv...)
-			for _, h := range s.m.headerLabels {
-				full = append(full, r.Header.Get(h.header))
-			}
-			lv = full
+		sr.respBytes.Add(float64(size))
+		if sr.reqs != nil {
+			sr.reqs.Inc()
+			return
+		}
+		lv := make([]string, 0, n+3+len(s.m.headerLabels))
+		lv = append(append(lv, s.fixed...), codeLabel(code), method, proto)
+		for _, h := range s.m.headerLabels {
+			lv = append(lv, r.Header.Get(h.header))
 		}
 		s.reqs.WithLabelValues(lv...).Inc()
 	})
