@@ -43,11 +43,25 @@ http:
       rule: "Path(`+"`/x`"+`"
       entryPoints: [web]
       service: app
+    flaky:
+      rule: "Path(`+"`/flaky`"+`)"
+      entryPoints: [web]
+      middlewares: [retry]
+      service: dead
+      priority: 100
+  middlewares:
+    retry:
+      retry:
+        attempts: 3
   services:
     app:
       loadBalancer:
         servers:
           - url: "<% backend "m1" %>"
+    dead:
+      loadBalancer:
+        servers:
+          - url: "<% closed %>"
 `)
 	e.WriteStatic("yml", `
 entryPoints:
@@ -77,8 +91,12 @@ providers:
 	for i := 0; i < 3; i++ {
 		do(t, request{method: "POST", url: e.URL("web") + "/b", body: "hello"})
 	}
-	// A request matching no router counts on the entrypoint only.
-	// (None here: the catch-all takes everything on web.)
+	// Two requests to a dead server with 3 attempts: 2 retries each, then 502.
+	for i := 0; i < 2; i++ {
+		if rep := do(t, request{url: e.URL("web") + "/flaky"}); rep.Status != 502 {
+			t.Fatalf("/flaky: %d, want 502", rep.Status)
+		}
+	}
 
 	m := scrape(t, e.URL("traefik")+"/metrics")
 	want := map[string]string{
@@ -91,6 +109,9 @@ providers:
 		`switchyard_router_request_duration_seconds_count{code="200",method="POST",protocol="http",router="app@file",service="app@file"}`: "3",
 		`switchyard_service_requests_total{code="200",method="GET",protocol="http",service="app@file",tenant="blue"}`:                     "7",
 		`switchyard_service_request_duration_seconds_count{code="200",method="POST",protocol="http",service="app@file"}`:                  "3",
+		`switchyard_service_retries_total{service="dead@file"}`:                                                                           "4",
+		`switchyard_service_requests_total{code="502",method="GET",protocol="http",service="dead@file",tenant=""}`:                        "2",
+		`switchyard_router_requests_total{code="502",method="GET",protocol="http",router="flaky@file",service="dead@file",tenant=""}`:     "2",
 		`switchyard_open_connections{entrypoint="web",protocol="http"}`:                                                                   "0",
 		`switchyard_config_reloads_failure_total`: "1",
 	}

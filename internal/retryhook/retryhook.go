@@ -40,3 +40,10 @@ func (a *Attempt) TakeFailed() bool {
 	a.failed = false
 	return f
 }
+
+// Pending reports, without clearing it, whether the attempt that just
+// returned on r failed and will be retried (metrics count it as a retry).
+func Pending(r *http.Request) bool {
+	a, _ := r.Context().Value(key{}).(*Attempt)
+	return a != nil && a.failed
+}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchyard-proxy/switchyard/internal/retryhook"
 )
 
 // recorder captures the status and the response size. Unwrap lets
@@ -62,6 +64,7 @@ type set struct {
 	reqBytes *prometheus.CounterVec
 	respByte *prometheus.CounterVec
 	open     *prometheus.GaugeVec // entrypoints only
+	retries  prometheus.Counter   // services only
 
 	// cache maps (code, method, protocol) to the resolved series, so a
 	// request pays one map lookup instead of four label hashings.
@@ -133,6 +136,12 @@ func (s *set) wrap(next http.Handler) http.Handler {
 		if g != nil {
 			g.Dec()
 		}
+		if s.retries != nil && retryhook.Pending(r) {
+			// This attempt wrote nothing and runs again: a retry, not a
+			// request.
+			s.retries.Inc()
+			return
+		}
 
 		method := methodLabel(r.Method)
 		sr := s.series(code, method, proto)
@@ -178,9 +187,7 @@ func (m *Registry) Service(service string, next http.Handler) http.Handler {
 	if !m.cfg.AddServicesLabels {
 		return next
 	}
-	s := &set{m: m, fixed: []string{service}, reqs: m.svcReqs, dur: m.svcDur, reqBytes: m.svcReqBy, respByte: m.svcRespBy}
+	s := &set{m: m, fixed: []string{service}, reqs: m.svcReqs, dur: m.svcDur, reqBytes: m.svcReqBy, respByte: m.svcRespBy,
+		retries: m.svcRetries.WithLabelValues(service)}
 	return s.wrap(next)
 }
-
-// Retry counts one retry of a service's request.
-func (m *Registry) Retry(service string) { m.svcRetries.WithLabelValues(service).Inc() }
