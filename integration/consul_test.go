@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -46,8 +47,8 @@ func TestConsulKV(t *testing.T) {
 	e.Start()
 	rd := e.WaitRouters("kv@consul")
 	waitServed(t, e, e.URL("web")+"/kv", "", "kv-a")
-	if r := rd.Routers["kv@consul"]; r.Provider != "consul" {
-		t.Errorf("provider = %q", r.Provider)
+	if p := providerOfObject(t, e, "routers", "kv@consul"); p != "consul" {
+		t.Errorf("provider = %q", p)
 	}
 	for _, n := range []string{"badprio@consul", "unknown@consul"} {
 		if _, ok := rd.Routers[n]; ok {
@@ -160,15 +161,29 @@ func TestConsulKV1000Routers(t *testing.T) {
 		(2*n+1+63)/64, written.Round(time.Millisecond), inAPI.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 }
 
-// registerInstance registers one instance of service with a TTL check in
-// the given state.
+// providerOfObject reads "provider" from /api/http/<kind>/<name>.
+func providerOfObject(t *testing.T, e *Env, kind, name string) string {
+	t.Helper()
+	rep := do(t, request{url: e.URL("traefik") + "/api/http/" + kind + "/" + name})
+	var v struct {
+		Provider string `json:"provider"`
+	}
+	if err := json.Unmarshal([]byte(rep.Body), &v); err != nil {
+		t.Fatalf("%s %s: %d %v", kind, name, rep.Status, err)
+	}
+	return v.Provider
+}
+
+// registerInstance registers one instance of service, with a TTL check in
+// the given state unless status is "" (then only the node check counts).
 func registerInstance(t *testing.T, c *consulAgent, service, id, backendURL string, tags []string, status string) {
 	t.Helper()
 	h, p := hostPortOf(backendURL)
-	err := c.Client.Agent().ServiceRegister(&api.AgentServiceRegistration{
-		ID: id, Name: service, Address: h, Port: p, Tags: tags,
-		Check: &api.AgentServiceCheck{CheckID: "check-" + id, TTL: "10m", Status: status},
-	})
+	reg := &api.AgentServiceRegistration{ID: id, Name: service, Address: h, Port: p, Tags: tags}
+	if status != "" {
+		reg.Check = &api.AgentServiceCheck{CheckID: "check-" + id, TTL: "10m", Status: status}
+	}
+	err := c.Client.Agent().ServiceRegister(reg)
 	if err != nil {
 		t.Fatalf("register %s: %v", id, err)
 	}
@@ -218,8 +233,11 @@ func TestConsulCatalog(t *testing.T) {
 			t.Errorf("%s should not exist", n)
 		}
 	}
-	if r := rd.Routers["my-plain-svc@consulcatalog"]; r.Rule != "Host(`my-plain-svc`)" || r.Provider != "consulcatalog" {
+	if r := rd.Routers["my-plain-svc@consulcatalog"]; r.Rule != "Host(`my-plain-svc`)" {
 		t.Errorf("default rule router: %+v", r)
+	}
+	if p := providerOfObject(t, e, "routers", "my-plain-svc@consulcatalog"); p != "consulcatalog" {
+		t.Errorf("provider = %q", p)
 	}
 	if !strings.Contains(e.Proc.Output()+e.Proc.Stderr(), "switchyard.http.routers.broken.priority=x") {
 		t.Error("log does not name the bad tag")
@@ -266,7 +284,9 @@ func TestConsulOutage(t *testing.T) {
 		"switchyard/http/routers/o/service":                      "os",
 		"switchyard/http/services/os/loadBalancer/servers/0/url": e.Backend("o-1"),
 	})
-	registerInstance(t, c, "cat", "cat-1", e.Backend("cat-1"), []string{"switchyard.http.routers.cat.rule=Path(`/cat`)"}, api.HealthPassing)
+	// No service check: a TTL check restarts critical, taking the instance
+	// out legitimately; the node check survives the restart.
+	registerInstance(t, c, "cat", "cat-1", e.Backend("cat-1"), []string{"switchyard.http.routers.cat.rule=Path(`/cat`)"}, "")
 	e.WriteStatic("yml", consulStatic(`  consul:
     endpoints: ["`+px.Addr+`"]
   consulCatalog:
@@ -313,7 +333,7 @@ func TestConsulOutage(t *testing.T) {
 	// 2. Partition: Switchyard cannot reach Consul while it changes.
 	px.Cut()
 	c.Txn(map[string]string{"switchyard/http/routers/o2/rule": "Path(`/o2`)", "switchyard/http/routers/o2/service": "os"})
-	registerInstance(t, c, "cat2", "cat2-1", e.Backend("cat2-1"), []string{"switchyard.http.routers.cat2.rule=Path(`/cat2`)"}, api.HealthPassing)
+	registerInstance(t, c, "cat2", "cat2-1", e.Backend("cat2-1"), []string{"switchyard.http.routers.cat2.rule=Path(`/cat2`)"}, "")
 	time.Sleep(3 * time.Second)
 	if rep, _ := tryDo(request{url: e.URL("web") + "/o2"}); rep.Status == 200 {
 		t.Error("/o2 served while partitioned")
@@ -369,14 +389,17 @@ http:
     watch: true
 `))
 	e.Start()
-	rd := e.WaitRouters("filer@file", "mixed@consul", "shop@consulcatalog")
+	e.WaitRouters("filer@file", "mixed@consul", "shop@consulcatalog")
 	for name, prov := range map[string]string{"filer@file": "file", "mixed@consul": "consul", "shop@consulcatalog": "consulcatalog"} {
-		if r := rd.Routers[name]; r.Provider != prov {
-			t.Errorf("%s provider = %q, want %q", name, r.Provider, prov)
+		if p := providerOfObject(t, e, "routers", name); p != prov {
+			t.Errorf("%s provider = %q, want %q", name, p, prov)
 		}
 	}
-	if m := rd.Middlewares["mark@file"]; m.Provider != "file" {
-		t.Errorf("mark@file: %+v", m)
+	if p := providerOfObject(t, e, "services", "shop@consulcatalog"); p != "consulcatalog" {
+		t.Errorf("shop@consulcatalog service provider = %q", p)
+	}
+	if p := providerOfObject(t, e, "middlewares", "mark@file"); p != "file" {
+		t.Errorf("mark@file provider = %q", p)
 	}
 	for _, p := range []string{"/file", "/mixed", "/shop"} {
 		waitServed(t, e, e.URL("web")+p, "", "shop-1")
