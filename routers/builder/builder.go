@@ -66,6 +66,7 @@ func Build(conf *dynamic.Configuration, deps Deps) (*Table, *runtime.Configurati
 	deps.Services.beginGeneration()
 	deps.Middlewares.Begin()
 	table := b.routers()
+	b.sortUsedBy()
 	deps.Middlewares.End()
 	deps.Services.endGeneration()
 	return table, rt
@@ -87,6 +88,7 @@ type build struct {
 	deps     Deps
 	services map[string]serviceResult
 	mws      map[string]mwResult
+	used     map[string]struct{} // kind, name, user: see firstUse
 	edge     edgeBuild
 }
 
@@ -222,10 +224,34 @@ func (b *build) routers() *Table {
 	return table
 }
 
-func (b *build) markServiceUsed(name, by string) {
-	if info, ok := b.rt.Services[name]; ok && !slices.Contains(info.UsedBy, by) {
-		info.UsedBy = append(info.UsedBy, by)
+// firstUse records that "by" uses the object "kind/name" and reports
+// whether it is the first time; a set keeps this linear for a service used
+// by 10,000 routers (usedBy lists are sorted once, in sortUsedBy).
+func (b *build) firstUse(kind, name, by string) bool {
+	if b.used == nil {
+		b.used = map[string]struct{}{}
+	}
+	k := kind + "\x00" + name + "\x00" + by
+	if _, ok := b.used[k]; ok {
+		return false
+	}
+	b.used[k] = struct{}{}
+	return true
+}
+
+// sortUsedBy orders every usedBy list once the build is complete.
+func (b *build) sortUsedBy() {
+	for _, info := range b.rt.Services {
 		slices.Sort(info.UsedBy)
+	}
+	for _, info := range b.rt.Middlewares {
+		slices.Sort(info.UsedBy)
+	}
+}
+
+func (b *build) markServiceUsed(name, by string) {
+	if info, ok := b.rt.Services[name]; ok && b.firstUse("s", name, by) {
+		info.UsedBy = append(info.UsedBy, by)
 		if s := info.Service; s != nil {
 			for _, c := range childServices(s) {
 				b.markServiceUsed(c, name)
@@ -235,9 +261,8 @@ func (b *build) markServiceUsed(name, by string) {
 }
 
 func (b *build) markMiddlewareUsed(name, by string) {
-	if info, ok := b.rt.Middlewares[name]; ok && !slices.Contains(info.UsedBy, by) {
+	if info, ok := b.rt.Middlewares[name]; ok && b.firstUse("m", name, by) {
 		info.UsedBy = append(info.UsedBy, by)
-		slices.Sort(info.UsedBy)
 	}
 }
 
