@@ -49,6 +49,12 @@ func New(ctx context.Context, cfg *static.Tracing) (*Tracer, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newWith(cfg, sdktrace.WithBatcher(exp)), nil
+}
+
+// newWith builds a Tracer around a span processor (tests use a
+// synchronous in-memory one).
+func newWith(cfg *static.Tracing, proc sdktrace.TracerProviderOption) *Tracer {
 	attrs := []attribute.KeyValue{attribute.String("service.name", cfg.ServiceName)}
 	for k, v := range cfg.ResourceAttributes {
 		attrs = append(attrs, attribute.String(k, v))
@@ -57,7 +63,7 @@ func New(ctx context.Context, cfg *static.Tracing) (*Tracer, error) {
 	rate := cfg.SampleRate
 	sampler := sdktrace.ParentBased(sdktrace.TraceIDRatioBased(rate))
 	tp := sdktrace.NewTracerProvider(
-		sdktrace.WithBatcher(exp),
+		proc,
 		sdktrace.WithResource(res),
 		sdktrace.WithSampler(sampler),
 	)
@@ -72,7 +78,7 @@ func New(ctx context.Context, cfg *static.Tracing) (*Tracer, error) {
 			key:  attribute.Key("http.request.header." + strings.ToLower(h)),
 		})
 	}
-	return t, nil
+	return t
 }
 
 func exporter(ctx context.Context, o *static.OTLP) (sdktrace.SpanExporter, error) {
