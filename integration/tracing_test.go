@@ -2,8 +2,10 @@ package integration
 
 import (
 	"compress/gzip"
+	"context"
 	"encoding/hex"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -12,6 +14,7 @@ import (
 
 	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -205,4 +208,77 @@ providers:
 	if tp != wantTP {
 		t.Errorf("backend traceparent %q, want %q", tp, wantTP)
 	}
+}
+
+// grpcReceiver is the same collector over OTLP/gRPC.
+type grpcReceiver struct {
+	coltrace.UnimplementedTraceServiceServer
+	o *otlpReceiver
+}
+
+func (g *grpcReceiver) Export(_ context.Context, req *coltrace.ExportTraceServiceRequest) (*coltrace.ExportTraceServiceResponse, error) {
+	g.o.mu.Lock()
+	for _, rs := range req.ResourceSpans {
+		for _, ss := range rs.ScopeSpans {
+			g.o.spans = append(g.o.spans, ss.Spans...)
+		}
+	}
+	g.o.mu.Unlock()
+	return &coltrace.ExportTraceServiceResponse{}, nil
+}
+
+// TestTracingOTLPGRPC: the same spans reach a gRPC collector
+// (tracing.otlp.grpc with insecure).
+func TestTracingOTLPGRPC(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rcv := &otlpReceiver{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer()
+	coltrace.RegisterTraceServiceServer(gs, &grpcReceiver{o: rcv})
+	go func() { _ = gs.Serve(ln) }()
+	t.Cleanup(gs.Stop)
+	e.SetURL("collector", ln.Addr().String())
+	e.WriteDynamic("yml", `
+http:
+  routers:
+    app:
+      rule: "PathPrefix(`+"`/`"+`)"
+      entryPoints: [web]
+      service: app
+  services:
+    app:
+      loadBalancer:
+        servers:
+          - url: "<% backend "g1" %>"
+`)
+	e.WriteStatic("yml", `
+entryPoints:
+  web:
+    address: "<% addr "web" %>"
+  traefik:
+    address: "<% addr "traefik" %>"
+api:
+  insecure: true
+tracing:
+  otlp:
+    grpc:
+      endpoint: "<% url "collector" %>"
+      insecure: true
+providers:
+  providersThrottleDuration: 10ms
+  file:
+    filename: "<% dyn %>"
+`)
+	e.StartWithEnv([]string{"OTEL_BSP_SCHEDULE_DELAY=50"})
+	e.WaitRouters("app@file")
+	const traceID = "0af7651916cd43dd8448eb211c80319c"
+	do(t, request{url: e.URL("web") + "/", header: map[string]string{"Traceparent": "00-" + traceID + "-b7ad6b7169203331-01"}})
+	e.waitFor(10*time.Second, "spans over gRPC", func() bool {
+		s := rcv.byName(traceID)
+		return s["EntryPoint web"] != nil && s["Router"] != nil && s["Service app@file"] != nil
+	})
 }
