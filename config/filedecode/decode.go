@@ -149,6 +149,17 @@ func paerserDecode(content, ext string, element any) (err error) {
 			err = fmt.Errorf("decoder panic: %v", r)
 		}
 	}()
+	if len(content) >= fastPathMin && (ext == ".yml" || ext == ".yaml") {
+		// The fast path may have filled part of element before failing:
+		// only take it when it succeeds outright on a scratch value.
+		if scratch := reflect.New(reflect.TypeOf(element).Elem()); scratch.IsValid() {
+			scratch.Elem().Set(reflect.ValueOf(element).Elem())
+			if fastDecode(content, scratch.Interface()) == nil {
+				reflect.ValueOf(element).Elem().Set(scratch.Elem())
+				return nil
+			}
+		}
+	}
 	return pfile.DecodeContent(content, ext, element)
 }
 
@@ -164,6 +175,11 @@ func parseRaw(path, ext, content string, root reflect.Type) (map[string]any, err
 		}
 		return raw, nil
 	case ".yml", ".yaml", ".json":
+		if len(content) >= fastPathMin {
+			if m, err := yamlToMap(content); err == nil {
+				return m, nil
+			}
+		}
 		if err := yaml.Unmarshal([]byte(content), &raw); err != nil {
 			return nil, yamlError(path, content, err, root)
 		}
