@@ -2,7 +2,10 @@ package integration
 
 import (
 	"bufio"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -198,5 +201,62 @@ providers:
 	}
 	if rep := do(t, request{url: e.URL("traefik") + "/metrics"}); rep.Status != 404 {
 		t.Fatalf("/metrics on traefik: %d, want 404", rep.Status)
+	}
+}
+
+// TestMetricsTLSCertExpiry: each served certificate's notAfter is exported.
+func TestMetricsTLSCertExpiry(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ca := newCA(t, "metrics CA")
+	certPEM, keyPEM := ca.issue(t, "a.test", []string{"a.test"}, false)
+	writePair(t, e.Dir, "a", certPEM, keyPEM)
+	blk, _ := pem.Decode([]byte(certPEM))
+	cert, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.WriteDynamic("yml", `
+http:
+  routers:
+    app:
+      rule: "PathPrefix(`+"`/`"+`)"
+      entryPoints: [web]
+      service: noop@internal
+tls:
+  certificates:
+    - certFile: "<% dir %>/a.crt"
+      keyFile: "<% dir %>/a.key"
+`)
+	e.WriteStatic("yml", `
+entryPoints:
+  web:
+    address: "<% addr "web" %>"
+  traefik:
+    address: "<% addr "traefik" %>"
+api:
+  insecure: true
+metrics:
+  prometheus: {}
+providers:
+  providersThrottleDuration: 10ms
+  file:
+    filename: "<% dyn %>"
+`)
+	e.Start()
+	e.WaitRouters("app@file")
+	m := scrape(t, e.URL("traefik")+"/metrics")
+	want := strconv.FormatFloat(float64(cert.NotAfter.Unix()), 'g', -1, 64)
+	found := false
+	for k, v := range m {
+		if strings.HasPrefix(k, "switchyard_tls_certs_not_after{") && strings.Contains(k, `cn="a.test"`) {
+			found = true
+			if v != want {
+				t.Errorf("%s = %s, want %s", k, v, want)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no switchyard_tls_certs_not_after for a.test")
 	}
 }
