@@ -66,11 +66,21 @@ type consulAgent struct {
 	done    chan struct{}
 	Client  *api.Client
 	HTTPAdr string
+	// ExtraHCL is appended to the agent's configuration; HTTPSPort, when
+	// set, opens the HTTPS API.
+	ExtraHCL  string
+	HTTPSPort int
 }
 
 func startConsul(t testing.TB) *consulAgent {
 	t.Helper()
-	a := &consulAgent{t: t, bin: requireConsul(t), dir: t.TempDir(), out: &syncBuffer{}}
+	return startConsulHCL(t, 0, "")
+}
+
+// startConsulHCL starts an agent with extra configuration (e.g. TLS).
+func startConsulHCL(t testing.TB, httpsPort int, extraHCL string) *consulAgent {
+	t.Helper()
+	a := &consulAgent{t: t, bin: requireConsul(t), dir: t.TempDir(), out: &syncBuffer{}, ExtraHCL: extraHCL, HTTPSPort: httpsPort}
 	for i := range a.ports {
 		a.ports[i] = freePort(t)
 	}
@@ -93,8 +103,13 @@ func startConsul(t testing.TB) *consulAgent {
 // Start runs the agent and waits until it has a leader and serves KV.
 func (a *consulAgent) Start() {
 	a.t.Helper()
-	hcl := fmt.Sprintf(`ports { http = %d, serf_lan = %d, serf_wan = %d, server = %d, dns = -1, grpc = -1, grpc_tls = -1 }
-performance { raft_multiplier = 1 }`, a.ports[0], a.ports[1], a.ports[2], a.ports[3])
+	https := -1
+	if a.HTTPSPort > 0 {
+		https = a.HTTPSPort
+	}
+	hcl := fmt.Sprintf(`ports { http = %d, https = %d, serf_lan = %d, serf_wan = %d, server = %d, dns = -1, grpc = -1, grpc_tls = -1 }
+performance { raft_multiplier = 1 }
+%s`, a.ports[0], https, a.ports[1], a.ports[2], a.ports[3], a.ExtraHCL)
 	a.cmd = exec.Command(a.bin, "agent", "-server", "-bootstrap-expect=1", "-node=n1",
 		"-data-dir="+filepath.Join(a.dir, "data"), "-bind=127.0.0.1", "-client=127.0.0.1",
 		"-log-level=warn", "-hcl", hcl)

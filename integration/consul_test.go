@@ -411,3 +411,44 @@ http:
 		}
 	}
 }
+
+// TestConsulTLS reads KV and the catalog over HTTPS with a client
+// certificate (the agent verifies it).
+func TestConsulTLS(t *testing.T) {
+	t.Parallel()
+	requireBinary(t)
+	dir := t.TempDir()
+	ca := newCA(t, "consul-ca")
+	caFile := writeFile(t, dir, "ca.pem", ca.PEM)
+	sc, sk := ca.issue(t, "server.dc1.consul", []string{"127.0.0.1", "localhost"}, false)
+	srvCert, srvKey := writePair(t, dir, "server", sc, sk)
+	cc, ck := ca.issue(t, "switchyard", nil, true)
+	cliCert, cliKey := writePair(t, dir, "client", cc, ck)
+	httpsPort := freePort(t)
+	c := startConsulHCL(t, httpsPort, fmt.Sprintf(`tls {
+  defaults { ca_file = %q, cert_file = %q, key_file = %q }
+  https { verify_incoming = true }
+}`, caFile, srvCert, srvKey))
+	e := newEnv(t)
+	c.Txn(map[string]string{
+		"switchyard/http/routers/sec/rule":                        "Path(`/sec`)",
+		"switchyard/http/routers/sec/service":                     "sec",
+		"switchyard/http/services/sec/loadBalancer/servers/0/url": e.Backend("sec"),
+	})
+	registerInstance(t, c, "tlscat", "tlscat-1", e.Backend("tlscat-1"), []string{"switchyard.http.routers.tlscat.rule=Path(`/tlscat`)"}, "")
+	tlsBlock := fmt.Sprintf(`
+      ca: %q
+      cert: %q
+      key: %q`, caFile, cliCert, cliKey)
+	e.WriteStatic("yml", consulStatic(fmt.Sprintf(`  consul:
+    endpoints: ["127.0.0.1:%d"]
+    tls:`, httpsPort)+tlsBlock+fmt.Sprintf(`
+  consulCatalog:
+    endpoint:
+      address: "127.0.0.1:%d"
+      tls:`, httpsPort)+strings.ReplaceAll(tlsBlock, "\n      ", "\n        ")+"\n"))
+	e.Start()
+	e.WaitRouters("sec@consul", "tlscat@consulcatalog")
+	waitServed(t, e, e.URL("web")+"/sec", "", "sec")
+	waitServed(t, e, e.URL("web")+"/tlscat", "", "tlscat-1")
+}
