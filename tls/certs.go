@@ -87,4 +87,5 @@ type CertInfo struct {
 	Names    []string  `json:"names"`
 	NotAfter time.Time `json:"notAfter"`
 	Stores   []string  `json:"stores"`
+	Issuer   string    `json:"issuer,omitempty"`
 }

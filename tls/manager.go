@@ -80,7 +80,7 @@ func Build(conf *dynamic.TLSConfiguration) *Set {
 			slog.Warn("tls certificate expires soon", "names", Names(c.Leaf), "notAfter", c.Leaf.NotAfter.UTC().Format(time.RFC3339))
 		}
 		s.Store.Add(c)
-		s.Certs = append(s.Certs, CertInfo{Names: Names(c.Leaf), NotAfter: c.Leaf.NotAfter, Stores: stores})
+		s.Certs = append(s.Certs, CertInfo{Names: Names(c.Leaf), NotAfter: c.Leaf.NotAfter, Stores: stores, Issuer: c.Leaf.Issuer.String()})
 	}
 
 	opts := conf.Options

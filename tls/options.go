@@ -127,8 +127,19 @@ func BuildOptions(o dynamic.TLSOptions, store *Store) (*ctls.Config, error) {
 
 	strict := o.SniStrict
 	cfg.GetCertificate = func(hello *ctls.ClientHelloInfo) (*ctls.Certificate, error) {
+		dyn := store.Dynamic
+		if dyn != nil && isChallenge(hello) {
+			if c := dyn.Challenge(hello.ServerName); c != nil {
+				return c, nil
+			}
+		}
 		if c := store.Match(hello.ServerName); c != nil {
 			return c, nil
+		}
+		if dyn != nil {
+			if c := dyn.Match(hello.ServerName); c != nil {
+				return c, nil
+			}
 		}
 		if strict {
 			return nil, fmt.Errorf("strict SNI enabled: no certificate for %q", hello.ServerName)

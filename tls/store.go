@@ -21,6 +21,25 @@ type Store struct {
 	// Default is served when nothing matches (and SNI is not strict).
 	Default *ctls.Certificate
 	certs   []*ctls.Certificate
+	// Dynamic, when set before the store is served, adds certificates
+	// that change without a rebuild (ACME) and TLS-ALPN-01 answers.
+	Dynamic CertSource
+}
+
+// CertSource serves certificates obtained at run time (ACME resolvers).
+type CertSource interface {
+	// Match returns the certificate for a server name, or nil.
+	Match(name string) *ctls.Certificate
+	// Challenge returns the TLS-ALPN-01 certificate for name, or nil.
+	Challenge(name string) *ctls.Certificate
+}
+
+// ACMETLS1 is the ALPN protocol of the TLS-ALPN-01 challenge (RFC 8737).
+const ACMETLS1 = "acme-tls/1"
+
+// isChallenge is true for a validation handshake: it offers only acme-tls/1.
+func isChallenge(hello *ctls.ClientHelloInfo) bool {
+	return len(hello.SupportedProtos) == 1 && hello.SupportedProtos[0] == ACMETLS1
 }
 
 // NewStore returns an empty store whose default is the generated one.

@@ -45,6 +45,10 @@ type TLSCertificateInfo struct {
 	Names    []string  `json:"names"`
 	NotAfter time.Time `json:"notAfter"`
 	Stores   []string  `json:"stores,omitempty"`
+	// Issuer is the issuer's distinguished name; Resolver names the ACME
+	// certificate resolver that obtained it (empty for tls.certificates).
+	Issuer   string `json:"issuer,omitempty"`
+	Resolver string `json:"resolver,omitempty"`
 }
 
 // New builds the runtime view of a merged configuration, every object
