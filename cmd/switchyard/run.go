@@ -38,6 +38,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/providers/builtin"
 	"github.com/switchyard-proxy/switchyard/providers/consul"
 	"github.com/switchyard-proxy/switchyard/providers/consulcatalog"
+	"github.com/switchyard-proxy/switchyard/tls/acme"
 	"github.com/switchyard-proxy/switchyard/providers/file"
 	"github.com/switchyard-proxy/switchyard/routers/builder"
 )
@@ -141,8 +142,10 @@ type server struct {
 	internal  map[string]http.Handler
 	watcher   *aggregator.Watcher
 	provs     []providers.Provider
+	acme      *acme.Manager // nil: no certificate resolver
 
-	applyMu sync.Mutex
+	applyMu  sync.Mutex
+	lastConf *dynamic.Configuration // under applyMu: rebuilt when ACME certificates change
 }
 
 func newServer(sc *static.Configuration) (*server, error) {
@@ -224,6 +227,17 @@ func newServer(sc *static.Configuration) (*server, error) {
 		s.eps[name] = entrypoints.NewHTTP(name, ep, wrap)
 	}
 
+	if len(sc.CertificatesResolvers) > 0 {
+		m, err := acme.New(sc.CertificatesResolvers, acme.OptionsFromEnv())
+		if err != nil {
+			return nil, err
+		}
+		s.acme = m
+		// A new certificate is served at once (Store.Dynamic); the rebuild
+		// only refreshes what the API shows.
+		m.OnChange = s.reapply
+	}
+
 	internalConf, err := builtin.Configuration(sc)
 	if err != nil {
 		return nil, err
@@ -280,9 +294,15 @@ func (s *server) apply(conf *dynamic.Configuration) {
 		WrapRouter:     s.wrapRouter(),
 		WrapService:    s.wrapService(),
 		WrapMiddleware: s.wrapMiddleware(),
+		ACME:           s.acme,
 	})
+	s.lastConf = conf
+	if s.acme != nil {
+		s.acme.Sync(table.ACME)
+	}
 	for name, ep := range s.eps {
 		if h, ok := table.HTTP[name]; ok {
+			h = s.acme.HTTPHandler(name, h)
 			r := entrypoints.Routing{HTTP: h}
 			if e := table.Edge[name]; e != nil {
 				r.HTTPS, r.TCP, r.TLS, r.TCPOnly = e.HTTPS, e.TCP, e.TLS, e.TCPOnly
@@ -306,6 +326,16 @@ func (s *server) apply(conf *dynamic.Configuration) {
 	logObjectErrors(rt)
 	slog.Info("configuration applied", "routers", len(rt.Routers), "services", len(rt.Services),
 		"middlewares", len(rt.Middlewares), "took", time.Since(start).String())
+}
+
+// reapply rebuilds the last configuration (after ACME changes).
+func (s *server) reapply() {
+	s.applyMu.Lock()
+	c := s.lastConf
+	s.applyMu.Unlock()
+	if c != nil {
+		s.apply(c)
+	}
 }
 
 func logObjectErrors(rt *runtime.Configuration) {
@@ -371,6 +401,9 @@ func (s *server) start(ctx context.Context) error {
 // requestAcceptGraceTimeout (ping already answers "terminating"), then stop
 // accepting and give in-flight requests graceTimeOut to finish.
 func (s *server) shutdown() {
+	if s.acme != nil {
+		s.acme.Close()
+	}
 	if s.ping != nil {
 		s.ping.SetTerminating()
 	}

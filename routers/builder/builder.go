@@ -19,6 +19,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/middlewares"
 	"github.com/switchyard-proxy/switchyard/observability/accesslog"
 	"github.com/switchyard-proxy/switchyard/routers/httpmux"
+	"github.com/switchyard-proxy/switchyard/tls/acme"
 )
 
 // Table is the compiled routing state of one configuration generation.
@@ -29,6 +30,9 @@ type Table struct {
 	Edge map[string]*Edge
 	// UDP holds the handler of each UDP entrypoint with a router.
 	UDP map[string]UDPHandler
+	// ACME lists, per certificate resolver, the domain sets its routers
+	// need (for acme.Manager.Sync).
+	ACME map[string][][]string
 }
 
 // Deps are the long-lived inputs of a build.
@@ -50,6 +54,8 @@ type Deps struct {
 	WrapService func(service string, h http.Handler) http.Handler
 	// WrapMiddleware, when set, wraps each middleware's handler (tracing).
 	WrapMiddleware func(middleware string, h http.Handler) http.Handler
+	// ACME serves the certificate resolvers' certificates (nil: none).
+	ACME *acme.Manager
 }
 
 // Build compiles conf. It never fails as a whole: errors land on objects.

@@ -38,6 +38,8 @@ type edgeBuild struct {
 	tcpCfgs map[string]*ctls.Config
 	tcpSvcs map[string]tcpSvcResult
 	udpSvcs map[string]udpSvcResult
+	// acme: resolver → domain sets of its routers.
+	acme map[string][][]string
 }
 
 type hostOptions struct {
@@ -55,6 +57,10 @@ func (b *build) initEdge() {
 		tcpCfgs:  map[string]*ctls.Config{},
 		tcpSvcs:  map[string]tcpSvcResult{},
 		udpSvcs:  map[string]udpSvcResult{},
+		acme:     map[string][][]string{},
+	}
+	if b.deps.ACME != nil {
+		b.edge.tls.Store.Dynamic = b.deps.ACME
 	}
 	for name, ep := range b.deps.EntryPoints {
 		if proto, _ := ep.Network(); proto == "tcp" {
@@ -110,9 +116,6 @@ func (b *build) recordRouterTLS(name string, r *dynamic.Router, eps []string) {
 		if t == nil {
 			continue
 		}
-		if t.CertResolver != "" {
-			info.AddError(fmt.Errorf("certResolver %q: certificate resolvers (ACME) are not available; serving certificates from the default store", t.CertResolver), false)
-		}
 		opt := t.Options
 		if opt == "" {
 			opt = sytls.DefaultOptions
@@ -120,6 +123,9 @@ func (b *build) recordRouterTLS(name string, r *dynamic.Router, eps []string) {
 		tree, err := rules.Parse(r.Rule)
 		if err != nil {
 			continue
+		}
+		if t.CertResolver != "" {
+			b.recordResolver(info, t, rules.Domains(tree))
 		}
 		for _, h := range rules.Domains(tree) {
 			h = strings.ToLower(rules.TrimDot(h))
@@ -138,17 +144,42 @@ func (b *build) recordRouterTLS(name string, r *dynamic.Router, eps []string) {
 	}
 }
 
+// recordResolver notes the domains a router wants from its certificate
+// resolver: its tls.domains, else the hosts of its rule (one certificate).
+func (b *build) recordResolver(info *runtime.RouterInfo, t *dynamic.RouterTLSConfig, hosts []string) {
+	if b.deps.ACME == nil || !b.deps.ACME.Has(t.CertResolver) {
+		info.AddError(fmt.Errorf("certResolver %q: unknown certificate resolver; serving certificates from the default store", t.CertResolver), false)
+		return
+	}
+	if len(t.Domains) > 0 {
+		for _, d := range t.Domains {
+			b.edge.acme[t.CertResolver] = append(b.edge.acme[t.CertResolver], append([]string{d.Main}, d.SANs...))
+		}
+		return
+	}
+	if len(hosts) > 0 {
+		b.edge.acme[t.CertResolver] = append(b.edge.acme[t.CertResolver], hosts)
+	}
+}
+
 // finishEdge compiles the TLS selectors, the TCP and UDP routers, and
 // fills the table.
 func (b *build) finishEdge(table *Table) {
 	table.Edge = map[string]*Edge{}
 	b.edge.tls.Log()
 	for _, c := range b.edge.tls.Certs {
-		b.rt.TLSCertificates = append(b.rt.TLSCertificates, runtime.TLSCertificateInfo{Names: c.Names, NotAfter: c.NotAfter, Stores: c.Stores})
+		b.rt.TLSCertificates = append(b.rt.TLSCertificates, runtime.TLSCertificateInfo{Names: c.Names, NotAfter: c.NotAfter, Stores: c.Stores, Issuer: c.Issuer})
 	}
 	for _, err := range b.edge.tls.Errors {
 		b.rt.TLSErrors = append(b.rt.TLSErrors, err.Error())
 	}
+	if b.deps.ACME != nil {
+		for _, c := range b.deps.ACME.Certificates() {
+			b.rt.TLSCertificates = append(b.rt.TLSCertificates, runtime.TLSCertificateInfo{Names: c.Names, NotAfter: c.NotAfter, Stores: []string{sytls.DefaultStore}, Resolver: c.Resolver, Issuer: c.Issuer})
+		}
+		b.rt.TLSErrors = append(b.rt.TLSErrors, b.deps.ACME.Errors()...)
+	}
+	table.ACME = b.edge.acme
 	def, _ := b.edge.tls.Options("")
 
 	tcp := b.tcpRouters()
