@@ -7,9 +7,12 @@ package tracing
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -20,7 +23,9 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/credentials"
 
+	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	"github.com/switchyard-proxy/switchyard/config/static"
 )
 
@@ -29,9 +34,9 @@ type Tracer struct {
 	provider *sdktrace.TracerProvider
 	tracer   trace.Tracer
 	prop     propagation.TextMapPropagator
-	// headers are the captured request headers with their attribute keys,
-	// computed once.
-	headers []capturedHeader
+	// headers and respHeaders are the captured request and response
+	// headers with their attribute keys, computed once.
+	headers, respHeaders []capturedHeader
 }
 
 type capturedHeader struct {
@@ -78,6 +83,12 @@ func newWith(cfg *static.Tracing, proc sdktrace.TracerProviderOption) *Tracer {
 			key:  attribute.Key("http.request.header." + strings.ToLower(h)),
 		})
 	}
+	for _, h := range cfg.CapturedResponseHeaders {
+		t.respHeaders = append(t.respHeaders, capturedHeader{
+			name: h,
+			key:  attribute.Key("http.response.header." + strings.ToLower(h)),
+		})
+	}
 	return t
 }
 
@@ -91,6 +102,13 @@ func exporter(ctx context.Context, o *static.OTLP) (sdktrace.SpanExporter, error
 		if len(o.GRPC.Headers) > 0 {
 			opts = append(opts, otlptracegrpc.WithHeaders(o.GRPC.Headers))
 		}
+		if o.GRPC.TLS != nil && !o.GRPC.Insecure {
+			tc, err := clientTLS(o.GRPC.TLS)
+			if err != nil {
+				return nil, fmt.Errorf("tracing.otlp.grpc.tls: %w", err)
+			}
+			opts = append(opts, otlptracegrpc.WithTLSCredentials(credentials.NewTLS(tc)))
+		}
 		exp, err := otlptracegrpc.New(ctx, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("tracing.otlp.grpc: %w", err)
@@ -99,13 +117,23 @@ func exporter(ctx context.Context, o *static.OTLP) (sdktrace.SpanExporter, error
 	default:
 		endpoint := "http://localhost:4318/v1/traces"
 		var headers map[string]string
+		var tc *tls.Config
 		if o != nil && o.HTTP != nil {
 			if o.HTTP.Endpoint != "" {
 				endpoint = o.HTTP.Endpoint
 			}
 			headers = o.HTTP.Headers
+			if o.HTTP.TLS != nil {
+				var err error
+				if tc, err = clientTLS(o.HTTP.TLS); err != nil {
+					return nil, fmt.Errorf("tracing.otlp.http.tls: %w", err)
+				}
+			}
 		}
 		opts := []otlptracehttp.Option{otlptracehttp.WithEndpointURL(endpoint)}
+		if tc != nil {
+			opts = append(opts, otlptracehttp.WithTLSClientConfig(tc))
+		}
 		if len(headers) > 0 {
 			opts = append(opts, otlptracehttp.WithHeaders(headers))
 		}
@@ -115,6 +143,33 @@ func exporter(ctx context.Context, o *static.OTLP) (sdktrace.SpanExporter, error
 		}
 		return exp, nil
 	}
+}
+
+// clientTLS builds the exporter's TLS config; ca, cert and key are file
+// paths or inline PEM.
+func clientTLS(c *dynamic.ClientTLS) (*tls.Config, error) {
+	tc := &tls.Config{InsecureSkipVerify: c.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
+	if c.CA != "" {
+		data, err := os.ReadFile(c.CA)
+		if err != nil {
+			data = []byte(c.CA)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(data) {
+			return nil, errors.New("ca: no certificate found")
+		}
+		tc.RootCAs = pool
+	}
+	if c.Cert != "" || c.Key != "" {
+		cert, err := tls.LoadX509KeyPair(c.Cert, c.Key)
+		if err != nil {
+			if cert, err = tls.X509KeyPair([]byte(c.Cert), []byte(c.Key)); err != nil {
+				return nil, fmt.Errorf("cert/key: %w", err)
+			}
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
 }
 
 // Shutdown flushes pending spans and stops the exporter.
@@ -170,6 +225,11 @@ func (t *Tracer) EntryPoint(name string, next http.Handler) http.Handler {
 		}
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r.WithContext(ctx))
+		for _, h := range t.respHeaders {
+			if v := w.Header().Values(h.name); len(v) > 0 {
+				span.SetAttributes(h.key.StringSlice(v))
+			}
+		}
 		end(span, rec.code)
 	})
 }

@@ -34,10 +34,12 @@ func TestChain(t *testing.T) {
 			cfg.SetDefaults()
 			cfg.SampleRate = tc.rate
 			cfg.CapturedRequestHeaders = []string{"X-Id"}
+			cfg.CapturedResponseHeaders = []string{"X-Upstream"}
 			tr := newWith(cfg, sdktrace.WithSpanProcessor(rec))
 			var got string
 			backend := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				got = r.Header.Get("Traceparent")
+				w.Header().Set("X-Upstream", "b1")
 				w.WriteHeader(http.StatusBadGateway)
 			})
 			h := tr.EntryPoint("web", tr.Router("r@file", "s@file", tr.Middleware("m@file", tr.Service("s@file", backend))))
@@ -69,6 +71,13 @@ func TestChain(t *testing.T) {
 			}
 			if want := "00-" + traceID + "-" + svc.SpanContext().SpanID().String() + "-01"; got != want {
 				t.Errorf("backend traceparent %q, want %q", got, want)
+			}
+			attrs := map[string]string{}
+			for _, kv := range ep.Attributes() {
+				attrs[string(kv.Key)] = kv.Value.Emit()
+			}
+			if attrs["http.request.header.x-id"] != `["7"]` || attrs["http.response.header.x-upstream"] != `["b1"]` {
+				t.Errorf("captured headers: %v", attrs)
 			}
 			if svc.Status().Code.String() != "Error" {
 				t.Errorf("502 service span status %v", svc.Status())
