@@ -321,6 +321,11 @@ function find(kind, name) {
 // step is one box of a chain: a link to the object, its status and type.
 function step(kind, name, label) {
   const o = find(kind, name);
+  if (!o && name.endsWith('@internal')) {
+    // Internal services (api, dashboard, ping…) are not listed by the API.
+    return el('li', { class: 'step step-enabled' }, el('div', { class: 'step-kind' }, label), name,
+      el('div', { class: 'muted' }, 'internal'));
+  }
   return el('li', { class: `step ${o ? `step-${o.status || 'unknown'}` : 'step-missing'}` },
     el('div', { class: 'step-kind' }, label),
     o ? link(kind, name) : el('span', { class: 'err' }, `${name} (not found)`),
