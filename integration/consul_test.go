@@ -3,6 +3,9 @@ package integration
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -451,4 +454,46 @@ func TestConsulTLS(t *testing.T) {
 	e.WaitRouters("sec@consul", "tlscat@consulcatalog")
 	waitServed(t, e, e.URL("web")+"/sec", "", "sec")
 	waitServed(t, e, e.URL("web")+"/tlscat", "", "tlscat-1")
+}
+
+// TestConsulDocs runs the `consul` commands of the provider pages against
+// a real agent and checks that the routers they describe appear.
+func TestConsulDocs(t *testing.T) {
+	t.Parallel()
+	requireBinary(t)
+	c := startConsul(t)
+	var script strings.Builder
+	for _, page := range []string{"consul.md", "consulcatalog.md"} {
+		data, err := os.ReadFile(filepath.Join("..", "docs", "providers", page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, part := range strings.Split(string(data), "```sh\n")[1:] {
+			block, _, _ := strings.Cut(part, "```")
+			script.WriteString(block)
+		}
+	}
+	if !strings.Contains(script.String(), "consul kv put") || !strings.Contains(script.String(), "consul services register") {
+		t.Fatalf("no consul commands in the docs:\n%s", script.String())
+	}
+	cmd := exec.Command("bash", "-euc", script.String())
+	cmd.Env = append(os.Environ(), "CONSUL_HTTP_ADDR="+c.HTTPAdr, "PATH="+filepath.Dir(c.bin)+":"+os.Getenv("PATH"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("docs commands: %v\n%s", err, out)
+	}
+	e := newEnv(t)
+	e.WriteStatic("yml", consulStatic(`  consul:
+    endpoints: ["`+c.HTTPAdr+`"]
+  consulCatalog:
+    endpoint:
+      address: "`+c.HTTPAdr+`"
+`))
+	e.Start()
+	rd := e.WaitRouters("web@consul", "shop@consulcatalog")
+	if r := rd.Routers["web@consul"]; r.Rule != "Host(`example.com`)" || r.Status != "enabled" {
+		t.Errorf("web@consul: %+v", r)
+	}
+	if r := rd.Routers["shop@consulcatalog"]; r.Rule != "Host(`shop.example.com`)" {
+		t.Errorf("shop@consulcatalog: %+v", r)
+	}
 }
