@@ -96,7 +96,14 @@ http:
       loadBalancer:
         servers:
           - url: "<% backend "dash" %>"
+tls:
+  certificates:
+    - certFile: "<% dir %>/dash.crt"
+      keyFile: "<% dir %>/dash.key"
 `
+	ca := newCA(t, "dashboard CA")
+	certPEM, keyPEM := ca.issue(t, "dash.test", []string{"dash.test"}, false)
+	writePair(t, e.Dir, "dash", certPEM, keyPEM)
 	e.WriteDynamic("yml", dyn)
 	e.WriteStatic("yml", `
 entryPoints:
@@ -154,13 +161,15 @@ providers:
 	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
 	defer cancelT()
 
-	var errText, brokenClass string
+	var errText, brokenClass, certRow string
 	var listShot []byte
 	err = chromedp.Run(ctx,
 		chromedp.Navigate(e.URL("traefik")+"/dashboard/"),
 		chromedp.WaitVisible(`#routers tbody tr.row-disabled`, chromedp.ByQuery),
 		chromedp.Text(`#routers tbody tr.error-row`, &errText, chromedp.ByQuery),
 		chromedp.AttributeValue(`#routers tbody tr.row-disabled`, "class", &brokenClass, nil, chromedp.ByQuery),
+		chromedp.WaitVisible(`#tls-certs tbody tr`, chromedp.ByQuery),
+		chromedp.Text(`#tls-certs tbody tr`, &certRow, chromedp.ByQuery),
 		chromedp.FullScreenshot(&listShot, 100),
 	)
 	if err != nil {
@@ -170,6 +179,10 @@ providers:
 		t.Errorf("error row %q does not show the router's error %q", errText, wantErr)
 	}
 	writeArtifact(t, filepath.Join(artifacts, "dashboard.png"), listShot)
+	// The certificate expires in a day (test CA): shown, and as a warning.
+	if !strings.Contains(certRow, "dash.test") || !strings.Contains(certRow, "warning") {
+		t.Errorf("TLS certificate row %q", certRow)
+	}
 
 	// Search: "broken" leaves only the broken router (and its error row).
 	var visible []string

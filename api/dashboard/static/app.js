@@ -218,7 +218,8 @@ const TLS_TABLES = [
       ['Expires', (c) => {
         const d = new Date(c.notAfter);
         const days = Math.floor((d - Date.now()) / DAY_MS);
-        return `${d.toISOString().slice(0, 10)} (${days < 0 ? 'expired' : `${days} days`})`;
+        const left = days < 0 ? 'expired' : days === 0 ? 'less than a day' : days === 1 ? '1 day' : `${days} days`;
+        return `${d.toISOString().slice(0, 10)} (${left})`;
       }],
       ['Stores', (c) => list(c.stores)],
     ],
