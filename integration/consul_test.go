@@ -389,7 +389,11 @@ http:
   consulCatalog:
     endpoint:
       address: "`+c.HTTPAdr+`"
+      datacenter: dc1
+      endpointWaitTime: 5s
     watch: true
+    stale: true
+    cache: true
 `))
 	e.Start()
 	e.WaitRouters("filer@file", "mixed@consul", "shop@consulcatalog")
@@ -413,6 +417,9 @@ http:
 			t.Errorf("%s: mark@file not applied", p)
 		}
 	}
+	// A new instance is seen through the agent cache (stale, cached reads).
+	registerInstance(t, c, "shop", "shop-2", e.Backend("shop-2"), []string{"switchyard.http.routers.shop.rule=Path(`/shop`)", "switchyard.http.routers.shop.middlewares=mark@file"}, api.HealthPassing)
+	waitServed(t, e, e.URL("web")+"/mixed", "", "shop-2")
 }
 
 // TestConsulTLS reads KV and the catalog over HTTPS with a client

@@ -79,6 +79,9 @@ func (p *Provider) Init() error {
 	if len(c.Namespaces) > 1 {
 		return errors.New("consulCatalog provider: at most one namespace is supported")
 	}
+	if c.RequireConsistent && c.Stale {
+		return errors.New("consulCatalog provider: requireConsistent and stale exclude each other")
+	}
 	p.checks = map[string]bool{}
 	for _, s := range c.StrictChecks {
 		switch s {

@@ -122,6 +122,7 @@ func TestInitErrors(t *testing.T) {
 		"constraints":  func(c *static.ConsulCatalogProvider) { c.Constraints = "Nope(`a`)" },
 		"strictChecks": func(c *static.ConsulCatalogProvider) { c.StrictChecks = []string{"fine"} },
 		"connect":      func(c *static.ConsulCatalogProvider) { c.ConnectAware = true },
+		"consistency":  func(c *static.ConsulCatalogProvider) { c.RequireConsistent, c.Stale = true, true },
 	} {
 		var c static.ConsulCatalogProvider
 		c.SetDefaults()
