@@ -347,7 +347,7 @@ func (p *Provider) buildService(name string, insts []instance) (*dynamic.Configu
 		if len(conf.TCP.Services) == 0 {
 			conf.TCP.Services = map[string]*dynamic.TCPService{svcName: {LoadBalancer: &dynamic.TCPServersLoadBalancer{}}}
 		}
-		for sn, s := range conf.TCP.Services {
+		for _, s := range conf.TCP.Services {
 			if s.LoadBalancer == nil {
 				continue
 			}
@@ -359,7 +359,6 @@ func (p *Provider) buildService(name string, insts []instance) (*dynamic.Configu
 			for _, in := range insts {
 				s.LoadBalancer.Servers = append(s.LoadBalancer.Servers, dynamic.TCPServer{Address: hostPort(in, port)})
 			}
-			_ = sn
 		}
 		for rn, r := range conf.TCP.Routers {
 			if r.Service == "" {
