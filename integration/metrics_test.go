@@ -5,9 +5,14 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/net/websocket"
 )
 
 // scrape returns /metrics as "name{labels}" -> value text.
@@ -259,4 +264,66 @@ providers:
 	if !found {
 		t.Fatalf("no switchyard_tls_certs_not_after for a.test")
 	}
+}
+
+// TestMetricsTracingWebSocket: with metrics and tracing both on, a
+// WebSocket still upgrades and echoes through the wrappers, and counts
+// as protocol="websocket" with code 101 once it closes.
+func TestMetricsTracingWebSocket(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mux := http.NewServeMux()
+	mux.Handle("/ws", websocket.Handler(func(c *websocket.Conn) { _, _ = io.Copy(c, c) }))
+	e.SetURL("ws", startHandler(t, mux))
+	e.WriteDynamic("yml", `
+http:
+  routers:
+    ws:
+      rule: "PathPrefix(`+"`/`"+`)"
+      entryPoints: [web]
+      service: ws
+  services:
+    ws:
+      loadBalancer:
+        servers:
+          - url: "<% url "ws" %>"
+`)
+	e.WriteStatic("yml", `
+entryPoints:
+  web:
+    address: "<% addr "web" %>"
+  traefik:
+    address: "<% addr "traefik" %>"
+api:
+  insecure: true
+metrics:
+  prometheus:
+    addRoutersLabels: true
+tracing:
+  otlp:
+    http:
+      endpoint: "<% url "ws" %>/v1/traces"
+providers:
+  providersThrottleDuration: 10ms
+  file:
+    filename: "<% dyn %>"
+`)
+	e.Start()
+	e.WaitRouters("ws@file")
+	ws, err := websocket.Dial("ws://"+e.Addr("web")+"/ws", "", "http://localhost/")
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	if _, err := ws.Write([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(ws, buf); err != nil || string(buf) != "ping" {
+		t.Fatalf("echo %q, %v", buf, err)
+	}
+	ws.Close()
+	key := `switchyard_entrypoint_requests_total{code="101",entrypoint="web",method="GET",protocol="websocket"}`
+	e.waitFor(10*time.Second, key, func() bool {
+		return scrape(t, e.URL("traefik")+"/metrics")[key] == "1"
+	})
 }

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -48,6 +49,17 @@ func (w *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		w.code = http.StatusSwitchingProtocols
 	}
 	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// ReadFrom keeps the underlying writer's fast path (sendfile, pooled
+// copies) while counting the bytes.
+func (w *recorder) ReadFrom(r io.Reader) (int64, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	n, err := io.Copy(w.ResponseWriter, r)
+	w.bytes += n
+	return n, err
 }
 
 func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
