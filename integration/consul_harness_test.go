@@ -77,15 +77,34 @@ func startConsul(t testing.TB) *consulAgent {
 	return startConsulHCL(t, 0, "")
 }
 
+// consulRootToken is the management token of startConsulACL's agent.
+const consulRootToken = "7b0c2ae4-1d4e-4a53-9a4c-4f8e4b3c2d10"
+
+// startConsulACL starts an agent that denies anonymous requests; the test
+// client uses consulRootToken.
+func startConsulACL(t testing.TB) *consulAgent {
+	t.Helper()
+	return startConsulToken(t, 0, `acl {
+  enabled = true
+  default_policy = "deny"
+  tokens { initial_management = "`+consulRootToken+`" }
+}`, consulRootToken)
+}
+
 // startConsulHCL starts an agent with extra configuration (e.g. TLS).
 func startConsulHCL(t testing.TB, httpsPort int, extraHCL string) *consulAgent {
+	t.Helper()
+	return startConsulToken(t, httpsPort, extraHCL, "")
+}
+
+func startConsulToken(t testing.TB, httpsPort int, extraHCL, token string) *consulAgent {
 	t.Helper()
 	a := &consulAgent{t: t, bin: requireConsul(t), dir: t.TempDir(), out: &syncBuffer{}, ExtraHCL: extraHCL, HTTPSPort: httpsPort}
 	for i := range a.ports {
 		a.ports[i] = freePort(t)
 	}
 	a.HTTPAdr = fmt.Sprintf("127.0.0.1:%d", a.ports[0])
-	c, err := api.NewClient(&api.Config{Address: a.HTTPAdr, Scheme: "http"})
+	c, err := api.NewClient(&api.Config{Address: a.HTTPAdr, Scheme: "http", Token: token})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -504,3 +504,40 @@ func TestConsulDocs(t *testing.T) {
 		t.Errorf("shop@consulcatalog: %+v", r)
 	}
 }
+
+// TestConsulToken reads KV and the catalog from an agent that denies
+// anonymous reads, with providers.consul.token and
+// providers.consulCatalog.endpoint.token.
+func TestConsulToken(t *testing.T) {
+	t.Parallel()
+	requireBinary(t)
+	c := startConsulACL(t)
+	e := newEnv(t)
+	c.Txn(map[string]string{
+		"switchyard/http/routers/acl/rule":                        "Path(`/acl`)",
+		"switchyard/http/routers/acl/service":                     "acl",
+		"switchyard/http/services/acl/loadBalancer/servers/0/url": e.Backend("acl"),
+	})
+	registerInstance(t, c, "aclcat", "aclcat-1", e.Backend("aclcat-1"), []string{"switchyard.http.routers.aclcat.rule=Path(`/aclcat`)"}, "")
+	// Anonymous reads see nothing.
+	anon, err := api.NewClient(&api.Config{Address: c.HTTPAdr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pairs, _, err := anon.KV().List("switchyard/", nil); err == nil && len(pairs) > 0 {
+		t.Fatalf("anonymous KV read allowed: %d keys", len(pairs))
+	}
+	e.WriteStatic("yml", consulStatic(`  consul:
+    endpoints: ["`+c.HTTPAdr+`"]
+    token: "`+consulRootToken+`"
+  consulCatalog:
+    endpoint:
+      address: "`+c.HTTPAdr+`"
+      token: "`+consulRootToken+`"
+    watch: true
+`))
+	e.Start()
+	e.WaitRouters("acl@consul", "aclcat@consulcatalog")
+	waitServed(t, e, e.URL("web")+"/acl", "", "acl")
+	waitServed(t, e, e.URL("web")+"/aclcat", "", "aclcat-1")
+}
