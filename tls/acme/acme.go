@@ -364,11 +364,15 @@ func (r *resolver) run() {
 	defer t.Stop()
 	var client *lego.Client
 	for {
+		// A kick (new configuration) only obtains missing certificates;
+		// renewals wait for the ticker, so a rebuild never re-renews.
+		renew := false
 		select {
 		case <-r.m.ctx.Done():
 			return
 		case <-r.kick:
 		case <-t.C:
+			renew = true
 		}
 		r.mu.Lock()
 		idle := len(r.want) == 0
@@ -390,7 +394,7 @@ func (r *resolver) run() {
 			delete(r.fails, "account")
 			r.mu.Unlock()
 		}
-		if r.pass(client) {
+		if r.pass(client, renew) {
 			r.m.refresh()
 			if f := r.m.OnChange; f != nil {
 				f()
@@ -399,9 +403,9 @@ func (r *resolver) run() {
 	}
 }
 
-// pass obtains missing and renews expiring certificates; true if any
-// certificate changed.
-func (r *resolver) pass(client *lego.Client) bool {
+// pass obtains missing certificates, and renews expiring ones when renew
+// is set; true if any certificate changed.
+func (r *resolver) pass(client *lego.Client, renew bool) bool {
 	r.mu.Lock()
 	want := maps.Clone(r.want)
 	r.mu.Unlock()
@@ -410,7 +414,7 @@ func (r *resolver) pass(client *lego.Client) bool {
 		ds := want[key]
 		r.mu.Lock()
 		idx := slices.IndexFunc(r.certs, func(c *liveCert) bool { return covers(c.tls, ds) })
-		due := idx < 0 || time.Until(r.certs[idx].tls.Leaf.NotAfter) < r.opts.RenewBefore
+		due := idx < 0 || (renew && time.Until(r.certs[idx].tls.Leaf.NotAfter) < r.opts.RenewBefore)
 		r.mu.Unlock()
 		if !due || r.m.ctx.Err() != nil {
 			continue
