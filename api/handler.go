@@ -92,6 +92,7 @@ var (
 		"tcp/middlewares":  listOf(func(s *snapshot) []tcpMiddlewareRepr { return s.tcpMiddlewares }),
 		"udp/routers":      listOf(func(s *snapshot) []udpRouterRepr { return s.udpRouters }),
 		"udp/services":     listOf(func(s *snapshot) []udpServiceRepr { return s.udpServices }),
+		"tls/certificates": (*Handler).listTLSCertificates,
 	}
 	itemRoutes = map[string]route{
 		"entrypoints":      (*Handler).getEntryPoint,
@@ -147,6 +148,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	rt(h, h.snap.Load(), w, r, name)
+}
+
+// listTLSCertificates serves the certificates of the default store
+// (tls.certificates and ACME resolvers): names, notAfter, issuer,
+// resolver; an empty list is [].
+func (h *Handler) listTLSCertificates(s *snapshot, w http.ResponseWriter, _ *http.Request, _ string) {
+	certs := []runtime.TLSCertificateInfo{}
+	if s != nil && s.raw != nil {
+		certs = append(certs, s.raw.TLSCertificates...)
+	}
+	writeJSON(w, certs)
 }
 
 func (h *Handler) serveVersion(_ *snapshot, w http.ResponseWriter, _ *http.Request, _ string) {
