@@ -107,3 +107,40 @@ func FuzzDecodeKV(f *testing.F) {
 		Decode(ParseKV(map[string]string{k: v}), KVMode)
 	})
 }
+
+func TestDecodeCaseAndEmptyStructs(t *testing.T) {
+	lbls := map[string]string{
+		"traefik.http.routers.x.entrypoints":                        "web",
+		"traefik.http.routers.x.tls":                                "true",
+		"traefik.http.services.x.loadbalancer.server.port":          "8080",
+		"Switchyard.http.routers.y.rule":                            "Path(`/y`)",
+		"traefik.http.middlewares.m.stripprefix.prefixes":           "/a,/b",
+		"traefik.http.routers.z.tls.domains[0].main":                "example.com",
+		"traefik.http.routers.z.tls.domains[0].sans":                "a.example.com,b.example.com",
+		"traefik.http.services.w.loadbalancer.healthcheck.path":     "/health",
+		"traefik.http.services.w.loadbalancer.healthcheck.interval": "5s",
+	}
+	conf, errs := Decode(ParseLabels(lbls, "switchyard", "traefik"), LabelMode)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	x := conf.HTTP.Routers["x"]
+	if x == nil || x.EntryPoints[0] != "web" || x.TLS == nil {
+		t.Fatalf("x = %+v", x)
+	}
+	if s := conf.HTTP.Services["x"]; s == nil || len(s.LoadBalancer.Servers) != 1 || s.LoadBalancer.Servers[0].Port != "8080" {
+		t.Fatalf("service x = %+v", s)
+	}
+	if conf.HTTP.Routers["y"] == nil {
+		t.Fatal("root prefix is case-insensitive")
+	}
+	if m := conf.HTTP.Middlewares["m"]; m == nil || len(m.StripPrefix.Prefixes) != 2 {
+		t.Fatalf("m = %+v", m)
+	}
+	if z := conf.HTTP.Routers["z"]; z == nil || z.TLS == nil || len(z.TLS.Domains) != 1 || len(z.TLS.Domains[0].SANs) != 2 {
+		t.Fatalf("z = %+v", z)
+	}
+	if w := conf.HTTP.Services["w"]; w == nil || w.LoadBalancer.HealthCheck == nil || w.LoadBalancer.HealthCheck.Path != "/health" {
+		t.Fatalf("w = %+v", w)
+	}
+}
