@@ -38,9 +38,9 @@ import (
 	"github.com/switchyard-proxy/switchyard/providers/builtin"
 	"github.com/switchyard-proxy/switchyard/providers/consul"
 	"github.com/switchyard-proxy/switchyard/providers/consulcatalog"
-	"github.com/switchyard-proxy/switchyard/tls/acme"
 	"github.com/switchyard-proxy/switchyard/providers/file"
 	"github.com/switchyard-proxy/switchyard/routers/builder"
+	"github.com/switchyard-proxy/switchyard/tls/acme"
 )
 
 // prepare turns the decoded command line into a validated configuration;
