@@ -15,6 +15,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 
@@ -40,6 +41,9 @@ type Tracer struct {
 	// headers and respHeaders are the captured request and response
 	// headers with their attribute keys, computed once.
 	headers, respHeaders []capturedHeader
+	// safeQuery are the query parameters whose values are recorded; every
+	// other value becomes "REDACTED".
+	safeQuery map[string]bool
 }
 
 type capturedHeader struct {
@@ -85,6 +89,12 @@ func newWith(cfg *static.Tracing, proc sdktrace.TracerProviderOption) *Tracer {
 			name: h,
 			key:  attribute.Key("http.request.header." + strings.ToLower(h)),
 		})
+	}
+	if len(cfg.SafeQueryParams) > 0 {
+		t.safeQuery = make(map[string]bool, len(cfg.SafeQueryParams))
+		for _, q := range cfg.SafeQueryParams {
+			t.safeQuery[q] = true
+		}
 	}
 	for _, h := range cfg.CapturedResponseHeaders {
 		t.respHeaders = append(t.respHeaders, capturedHeader{
@@ -235,6 +245,9 @@ func (t *Tracer) EntryPoint(name string, next http.Handler) http.Handler {
 			attribute.String("url.path", r.URL.Path),
 			attribute.String("network.protocol.version", r.Proto),
 			attribute.String("client.address", r.RemoteAddr))
+		if r.URL.RawQuery != "" {
+			span.SetAttributes(attribute.String("url.query", t.redactQuery(r.URL.RawQuery)))
+		}
 		for _, h := range t.headers {
 			if v := r.Header.Values(h.name); len(v) > 0 {
 				span.SetAttributes(h.key.StringSlice(v))
@@ -249,6 +262,29 @@ func (t *Tracer) EntryPoint(name string, next http.Handler) http.Handler {
 		}
 		end(span, rec.code)
 	})
+}
+
+// redactQuery keeps the parameter names and the values of safeQueryParams
+// only, in their original order and encoding.
+func (t *Tracer) redactQuery(raw string) string {
+	var b strings.Builder
+	for i, part := range strings.Split(raw, "&") {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		k, _, hasValue := strings.Cut(part, "=")
+		b.WriteString(k)
+		if !hasValue {
+			continue
+		}
+		name, err := url.QueryUnescape(k)
+		if err == nil && t.safeQuery[name] {
+			b.WriteString(part[len(k):])
+			continue
+		}
+		b.WriteString("=REDACTED")
+	}
+	return b.String()
 }
 
 func end(span trace.Span, code int) {

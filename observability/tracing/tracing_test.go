@@ -85,3 +85,29 @@ func TestChain(t *testing.T) {
 		})
 	}
 }
+
+func TestRedactQuery(t *testing.T) {
+	tr := &Tracer{safeQuery: map[string]bool{"page": true, "a b": true}}
+	for in, want := range map[string]string{
+		"page=2&token=s3cret": "page=2&token=REDACTED",
+		"flag&page=":          "flag&page=",
+		"a+b=1&x=%41":         "a+b=1&x=REDACTED",
+		"token=a=b":           "token=REDACTED",
+	} {
+		if got := tr.redactQuery(in); got != want {
+			t.Errorf("redactQuery(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func FuzzRedactQuery(f *testing.F) {
+	f.Add("page=2&token=x")
+	f.Add("%zz=1&&=")
+	tr := &Tracer{safeQuery: map[string]bool{"page": true}}
+	f.Fuzz(func(t *testing.T, q string) {
+		out := tr.redactQuery(q)
+		if strings.Count(out, "&") != strings.Count(q, "&") {
+			t.Fatalf("parameters changed: %q -> %q", q, out)
+		}
+	})
+}
