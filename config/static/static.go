@@ -231,7 +231,7 @@ type FieldHeaders struct {
 // SetDefaults drops headers.
 func (f *FieldHeaders) SetDefaults() { f.DefaultMode = "drop" }
 
-// Metrics configures metrics exporters (implemented in a later issue).
+// Metrics configures metrics exporters (Prometheus: observability/metrics).
 type Metrics struct {
 	AddInternals bool        `description:"Enables metrics for internal services (ping, dashboard, etc...)." json:"addInternals,omitempty" toml:"addInternals,omitempty" yaml:"addInternals,omitempty" export:"true"`
 	Prometheus   *Prometheus `description:"Prometheus metrics exporter type." json:"prometheus,omitempty" toml:"prometheus,omitempty" yaml:"prometheus,omitempty" label:"allowEmpty" file:"allowEmpty" export:"true"`
@@ -285,7 +285,7 @@ type OTLPHTTP struct {
 	Headers  map[string]string  `description:"Headers sent with payload." json:"headers,omitempty" toml:"headers,omitempty" yaml:"headers,omitempty"`
 }
 
-// Tracing configures OpenTelemetry tracing (implemented in a later issue).
+// Tracing configures OpenTelemetry tracing (observability/tracing).
 type Tracing struct {
 	ServiceName             string            `description:"Defines the service name resource attribute." json:"serviceName,omitempty" toml:"serviceName,omitempty" yaml:"serviceName,omitempty" export:"true"`
 	ResourceAttributes      map[string]string `description:"Defines additional resource attributes (key:value)." json:"resourceAttributes,omitempty" toml:"resourceAttributes,omitempty" yaml:"resourceAttributes,omitempty" export:"true"`
