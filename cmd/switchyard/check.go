@@ -48,12 +48,21 @@ func runCheck(cfg *cmdConfig, src *source) error {
 		Internal:    map[string]http.Handler{builtin.ServiceNoop: stub},
 		Services:    services,
 	}
+	for name := range sc.CertificatesResolvers {
+		if deps.CertResolvers == nil {
+			deps.CertResolvers = map[string]bool{}
+		}
+		deps.CertResolvers[name] = true
+	}
 	if sc.API != nil {
 		deps.Internal[builtin.ServiceAPI] = stub
 		deps.Internal[builtin.ServiceDashboard] = stub
 	}
 	if sc.Ping != nil {
 		deps.Internal[builtin.ServicePing] = stub
+	}
+	if sc.Metrics != nil && sc.Metrics.Prometheus != nil {
+		deps.Internal[builtin.ServicePrometheus] = stub
 	}
 	_, rt := builder.Build(aggregator.Merge(confs), deps)
 	defer deps.Services.Close()

@@ -56,6 +56,9 @@ type Deps struct {
 	WrapMiddleware func(middleware string, h http.Handler) http.Handler
 	// ACME serves the certificate resolvers' certificates (nil: none).
 	ACME *acme.Manager
+	// CertResolvers are the resolver names of the static configuration
+	// (so that `check`, which runs no ACME, knows them too).
+	CertResolvers map[string]bool
 }
 
 // Build compiles conf. It never fails as a whole: errors land on objects.

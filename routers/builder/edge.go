@@ -147,7 +147,7 @@ func (b *build) recordRouterTLS(name string, r *dynamic.Router, eps []string) {
 // recordResolver notes the domains a router wants from its certificate
 // resolver: its tls.domains, else the hosts of its rule (one certificate).
 func (b *build) recordResolver(info *runtime.RouterInfo, t *dynamic.RouterTLSConfig, hosts []string) {
-	if b.deps.ACME == nil || !b.deps.ACME.Has(t.CertResolver) {
+	if !b.deps.CertResolvers[t.CertResolver] && (b.deps.ACME == nil || !b.deps.ACME.Has(t.CertResolver)) {
 		info.AddError(fmt.Errorf("certResolver %q: unknown certificate resolver; serving certificates from the default store", t.CertResolver), false)
 		return
 	}
