@@ -455,3 +455,30 @@ func TestACME(t *testing.T) {
 		})
 	})
 }
+
+// TestACMEDocs runs `switchyard check` on the static + dynamic example of
+// docs/acme.md (storage moved into the test dir).
+func TestACMEDocs(t *testing.T) {
+	t.Parallel()
+	requireBinary(t)
+	page, err := os.ReadFile(filepath.Join(repoRoot, "docs", "acme.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []string
+	for _, part := range strings.Split(string(page), "```yaml\n")[1:] {
+		blocks = append(blocks, strings.SplitN(part, "```", 2)[0])
+	}
+	if len(blocks) < 2 {
+		t.Fatalf("want 2 yaml blocks, got %d", len(blocks))
+	}
+	e := newEnv(t)
+	dyn := writeFile(t, e.Dir, "dyn.yml", blocks[1])
+	static := strings.ReplaceAll(blocks[0], "/data/acme.json", filepath.Join(e.Dir, "acme.json")) +
+		"providers:\n  file:\n    filename: " + dyn + "\n"
+	e.StatPath = writeFile(t, e.Dir, "static.yml", static)
+	code, out := runCmd(t, e.Dir, nil, 20*time.Second, "check", "--configFile="+e.StatPath)
+	if code != 0 || !strings.Contains(out, "2 routers") {
+		t.Fatalf("check: exit %d\n%s", code, out)
+	}
+}
