@@ -79,7 +79,7 @@ func (b *build) tcpRouters() map[string]*tcpmux.Muxer {
 				route.Config = cfg
 			}
 			if t.CertResolver != "" {
-				info.AddError(fmt.Errorf("certResolver %q: certificate resolvers (ACME) are not available", t.CertResolver), false)
+				info.AddError(fmt.Errorf("certResolver %q: certificate resolvers are not supported on TCP routers; serving certificates from the default store", t.CertResolver), false)
 			}
 		}
 		h, err := b.tcpService(r.Service, nil)
