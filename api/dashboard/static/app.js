@@ -48,6 +48,8 @@ const health = (s) => el('span', { class: `badge ${s === 'UP' ? 'enabled' : 'dis
 // link points to an object's detail page ("#/http/routers/name").
 function link(kind, name) {
   if (!name) return '';
+  // Internal services have no API entry, hence no detail page.
+  if (kind.endsWith('/services') && name.endsWith('@internal')) return name;
   return el('a', { href: `#/${kind}/${encodeURIComponent(name)}`, class: 'obj' }, name);
 }
 
