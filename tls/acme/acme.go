@@ -24,6 +24,7 @@ import (
 	"github.com/go-acme/lego/v4/certcrypto"
 	"github.com/go-acme/lego/v4/certificate"
 	"github.com/go-acme/lego/v4/lego"
+	legolog "github.com/go-acme/lego/v4/log"
 	"github.com/go-acme/lego/v4/registration"
 
 	"github.com/switchyard-proxy/switchyard/config/static"
@@ -118,9 +119,14 @@ type liveCert struct {
 	tls    *ctls.Certificate
 }
 
+// legoLog routes lego's chatty progress lines to slog at debug level
+// (our own info lines say what was obtained or renewed).
+var legoLog sync.Once
+
 // New loads the resolvers' storage and starts one worker per resolver.
 // Stored certificates are served at once.
 func New(confs map[string]static.CertificateResolver, opts Options) (*Manager, error) {
+	legoLog.Do(func() { legolog.Logger = slog.NewLogLogger(slog.Default().Handler(), slog.LevelDebug) })
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Manager{resolvers: map[string]*resolver{}, httpEPs: map[string]bool{}, ctx: ctx, cancel: cancel}
 	for _, name := range slices.Sorted(maps.Keys(confs)) {
