@@ -155,7 +155,11 @@ func (m *Mirroring) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (m *Mirroring) send(mi *Mirror, r *http.Request) {
 	defer func() {
 		<-m.slots
-		if p := recover(); p != nil && p != http.ErrAbortHandler {
+		if p := recover(); p != nil {
+			// http.ErrAbortHandler is the documented way to abort quietly.
+			if err, ok := p.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+				return
+			}
 			slog.Warn("mirror request panicked", "mirror", mi.Name, "panic", p)
 		}
 	}()

@@ -3,6 +3,7 @@ package proxy
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"io"
 	"net/textproto"
 	"strconv"
@@ -27,19 +28,6 @@ type body struct {
 	trailer []field
 }
 
-// finished reports whether the body is known complete without another read.
-func (b *body) finished() bool {
-	switch b.mode {
-	case bodyNone:
-		return true
-	case bodyLength:
-		return b.left == 0
-	case bodyChunked:
-		return b.state == chunkDone
-	}
-	return false
-}
-
 // next returns the next piece of body: a slice of the read buffer when data is
 // buffered (no copy), else data read straight into buf. It returns io.EOF at the
 // end. All waits go through ex so deadlines, cancellation and flushing apply; a
@@ -54,7 +42,7 @@ func (ex *exchange) nextBody(b *body, buf []byte) ([]byte, error) {
 		}
 		p, err := ex.take(buf, b.left)
 		b.left -= int64(len(p))
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
 		return p, err
@@ -70,7 +58,7 @@ func (ex *exchange) nextBody(b *body, buf []byte) ([]byte, error) {
 			if b.left == 0 {
 				b.state = chunkCRLF
 			}
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF
 			}
 			return p, err
@@ -213,7 +201,7 @@ func (ex *exchange) peekLine() ([]byte, error) {
 			return nil, badResponse("line too long")
 		}
 		if _, err := ex.peek(scanned + 1); err != nil {
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF
 			}
 			return nil, err

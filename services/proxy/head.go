@@ -98,7 +98,7 @@ func (h *respHead) listedInConnection(name string) bool {
 // never loses bytes.
 func (ex *exchange) readHead() (string, error) {
 	if _, err := ex.peek(1); err != nil {
-		if ex.headErr != nil && err == ex.headErr {
+		if ex.headErr != nil && errors.Is(err, ex.headErr) {
 			return "", err
 		}
 		return "", &noResponseError{err: err}

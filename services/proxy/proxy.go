@@ -473,7 +473,7 @@ func (ex *exchange) respond() error {
 				}
 			}
 		}
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {

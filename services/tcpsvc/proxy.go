@@ -139,7 +139,7 @@ func NewWRR(hs []tcpmux.Handler, weights []int) *WRR {
 	const maxOrder = 1 << 16
 	if total > maxOrder {
 		// Scale down very large weights; proportions stay close.
-		g = g * (total/maxOrder + 1)
+		g *= total/maxOrder + 1
 	}
 	cur := make([]int, len(hs))
 	eff := make([]int, len(hs))
