@@ -153,7 +153,7 @@ func (p *Provider) Provide(ctx context.Context, out chan<- dynamic.Message) erro
 		if err != nil {
 			return fmt.Errorf("file provider: create watcher: %w", err)
 		}
-		defer w.Close()
+		defer func() { _ = w.Close() }() // nothing left to report to once the loop ended
 		r.w = w
 	}
 	return r.loop()

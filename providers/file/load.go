@@ -2,6 +2,7 @@ package file
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -100,7 +101,7 @@ func (l *loader) decodeFile(path string) (*dynamic.Configuration, error) {
 	ext := strings.ToLower(filepath.Ext(path))
 	conf, ignored, err := decodeContent(path, ext, rendered)
 	if err != nil {
-		if e, ok := err.(*Error); ok && rendered != string(src) {
+		if e := (*Error)(nil); errors.As(err, &e) && rendered != string(src) {
 			e.Rendered = true
 		}
 		return nil, err

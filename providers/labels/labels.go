@@ -172,7 +172,7 @@ func Decode(pairs []Pair, mode Mode) (*dynamic.Configuration, []error) {
 
 // objectOf names the object a path belongs to: section, kind, name.
 func objectOf(path []string) (string, error) {
-	if len(path) < 4 && !(len(path) == 3 && strings.EqualFold(path[0], "tls")) {
+	if len(path) < 4 && (len(path) != 3 || !strings.EqualFold(path[0], "tls")) {
 		return "", fmt.Errorf("incomplete key: want <http|tcp|udp>.<kind>.<name>.<field>")
 	}
 	for _, s := range path {
