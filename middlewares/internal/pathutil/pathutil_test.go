@@ -60,7 +60,7 @@ func FuzzStripRawPrefix(f *testing.F) {
 		dec, err := url.PathUnescape(raw)
 		if err != nil || strings.Contains(raw, "+") {
 			// Only valid encodings are contractual; just make sure nothing panics.
-			StripRawPrefix(raw, dec)
+			_, _ = StripRawPrefix(raw, dec)
 			return
 		}
 		if n < 0 {
