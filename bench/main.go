@@ -44,7 +44,7 @@ func main() {
 		quick      = flag.Bool("quick", false, "S1–S3 only, one round, short runs (bench-quick)")
 		dur        = flag.Duration("d", 3*time.Second, "duration of one throughput measurement")
 		rounds     = flag.Int("rounds", 3, "rounds per scenario (best of)")
-		only       = flag.String("only", "", "comma-separated scenario IDs to run (S1,S2,S3,S4,S5,S6,S7)")
+		only       = flag.String("only", "", "comma-separated scenario IDs to run (S1,S2,S3,S4,S5,S6,S7,S8,S9)")
 		peersFlag  = flag.String("peers", "", "comma-separated peers to run (Switchyard,Traefik,nginx,HAProxy); default all")
 		syBin      = flag.String("switchyard", "bin/switchyard", "Switchyard binary")
 		traefikBin = flag.String("traefik", "bench/.cache/bin/traefik", "Traefik binary (bench/setup.sh builds it)")
@@ -63,19 +63,28 @@ func main() {
 			o.only = set("S1,S2,S3")
 		}
 	}
-	h, err := newHarness(o, *portBase, *syBin, *traefikBin)
-	if err != nil {
+	if err := runBench(o, *portBase, *syBin, *traefikBin); err != nil {
 		log.Fatalf("bench: %v", err)
+	}
+}
+
+// runBench is main's body; it returns instead of exiting so the work
+// directory is removed on failure too.
+func runBench(o options, portBase int, syBin, traefikBin string) error {
+	h, err := newHarness(o, portBase, syBin, traefikBin)
+	if err != nil {
+		return err
 	}
 	defer os.RemoveAll(h.dir)
 	md, err := h.run(context.Background())
 	if err != nil {
-		log.Fatalf("bench: %v", err)
+		return err
 	}
 	fmt.Println(h.rep.markdown())
 	if md != "" {
 		fmt.Println("results written to", md, "(and .json)")
 	}
+	return nil
 }
 
 func set(csv string) map[string]bool {

@@ -161,7 +161,7 @@ func waitOK(ctx context.Context, p *proc, url, host string, timeout time.Duratio
 	var last error
 	for time.Now().Before(deadline) {
 		if p != nil && p.exited() {
-			return 0, fmt.Errorf("%s exited: %v\n%s", p.name, p.err, p.tail())
+			return 0, fmt.Errorf("%s exited: %w\n%s", p.name, p.err, p.tail())
 		}
 		code, err := get(url, host)
 		if err == nil && code == http.StatusOK {
@@ -181,7 +181,7 @@ func waitOK(ctx context.Context, p *proc, url, host string, timeout time.Duratio
 	if p != nil {
 		msg = "\n" + p.tail()
 	}
-	return 0, fmt.Errorf("%s not ready after %s: %v%s", url, timeout, last, msg)
+	return 0, fmt.Errorf("%s not ready after %s: %w%s", url, timeout, last, msg)
 }
 
 // output runs a command and returns its combined output, trimmed.

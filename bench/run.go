@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -141,6 +142,10 @@ func (h *harness) throughputPhase(ctx context.Context) error {
 			h.warmUp()
 			tlsOK := h.checkTLS(p)
 			for _, sc := range scs {
+				if _, file := p.(*fileProviderPeer); sc.FileOnly && !file {
+					h.rep.na(sc.ID, "rps", "", true, p.Name(), "no equivalent configuration")
+					continue
+				}
 				if sc.TLS && !tlsOK {
 					for _, m := range []string{"rps", "p99_ms", "errors"} {
 						h.rep.na(sc.ID, m, "", m == "rps", p.Name(), "TLS not yet available")
@@ -205,14 +210,14 @@ func (h *harness) scalePhase(ctx context.Context) error {
 			h.rep.add("S5", "rps_10", "req/s", true, p.Name(), l10.RPS)
 			s.Hosts = large
 			t0 := time.Now()
-			switch err := p.Reconfigure(s); err {
-			case nil:
+			switch err := p.Reconfigure(s); {
+			case err == nil:
 				if _, err := waitOK(ctx, pr, h.url("http", h.ports.HTTP), s.lastHost(), 60*time.Second); err != nil {
 					pr.stop()
 					return fmt.Errorf("S5 %s: apply: %w", p.Name(), err)
 				}
 				h.rep.add("S5", "apply_ms", "ms", false, p.Name(), float64(time.Since(t0).Milliseconds()))
-			case errNA:
+			case errors.Is(err, errNA):
 				pr.stop()
 				if pr, _, err = h.launch(ctx, p, s); err != nil {
 					return err
@@ -260,7 +265,7 @@ func (h *harness) reloadPhase(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if p.Reconfigure(s) == errNA {
+			if errors.Is(p.Reconfigure(s), errNA) {
 				for _, m := range []string{"errors_reload", "p99_steady_ms", "p99_reload_ms", "p99_reload_over_steady"} {
 					h.rep.na("S6", m, "", false, p.Name(), "no live file source")
 				}
@@ -389,7 +394,7 @@ func (h *harness) profilePhase(ctx context.Context) error {
 		return err
 	}
 	if b, err := exec.Command("go", "build", "-trimpath", "-overlay", ov, "-o", h.pprofBin, "./cmd/switchyard").CombinedOutput(); err != nil {
-		return fmt.Errorf("build: %v: %s", err, b)
+		return fmt.Errorf("build: %w: %s", err, b)
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", h.ports.HTTP+99)
 	p := &fileProviderPeer{name: sy, bin: h.pprofBin, env: []string{"GOMAXPROCS=1", "SWITCHYARD_BENCH_PPROF=" + addr}}
