@@ -46,8 +46,8 @@ func TestBadStaticConfig(t *testing.T) {
 		{"unknown-nested-key-yaml", "yml", `
 entryPoints:
   web:
-    adress: "127.0.0.1:1"
-`, []string{"adress"}},
+    adrress: "127.0.0.1:1"
+`, []string{"adrress"}},
 		{"unknown-top-level-key-yaml", "yml", `
 entryPoints:
   web:
@@ -113,10 +113,10 @@ func TestBadStaticFlagsAndEnv(t *testing.T) {
 		env   []string
 		words []string
 	}{
-		{"unknown-flag", []string{"--entryPoints.web.adress=127.0.0.1:1"}, nil, []string{"adress"}},
+		{"unknown-flag", []string{"--entryPoints.web.adrress=127.0.0.1:1"}, nil, []string{"adrress"}},
 		{"unknown-top-flag", []string{"--notAnOption=1"}, nil, []string{"notAnOption"}},
 		{"bad-duration-flag", []string{"--entryPoints.web.address=127.0.0.1:1", "--entryPoints.web.transport.lifeCycle.graceTimeOut=abc"}, nil, []string{"graceTimeOut"}},
-		{"unknown-env", nil, []string{"SWITCHYARD_ENTRYPOINTS_WEB_ADRESS=127.0.0.1:1"}, []string{"adress"}},
+		{"unknown-env", nil, []string{"SWITCHYARD_ENTRYPOINTS_WEB_ADRRESS=127.0.0.1:1"}, []string{"adrress"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
