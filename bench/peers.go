@@ -154,14 +154,53 @@ http:
       service: backend
       entryPoints: [websecure]
       tls: {}
+    wrr4:
+      rule: "PathPrefix(` + "`/wrr4/`" + `)"
+      service: wrr4
+      entryPoints: [web]
+    chain5:
+      rule: "PathPrefix(` + "`/chain5/`" + `)"
+      service: backend
+      middlewares: [chain5]
+      entryPoints: [web]
     reload-{{.Gen}}:
       rule: "Host(` + "`reload-{{.Gen}}.bench.test`" + `)"
       service: backend
       entryPoints: [web]
+  middlewares:
+    chain5:
+      chain:
+        middlewares: [c-headers, c-strip, c-rate, c-compress, c-allow]
+    c-headers:
+      headers:
+        customRequestHeaders:
+          X-Bench: "1"
+        customResponseHeaders:
+          X-Served-By: bench
+    c-strip:
+      stripPrefix:
+        prefixes: ["/chain5"]
+    c-rate:
+      rateLimit:
+        average: 100000000
+        burst: 100000000
+    c-compress:
+      # wrk sends no Accept-Encoding: the middleware runs, nothing is compressed.
+      compress: {}
+    c-allow:
+      ipAllowList:
+        sourceRange: ["127.0.0.0/8"]
   services:
     backend:
       loadBalancer:
         servers:
+          - url: "http://127.0.0.1:{{.Ports.Backend}}"
+    wrr4:
+      loadBalancer:
+        servers:
+          - url: "http://127.0.0.1:{{.Ports.Backend}}"
+          - url: "http://127.0.0.1:{{.Ports.Backend}}"
+          - url: "http://127.0.0.1:{{.Ports.Backend}}"
           - url: "http://127.0.0.1:{{.Ports.Backend}}"
 tls:
   certificates:

@@ -12,6 +12,9 @@ type throughput struct {
 	Title string
 	Quick bool   // part of bench-quick
 	TLS   bool   // needs TLS termination in the peer
+	// FileOnly: the scenario uses routes of the shared dynamic file, so it
+	// only runs on the peers configured by it (Switchyard, Traefik).
+	FileOnly bool
 	Unit  string // of the rate: "req/s" or "conn/s"
 	Run   func(h *harness) (load, string, error)
 }
@@ -46,6 +49,18 @@ var throughputScenarios = []throughput{
 		ID: "S4b", Title: "HTTP/2 over TLS, h2load -c100 -m10, 1 KiB up / 1 KiB down", TLS: true, Unit: "req/s",
 		Run: func(h *harness) (load, string, error) {
 			return runH2Load(h.loadCore, h.dir, h2Run{URL: h.url("https", h.ports.TLS), Conns: 100, Streams: 10, Dur: h.opts.dur, Body: h.bodyFile})
+		},
+	},
+	{
+		ID: "S8", Title: "S1 through a 4-server wrr service (same backend, four server entries)", FileOnly: true, Unit: "req/s",
+		Run: func(h *harness) (load, string, error) {
+			return runWRK(h.loadCore, wrkRun{URL: h.url("http", h.ports.HTTP) + "wrr4/", Conns: 64, Dur: h.opts.dur})
+		},
+	},
+	{
+		ID: "S9", Title: "S1 through a 5-middleware chain (headers, stripPrefix, rateLimit not triggering, compress with no Accept-Encoding, ipAllowList)", FileOnly: true, Unit: "req/s",
+		Run: func(h *harness) (load, string, error) {
+			return runWRK(h.loadCore, wrkRun{URL: h.url("http", h.ports.HTTP) + "chain5/", Conns: 64, Dur: h.opts.dur})
 		},
 	},
 }
