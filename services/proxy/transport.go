@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
-	"golang.org/x/net/http2"
 )
 
 // Go's net/http default when MaxIdleConnsPerHost is zero.
@@ -37,8 +35,8 @@ type Transport struct {
 	pools  map[string]*hostPool
 	closed atomic.Bool
 
-	std *http.Transport  // https://, and http:// when an environment proxy applies
-	h2c *http2.Transport // h2c://
+	std *http.Transport // https://, and http:// when an environment proxy applies
+	h2c *http.Transport // h2c:// (unencrypted HTTP/2 with prior knowledge only)
 }
 
 // NewTransport builds a Transport from a serversTransport configuration. A nil cfg
@@ -85,27 +83,33 @@ func NewTransport(cfg *dynamic.ServersTransport) (*Transport, error) {
 		WriteBufferSize:       64 << 10,
 		TLSClientConfig:       tlsConfig,
 	}
+	// readIdleTimeout/pingTimeout keep their x/net meaning: a PING is sent
+	// after that long without frames (0: never), and the connection is
+	// closed when its answer takes longer than pingTimeout.
+	h2cfg := &http.HTTP2Config{
+		SendPingTimeout: time.Duration(ft.ReadIdleTimeout),
+		PingTimeout:     time.Duration(ft.PingTimeout),
+	}
 	if cfg.DisableHTTP2 {
 		// A non-nil empty map turns HTTP/2 off.
 		t.std.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
 	} else {
-		h2t, err := http2.ConfigureTransports(t.std)
-		if err != nil {
-			return nil, fmt.Errorf("servers transport: http2: %w", err)
-		}
-		h2t.ReadIdleTimeout = time.Duration(ft.ReadIdleTimeout)
-		h2t.PingTimeout = time.Duration(ft.PingTimeout)
+		// Set explicitly: a custom DialContext/TLSClientConfig would
+		// otherwise leave HTTP/2 off.
+		var p http.Protocols
+		p.SetHTTP1(true)
+		p.SetHTTP2(true)
+		t.std.Protocols = &p
+		t.std.HTTP2 = h2cfg
 	}
 
-	dialer := &t.dialer
-	t.h2c = &http2.Transport{
-		AllowHTTP: true,
-		DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-			return dialer.DialContext(ctx, network, addr)
-		},
-		ReadIdleTimeout: time.Duration(ft.ReadIdleTimeout),
-		PingTimeout:     time.Duration(ft.PingTimeout),
+	var h2c http.Protocols
+	h2c.SetUnencryptedHTTP2(true)
+	t.h2c = &http.Transport{
+		Protocols:       &h2c,
+		DialContext:     t.dialer.DialContext,
 		IdleConnTimeout: t.idleConnTimeout,
+		HTTP2:           h2cfg,
 	}
 	return t, nil
 }
