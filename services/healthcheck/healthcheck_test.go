@@ -1,9 +1,6 @@
 package healthcheck
 
 import (
-	"context"
-	"crypto/tls"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,16 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/h2c"
-
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	ptypes "github.com/traefik/paerser/types"
 )
 
 func rts(scheme string) http.RoundTripper {
 	if scheme == "h2c" {
-		return &http2.Transport{AllowHTTP: true, DialTLSContext: dialPlain}
+		return h2cTransport()
 	}
 	return http.DefaultTransport
 }
@@ -145,14 +139,16 @@ func TestGRPC(t *testing.T) {
 		_, _ = w.Write([]byte{0, 0, 0, 0, 2, 0x08, st})
 		w.Header().Set("Grpc-Status", "0")
 	})
-	srv := httptest.NewServer(h2c.NewHandler(h, &http2.Server{}))
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.Protocols = h2cProtocols()
+	srv.Start()
 	defer srv.Close()
 	u, _ := url.Parse(srv.URL)
 	rt := func(scheme string) http.RoundTripper {
 		if scheme != "h2c" {
 			t.Errorf("grpc probe over %q", scheme)
 		}
-		return &http2.Transport{AllowHTTP: true, DialTLSContext: dialPlain}
+		return h2cTransport()
 	}
 	rec := &recorder{}
 	c := New("svc", cfg(t, dynamic.ServerHealthCheck{Mode: "grpc"}), []Target{{Name: "g", URL: u}}, rt, rec.set)
@@ -183,7 +179,17 @@ func TestNewConfig(t *testing.T) {
 	}
 }
 
-func dialPlain(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-	var d net.Dialer
-	return d.DialContext(ctx, network, addr)
+// h2cProtocols is HTTP/1 plus unencrypted HTTP/2 with prior knowledge.
+func h2cProtocols() *http.Protocols {
+	var p http.Protocols
+	p.SetHTTP1(true)
+	p.SetUnencryptedHTTP2(true)
+	return &p
+}
+
+// h2cTransport speaks only unencrypted HTTP/2, like the proxy's h2c transport.
+func h2cTransport() *http.Transport {
+	var p http.Protocols
+	p.SetUnencryptedHTTP2(true)
+	return &http.Transport{Protocols: &p}
 }

@@ -21,8 +21,6 @@ import (
 	"time"
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
-	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/h2c"
 	"golang.org/x/net/websocket"
 )
 
@@ -244,12 +242,17 @@ func TestBadTransportConfig(t *testing.T) {
 }
 
 func TestH2CBackend(t *testing.T) {
-	be := httptest.NewServer(h2c.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	be := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		w.Header().Set("X-Proto", r.Proto)
 		w.Header().Set("X-Host", r.Host)
 		_, _ = w.Write(b)
-	}), &http2.Server{}))
+	}))
+	var protos http.Protocols
+	protos.SetHTTP1(true)
+	protos.SetUnencryptedHTTP2(true)
+	be.Config.Protocols = &protos
+	be.Start()
 	t.Cleanup(be.Close)
 	target := "h2c://" + strings.TrimPrefix(be.URL, "http://")
 	srv, _ := front(t, target, newTestTransport(t), defaultOpts())
