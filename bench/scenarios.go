@@ -10,13 +10,13 @@ import (
 type throughput struct {
 	ID    string
 	Title string
-	Quick bool   // part of bench-quick
-	TLS   bool   // needs TLS termination in the peer
+	Quick bool // part of bench-quick
+	TLS   bool // needs TLS termination in the peer
 	// FileOnly: the scenario uses routes of the shared dynamic file, so it
 	// only runs on the peers configured by it (Switchyard, Traefik).
 	FileOnly bool
-	Unit  string // of the rate: "req/s" or "conn/s"
-	Run   func(h *harness) (load, string, error)
+	Unit     string // of the rate: "req/s" or "conn/s"
+	Run      func(h *harness) (load, string, error)
 }
 
 var throughputScenarios = []throughput{
