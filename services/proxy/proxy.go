@@ -4,7 +4,7 @@
 // written and the response read on the handler's goroutine, over pooled
 // keep-alive connections with pooled buffers; no goroutine, channel or header
 // map clone per request. https:// and h2c:// backends go through
-// net/http/httputil.ReverseProxy with net/http and x/net/http2 transports.
+// net/http/httputil.ReverseProxy with net/http transports (HTTP/2 and h2c included).
 package proxy
 
 import (

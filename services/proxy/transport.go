@@ -83,7 +83,7 @@ func NewTransport(cfg *dynamic.ServersTransport) (*Transport, error) {
 		WriteBufferSize:       64 << 10,
 		TLSClientConfig:       tlsConfig,
 	}
-	// readIdleTimeout/pingTimeout keep their x/net meaning: a PING is sent
+	// readIdleTimeout/pingTimeout keep their Traefik (x/net/http2) meaning: a PING is sent
 	// after that long without frames (0: never), and the connection is
 	// closed when its answer takes longer than pingTimeout.
 	h2cfg := &http.HTTP2Config{
