@@ -56,7 +56,7 @@ func New(conf *static.Configuration, v Version) *Handler {
 		features:    newFeatures(conf),
 		providers:   newProviders(conf.Providers),
 	}
-	body, err := encode(versionRepr{Version: v.Version, Codename: v.Codename, StartDate: v.StartDate})
+	body, err := encode(versionRepr(v))
 	if err != nil {
 		// Only a broken time value can fail here; serve it without a date.
 		body, _ = encode(versionRepr{Version: v.Version, Codename: v.Codename})

@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/h2c"
+	"golang.org/x/net/http2/h2c" //nolint:staticcheck // "Upgrade: h2c" has no net/http equivalent
 )
 
 // h2cUpgrade serves "Upgrade: h2c" requests (RFC 7540 §3.2) with HTTP/2;

@@ -3,6 +3,7 @@ package entrypoints
 import (
 	"context"
 	ctls "crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -60,7 +61,7 @@ func (ep *HTTPEntryPoint) startHTTP3(ctx context.Context, h http.Handler) error 
 	ep.h3 = s
 	go func() {
 		defer close(s.done)
-		if err := s.srv.Serve(pc); err != nil && err != http.ErrServerClosed {
+		if err := s.srv.Serve(pc); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			slog.Debug("http3 stopped", "entrypoint", ep.Name, "error", err)
 		}
 	}()

@@ -170,7 +170,7 @@ func (ep *UDPEntryPoint) replies(key string, client net.Addr, s *udpSession) {
 			if bp != nil {
 				udpBufPool.Put(bp)
 			}
-			if ne, ok := err.(net.Error); ok && ne.Timeout() && !ep.closed.Load() {
+			if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() && !ep.closed.Load() {
 				if time.Since(time.Unix(0, s.last.Load())) < ep.timeout {
 					continue // traffic arrived meanwhile
 				}

@@ -303,8 +303,8 @@ func (b *build) flatten(user string, names, stack []string) ([]middlewares.Const
 			return nil, fmt.Errorf("middleware %q does not exist", name)
 		}
 		b.markMiddlewareUsed(name, user)
-		if info.Middleware.Chain != nil && middlewares.Kind(info.Middleware) == "chain" {
-			sub, err := b.flatten(name, info.Middleware.Chain.Middlewares, append(stack, name))
+		if info.Chain != nil && middlewares.Kind(info.Middleware) == "chain" {
+			sub, err := b.flatten(name, info.Chain.Middlewares, append(stack, name))
 			if err != nil {
 				info.AddError(err, true)
 				return nil, err

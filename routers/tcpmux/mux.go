@@ -168,12 +168,11 @@ func (mx *Muxer) Match(c *Conn) *Route {
 	exact := mx.bySNI[c.SNI]
 	rest := mx.tlsRest
 	for len(exact) > 0 || len(rest) > 0 {
-		var r *Route
 		if len(rest) == 0 || (len(exact) > 0 && exact[0].rank < rest[0].rank) {
-			r, exact = exact[0], exact[1:]
-			return r // its rule is HostSNI(c.SNI) || ...: it matches
+			return exact[0] // its rule is HostSNI(c.SNI) || ...: it matches
 		}
-		r, rest = rest[0], rest[1:]
+		r := rest[0]
+		rest = rest[1:]
 		if r.m.Match(c) {
 			return r
 		}

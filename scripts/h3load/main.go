@@ -56,7 +56,7 @@ func main() {
 				}
 			}()
 		}
-		defer tr.Close()
+		defer func() { _ = tr.Close() }()
 	}
 	wg.Wait()
 	fmt.Printf("finished in %.2fs, %.2f req/s, %d ok, %d failed\n", dur.Seconds(), float64(ok.Load())/dur.Seconds(), ok.Load(), failed.Load())
