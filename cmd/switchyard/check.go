@@ -3,9 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
@@ -68,39 +66,9 @@ func runCheck(cfg *cmdConfig, src *source) error {
 	defer deps.Services.Close()
 
 	var problems []string
-	for _, n := range slices.Sorted(maps.Keys(rt.Routers)) {
-		for _, e := range rt.Routers[n].Err {
-			problems = append(problems, fmt.Sprintf("router %q: %s", n, e))
-		}
-	}
-	for _, n := range slices.Sorted(maps.Keys(rt.Services)) {
-		for _, e := range rt.Services[n].Err {
-			problems = append(problems, fmt.Sprintf("service %q: %s", n, e))
-		}
-	}
-	for _, n := range slices.Sorted(maps.Keys(rt.Middlewares)) {
-		for _, e := range rt.Middlewares[n].Err {
-			problems = append(problems, fmt.Sprintf("middleware %q: %s", n, e))
-		}
-	}
-	for _, n := range slices.Sorted(maps.Keys(rt.TCPRouters)) {
-		for _, e := range rt.TCPRouters[n].Err {
-			problems = append(problems, fmt.Sprintf("tcp router %q: %s", n, e))
-		}
-	}
-	for _, n := range slices.Sorted(maps.Keys(rt.TCPServices)) {
-		for _, e := range rt.TCPServices[n].Err {
-			problems = append(problems, fmt.Sprintf("tcp service %q: %s", n, e))
-		}
-	}
-	for _, n := range slices.Sorted(maps.Keys(rt.UDPRouters)) {
-		for _, e := range rt.UDPRouters[n].Err {
-			problems = append(problems, fmt.Sprintf("udp router %q: %s", n, e))
-		}
-	}
-	for _, n := range slices.Sorted(maps.Keys(rt.UDPServices)) {
-		for _, e := range rt.UDPServices[n].Err {
-			problems = append(problems, fmt.Sprintf("udp service %q: %s", n, e))
+	for _, p := range rt.Problems() {
+		for _, e := range p.Errors {
+			problems = append(problems, fmt.Sprintf("%s %q: %s", p.Kind, p.Name, e))
 		}
 	}
 	problems = append(problems, rt.TLSErrors...)

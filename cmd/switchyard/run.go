@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -339,35 +340,11 @@ func (s *server) reapply() {
 }
 
 func logObjectErrors(rt *runtime.Configuration) {
-	for name, r := range rt.Routers {
-		if len(r.Err) > 0 {
-			slog.Error("router error", "router", name, "status", r.Status, "error", r.Err)
-		}
-	}
-	for name, sv := range rt.Services {
-		if len(sv.Err) > 0 {
-			slog.Error("service error", "service", name, "status", sv.Status, "error", sv.Err)
-		}
-	}
-	for name, m := range rt.Middlewares {
-		if len(m.Err) > 0 {
-			slog.Error("middleware error", "middleware", name, "status", m.Status, "error", m.Err)
-		}
-	}
-	for name, r := range rt.TCPRouters {
-		if len(r.Err) > 0 {
-			slog.Error("tcp router error", "router", name, "status", r.Status, "error", r.Err)
-		}
-	}
-	for name, sv := range rt.TCPServices {
-		if len(sv.Err) > 0 {
-			slog.Error("tcp service error", "service", name, "status", sv.Status, "error", sv.Err)
-		}
-	}
-	for name, r := range rt.UDPRouters {
-		if len(r.Err) > 0 {
-			slog.Error("udp router error", "router", name, "status", r.Status, "error", r.Err)
-		}
+	for _, p := range rt.Problems() {
+		// The attribute is named after the object ("router", "service",
+		// "middleware") as everywhere else in the logs.
+		key := p.Kind[strings.LastIndexByte(p.Kind, ' ')+1:]
+		slog.Error(p.Kind+" error", key, p.Name, "status", p.Status, "error", p.Errors)
 	}
 }
 
