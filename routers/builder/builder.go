@@ -256,6 +256,15 @@ func (b *build) sortUsedBy() {
 	for _, info := range b.rt.Middlewares {
 		slices.Sort(info.UsedBy)
 	}
+	for _, info := range b.rt.TCPServices {
+		slices.Sort(info.UsedBy)
+	}
+	for _, info := range b.rt.TCPMiddlewares {
+		slices.Sort(info.UsedBy)
+	}
+	for _, info := range b.rt.UDPServices {
+		slices.Sort(info.UsedBy)
+	}
 }
 
 func (b *build) markServiceUsed(name, by string) {

@@ -115,11 +115,10 @@ func (b *build) tcpRouters() map[string]*tcpmux.Muxer {
 
 func (b *build) markTCPServiceUsed(name, by string) {
 	info, ok := b.rt.TCPServices[name]
-	if !ok || slices.Contains(info.UsedBy, by) {
+	if !ok || !b.firstUse("tcp service", name, by) {
 		return
 	}
 	info.UsedBy = append(info.UsedBy, by)
-	slices.Sort(info.UsedBy)
 	if w := info.Weighted; w != nil {
 		for _, c := range w.Services {
 			b.markTCPServiceUsed(c.Name, name)
@@ -301,9 +300,8 @@ func (b *build) tcpChain(router string, names []string, h tcpmux.Handler) (tcpmu
 		if !ok {
 			return nil, fmt.Errorf("middleware %q does not exist", name)
 		}
-		if !slices.Contains(info.UsedBy, router) {
+		if b.firstUse("tcp middleware", name, router) {
 			info.UsedBy = append(info.UsedBy, router)
-			slices.Sort(info.UsedBy)
 		}
 		m := info.TCPMiddleware
 		var err error

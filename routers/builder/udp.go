@@ -80,11 +80,10 @@ func (b *build) udpRouters() map[string]UDPHandler {
 
 func (b *build) markUDPServiceUsed(name, by string) {
 	info, ok := b.rt.UDPServices[name]
-	if !ok || slices.Contains(info.UsedBy, by) {
+	if !ok || !b.firstUse("udp service", name, by) {
 		return
 	}
 	info.UsedBy = append(info.UsedBy, by)
-	slices.Sort(info.UsedBy)
 	if w := info.Weighted; w != nil {
 		for _, c := range w.Services {
 			b.markUDPServiceUsed(c.Name, name)
