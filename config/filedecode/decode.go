@@ -40,11 +40,21 @@ func Decode(path, ext, content string, newElement func() any) (any, error) {
 // type for the search of a failing key; when nil, zero values of element's
 // type are used.
 func DecodeInto(path, ext, content string, element any, newElement func() any) error {
-	ext = strings.ToLower(ext)
+	return decodeInto(path, strings.ToLower(ext), content, element, newElement, true)
+}
+
+// decodeInto is DecodeInto; fast is false when the fast path already
+// failed on this content.
+func decodeInto(path, ext, content string, element any, newElement func() any, fast bool) error {
 	if newElement == nil {
 		newElement = zeroOf(element)
 	}
-	decErr := paerserDecode(content, ext, element)
+	var decErr error
+	if fast {
+		decErr = paerserDecode(content, ext, element)
+	} else {
+		decErr = referenceDecode(content, ext, element)
+	}
 	if decErr == nil {
 		return nil
 	}
@@ -64,6 +74,24 @@ func DecodeInto(path, ext, content string, element any, newElement func() any) e
 		e.Line = lines.lookup(rawPath)
 	}
 	return e
+}
+
+// DecodeWithUnknownRootKeys is Decode followed by UnknownRootKeys on the
+// decoded element; a large YAML document is parsed once for both.
+func DecodeWithUnknownRootKeys(path, ext, content string, newElement func() any) (any, []Key, error) {
+	ext = strings.ToLower(ext)
+	el := newElement()
+	if root, ok := tryFast(content, ext, el); ok {
+		return el, unknownRootKeysOf(root, reflect.TypeOf(el)), nil
+	}
+	if err := decodeInto(path, ext, content, el, newElement, false); err != nil {
+		return nil, nil, err
+	}
+	unknown, err := UnknownRootKeys(ext, content, el)
+	if err != nil {
+		return nil, nil, err
+	}
+	return el, unknown, nil
 }
 
 // zeroOf returns a constructor of zero values of element's type.
@@ -141,26 +169,53 @@ func lineOrMax(l int) int {
 	return math.MaxInt
 }
 
-// paerserDecode is paerser's DecodeContent, with a panic (paerser has a few
-// on odd raw maps) turned into an error.
+// paerserDecode is paerser's DecodeContent (through the fast path for
+// large YAML), with a panic (paerser has a few on odd raw maps) turned into
+// an error.
 func paerserDecode(content, ext string, element any) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("decoder panic: %v", r)
 		}
 	}()
-	if len(content) >= fastPathMin && (ext == ".yml" || ext == ".yaml") {
-		// The fast path may have filled part of element before failing:
-		// only take it when it succeeds outright on a scratch value.
-		if scratch := reflect.New(reflect.TypeOf(element).Elem()); scratch.IsValid() {
-			scratch.Elem().Set(reflect.ValueOf(element).Elem())
-			if fastDecode(content, scratch.Interface()) == nil {
-				reflect.ValueOf(element).Elem().Set(scratch.Elem())
-				return nil
-			}
-		}
+	if _, ok := tryFast(content, ext, element); ok {
+		return nil
 	}
 	return pfile.DecodeContent(content, ext, element)
+}
+
+// referenceDecode is paerser's DecodeContent alone, panics turned into
+// errors.
+func referenceDecode(content, ext string, element any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("decoder panic: %v", r)
+		}
+	}()
+	return pfile.DecodeContent(content, ext, element)
+}
+
+// tryFast decodes large YAML (or JSON) documents through the fast path;
+// ok reports success, with the root mapping parsed (nil for an empty
+// document). element is left untouched unless ok.
+func tryFast(content, ext string, element any) (root *yaml.Node, ok bool) {
+	if len(content) < fastPathMin || (ext != ".yml" && ext != ".yaml" && ext != ".json") {
+		return nil, false
+	}
+	ev := reflect.ValueOf(element)
+	if ev.Kind() != reflect.Pointer || ev.IsNil() {
+		return nil, false
+	}
+	// The fast path may have filled part of element before failing:
+	// only take it when it succeeds outright on a scratch value.
+	scratch := reflect.New(ev.Type().Elem())
+	scratch.Elem().Set(ev.Elem())
+	root, err := fastDecode(content, scratch.Interface())
+	if err != nil {
+		return nil, false
+	}
+	ev.Elem().Set(scratch.Elem())
+	return root, true
 }
 
 // parseRaw parses content into the generic tree paerser works from. Syntax

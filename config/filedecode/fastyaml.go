@@ -1,26 +1,305 @@
 package filedecode
 
 import (
-	"bytes"
+	"cmp"
 	"errors"
-	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
 
-	pfile "github.com/traefik/paerser/file"
+	"github.com/traefik/paerser/parser"
 	"gopkg.in/yaml.v3"
 )
 
-// yaml.v3 checks mapping keys for duplicates pairwise when it decodes into
-// a map, which is quadratic: a file with 10,000 routers spends seconds
-// there. The fast path below parses to a node tree (linear), detects
-// duplicates with a set, and hands paerser an equivalent TOML document,
-// which it decodes with the same semantics. Anything unusual (null values,
-// a duplicate key, a decode error) falls back to the plain path, so errors
-// are always reported by the reference decoder.
+// paerser decodes YAML in three steps: yaml.v3 into a generic map (whose
+// duplicate-key check is pairwise, quadratic: seconds for a file of 10,000
+// routers), the map into its label tree (parser.Node), the tree into the
+// element. The fast path below builds the same label tree straight from
+// yaml.v3's node tree (one linear pass, duplicates found by sorting) and
+// hands it to paerser's own AddMetadata and Fill. Scalars other than plain
+// strings are resolved by yaml.v3 itself, exactly as the map decode does.
+// Anything unusual (duplicate or non-string keys, merge keys, null list
+// items, heavy aliasing, a fill error) falls back to paerser's path, so
+// errors are always those of the reference decoder.
 
-// fastPathMin is the size from which the fast path pays for itself.
+// fastPathMin is the size from which the fast path is taken; smaller
+// documents decode fast enough either way.
 const fastPathMin = 32 << 10
 
 var errFallback = errors.New("fast path not applicable")
+
+// rawSliceSeparator is paerser's separator of list values in a label.
+const rawSliceSeparator = "║"
+
+// parseYAMLRoot parses content into yaml.v3's node tree and returns its root
+// mapping; nil (no error) for an empty or null document.
+func parseYAMLRoot(content string) (*yaml.Node, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(content), &doc); err != nil {
+		return nil, err
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return nil, nil
+	}
+	root := doc.Content[0]
+	switch {
+	case root.Kind == yaml.MappingNode:
+		return root, nil
+	case root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null":
+		return nil, nil
+	}
+	return nil, errFallback
+}
+
+// fastDecode decodes YAML content into element through the label tree
+// built from yaml.v3's nodes. It returns the root mapping (nil for an empty
+// document) for callers that need the top-level keys. On error element may
+// be partly filled.
+func fastDecode(content string, element any) (_ *yaml.Node, err error) {
+	defer func() {
+		if r := recover(); r != nil { // paerser panics on a few odd trees
+			err = errFallback
+		}
+	}()
+	root, err := parseYAMLRoot(content)
+	if err != nil {
+		return nil, errFallback
+	}
+	if root == nil {
+		return nil, nil
+	}
+	if err := fillFromYAML(root, element); err != nil {
+		return nil, err
+	}
+	return root, nil
+}
+
+// fillFromYAML is paerser's DecodeContent from the root mapping on.
+func fillFromYAML(root *yaml.Node, element any) error {
+	b := labelBuilder{}
+	node := &parser.Node{Name: parser.DefaultRootName}
+	var filters []string
+	for _, f := range rootFields(reflect.TypeOf(element)) {
+		filters = append(filters, f.Name)
+	}
+	if err := b.mapping(node, root, filters, 0); err != nil {
+		return err
+	}
+	if len(node.Children) == 0 {
+		return nil
+	}
+	if err := parser.AddMetadata(element, node, parser.MetadataOpts{TagName: parser.TagFile, AllowSliceAsStruct: false}); err != nil {
+		return errFallback
+	}
+	if err := parser.Fill(element, node, parser.FillerOpts{AllowSliceAsStruct: false, RawSliceSeparator: rawSliceSeparator}); err != nil {
+		return errFallback
+	}
+	return nil
+}
+
+// labelBuilder turns yaml.v3 nodes into paerser labels.
+type labelBuilder struct {
+	aliases int // aliases followed
+}
+
+// maxAliases bounds alias expansion; more is left to yaml.v3, which
+// rejects excessive aliasing.
+const maxAliases = 100
+
+// maxDepth bounds recursion (an anchor can contain an alias to itself).
+const maxDepth = 100
+
+// deref follows aliases.
+func (b *labelBuilder) deref(n *yaml.Node) (*yaml.Node, error) {
+	for n.Kind == yaml.AliasNode {
+		b.aliases++
+		if n.Alias == nil || b.aliases > maxAliases {
+			return nil, errFallback
+		}
+		n = n.Alias
+	}
+	return n, nil
+}
+
+type yamlPair struct {
+	key string
+	val *yaml.Node
+}
+
+// mapping adds to parent one child per key of the mapping n whose value is
+// not null, in key order. filters (the root only) keeps the keys equal,
+// ignoring case, to one of them: once per match, as paerser does.
+func (b *labelBuilder) mapping(parent *parser.Node, n *yaml.Node, filters []string, depth int) error {
+	if depth > maxDepth || n.ShortTag() != "!!map" {
+		return errFallback
+	}
+	pairs := make([]yamlPair, 0, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
+			return errFallback // merge keys, non-string keys: reference path
+		}
+		pairs = append(pairs, yamlPair{key: k.Value, val: n.Content[i+1]})
+	}
+	slices.SortFunc(pairs, func(a, c yamlPair) int { return strings.Compare(a.key, c.key) })
+	for i := 1; i < len(pairs); i++ {
+		if pairs[i].key == pairs[i-1].key {
+			return errFallback // let the reference decoder word the error
+		}
+	}
+	if len(parent.Children) == 0 {
+		parent.Children = make([]*parser.Node, 0, len(pairs))
+	}
+	for _, p := range pairs {
+		times := 1
+		if filters != nil {
+			times = 0
+			for _, f := range filters {
+				if strings.EqualFold(p.key, f) {
+					times++
+				}
+			}
+		}
+		// A key filtered out is still walked: paerser decodes the whole
+		// document first, so an error there (a duplicate key, an anchor
+		// containing itself) fails the decode.
+		for i := range max(times, 1) {
+			child, err := b.value(p.key, p.val, depth)
+			if err != nil {
+				return err
+			}
+			if child != nil && i < times {
+				parent.Children = append(parent.Children, child)
+			}
+		}
+	}
+	return nil
+}
+
+// value is the label for the value v of key name; nil for null.
+func (b *labelBuilder) value(name string, v *yaml.Node, depth int) (*parser.Node, error) {
+	v, err := b.deref(v)
+	if err != nil {
+		return nil, err
+	}
+	child := &parser.Node{Name: name}
+	switch v.Kind {
+	case yaml.ScalarNode:
+		s, _, isNull, err := scalar(v)
+		if err != nil {
+			return nil, err
+		}
+		if isNull {
+			return nil, nil
+		}
+		child.Value = s
+	case yaml.MappingNode:
+		if err := b.mapping(child, v, nil, depth+1); err != nil {
+			return nil, err
+		}
+	case yaml.SequenceNode:
+		if err := b.sequence(child, v, depth+1); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, errFallback
+	}
+	return child, nil
+}
+
+// sequence fills child from a list: mapping items become children "[i]",
+// scalars are joined into the value, prefixed by the largest reflect.Kind
+// of the items (paerser's raw slice encoding).
+func (b *labelBuilder) sequence(child *parser.Node, n *yaml.Node, depth int) error {
+	if depth > maxDepth || n.ShortTag() != "!!seq" {
+		return errFallback
+	}
+	var values []string
+	var kind reflect.Kind
+	for i, item := range n.Content {
+		item, err := b.deref(item)
+		if err != nil {
+			return err
+		}
+		switch item.Kind {
+		case yaml.MappingNode:
+			kind = max(kind, reflect.Map)
+			ch := &parser.Node{Name: "[" + strconv.Itoa(i) + "]"}
+			if err := b.mapping(ch, item, nil, depth+1); err != nil {
+				return err
+			}
+			child.Children = append(child.Children, ch)
+		case yaml.ScalarNode:
+			s, k, isNull, err := scalar(item)
+			if err != nil || isNull {
+				return errFallback // paerser rejects null items
+			}
+			kind = max(kind, k)
+			values = append(values, s)
+		default:
+			return errFallback // nested lists: paerser rejects them
+		}
+	}
+	if len(values) > 0 {
+		child.Value = rawSliceSeparator + strconv.Itoa(int(kind)) + rawSliceSeparator + strings.Join(values, rawSliceSeparator)
+	}
+	return nil
+}
+
+// scalar renders a scalar as paerser does, with the reflect.Kind of the
+// value yaml.v3 decodes it to.
+func scalar(n *yaml.Node) (s string, kind reflect.Kind, isNull bool, err error) {
+	switch n.ShortTag() {
+	case "!!str":
+		return n.Value, reflect.String, false, nil
+	case "!!null":
+		return "", 0, true, nil
+	}
+	var v any
+	if err := n.Decode(&v); err != nil {
+		return "", 0, false, errFallback
+	}
+	switch t := v.(type) {
+	case nil:
+		return "", 0, true, nil
+	case string:
+		return t, reflect.String, false, nil
+	case bool:
+		return strconv.FormatBool(t), reflect.Bool, false, nil
+	case int:
+		return strconv.FormatInt(int64(t), 10), reflect.Int, false, nil
+	case int64:
+		return strconv.FormatInt(t, 10), reflect.Int64, false, nil
+	case uint64:
+		return strconv.FormatUint(t, 10), reflect.Uint64, false, nil
+	case float64:
+		return strings.TrimSuffix(strconv.FormatFloat(t, 'f', 6, 64), ".000000"), reflect.Float64, false, nil
+	}
+	return "", 0, false, errFallback
+}
+
+// unknownRootKeysOf is UnknownRootKeys from an already parsed root mapping
+// that the fast path accepted (string keys, no duplicates, no merge keys).
+func unknownRootKeysOf(root *yaml.Node, t reflect.Type) []Key {
+	fields := rootFields(t)
+	if root == nil || fields == nil {
+		return nil
+	}
+	var out []Key
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k := root.Content[i].Value
+		if strings.HasPrefix(strings.ToLower(k), "x-") ||
+			slices.ContainsFunc(fields, func(f reflect.StructField) bool { return strings.EqualFold(f.Name, k) }) {
+			continue
+		}
+		out = append(out, Key{Name: k, Line: root.Content[i].Line})
+	}
+	slices.SortFunc(out, func(a, b Key) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), strings.Compare(a.Name, b.Name))
+	})
+	return out
+}
 
 // yamlToMap parses a YAML (or JSON) document into the generic map
 // yaml.Unmarshal would produce, in linear time.
@@ -93,46 +372,4 @@ func nodeValue(n *yaml.Node, depth int) (any, error) {
 		return out, nil
 	}
 	return nil, errFallback
-}
-
-// fastDecode decodes large YAML through the linear parser and TOML.
-func fastDecode(content string, element any) error {
-	raw, err := yamlToMap(content)
-	if err != nil {
-		return errFallback
-	}
-	if hasNil(raw, 0) {
-		return errFallback // TOML cannot say null; paerser treats it specially
-	}
-	var buf bytes.Buffer
-	if err := tomlEncode(&buf, raw); err != nil {
-		return errFallback
-	}
-	if err := pfile.DecodeContent(buf.String(), ".toml", element); err != nil {
-		return fmt.Errorf("%w: %w", errFallback, err)
-	}
-	return nil
-}
-
-func hasNil(v any, depth int) bool {
-	if depth > 100 {
-		return true
-	}
-	switch t := v.(type) {
-	case nil:
-		return true
-	case map[string]any:
-		for _, c := range t {
-			if hasNil(c, depth+1) {
-				return true
-			}
-		}
-	case []any:
-		for _, c := range t {
-			if hasNil(c, depth+1) {
-				return true
-			}
-		}
-	}
-	return false
 }

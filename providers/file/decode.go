@@ -75,14 +75,9 @@ func templateError(path string, err error) *Error {
 // It also lists the top-level keys paerser drops silently (it only knows
 // http, tcp, udp and tls), most likely typos, for a warning.
 func decodeContent(path, ext, content string) (*dynamic.Configuration, []filedecode.Key, error) {
-	el, err := filedecode.Decode(path, ext, content, func() any { return &dynamic.Configuration{} })
+	el, ignored, err := filedecode.DecodeWithUnknownRootKeys(path, ext, content, func() any { return &dynamic.Configuration{} })
 	if err != nil {
 		return nil, nil, fromDecode(err)
 	}
-	conf := el.(*dynamic.Configuration)
-	ignored, err := filedecode.UnknownRootKeys(ext, content, conf)
-	if err != nil {
-		return nil, nil, fromDecode(err)
-	}
-	return conf.Normalize(), ignored, nil
+	return el.(*dynamic.Configuration).Normalize(), ignored, nil
 }
