@@ -1,8 +1,8 @@
 package runtime
 
 import (
-	"maps"
 	"slices"
+	"strings"
 )
 
 // Problem is an object that carries errors: what `switchyard check` prints
@@ -28,10 +28,14 @@ func (c *Configuration) Problems() []Problem {
 	return out
 }
 
+// collect appends the objects of one kind that have errors, by name. Only
+// those are sorted: it runs after every reload, with thousands of objects.
 func collect[T any](out *[]Problem, kind string, objs map[string]T, get func(T) (string, []string)) {
-	for _, name := range slices.Sorted(maps.Keys(objs)) {
-		if status, errs := get(objs[name]); len(errs) > 0 {
+	start := len(*out)
+	for name, o := range objs {
+		if status, errs := get(o); len(errs) > 0 {
 			*out = append(*out, Problem{Kind: kind, Name: name, Status: status, Errors: errs})
 		}
 	}
+	slices.SortFunc((*out)[start:], func(a, b Problem) int { return strings.Compare(a.Name, b.Name) })
 }
