@@ -8,6 +8,9 @@ package dynamic
 type Message struct {
 	ProviderName  string
 	Configuration *Configuration
+	// Hash is Hash(Configuration) when the provider computed it already
+	// (the watcher then skips it); empty means unknown.
+	Hash string
 }
 
 // Configuration is one provider's (or the merged) dynamic configuration.

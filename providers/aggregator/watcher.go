@@ -64,7 +64,10 @@ func (w *Watcher) Run(ctx context.Context) {
 			}
 			ch <- msg
 		case msg := <-ready:
-			h := dynamic.Hash(msg.Configuration)
+			h := msg.Hash
+			if h == "" {
+				h = dynamic.Hash(msg.Configuration)
+			}
 			if lastHash[msg.ProviderName] == h {
 				slog.Debug("skipping unchanged configuration", "provider", msg.ProviderName)
 				continue

@@ -30,6 +30,9 @@ const Name = "file"
 const (
 	quietPeriod = 75 * time.Millisecond
 	maxDelay    = time.Second
+	// settlePeriod replaces quietPeriod after a file was renamed over a
+	// configuration file (an atomic replace: its content is complete).
+	settlePeriod = 5 * time.Millisecond
 	// retryDelay re-arms watches on a directory that disappeared.
 	retryDelay = time.Second
 )
@@ -192,22 +195,23 @@ func (r *run) loop() error {
 		// Reload), so its errors are logged even if they were just logged.
 		loud bool
 	)
-	schedule := func() {
+	schedule := func(quiet time.Duration) {
 		now := time.Now()
 		if !pending {
 			pending, first = true, now
-			debounce.Reset(quietPeriod)
+			debounce.Reset(quiet)
 			return
 		}
 		if now.Sub(first) < maxDelay {
-			debounce.Reset(quietPeriod)
+			debounce.Reset(quiet)
 		}
 	}
+	var quiet quietClock
 
 	again, rearm := r.read(true)
 	for {
 		if again {
-			schedule()
+			schedule(quietPeriod)
 		}
 		if rearm {
 			retry.Reset(retryDelay)
@@ -216,13 +220,13 @@ func (r *run) loop() error {
 		select {
 		case <-r.ctx.Done():
 			return nil
-		case _, ok := <-events:
+		case ev, ok := <-events:
 			if !ok {
 				events = nil
 				continue
 			}
 			loud = true
-			schedule()
+			schedule(quiet.next(ev, r.isConfigPath))
 		case err, ok := <-watchErrs:
 			if !ok {
 				watchErrs = nil
@@ -231,7 +235,8 @@ func (r *run) loop() error {
 			// Typically a queue overflow: events were lost, read again.
 			r.p.log.Warn("file provider: watcher error", "error", err)
 			loud = true
-			schedule()
+			quiet = quietClock{}
+			schedule(quietPeriod)
 		case <-r.p.reload:
 			pending = false
 			debounce.Stop()
@@ -245,6 +250,38 @@ func (r *run) loop() error {
 			again, rearm = r.read(false)
 		}
 	}
+}
+
+// quietClock picks the quiet period after each event.
+type quietClock struct {
+	// movedFrom is the name of the previous event when it was the first
+	// half of a rename: inotify reports a rename within a directory as two
+	// consecutive events, the old name (Rename), then the new (Create).
+	movedFrom string
+}
+
+// next is the quiet period to wait after ev: settlePeriod when ev completes
+// a rename over a configuration file (a complete file, atomically in
+// place), quietPeriod otherwise (a writer may not be done).
+func (c *quietClock) next(ev fsnotify.Event, isConfig func(string) bool) time.Duration {
+	prev := c.movedFrom
+	c.movedFrom = ""
+	if ev.Op == fsnotify.Rename {
+		c.movedFrom = ev.Name
+	}
+	if ev.Op == fsnotify.Create && prev != "" && prev != ev.Name && isConfig(ev.Name) {
+		return settlePeriod
+	}
+	return quietPeriod
+}
+
+// isConfigPath reports whether an event's path is a configuration file
+// read: the file itself with filename, a configuration file with directory.
+func (r *run) isConfigPath(name string) bool {
+	if f := r.ld.filename; f != "" {
+		return filepath.Clean(name) == filepath.Clean(f)
+	}
+	return isConfigFile(filepath.Base(name))
 }
 
 // read loads every file, re-arms watches and sends the configuration when
@@ -279,7 +316,7 @@ func (r *run) read(loud bool) (again, rearm bool) {
 		return again, rearm
 	}
 	select {
-	case r.out <- dynamic.Message{ProviderName: Name, Configuration: res.conf}:
+	case r.out <- dynamic.Message{ProviderName: Name, Configuration: res.conf, Hash: hash}:
 		r.sent, r.lastHash = true, hash
 		r.p.log.Info("file provider: configuration loaded", "files", res.files)
 	case <-r.ctx.Done():
