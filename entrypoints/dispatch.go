@@ -108,17 +108,47 @@ func (ep *HTTPEntryPoint) serveConn(c net.Conn) {
 		return
 	}
 
-	var hc net.Conn = pc
-	if isTLS {
-		cfg := cur.TLS.Select(info.SNI)
-		if cfg == nil {
-			cfg = fallbackTLS()
+	if !isTLS {
+		// HTTP/2 with prior knowledge goes to net/http; HTTP/1.x to our
+		// engine, on this goroutine.
+		if isH2Preface(*bp) {
+			ep.toHTTP2(pc)
+			return
 		}
-		hc = ctls.Server(pc, cfg)
+		ep.h1.ServeConn(pc)
+		return
 	}
-	if !ep.httpLn.push(hc) {
-		_ = hc.Close()
+	cfg := cur.TLS.Select(info.SNI)
+	if cfg == nil {
+		cfg = fallbackTLS()
 	}
+	tc := ctls.Server(pc, cfg)
+	_ = tc.SetDeadline(deadline(ep.peekTimeout))
+	if err := tc.Handshake(); err != nil {
+		slog.Debug("http: TLS handshake error", "entrypoint", ep.Name, "remote", c.RemoteAddr().String(), "error", err)
+		_ = tc.Close()
+		return
+	}
+	_ = tc.SetDeadline(time.Time{})
+	if tc.ConnectionState().NegotiatedProtocol == "h2" {
+		ep.toHTTP2(tc)
+		return
+	}
+	ep.h1.ServeConn(tc)
+}
+
+// toHTTP2 hands a connection to net/http's server, which serves HTTP/2
+// (its HTTP/1 side only sees what the checks above let through).
+func (ep *HTTPEntryPoint) toHTTP2(c net.Conn) {
+	if !ep.httpLn.push(c) {
+		_ = c.Close()
+	}
+}
+
+// isH2Preface: the client opened with HTTP/2's connection preface (h2c
+// with prior knowledge); a prefix is enough, net/http checks the rest.
+func isH2Preface(b []byte) bool {
+	return len(b) >= 3 && string(b[:3]) == "PRI"
 }
 
 func (ep *HTTPEntryPoint) serveTCP(h tcpmux.Handler, c net.Conn) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/switchyard-proxy/switchyard/config/static"
 	"github.com/switchyard-proxy/switchyard/routers/tcpmux"
+	"github.com/switchyard-proxy/switchyard/entrypoints/http1"
 	sytls "github.com/switchyard-proxy/switchyard/tls"
 )
 
@@ -46,7 +47,8 @@ type HTTPEntryPoint struct {
 	Config *static.EntryPoint
 
 	current atomic.Pointer[Routing]
-	server  *http.Server
+	server  *http.Server  // HTTP/2: h2 over TLS and h2c
+	h1      *http1.Server // HTTP/1.x
 	ln      net.Listener
 	httpLn  *chanListener
 	wrap    func(http.Handler) http.Handler
@@ -156,6 +158,13 @@ func (ep *HTTPEntryPoint) Start(ctx context.Context) error {
 		ErrorLog:                     slog.NewLogLogger(slog.Default().Handler(), slog.LevelDebug),
 		DisableGeneralOptionsHandler: true,
 	}
+	ep.h1 = &http1.Server{
+		Handler:        root,
+		ReadTimeout:    time.Duration(rt.ReadTimeout),
+		WriteTimeout:   time.Duration(rt.WriteTimeout),
+		IdleTimeout:    time.Duration(rt.IdleTimeout),
+		MaxHeaderBytes: ep.Config.HTTP.MaxHeaderBytes,
+	}
 	if h2 := ep.Config.HTTP2; h2 != nil {
 		ep.server.HTTP2 = &http.HTTP2Config{
 			MaxConcurrentStreams:      int(h2.MaxConcurrentStreams),
@@ -202,10 +211,16 @@ func (ep *HTTPEntryPoint) Shutdown(ctx context.Context) error {
 	}
 	tcpDone := make(chan struct{})
 	go func() { ep.tcpWG.Wait(); close(tcpDone) }()
+	h1Done := make(chan error, 1)
+	go func() { h1Done <- ep.h1.Shutdown(ctx) }()
 	err := ep.server.Shutdown(ctx)
+	if h1err := <-h1Done; err == nil {
+		err = h1err
+	}
 	if err != nil {
 		slog.Warn("grace period over, closing remaining connections", "entrypoint", ep.Name)
 		_ = ep.server.Close()
+		_ = ep.h1.Close()
 	}
 	select {
 	case <-tcpDone:

@@ -59,6 +59,10 @@ func (c *prefixConn) WriteTo(w io.Writer) (int64, error) {
 	return total + n, err
 }
 
+// NetConn exposes the connection underneath (the HTTP/1 engine finds the
+// socket through it to park idle connections).
+func (c *prefixConn) NetConn() net.Conn { return c.Conn }
+
 // CloseWrite half-closes the underlying TCP connection, through a PROXY
 // protocol wrapper if any.
 func (c *prefixConn) CloseWrite() error { return closeWrite(c.Conn) }

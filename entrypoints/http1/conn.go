@@ -1,0 +1,306 @@
+package http1
+
+import (
+	"bufio"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Connection states; transitions out of idle and parked are CAS-ed so the
+// serving goroutine, Shutdown and the poller agree on who owns the conn.
+const (
+	stActive int32 = iota
+	stIdle
+	stParked
+	stHijacked
+	stClosed
+)
+
+// aLongTimeAgo is a read deadline that has passed: it wakes a blocked read
+// and makes the next one return at once with what is buffered, if any.
+var aLongTimeAgo = time.Unix(1, 0)
+
+type conn struct {
+	srv        *Server
+	nc         net.Conn
+	raw        syscall.RawConn // the socket under TLS/PROXY wrappers; nil if none
+	fd         int32           // its descriptor, for the poller
+	remoteAddr string
+	tlsState   *tls.ConnectionState
+
+	br       *bufio.Reader
+	bw       *bufio.Writer
+	scratch  []byte // the request head being read
+	pend     []byte // response body held back until its framing is known
+	lastPOST bool   // the previous request was a POST
+
+	state     atomic.Int32
+	idleUntil time.Time // end of the idle wait, kept across parking
+	closeOnce sync.Once
+}
+
+func (s *Server) newConn(nc net.Conn) *conn {
+	c := &conn{srv: s, nc: nc, fd: -1}
+	if !s.track(c, true) {
+		_ = nc.Close()
+		return nil
+	}
+	if a := nc.RemoteAddr(); a != nil {
+		c.remoteAddr = a.String()
+	}
+	if tc, ok := nc.(*tls.Conn); ok {
+		st := tc.ConnectionState()
+		c.tlsState = &st
+	}
+	c.raw, c.fd = rawSocket(nc)
+	return c
+}
+
+// rawSocket finds the socket under TLS, peek and PROXY-protocol wrappers.
+func rawSocket(nc net.Conn) (syscall.RawConn, int32) {
+	for range 8 {
+		if sc, ok := nc.(syscall.Conn); ok {
+			rc, err := sc.SyscallConn()
+			if err != nil {
+				return nil, -1
+			}
+			fd := int32(-1)
+			_ = rc.Control(func(f uintptr) { fd = int32(f) })
+			return rc, fd
+		}
+		switch t := nc.(type) {
+		case interface{ NetConn() net.Conn }:
+			nc = t.NetConn()
+		case interface{ TCPConn() (*net.TCPConn, bool) }:
+			tc, ok := t.TCPConn()
+			if !ok {
+				return nil, -1
+			}
+			nc = tc
+		case interface{ Raw() net.Conn }:
+			nc = t.Raw()
+		default:
+			return nil, -1
+		}
+	}
+	return nil, -1
+}
+
+var (
+	readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+	writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4096) }}
+)
+
+func (c *conn) buffers() {
+	if c.br == nil {
+		c.br = readerPool.Get().(*bufio.Reader)
+		c.br.Reset(c.nc)
+	}
+	if c.bw == nil {
+		c.bw = writerPool.Get().(*bufio.Writer)
+		c.bw.Reset(c.nc)
+	}
+}
+
+// releaseBuffers gives the bufio pair back; the reader must be empty.
+func (c *conn) releaseBuffers() {
+	if c.br != nil {
+		c.br.Reset(nil)
+		readerPool.Put(c.br)
+		c.br = nil
+	}
+	if c.bw != nil {
+		c.bw.Reset(nil)
+		writerPool.Put(c.bw)
+		c.bw = nil
+	}
+	c.scratch, c.pend = nil, nil
+}
+
+// serve runs the request loop on the calling goroutine until the
+// connection closes, is hijacked or parked. fresh: the connection has not
+// been served yet (a TLS connection right after its handshake).
+func (c *conn) serve(fresh bool) {
+	c.buffers()
+	if fresh && c.srv.parkAfter() >= 0 && c.raw != nil {
+		// A client that connects ahead of need (mobile apps, browsers'
+		// speculative connections) is parked at once if it sent nothing
+		// yet: no goroutine, no buffers while it waits.
+		_ = c.nc.SetReadDeadline(aLongTimeAgo)
+		_, err := c.br.Peek(1)
+		_ = c.nc.SetReadDeadline(time.Time{})
+		if err != nil {
+			if !isTimeout(err) {
+				c.close()
+				return
+			}
+			c.idleUntil = deadline(c.srv.idleTimeout())
+			c.state.Store(stIdle)
+			if c.park() {
+				return
+			}
+		}
+	}
+	for {
+		if !c.waitRequest() {
+			return
+		}
+		if !c.serveRequest() {
+			return
+		}
+	}
+}
+
+// waitRequest waits for the first byte of the next request. false: the
+// connection was closed or parked and the caller must stop.
+func (c *conn) waitRequest() bool {
+	c.buffers()
+	if c.br.Buffered() > 0 {
+		return true // pipelined
+	}
+	if c.srv.closing.Load() {
+		c.close()
+		return false
+	}
+	if c.state.Load() == stActive {
+		c.idleUntil = deadline(c.srv.idleTimeout())
+		if !c.state.CompareAndSwap(stActive, stIdle) {
+			c.close()
+			return false
+		}
+	}
+	park := c.srv.parkAfter()
+	canPark := park >= 0 && c.raw != nil
+	for {
+		dl := c.idleUntil
+		parkFirst := false
+		if canPark {
+			if p := time.Now().Add(park); dl.IsZero() || p.Before(dl) {
+				dl, parkFirst = p, true
+			}
+		}
+		_ = c.nc.SetReadDeadline(dl)
+		_, err := c.br.Peek(1)
+		if err == nil {
+			if !c.state.CompareAndSwap(stIdle, stActive) {
+				c.close()
+				return false
+			}
+			return true
+		}
+		if parkFirst && isTimeout(err) && !c.srv.closing.Load() {
+			_ = c.nc.SetReadDeadline(time.Time{})
+			if c.park() {
+				return false
+			}
+			canPark = false
+			continue
+		}
+		c.close()
+		return false
+	}
+}
+
+// park hands the idle connection to the poller and frees its buffers;
+// false if it could not (the caller keeps waiting itself).
+func (c *conn) park() bool {
+	p := c.srv.getParker()
+	if p == nil || c.br == nil || c.br.Buffered() > 0 {
+		return false
+	}
+	c.releaseBuffers()
+	if !c.state.CompareAndSwap(stIdle, stParked) {
+		c.close()
+		return true
+	}
+	if err := p.add(c); err != nil {
+		if c.state.CompareAndSwap(stParked, stIdle) {
+			c.buffers()
+			return false
+		}
+		return true
+	}
+	return true
+}
+
+// resume serves a parked connection that became readable.
+func (c *conn) resume() {
+	if !c.state.CompareAndSwap(stParked, stIdle) {
+		return
+	}
+	c.serve(false)
+}
+
+// closeIfIdle closes the connection if it waits for a request (Shutdown).
+func (c *conn) closeIfIdle() {
+	switch {
+	case c.state.CompareAndSwap(stIdle, stClosed):
+		// The serving goroutine is blocked in Peek: wake it; it sees
+		// the state and closes.
+		_ = c.nc.SetReadDeadline(aLongTimeAgo)
+	case c.state.CompareAndSwap(stParked, stClosed):
+		if p := c.srv.parker; p != nil {
+			p.remove(c)
+		}
+		c.finish()
+	}
+}
+
+// kill closes the connection whatever it is doing (Close).
+func (c *conn) kill() {
+	prev := c.state.Swap(stClosed)
+	if prev == stParked {
+		if p := c.srv.parker; p != nil {
+			p.remove(c)
+		}
+	}
+	if prev != stHijacked {
+		c.finish()
+	}
+}
+
+// close ends the connection from its serving goroutine.
+func (c *conn) close() {
+	c.state.Store(stClosed)
+	if c.bw != nil && c.bw.Buffered() > 0 {
+		_ = c.bw.Flush()
+	}
+	c.finish()
+	c.releaseBuffers()
+}
+
+// finish closes the socket and forgets the connection, once.
+func (c *conn) finish() {
+	c.closeOnce.Do(func() {
+		_ = c.nc.Close()
+		c.srv.track(c, false)
+	})
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func deadline(d time.Duration) time.Time {
+	if d <= 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(d)
+}
+
+// closeWriter is implemented by TCP connections and the wrappers above
+// them: a lingering close sends FIN before the kernel sees unread input.
+type closeWriter interface{ CloseWrite() error }
+
+var _ = io.EOF

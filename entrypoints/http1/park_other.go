@@ -1,0 +1,14 @@
+//go:build !linux
+
+package http1
+
+import "errors"
+
+// parker is Linux-only (epoll); elsewhere idle connections keep their
+// goroutine.
+type parker struct{}
+
+func newParker(*Server) (*parker, error) { return nil, errors.New("no idle poller on this platform") }
+func (*parker) add(*conn) error          { return errors.New("no idle poller") }
+func (*parker) remove(*conn)             {}
+func (*parker) parked() int              { return 0 }

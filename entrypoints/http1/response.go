@@ -1,0 +1,441 @@
+package http1
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// bufferBeforeChunking is how much body a handler may write without a
+// Content-Length before the server commits to chunked coding (as
+// net/http): small answers get a Content-Length instead.
+const bufferBeforeChunking = 2048
+
+// response is the http.ResponseWriter of one request. Its head is
+// serialised into the connection's write buffer when the handler calls
+// WriteHeader (so later header changes are ignored, as with net/http);
+// only the framing lines wait for the first body bytes or the handler's
+// return.
+type response struct {
+	ex     *exchange
+	c      *conn
+	header http.Header
+
+	status        int
+	wroteHeader   bool  // the status line and fields are in the buffer
+	committed     bool  // the head is complete
+	contentLength int64 // declared or computed; -1 unknown
+	written       int64
+	chunked       bool
+	closeAfter    bool // no further request on this connection
+	isHead        bool
+	noBody        bool // 1xx, 204, 304: no body at all
+	hasType       bool
+	hasDate       bool
+	hasCE         bool
+	te            string // Transfer-Encoding the handler set
+	connection    []string
+	trailers      bool     // declared or http.TrailerPrefix trailers
+	declared      []string // declared trailer keys, canonical
+	sentContinue  bool
+	pending       []byte // body held back until the framing is known
+	hijacked      bool
+	handlerDone   bool
+}
+
+func (w *response) Header() http.Header { return w.header }
+
+func (w *response) WriteHeader(code int) {
+	if w.hijacked || w.wroteHeader {
+		return
+	}
+	if code < 100 || code > 999 {
+		panic("invalid WriteHeader code " + strconv.Itoa(code))
+	}
+	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
+		w.writeInterim(code)
+		return
+	}
+	w.wroteHeader = true
+	w.status = code
+	w.noBody = !bodyAllowed(code)
+	h := w.header
+	if decl, ok := h["Trailer"]; ok {
+		w.trailers = true
+		for _, d := range decl {
+			for _, k := range strings.Split(d, ",") {
+				if k = strings.TrimSpace(k); k != "" {
+					w.declared = append(w.declared, http.CanonicalHeaderKey(k))
+				}
+			}
+		}
+	}
+	bw := w.c.bw
+	writeStatusLine(bw, w.ex.req.ProtoMinor, code)
+	for k, vv := range h {
+		switch k {
+		case "Content-Length":
+			if w.noBody && code != http.StatusNotModified || len(vv) == 0 {
+				continue
+			}
+			n, ok := parseContentLength(strings.TrimSpace(vv[0]))
+			if !ok {
+				continue // invalid: ignored, as net/http
+			}
+			if code == http.StatusNotModified {
+				continue
+			}
+			w.contentLength = n
+			writeField(bw, k, vv[:1])
+			continue
+		case "Transfer-Encoding":
+			if len(vv) > 0 {
+				w.te = vv[0]
+			}
+			continue
+		case "Connection":
+			w.connection = vv
+			if httpguts.HeaderValuesContainsToken(vv, "close") {
+				w.closeAfter = true
+			}
+			continue
+		case "Content-Type":
+			w.hasType = true
+			if code == http.StatusNotModified {
+				continue
+			}
+		case "Date":
+			w.hasDate = true
+		case "Content-Encoding":
+			w.hasCE = len(vv) > 0 && vv[0] != ""
+		}
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			w.trailers = true
+			continue
+		}
+		if w.declared != nil && slices.Contains(w.declared, k) {
+			continue
+		}
+		writeField(bw, k, vv)
+	}
+}
+
+// writeInterim sends a 1xx response (103 Early Hints, 100 Continue) at once.
+func (w *response) writeInterim(code int) {
+	if code == http.StatusContinue {
+		if w.sentContinue {
+			return
+		}
+		w.sentContinue = true
+	}
+	bw := w.c.bw
+	writeStatusLine(bw, w.ex.req.ProtoMinor, code)
+	for k, vv := range w.header {
+		if k == "Content-Length" || k == "Transfer-Encoding" {
+			continue
+		}
+		writeField(bw, k, vv)
+	}
+	_, _ = bw.WriteString("\r\n")
+	_ = bw.Flush()
+}
+
+// sendContinue answers "Expect: 100-continue" as the handler starts
+// reading the body, unless it already answered.
+func (w *response) sendContinue() {
+	if w.wroteHeader || w.sentContinue || w.hijacked {
+		return
+	}
+	w.sentContinue = true
+	bw := w.c.bw
+	_, _ = bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
+	_ = bw.Flush()
+}
+
+func (w *response) Write(p []byte) (int, error) {
+	if w.hijacked {
+		return 0, http.ErrHijacked
+	}
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if w.noBody {
+		return 0, http.ErrBodyNotAllowed
+	}
+	if w.contentLength >= 0 && w.written+int64(len(p)) > w.contentLength {
+		return 0, http.ErrContentLength
+	}
+	w.written += int64(len(p))
+	if !w.committed {
+		if w.contentLength < 0 && len(w.pending)+len(p) <= bufferBeforeChunking {
+			if w.pending == nil {
+				w.pending = w.c.pendingBuf()
+			}
+			w.pending = append(w.pending, p...)
+			return len(p), nil
+		}
+		if len(w.pending) > 0 {
+			w.commit(w.pending)
+		} else {
+			w.commit(p)
+		}
+	}
+	return w.writeBody(p)
+}
+
+// WriteString avoids a copy for io.WriteString callers.
+func (w *response) WriteString(s string) (int, error) {
+	if w.committed && !w.chunked && !w.noBody && !w.isHead && !w.hijacked &&
+		(w.contentLength < 0 || w.written+int64(len(s)) <= w.contentLength) {
+		w.written += int64(len(s))
+		n, err := w.c.bw.WriteString(s)
+		return n, w.writeErr(err)
+	}
+	return w.Write([]byte(s))
+}
+
+func (w *response) writeBody(p []byte) (int, error) {
+	if w.isHead {
+		return len(p), nil // HEAD: the body is dropped, as net/http
+	}
+	bw := w.c.bw
+	if w.chunked {
+		writeChunkHeader(bw, len(p))
+		n, err := bw.Write(p)
+		_, _ = bw.WriteString("\r\n")
+		return n, w.writeErr(err)
+	}
+	n, err := bw.Write(p)
+	return n, w.writeErr(err)
+}
+
+func (w *response) writeErr(err error) error {
+	if err != nil {
+		w.closeAfter = true
+	}
+	return err
+}
+
+// commit decides the framing and completes the head; first is the first
+// body bytes (for content sniffing), or nil.
+func (w *response) commit(first []byte) {
+	w.committed = true
+	req := w.ex.req
+	http11 := req.ProtoMinor >= 1
+	addLength := false
+	sniff := ""
+	if !w.noBody {
+		if w.contentLength < 0 {
+			switch {
+			case w.te != "" && !w.isHead:
+				if w.te == "identity" || !http11 {
+					w.closeAfter = true // delimited by the close
+				} else {
+					w.chunked = true
+				}
+			case w.handlerDone && !w.trailers && (!w.isHead || w.written > 0 && w.written <= bufferBeforeChunking):
+				if w.isHead {
+					w.contentLength = w.written
+				} else {
+					w.contentLength = int64(len(w.pending))
+				}
+				addLength = true
+			case w.isHead:
+			case http11:
+				w.chunked = true
+			default:
+				w.closeAfter = true
+			}
+		}
+		if !w.hasType && w.te == "" && !w.hasCE && len(first) > 0 {
+			sniff = http.DetectContentType(first)
+		}
+	}
+
+	// Connection management.
+	if req.Close || w.c.srv.closing.Load() || w.ex.body != nil && w.ex.body.tooBig() {
+		w.closeAfter = true
+	}
+	if w.ex.body != nil && w.ex.body.expect && !w.sentContinue {
+		w.closeAfter = true // the client may never send the body
+	}
+	if !http11 && !w.noBody && !w.isHead && w.contentLength < 0 {
+		w.closeAfter = true
+	}
+
+	bw := w.c.bw
+	if !w.hasDate {
+		_, _ = bw.Write(dateLine())
+	}
+	if addLength {
+		_, _ = bw.WriteString("Content-Length: ")
+		var b [20]byte
+		_, _ = bw.Write(strconv.AppendInt(b[:0], w.contentLength, 10))
+		_, _ = bw.WriteString("\r\n")
+	}
+	if sniff != "" {
+		_, _ = bw.WriteString("Content-Type: ")
+		_, _ = bw.WriteString(sniff)
+		_, _ = bw.WriteString("\r\n")
+	}
+	if w.chunked {
+		_, _ = bw.WriteString("Transfer-Encoding: chunked\r\n")
+	}
+	switch {
+	case w.closeAfter:
+		if http11 {
+			_, _ = bw.WriteString("Connection: close\r\n")
+		}
+	case w.connection != nil:
+		writeField(bw, "Connection", w.connection)
+	case !http11:
+		_, _ = bw.WriteString("Connection: keep-alive\r\n")
+	}
+	_, _ = bw.WriteString("\r\n")
+	if len(w.pending) > 0 {
+		p := w.pending
+		w.pending = p[:0]
+		_, _ = w.writeBody(p)
+	}
+}
+
+// finish completes the response after the handler returned.
+func (w *response) finish() error {
+	if w.hijacked {
+		return nil
+	}
+	w.handlerDone = true
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if !w.committed {
+		w.commit(w.pending)
+	}
+	bw := w.c.bw
+	if w.chunked {
+		_, _ = bw.WriteString("0\r\n")
+		if w.trailers {
+			w.writeTrailers()
+		}
+		_, _ = bw.WriteString("\r\n")
+	}
+	if !w.noBody && !w.isHead && w.contentLength >= 0 && w.written < w.contentLength {
+		w.closeAfter = true // the framing promised more than was sent
+	}
+	return w.writeErr(bw.Flush())
+}
+
+// writeTrailers writes the declared trailer fields and those set with
+// http.TrailerPrefix.
+func (w *response) writeTrailers() {
+	bw := w.c.bw
+	for _, k := range w.declared {
+		if vv, ok := w.header[k]; ok && httpguts.ValidTrailerHeader(k) {
+			writeField(bw, k, vv)
+		}
+	}
+	for k, vv := range w.header {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			writeField(bw, k[len(http.TrailerPrefix):], vv)
+		}
+	}
+}
+
+// Flush sends what is buffered, committing to chunked coding if the
+// length is not known yet.
+func (w *response) Flush() { _ = w.FlushError() }
+
+func (w *response) FlushError() error {
+	if w.hijacked {
+		return http.ErrHijacked
+	}
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if !w.committed {
+		w.commit(w.pending)
+	}
+	return w.writeErr(w.c.bw.Flush())
+}
+
+// Hijack hands the connection to the handler (WebSocket, h2c upgrade).
+func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if w.hijacked {
+		return nil, nil, http.ErrHijacked
+	}
+	if w.wroteHeader && !w.committed {
+		w.commit(nil)
+	}
+	if err := w.c.bw.Flush(); err != nil {
+		return nil, nil, err
+	}
+	w.ex.ctx.stopWatch()
+	c := w.c
+	if !c.state.CompareAndSwap(stActive, stHijacked) {
+		return nil, nil, errors.New("http1: connection is closing")
+	}
+	w.hijacked = true
+	_ = c.nc.SetDeadline(time.Time{})
+	rw := bufio.NewReadWriter(c.br, c.bw)
+	c.br, c.bw = nil, nil // the handler owns them now
+	c.srv.track(c, false)
+	return c.nc, rw, nil
+}
+
+func (w *response) SetReadDeadline(t time.Time) error  { return w.c.nc.SetReadDeadline(t) }
+func (w *response) SetWriteDeadline(t time.Time) error { return w.c.nc.SetWriteDeadline(t) }
+
+// EnableFullDuplex: the server never drains the request body before the
+// response starts, so reading and writing may already interleave.
+func (w *response) EnableFullDuplex() error { return nil }
+
+// writeField writes "k: v" lines; CR and LF in values become spaces so a
+// value cannot split the response, and invalid names are dropped, as
+// net/http does.
+func writeField(bw *bufio.Writer, k string, vv []string) {
+	if !fieldNameOK(k) {
+		return
+	}
+	for _, v := range vv {
+		_, _ = bw.WriteString(k)
+		_, _ = bw.WriteString(": ")
+		if strings.ContainsAny(v, "\r\n") {
+			v = strings.TrimSpace(newlineToSpace.Replace(v))
+		}
+		_, _ = bw.WriteString(v)
+		_, _ = bw.WriteString("\r\n")
+	}
+}
+
+var newlineToSpace = strings.NewReplacer("\n", " ", "\r", " ")
+
+func fieldNameOK(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if b := k[i]; b <= ' ' || b >= 0x7f || b == ':' {
+			return false
+		}
+	}
+	return true
+}
+
+func writeChunkHeader(bw *bufio.Writer, n int) {
+	var b [18]byte
+	_, _ = bw.Write(append(strconv.AppendInt(b[:0], int64(n), 16), '\r', '\n'))
+}
+
+func bodyAllowed(code int) bool {
+	return !(code >= 100 && code <= 199 || code == http.StatusNoContent || code == http.StatusNotModified)
+}

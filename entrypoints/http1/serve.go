@@ -1,0 +1,164 @@
+package http1
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"runtime"
+	"strconv"
+	"time"
+)
+
+// exchange is everything one request needs, allocated at once.
+type exchange struct {
+	req     *http.Request
+	w       response
+	ctx     reqContext
+	url     url.URL
+	body    *body
+	bodyVal body
+}
+
+func (ex *exchange) bodyDone() { ex.ctx.setBodyRead() }
+
+// serveRequest reads one request, runs the handler and completes the
+// response. false: the connection is done (closed or hijacked).
+func (c *conn) serveRequest() bool {
+	s := c.srv
+	if s.ReadTimeout > 0 {
+		_ = c.nc.SetReadDeadline(time.Now().Add(s.ReadTimeout))
+	} else {
+		_ = c.nc.SetReadDeadline(time.Time{})
+	}
+	head, err := c.readHead()
+	if err != nil {
+		c.reject(err)
+		return false
+	}
+	ex := &exchange{}
+	ex.ctx.c = c
+	var tmp http.Request
+	p, err := c.parseHead(head, &tmp, &ex.url)
+	if err != nil {
+		c.reject(err)
+		return false
+	}
+	if s.WriteTimeout > 0 {
+		_ = c.nc.SetWriteDeadline(time.Now().Add(s.WriteTimeout))
+	}
+	tmp.RemoteAddr = c.remoteAddr
+	tmp.TLS = c.tlsState
+	switch {
+	case p.chunked || p.contentLength > 0:
+		ex.bodyVal = body{ex: ex, br: c.br, remaining: p.contentLength, chunked: p.chunked, expect: p.expectCont}
+		if p.chunked {
+			ex.bodyVal.remaining = 0
+		}
+		ex.body = &ex.bodyVal
+		tmp.Body = ex.body
+	default:
+		tmp.Body = http.NoBody
+		ex.ctx.bodyRead = true
+	}
+	r := tmp.WithContext(&ex.ctx)
+	ex.req = r
+	c.lastPOST = r.Method == http.MethodPost
+	ex.w = response{ex: ex, c: c, header: make(http.Header, 8), contentLength: -1, isHead: r.Method == http.MethodHead}
+
+	if !c.runHandler(ex) {
+		return false
+	}
+	w := &ex.w
+	if w.hijacked {
+		return false
+	}
+	if err := w.finish(); err != nil {
+		c.close()
+		return false
+	}
+	ex.ctx.finish()
+	if w.closeAfter {
+		if ex.body != nil && !ex.body.consumed() {
+			c.closeLingering()
+		} else {
+			c.close()
+		}
+		return false
+	}
+	if ex.body != nil && !ex.body.drain() {
+		c.closeLingering()
+		return false
+	}
+	if c.state.Load() != stActive {
+		c.close() // Close() raced with this request
+		return false
+	}
+	return true
+}
+
+// runHandler calls the handler, turning a panic into a closed connection
+// (and a log line, unless it is http.ErrAbortHandler). false: stop.
+func (c *conn) runHandler(ex *exchange) (ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			ex.ctx.finish()
+			if v != http.ErrAbortHandler { //nolint:errorlint // sentinel panic value, compared as net/http does
+				buf := make([]byte, 64<<10)
+				buf = buf[:runtime.Stack(buf, false)]
+				c.srv.logger().Error("http: panic serving", "remote", c.remoteAddr, "panic", v, "stack", string(buf))
+			}
+			if !ex.w.hijacked {
+				c.close()
+			}
+			ok = false
+		}
+	}()
+	c.srv.Handler.ServeHTTP(&ex.w, ex.req)
+	return true
+}
+
+// reject answers a request the server cannot accept and closes.
+func (c *conn) reject(err error) {
+	var he *httpError
+	if !errors.As(err, &he) {
+		// Read errors (timeout, reset, EOF mid-head): nothing to answer.
+		var ph errPartialHead
+		if errors.As(err, &ph) && isTimeout(ph.err) {
+			he = &httpError{http.StatusRequestTimeout, "request timeout"}
+		} else {
+			c.close()
+			return
+		}
+	}
+	text := http.StatusText(he.code)
+	msg := strconv.Itoa(he.code) + " " + text
+	if he.code == http.StatusBadRequest && he.msg != "" {
+		msg += ": " + he.msg
+	}
+	_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+	bw := c.bw
+	_, _ = bw.WriteString("HTTP/1.1 ")
+	_, _ = bw.WriteString(strconv.Itoa(he.code))
+	_, _ = bw.WriteString(" ")
+	_, _ = bw.WriteString(text)
+	_, _ = bw.WriteString("\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n")
+	_, _ = bw.WriteString(msg)
+	_ = bw.Flush()
+	c.closeLingering()
+}
+
+// closeLingering half-closes, then briefly reads what the client still
+// sends, so the kernel does not answer unread input with a reset that
+// would destroy the response in flight (as net/http's closeWriteAndWait).
+func (c *conn) closeLingering() {
+	if c.bw != nil {
+		_ = c.bw.Flush()
+	}
+	if cw, ok := c.nc.(closeWriter); ok {
+		_ = cw.CloseWrite()
+		_ = c.nc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		_, _ = io.Copy(io.Discard, io.LimitReader(c.nc, 256<<10))
+	}
+	c.close()
+}

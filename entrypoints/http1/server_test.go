@@ -1,0 +1,162 @@
+package http1
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func startServer(t *testing.T, s *Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = s.Serve(ln) }()
+	t.Cleanup(func() { _ = s.Close() })
+	return ln.Addr().String()
+}
+
+func echo() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-Method", r.Method)
+		fmt.Fprintf(w, "%s %s %s host=%s len=%d body=%s", r.Method, r.URL.Path, r.URL.RawQuery, r.Host, r.ContentLength, b)
+	})
+}
+
+func TestClientRoundTrips(t *testing.T) {
+	addr := startServer(t, &Server{Handler: echo()})
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	for i := range 20 {
+		var body io.Reader
+		method := http.MethodGet
+		if i%2 == 1 {
+			method, body = http.MethodPost, strings.NewReader(strings.Repeat("x", i*1000))
+		}
+		req, _ := http.NewRequest(method, "http://"+addr+"/p/a?q="+fmt.Sprint(i), body)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := fmt.Sprintf("%s /p/a q=%d host=%s", method, i, addr)
+		if resp.StatusCode != 200 || !strings.HasPrefix(string(b), want) || resp.Header.Get("X-Method") != method {
+			t.Fatalf("%d: %d %q", i, resp.StatusCode, b)
+		}
+	}
+}
+
+func TestChunkedRequestAndResponse(t *testing.T) {
+	addr := startServer(t, &Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("Trailer", "X-Sum")
+		for i := 0; i < 3; i++ {
+			_, _ = w.Write(b)
+			w.(http.Flusher).Flush()
+		}
+		w.Header().Set("X-Sum", fmt.Sprint(3*len(b)))
+	})})
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	_, _ = io.WriteString(nc, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-T: 1\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if string(b) != "abcdeabcdeabcde" || resp.Trailer.Get("X-Sum") != "15" || len(resp.TransferEncoding) == 0 {
+		t.Fatalf("%q %v %v", b, resp.Trailer, resp.TransferEncoding)
+	}
+}
+
+func TestParkAndResume(t *testing.T) {
+	s := &Server{Handler: echo(), ParkAfter: 50 * time.Millisecond, IdleTimeout: 2 * time.Second}
+	addr := startServer(t, s)
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	br := bufio.NewReader(nc)
+	for i := 0; i < 3; i++ {
+		_, _ = io.WriteString(nc, "GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.ReadAll(resp.Body)
+		time.Sleep(200 * time.Millisecond)
+		if p := s.getParker(); p != nil && p.parked() != 1 {
+			t.Fatalf("round %d: parked %d, want 1", i, p.parked())
+		}
+	}
+	// The idle timeout still applies to a parked connection.
+	time.Sleep(3500 * time.Millisecond)
+	if _, err := br.ReadByte(); err == nil {
+		t.Fatal("connection still open after the idle timeout")
+	}
+}
+
+func TestShutdownWaitsForActive(t *testing.T) {
+	release := make(chan struct{})
+	s := &Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		_, _ = io.WriteString(w, "done")
+	})}
+	addr := startServer(t, s)
+	got := make(chan string, 1)
+	go func() {
+		resp, err := http.Get("http://" + addr + "/")
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		got <- string(b)
+	}()
+	time.Sleep(100 * time.Millisecond)
+	done := make(chan error, 1)
+	go func() { done <- s.Shutdown(context.Background()) }()
+	time.Sleep(100 * time.Millisecond)
+	close(release)
+	if g := <-got; g != "done" {
+		t.Fatalf("got %q", g)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestContextCanceledWhenClientLeaves(t *testing.T) {
+	canceled := make(chan struct{})
+	addr := startServer(t, &Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+			close(canceled)
+		case <-time.After(5 * time.Second):
+		}
+	})})
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.WriteString(nc, "GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+	time.Sleep(100 * time.Millisecond)
+	nc.Close()
+	select {
+	case <-canceled:
+	case <-time.After(4 * time.Second):
+		t.Fatal("context not canceled")
+	}
+}
