@@ -19,6 +19,18 @@ package http1_test
 //     net/http runs the handshake itself (bounded by ReadTimeout).
 //  2. options-star: "OPTIONS * HTTP/1.1" reaches the handler; net/http (and
 //     so Traefik) answers it itself: 200, Content-Length: 0, no body.
+//  3. bare-lf-pipelined-crlf, bare-lf-smuggle, bare-lf-chunked*: readHead's
+//     fast path looks for "\r\n\r\n" anywhere in the buffered bytes. A head
+//     that ends in a bare "\n\n" (accepted, as by net/http) followed, in the
+//     same read, by anything containing CRLFCRLF (a pipelined request, a
+//     chunked body) is taken as one head; parseHead stops at the first empty
+//     line and the rest is silently dropped: the pipelined request never
+//     gets an answer (a hidden request: "GET /admin" in bare-lf-smuggle
+//     vanishes), a chunked body hangs until the timeout. Timing-dependent
+//     (the dribbled variants take the slow path and pass). Fix: the fast
+//     path must stop at the first empty line whatever its line ending
+//     (e.g. search for "\n\r\n" / "\n\n"), or refuse the fast path when
+//     the buffered head contains a bare LF before the CRLFCRLF.
 //
 // Seen in the first run (12:08 UTC) and gone by the next one: handler
 // trailers dropped / turned into headers, HEAD responses without the sniffed
@@ -774,6 +786,11 @@ func mainCases() []tcase {
 		{name: "hdr-100", req: "GET / HTTP/1.1\r\n" + h + many100 + "\r\n", want: 200},
 		{name: "hdr-2M", req: "GET / HTTP/1.1\r\n" + h + hdr2M + "\r\n", want: 431},
 		{name: "bare-lf", req: "GET /p HTTP/1.1\n" + "Host: example.com\nX-A: b\n\n", want: 200},
+		{name: "bare-lf-chunked", req: "POST /echo HTTP/1.1\nHost: x\nTransfer-Encoding: chunked\n\n3\r\nabc\r\n0\r\n\r\n", want: 200},
+		{name: "bare-lf-chunked-empty", req: "POST /echo HTTP/1.1\nHost: x\nTransfer-Encoding: chunked\n\n0\r\n\r\n", want: 200},
+		{name: "bare-lf-cl", req: "POST /echo HTTP/1.1\nHost: x\nContent-Length: 3\n\nabc", want: 200},
+		{name: "bare-lf-pipelined-crlf", req: "GET /a HTTP/1.1\nHost: x\n\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n", n: 2, want: 200},
+		{name: "bare-lf-smuggle", req: "POST /a HTTP/1.1\nHost: x\nContent-Length: 0\n\nGET /admin HTTP/1.1\r\nHost: x\r\n\r\n", n: 2, methods: []string{"POST", "GET"}, want: 200},
 		{name: "bare-lf-mixed", req: "GET /p HTTP/1.1\r\nHost: example.com\nX-A: b\r\n\n", want: 200},
 		{name: "reqline-extra-token", req: "GET / x HTTP/1.1\r\n" + h + "\r\n", want: 400},
 		{name: "reqline-double-space", req: "GET  / HTTP/1.1\r\n" + h + "\r\n", want: 400},
@@ -1461,6 +1478,15 @@ func fuzzException(data []byte) string {
 	return ""
 }
 
+// fuzzKnownBug names open engine bugs (see the top of the file) so the
+// fuzzer looks for new ones.
+func fuzzKnownBug(data []byte) string {
+	if bytes.HasPrefix(bytes.TrimLeft(data, "\r\n"), []byte("OPTIONS * ")) {
+		return "OPTIONS * passed to the handler"
+	}
+	return ""
+}
+
 func FuzzDiffRequest(f *testing.F) {
 	for _, c := range mainCases() {
 		if len(c.req) < 64<<10 {
@@ -1486,6 +1512,9 @@ func FuzzDiffRequest(f *testing.F) {
 			return // net/http gave no parsable answer; only no-panic/no-hang is asserted
 		}
 		exc := fuzzException(data)
+		if bug := fuzzKnownBug(data); bug != "" {
+			t.Skip("engine bug: " + bug)
+		}
 		switch {
 		case rc/100 == 2 && exc == "":
 			if !eok || ec/100 != 2 {
