@@ -3,7 +3,6 @@ package http1
 import (
 	"context"
 	"sync"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -72,7 +71,7 @@ func (x *reqContext) setBodyRead() {
 }
 
 func (x *reqContext) maybeWatchLocked() {
-	if x.watching || x.done == nil || x.err != nil || x.finished || !x.bodyRead || x.c.raw == nil {
+	if x.watching || x.done == nil || x.err != nil || x.finished || !x.bodyRead || x.c.br == nil {
 		return
 	}
 	x.watching = true
@@ -80,24 +79,14 @@ func (x *reqContext) maybeWatchLocked() {
 	go x.watch()
 }
 
-// watch waits for the client's socket to become readable: end of stream
-// or an error cancels the request; data (a pipelined request) ends the
-// watch, as net/http's background read does.
+// watch reads ahead on the connection, as net/http's background read:
+// end of stream or an error (a TLS close_notify included) cancels the
+// request; data (a pipelined request) stays buffered for the next request
+// and ends the watch; stopWatch's past deadline ends it too.
 func (x *reqContext) watch() {
 	defer close(x.stopped)
-	gone := false
-	err := x.c.raw.Read(func(fd uintptr) bool {
-		var b [1]byte
-		n, _, e := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
-		switch {
-		case e == unix.EAGAIN || e == unix.EINTR:
-			return false
-		case e != nil || n == 0:
-			gone = true
-		}
-		return true
-	})
-	if err == nil && gone {
+	_, err := x.c.br.Peek(1)
+	if err != nil && !isTimeout(err) {
 		x.mu.Lock()
 		x.cancelLocked()
 		x.mu.Unlock()
@@ -144,5 +133,3 @@ func (c *conn) peerGone() bool {
 	})
 	return gone
 }
-
-var _ syscall.RawConn
