@@ -41,6 +41,18 @@ package http1_test
 //     URL.EscapedPath() (what httputil.ReverseProxy sends upstream) is "/a!b";
 //     the engine's is "/a%21b": the proxied path changes. Fix: plainPath must
 //     accept only [A-Za-z0-9] and -_.~$&+,/:;=@ before the '?'.
+//  6. chunked-ext-flood: no bound on chunk-extension overhead. net/http
+//     (since the CVE-2023-39326 fix) fails a body whose size lines and
+//     extensions exceed the data by more than 16 KiB ("too much non-data");
+//     the engine reads any amount (each line is capped at the 4 KiB buffer
+//     only), e.g. 4 KiB of extension per data byte.
+//  7. chunked-trailer-ctl: a trailer value with a control byte (0x01) is
+//     accepted and handed to the handler (and so to the upstream);
+//     net/http rejects it like a header value.
+//  8. chunked-size-leading-space: " 3" is accepted as a chunk size
+//     (trimOWS on both sides); net/http and RFC 9112 (chunk-size =
+//     1*HEXDIG) reject it. Low risk since the engine re-frames bodies, but
+//     lenient framing is how desync bugs start.
 //
 // Seen in the first run (12:08 UTC) and gone by the next one: handler
 // trailers dropped / turned into headers, HEAD responses without the sniffed
@@ -781,6 +793,20 @@ func mainCases() []tcase {
 		{name: "chunked-invalid-size", req: chunked("/echo", "", "zz\r\nhello\r\n0\r\n\r\n"), want: 400},
 		{name: "chunked-size-overflow", req: chunked("/echo", "", "fffffffffffffffff\r\nhello\r\n0\r\n\r\n"), want: 400},
 		{name: "chunked-missing-crlf", req: chunked("/echo", "", "5\r\nhelloX0\r\n\r\n"), want: 400},
+		{name: "chunked-ext-flood", req: chunked("/echo", "", strings.Repeat("1;e="+strings.Repeat("a", 3000)+"\r\nx\r\n", 10)+"0\r\n\r\n"), want: 400},
+		{name: "chunked-ext-moderate", req: chunked("/echo", "", strings.Repeat("1;e="+strings.Repeat("a", 100)+"\r\nx\r\n", 10)+"0\r\n\r\n"), want: 200},
+		{name: "chunked-size-leading-space", req: chunked("/echo", "", " 3\r\nabc\r\n0\r\n\r\n")},
+		{name: "chunked-size-trailing-space", req: chunked("/echo", "", "3 \r\nabc\r\n0\r\n\r\n")},
+		{name: "chunked-size-tab-ext", req: chunked("/echo", "", "3\t;x=y\r\nabc\r\n0\r\n\r\n"),
+			diff: "RFC 9112 §7.1.1 allows BWS before ';' (chunk-ext); net/http rejects it", allow: engineAnswered(200, "/echo")},
+		{name: "chunked-size-16-digits", req: chunked("/echo", "", "0000000000000003\r\nabc\r\n0\r\n\r\n")},
+		{name: "chunked-size-negative", req: chunked("/echo", "", "-3\r\nabc\r\n0\r\n\r\n"), want: 400},
+		{name: "chunked-trailer-ctl", req: chunked("/echo", "", "3\r\nabc\r\n0\r\nX-T: a\x01b\r\n\r\n")},
+		{name: "chunked-trailer-bad-name", req: chunked("/echo", "", "3\r\nabc\r\n0\r\nX T: v\r\n\r\n"),
+			diff: "net/http accepts a trailer name with a space (key \"X T\"); the engine refuses the body", allow: engineRejected(400)},
+		{name: "chunked-trailer-forbidden-declared", req: chunked("/echo", "Trailer: Content-Length\r\n", "3\r\nabc\r\n0\r\nContent-Length: 9\r\n\r\n")},
+		{name: "chunked-trailer-host", req: chunked("/echo", "", "3\r\nabc\r\n0\r\nHost: evil\r\nTransfer-Encoding: x\r\n\r\n")},
+		{name: "chunked-data-too-long", req: chunked("/echo", "", "3\r\nabcd\r\n0\r\n\r\n"), want: 400},
 		{name: "chunked-bare-lf", req: chunked("/echo", "", "5\nhello\n0\n\n"), want: 400},
 		{name: "chunked-te-case", req: "POST /echo HTTP/1.1\r\n" + h + "Transfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", want: 200},
 		{name: "chunked-and-cl", req: "POST /echo HTTP/1.1\r\n" + h + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
