@@ -367,6 +367,17 @@ func testHandler() http.Handler {
 				lnet = la.Network()
 			}
 			fmt.Fprintf(w, "host=%s port=%v err=%v localaddr=%v/%s", host, port != "", err, ok, lnet)
+		case "ctx": // asks for Done (a watcher may start), then answers
+			d := r.Context().Done()
+			b, _ := io.ReadAll(r.Body)
+			wait, _ := time.ParseDuration(arg)
+			state := "live"
+			select {
+			case <-d:
+				state = "canceled"
+			case <-time.After(wait):
+			}
+			fmt.Fprintf(w, "ctx=%s err=%v body=%q", state, r.Context().Err(), b)
 		case "readhalf": // reads 3 bytes of the body, answers, leaves the rest
 			b := make([]byte, 3)
 			n, _ := io.ReadFull(r.Body, b)
@@ -807,6 +818,8 @@ func mainCases() []tcase {
 		{name: "chunked-trailer-forbidden-declared", req: chunked("/echo", "Trailer: Content-Length\r\n", "3\r\nabc\r\n0\r\nContent-Length: 9\r\n\r\n")},
 		{name: "chunked-trailer-host", req: chunked("/echo", "", "3\r\nabc\r\n0\r\nHost: evil\r\nTransfer-Encoding: x\r\n\r\n")},
 		{name: "chunked-data-too-long", req: chunked("/echo", "", "3\r\nabcd\r\n0\r\n\r\n"), want: 400},
+		{name: "chunked-trailer-end-bare-lf", req: chunked("/echo", "", "3\r\nabc\r\n0\r\n\n"),
+			diff: "net/http ends the trailer section at a bare LF; the engine requires CRLF throughout chunked framing (stricter)", allow: engineRejected(400)},
 		{name: "chunked-bare-lf", req: chunked("/echo", "", "5\nhello\n0\n\n"), want: 400},
 		{name: "chunked-te-case", req: "POST /echo HTTP/1.1\r\n" + h + "Transfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", want: 200},
 		{name: "chunked-and-cl", req: "POST /echo HTTP/1.1\r\n" + h + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
@@ -954,6 +967,11 @@ func mainCases() []tcase {
 		{name: "resp-flush-http10-keepalive", req: "GET /x/flush HTTP/1.0\r\n" + h + "Connection: keep-alive\r\n\r\n", want: 200},
 		{name: "resp-head-flush", req: "HEAD /x/flush HTTP/1.1\r\n" + h + "\r\n", want: 200},
 		{name: "remote-addr", req: get("/x/remote"), want: 200},
+		{name: "ctx-done-keepalive", req: get("/x/ctx/0s"), want: 200},
+		{name: "ctx-wait-keepalive", req: get("/x/ctx/100ms"), want: 200},
+		{name: "ctx-wait-pipelined", req: get("/x/ctx/100ms") + get("/x/ctx/100ms") + get("/three"), n: 3, want: 200},
+		{name: "ctx-wait-body", req: post("/x/ctx/100ms", "", "hello") + post("/x/ctx/0s", "", "again"), n: 2, want: 200},
+		{name: "ctx-wait-http10", req: "GET /x/ctx/100ms HTTP/1.0\r\n" + h + "\r\n", want: 200},
 		{name: "te-http10-no-cl", req: "POST /echo HTTP/1.0\r\n" + h + "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
 		{name: "te-chunked-not-last", req: "POST /echo HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked, gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
 		{name: "close-body-unread", req: "POST /x/nobody HTTP/1.1\r\n" + h + "Connection: close\r\nContent-Length: 5\r\n\r\nhello", want: 200},
@@ -1459,7 +1477,8 @@ func TestDiffTLSServeConn(t *testing.T) {
 	}
 	want := map[string]bool{"get": true, "post-cl": true, "chunked-trailer-undeclared": true, "pipelined-3-mixed": true,
 		"http10": true, "http11-close": true, "hijack": true, "resp-big-chunked": true, "body-unread-1M": true,
-		"expect-100-read": true, "resp-trailers": true, "hdr-2M": true, "post-1M-read": true, "panic": true}
+		"expect-100-read": true, "resp-trailers": true, "hdr-2M": true, "post-1M-read": true, "panic": true,
+		"ctx-done-keepalive": true, "ctx-wait-pipelined": true, "ctx-wait-body": true, "resp-flush": true}
 	for _, c := range mainCases() {
 		if !want[c.name] {
 			continue
@@ -1551,6 +1570,8 @@ func fuzzException(data []byte) string {
 		return "obs-fold"
 	case bytes.HasPrefix(data, []byte("\n")) || bytes.HasPrefix(data, []byte("\r\n")):
 		return "leading empty line"
+	case bytes.Contains(bytes.ToLower(head), []byte("chunked")) && hasBareLF(data[len(head):]):
+		return "bare LF in chunked framing or trailers"
 	}
 	return ""
 }
@@ -1583,6 +1604,15 @@ func fuzzKnownBug(data []byte) string {
 		}
 	}
 	return ""
+}
+
+func hasBareLF(b []byte) bool {
+	for i, c := range b {
+		if c == '\n' && (i == 0 || b[i-1] != '\r') {
+			return true
+		}
+	}
+	return false
 }
 
 func FuzzDiffRequest(f *testing.F) {
