@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/switchyard-proxy/switchyard/config/static"
-	"github.com/switchyard-proxy/switchyard/routers/tcpmux"
 	"github.com/switchyard-proxy/switchyard/entrypoints/http1"
+	"github.com/switchyard-proxy/switchyard/routers/tcpmux"
 	sytls "github.com/switchyard-proxy/switchyard/tls"
 )
 
@@ -149,14 +149,13 @@ func (ep *HTTPEntryPoint) Start(ctx context.Context) error {
 	protocols.SetHTTP2(true)
 	protocols.SetUnencryptedHTTP2(true)
 	ep.server = &http.Server{
-		Handler:                      root,
-		ReadTimeout:                  time.Duration(rt.ReadTimeout),
-		WriteTimeout:                 time.Duration(rt.WriteTimeout),
-		IdleTimeout:                  time.Duration(rt.IdleTimeout),
-		MaxHeaderBytes:               ep.Config.HTTP.MaxHeaderBytes,
-		Protocols:                    protocols,
-		ErrorLog:                     slog.NewLogLogger(slog.Default().Handler(), slog.LevelDebug),
-		DisableGeneralOptionsHandler: true,
+		Handler:        root,
+		ReadTimeout:    time.Duration(rt.ReadTimeout),
+		WriteTimeout:   time.Duration(rt.WriteTimeout),
+		IdleTimeout:    time.Duration(rt.IdleTimeout),
+		MaxHeaderBytes: ep.Config.HTTP.MaxHeaderBytes,
+		Protocols:      protocols,
+		ErrorLog:       slog.NewLogLogger(slog.Default().Handler(), slog.LevelDebug),
 	}
 	ep.h1 = &http1.Server{
 		Handler:        root,

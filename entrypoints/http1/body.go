@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // maxDiscard is how much of a body the handler left unread the server
@@ -27,6 +29,7 @@ type body struct {
 	eof       bool
 	closed    bool
 	err       error // sticky framing or read error
+	excess    int64 // chunked framing overhead not covered by data
 }
 
 func (b *body) Read(p []byte) (int, error) {
@@ -105,10 +108,13 @@ func (b *body) nextChunk() error {
 	if err != nil {
 		return err
 	}
+	// Framing overhead beyond what the data justifies (long extensions,
+	// tiny chunks) is refused past 16 KiB, as net/http does.
+	b.excess += int64(len(line)) + 2 - 16
+	line = strings.TrimRight(line, " \t")
 	if i := strings.IndexByte(line, ';'); i >= 0 {
 		line = line[:i] // chunk extensions are ignored
 	}
-	line = trimOWS(line)
 	if line == "" || len(line) > 16 {
 		return errChunk
 	}
@@ -125,6 +131,10 @@ func (b *body) nextChunk() error {
 	}
 	if n == 0 {
 		return b.readTrailer()
+	}
+	b.excess = max(b.excess-2*n, 0)
+	if b.excess > 16<<10 {
+		return errors.New("http: chunked encoding contains too much non-data")
 	}
 	b.remaining = n
 	return nil
@@ -158,7 +168,7 @@ func (b *body) readTrailer() error {
 			return errChunk
 		}
 		k, v, ok := strings.Cut(line, ":")
-		if !ok || k == "" || !validHeaderName(k) {
+		if !ok || k == "" || !validHeaderName(k) || !httpguts.ValidHeaderFieldValue(trimOWS(v)) {
 			return errChunk
 		}
 		r := b.ex.req

@@ -56,6 +56,18 @@ func (s *Server) newConn(nc net.Conn) *conn {
 		c.remoteAddr = a.String()
 	}
 	if tc, ok := nc.(*tls.Conn); ok {
+		if !tc.ConnectionState().HandshakeComplete {
+			// As net/http: the handshake is bounded by the timeouts of
+			// a request.
+			_ = tc.SetReadDeadline(deadline(s.ReadTimeout))
+			_ = tc.SetWriteDeadline(deadline(s.WriteTimeout))
+			if err := tc.Handshake(); err != nil {
+				s.logger().Debug("http: TLS handshake error", "remote", c.remoteAddr, "error", err)
+				c.finish()
+				return nil
+			}
+			_ = tc.SetDeadline(time.Time{})
+		}
 		st := tc.ConnectionState()
 		c.tlsState = &st
 	}

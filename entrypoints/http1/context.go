@@ -2,6 +2,7 @@ package http1
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"time"
 
@@ -27,7 +28,14 @@ type reqContext struct {
 
 func (x *reqContext) Deadline() (time.Time, bool) { return time.Time{}, false }
 
-func (x *reqContext) Value(any) any { return nil }
+// Value answers http.LocalAddrContextKey as net/http does; there is no
+// *http.Server to give for http.ServerContextKey.
+func (x *reqContext) Value(key any) any {
+	if key == http.LocalAddrContextKey {
+		return x.c.nc.LocalAddr()
+	}
+	return nil
+}
 
 func (x *reqContext) Err() error {
 	x.mu.Lock()

@@ -48,12 +48,12 @@ func (c *conn) readHead() (string, error) {
 	if n := c.br.Buffered(); n > 0 {
 		b, _ := c.br.Peek(n)
 		if b[0] != '\r' && b[0] != '\n' {
-			if i := bytes.Index(b, crlfcrlf); i >= 0 {
-				if i+4 > c.srv.maxHeaderBytes()+4096 {
+			if end := headEnd(b); end > 0 {
+				if end > c.srv.maxHeaderBytes()+4096 {
 					return "", errHeadTooLarge
 				}
-				head := string(b[:i+4])
-				_, _ = c.br.Discard(i + 4)
+				head := string(b[:end])
+				_, _ = c.br.Discard(end)
 				return head, nil
 			}
 		}
@@ -90,7 +90,29 @@ func (c *conn) readHead() (string, error) {
 	}
 }
 
-var crlfcrlf = []byte("\r\n\r\n")
+// headEnd returns the length of the head at the start of b (through the
+// first empty line, CRLF or bare LF), or -1 if b does not hold it all. It
+// must find the FIRST empty line: a later one belongs to a pipelined
+// request or a body, and taking it would smuggle that into this head.
+func headEnd(b []byte) int {
+	i := 0
+	for {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return -1
+		}
+		j += i
+		switch {
+		case j+1 < len(b) && b[j+1] == '\n':
+			return j + 2
+		case j+2 < len(b) && b[j+1] == '\r' && b[j+2] == '\n':
+			return j + 3
+		case j+2 >= len(b):
+			return -1
+		}
+		i = j + 1
+	}
+}
 
 type errPartialHead struct{ err error }
 
@@ -331,17 +353,30 @@ func parseTarget(method, target string, u *url.URL) error {
 	return nil
 }
 
-// plainPath: no byte url.ParseRequestURI would decode, reject or treat
-// specially, so the path can be taken as is.
+// plainPath: url.ParseRequestURI would take the target as is: a path of
+// bytes it neither decodes nor re-escapes (so RawPath stays empty), then
+// an optional query of visible ASCII.
 func plainPath(s string) bool {
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		if b <= ' ' || b >= 0x7f || b == '%' || b == '#' {
+	i := 0
+	for ; i < len(s) && s[i] != '?'; i++ {
+		if !pathSafe[s[i]] {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if b := s[i]; b <= ' ' || b >= 0x7f {
 			return false
 		}
 	}
 	return true
 }
+
+var pathSafe = func() (t [256]bool) {
+	for _, r := range "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~$&+,/:;=@" {
+		t[r] = true
+	}
+	return t
+}()
 
 func parseVersion(v string) (int, int, bool) {
 	switch v {

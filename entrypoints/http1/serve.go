@@ -114,8 +114,22 @@ func (c *conn) runHandler(ex *exchange) (ok bool) {
 			ok = false
 		}
 	}()
-	c.srv.Handler.ServeHTTP(&ex.w, ex.req)
+	r := ex.req
+	if r.RequestURI == "*" && r.Method == http.MethodOptions {
+		serveGlobalOptions(&ex.w, r)
+		return true
+	}
+	c.srv.Handler.ServeHTTP(&ex.w, r)
 	return true
+}
+
+// serveGlobalOptions answers "OPTIONS *" for the server as a whole, as
+// net/http (and so Traefik) does: 200 with an empty body.
+func serveGlobalOptions(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength != 0 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 4<<10))
+	}
+	w.Header().Set("Content-Length", "0")
 }
 
 // reject answers a request the server cannot accept and closes.
