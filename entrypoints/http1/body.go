@@ -73,7 +73,7 @@ func (b *body) readLocked(p []byte) (int, error) {
 	}
 	for b.remaining == 0 {
 		if err := b.nextChunk(); err != nil {
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				b.eof = true
 				b.ex.bodyDone()
 			} else {
@@ -90,7 +90,7 @@ func (b *body) readLocked(p []byte) (int, error) {
 	if b.remaining == 0 && err == nil {
 		err = b.chunkEnd()
 	}
-	if err == io.EOF {
+	if errors.Is(err, io.EOF) {
 		err = io.ErrUnexpectedEOF
 	}
 	if err != nil {
@@ -184,7 +184,7 @@ const maxTrailerBytes = 64 << 10
 // readLine reads one line without its CRLF (or bare LF), copied.
 func readLine(br *bufio.Reader) (string, error) {
 	line, err := br.ReadSlice('\n')
-	if err == bufio.ErrBufferFull {
+	if errors.Is(err, bufio.ErrBufferFull) {
 		return "", errChunk
 	}
 	if err != nil {
@@ -243,7 +243,7 @@ func (b *body) drain() bool {
 	for budget > 0 {
 		n, err := b.readLocked(scratch[:min(len(scratch), budget)])
 		budget -= n
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return true
 		}
 		if err != nil {

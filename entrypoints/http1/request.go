@@ -67,7 +67,7 @@ func (c *conn) readHead() (string, error) {
 			return "", errHeadTooLarge
 		}
 		buf = append(buf, frag...)
-		if err == bufio.ErrBufferFull {
+		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
 		}
 		if err != nil {
@@ -486,5 +486,3 @@ var commonKeys = func() map[string]string {
 	}
 	return m
 }()
-
-var errNoRequest = errors.New("no request")

@@ -437,5 +437,5 @@ func writeChunkHeader(bw *bufio.Writer, n int) {
 }
 
 func bodyAllowed(code int) bool {
-	return !(code >= 100 && code <= 199 || code == http.StatusNoContent || code == http.StatusNotModified)
+	return (code < 100 || code > 199) && code != http.StatusNoContent && code != http.StatusNotModified
 }

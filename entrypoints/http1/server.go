@@ -47,7 +47,6 @@ type Server struct {
 	conns     map[*conn]struct{}
 	listeners map[net.Listener]struct{}
 	closing   atomic.Bool
-	done      chan struct{} // closed when the last connection ends during Shutdown
 	parker    *parker
 	parkOnce  sync.Once
 }
