@@ -35,6 +35,12 @@ const rawSliceSeparator = "║"
 // parseYAMLRoot parses content into yaml.v3's node tree and returns its root
 // mapping; nil (no error) for an empty or null document.
 func parseYAMLRoot(content string) (*yaml.Node, error) {
+	if root, ok := parseYAMLSubset(content); ok {
+		if root == nil {
+			return nil, nil
+		}
+		return root, nil
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal([]byte(content), &doc); err != nil {
 		return nil, err
