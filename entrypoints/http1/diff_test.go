@@ -1189,8 +1189,8 @@ func runCase(t *testing.T, c *tcase, ref, eng *running) {
 }
 
 // TestDiffMaxHeaderBytes uses a small limit on both servers; net/http allows
-// 4 KiB of slack above MaxHeaderBytes, so only sizes clear of the boundary
-// are compared.
+// 4 KiB of slack above MaxHeaderBytes (the engine copies that), so the
+// sizes around 8 KiB probe the exact boundary.
 func TestDiffMaxHeaderBytes(t *testing.T) {
 	t.Parallel()
 	ref, eng := startBoth(t, srvOpts{handler: testHandler(), maxHeaderBytes: 4096})
@@ -1198,6 +1198,12 @@ func TestDiffMaxHeaderBytes(t *testing.T) {
 		{name: "small", req: "GET / HTTP/1.1\r\n" + h + hdr2k + "\r\n", want: 200},
 		{name: "16k", req: "GET / HTTP/1.1\r\n" + h + hdr16k + "\r\n", want: 431},
 		{name: "uri-16k", req: get("/" + strings.Repeat("u", 16<<10)), want: 431},
+		{name: "head-8000", req: headOfSize(8000)},
+		{name: "head-8191", req: headOfSize(8191)},
+		{name: "head-8192", req: headOfSize(8192)},
+		{name: "head-8193", req: headOfSize(8193)},
+		{name: "head-8300", req: headOfSize(8300)},
+		{name: "post-head-8100-body", req: strings.Replace(headOfSize(8100), "GET", "PUT", 1)[:8096] + "Content-Length: 400\r\n\r\n" + strings.Repeat("b", 400)},
 	}
 	for i := range cases {
 		c := &cases[i]
