@@ -1591,6 +1591,62 @@ func selfSigned(t *testing.T) *tls.Config {
 	}
 }
 
+// TestDiffClose: Close ends active connections at once: the client sees
+// the connection closed, the waiting handler's context ends, Serve returns
+// http.ErrServerClosed.
+func TestDiffClose(t *testing.T) {
+	t.Parallel()
+	for _, mk := range []struct {
+		name string
+		new  func(srvOpts) srv
+	}{{"net/http", newRef}, {"http1", newEng}} {
+		t.Run(mk.name, func(t *testing.T) {
+			t.Parallel()
+			started := make(chan struct{}, 1)
+			ended := make(chan struct{})
+			hd := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				started <- struct{}{}
+				select {
+				case <-r.Context().Done():
+					close(ended)
+				case <-time.After(10 * time.Second):
+				}
+			})
+			s := start(t, mk.name, mk.new(srvOpts{handler: hd}))
+			c, err := net.Dial("tcp", s.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			io.WriteString(c, get("/wait"))
+			select {
+			case <-started:
+			case <-time.After(5 * time.Second):
+				t.Fatal("handler not reached")
+			}
+			if err := s.srv.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+			if got, closed := readUntilClosed(c, 5*time.Second); !closed || got != "" {
+				t.Errorf("client: closed=%v got %q", closed, trunc(got, 100))
+			}
+			select {
+			case <-ended:
+			case <-time.After(5 * time.Second):
+				t.Error("handler context not canceled by Close")
+			}
+			select {
+			case err := <-s.done:
+				if !errors.Is(err, http.ErrServerClosed) {
+					t.Errorf("Serve returned %v", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Error("Serve did not return")
+			}
+		})
+	}
+}
+
 // ---------------------------------------------------------------- fuzz
 
 var (
