@@ -26,6 +26,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/entrypoints"
 	"github.com/switchyard-proxy/switchyard/examples"
 	"github.com/switchyard-proxy/switchyard/internal/ping"
+	"github.com/switchyard-proxy/switchyard/internal/gctuner"
 	"github.com/switchyard-proxy/switchyard/internal/version"
 	"github.com/switchyard-proxy/switchyard/internal/whoami"
 	"github.com/switchyard-proxy/switchyard/middlewares"
@@ -78,6 +79,9 @@ func runServer(cfg *cmdConfig, src *source) error {
 		return err
 	}
 	defer logCloser.Close()
+	// A small live heap would be collected many times a second under
+	// load; keep the goal at 64 MiB until the heap really is that big.
+	gctuner.Start(gctuner.Config{MinGoal: 64 << 20, MaxPercent: 800})
 	if src.file != "" {
 		slog.Info("configuration loaded", "file", src.file)
 	}
