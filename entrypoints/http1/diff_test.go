@@ -399,6 +399,13 @@ func testHandler() http.Handler {
 		case "ce": // Content-Encoding set: net/http does not sniff
 			w.Header().Set("Content-Encoding", "identity")
 			io.WriteString(w, "<html>hi</html>")
+		case "rdl": // a short read deadline on a body that never comes
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+			_, err := io.ReadAll(r.Body)
+			fmt.Fprintf(w, "readerr=%v", err != nil)
+		case "wdl": // a write deadline already passed
+			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(-time.Second))
+			w.Write([]byte(big64k))
 		case "readhalf": // reads 3 bytes of the body, answers, leaves the rest
 			b := make([]byte, 3)
 			n, _ := io.ReadFull(r.Body, b)
@@ -949,6 +956,8 @@ func mainCases() []tcase {
 		{name: "hijack", req: get("/x/hijack/5") + "EXTRA", want: 200},
 		{name: "hijack-body-pipelined", req: "POST /x/hijack/9 HTTP/1.1\r\n" + h + "Content-Length: 4\r\n\r\nbody" + get("/n")[:9], want: 200},
 		{name: "rc-deadlines", req: get("/x/deadlines"), want: 200},
+		{name: "rc-read-deadline", req: "POST /x/rdl HTTP/1.1\r\n" + h + "Content-Length: 5\r\n\r\n", want: 200},
+		{name: "rc-write-deadline-past", req: get("/x/wdl")},
 		{name: "rc-full-duplex", req: post("/x/fullduplex", "", "duplex"), want: 200},
 
 		// ---- more bodies, buffer boundaries
