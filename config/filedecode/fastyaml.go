@@ -106,7 +106,19 @@ func fillFromYAML(root *yaml.Node, element any) error {
 
 // labelBuilder turns yaml.v3 nodes into paerser labels.
 type labelBuilder struct {
-	aliases int // aliases followed
+	aliases int           // aliases followed
+	slab    []parser.Node // labels are handed out of chunks: far fewer allocations
+}
+
+// label returns a new label named name.
+func (b *labelBuilder) label(name string) *parser.Node {
+	if len(b.slab) == 0 {
+		b.slab = make([]parser.Node, 256)
+	}
+	out := &b.slab[0]
+	out.Name = name
+	b.slab = b.slab[1:]
+	return out
 }
 
 // maxAliases bounds alias expansion; more is left to yaml.v3, which
@@ -189,7 +201,7 @@ func (b *labelBuilder) value(name string, v *yaml.Node, depth int) (*parser.Node
 	if err != nil {
 		return nil, err
 	}
-	child := &parser.Node{Name: name}
+	child := b.label(name)
 	switch v.Kind {
 	case yaml.ScalarNode:
 		s, _, isNull, err := scalar(v)
@@ -231,7 +243,7 @@ func (b *labelBuilder) sequence(child *parser.Node, n *yaml.Node, depth int) err
 		switch item.Kind {
 		case yaml.MappingNode:
 			kind = max(kind, reflect.Map)
-			ch := &parser.Node{Name: "[" + strconv.Itoa(i) + "]"}
+			ch := b.label("[" + strconv.Itoa(i) + "]")
 			if err := b.mapping(ch, item, nil, depth+1); err != nil {
 				return err
 			}

@@ -29,6 +29,18 @@ type subsetParser struct {
 	lines []subsetLine
 	i     int
 	depth int
+	slab  []yaml.Node // nodes are handed out of chunks: far fewer allocations
+}
+
+// node returns a new node holding n.
+func (p *subsetParser) node(n yaml.Node) *yaml.Node {
+	if len(p.slab) == 0 {
+		p.slab = make([]yaml.Node, 256)
+	}
+	out := &p.slab[0]
+	*out = n
+	p.slab = p.slab[1:]
+	return out
 }
 
 // parseYAMLSubset returns the root node of content (nil for a document
@@ -39,7 +51,7 @@ func parseYAMLSubset(content string) (root *yaml.Node, ok bool) {
 			return nil, false // tabs, CR, control characters, non-ASCII
 		}
 	}
-	p := &subsetParser{}
+	p := &subsetParser{lines: make([]subsetLine, 0, strings.Count(content, "\n")+1)}
 	num := 0
 	for rest := content; rest != ""; {
 		var line string
@@ -86,7 +98,7 @@ func (p *subsetParser) mapping(indent int) (*yaml.Node, bool) {
 		return nil, false
 	}
 	defer func() { p.depth-- }()
-	n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: p.lines[p.i].num, Column: indent + 1}
+	n := p.node(yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: p.lines[p.i].num, Column: indent + 1})
 	for p.i < len(p.lines) {
 		l := p.lines[p.i]
 		if l.indent < indent {
@@ -95,7 +107,7 @@ func (p *subsetParser) mapping(indent int) (*yaml.Node, bool) {
 		if l.indent > indent || isSeqEntry(l.text) {
 			return nil, false
 		}
-		key, rest, ok := subsetKey(l.text)
+		key, rest, ok := p.key(l.text)
 		if !ok {
 			return nil, false
 		}
@@ -135,7 +147,7 @@ func (p *subsetParser) nested(indent, line int) (*yaml.Node, bool) {
 	}
 	// yaml.v3 places an empty value where the key's line ends; only its
 	// kind, tag and value matter here.
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: line}, true
+	return p.node(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: line}), true
 }
 
 // sequence parses a block sequence whose dashes are at column indent.
@@ -144,7 +156,7 @@ func (p *subsetParser) sequence(indent int) (*yaml.Node, bool) {
 		return nil, false
 	}
 	defer func() { p.depth-- }()
-	n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: p.lines[p.i].num, Column: indent + 1}
+	n := p.node(yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: p.lines[p.i].num, Column: indent + 1})
 	for p.i < len(p.lines) {
 		l := p.lines[p.i]
 		if l.indent < indent || (l.indent == indent && !isSeqEntry(l.text)) {
@@ -158,7 +170,7 @@ func (p *subsetParser) sequence(indent int) (*yaml.Node, bool) {
 		if rest == "" || rest[0] == '#' || isSeqEntry(rest) {
 			return nil, false
 		}
-		if _, _, isKey := subsetKey(rest); isKey {
+		if _, _, isKey := p.key(rest); isKey {
 			// A mapping starting on the dash's line: its keys are at
 			// the column of the first.
 			p.lines[p.i] = subsetLine{num: l.num, indent: col, text: rest}
@@ -182,15 +194,15 @@ func (p *subsetParser) sequence(indent int) (*yaml.Node, bool) {
 	return n, true
 }
 
-// subsetKey parses "key:" at the start of text: a plain key of common
+// key parses "key:" at the start of text: a plain key of common
 // characters or a one-line quoted key, followed by a colon and a space or
 // the end of the line. rest is what follows, without leading spaces, ""
 // when only a comment follows.
-func subsetKey(text string) (key *yaml.Node, rest string, ok bool) {
+func (p *subsetParser) key(text string) (key *yaml.Node, rest string, ok bool) {
 	var after string
 	switch c := text[0]; {
 	case c == '"' || c == '\'':
-		key, after, ok = quoted(text)
+		key, after, ok = p.quoted(text)
 		if !ok {
 			return nil, "", false
 		}
@@ -199,7 +211,7 @@ func subsetKey(text string) (key *yaml.Node, rest string, ok bool) {
 		for end < len(text) && isKeyChar(text[end]) {
 			end++
 		}
-		key = plainScalar(text[:end])
+		key = p.plain(text[:end])
 		after = text[end:]
 	default:
 		return nil, "", false
@@ -230,12 +242,12 @@ func (p *subsetParser) inline(text string, line, col int) (*yaml.Node, bool) {
 	switch c := text[0]; c {
 	case '"', '\'':
 		var ok bool
-		if n, after, ok = quoted(text); !ok {
+		if n, after, ok = p.quoted(text); !ok {
 			return nil, false
 		}
 	case '[':
 		var ok bool
-		if n, after, ok = flowList(text); !ok {
+		if n, after, ok = p.flowList(text); !ok {
 			return nil, false
 		}
 	case '{':
@@ -244,7 +256,7 @@ func (p *subsetParser) inline(text string, line, col int) (*yaml.Node, bool) {
 			return nil, false
 		}
 		after = after[1:]
-		n = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: yaml.FlowStyle}
+		n = p.node(yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: yaml.FlowStyle})
 	default:
 		if !plainStart(text) {
 			return nil, false
@@ -257,7 +269,7 @@ func (p *subsetParser) inline(text string, line, col int) (*yaml.Node, bool) {
 		if strings.Contains(s, ": ") || strings.HasSuffix(s, ":") {
 			return nil, false // a key where the subset has none: let yaml.v3 say
 		}
-		n = plainScalar(s)
+		n = p.plain(s)
 		after = ""
 	}
 	// Only a comment may follow, after a space ("#" right after a value
@@ -280,9 +292,9 @@ func plainStart(text string) bool {
 	return true
 }
 
-// plainScalar is the node of a plain scalar, its tag resolved by yaml.v3.
-func plainScalar(s string) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.ScalarNode, Value: s}
+// plain is the node of a plain scalar, its tag resolved by yaml.v3.
+func (p *subsetParser) plain(s string) *yaml.Node {
+	n := p.node(yaml.Node{Kind: yaml.ScalarNode, Value: s})
 	n.Tag = n.ShortTag()
 	return n
 }
@@ -290,7 +302,7 @@ func plainScalar(s string) *yaml.Node {
 // quoted parses a one-line quoted scalar at the start of text (double
 // quotes with \" and \\ escapes only, or single quotes) and returns what
 // follows it.
-func quoted(text string) (*yaml.Node, string, bool) {
+func (p *subsetParser) quoted(text string) (*yaml.Node, string, bool) {
 	q := text[0]
 	style := yaml.DoubleQuotedStyle
 	if q == '\'' {
@@ -299,7 +311,7 @@ func quoted(text string) (*yaml.Node, string, bool) {
 	// Most quoted scalars hold no escape: their value is a substring.
 	if end := strings.IndexByte(text[1:], q) + 1; end > 0 && strings.IndexByte(text[1:end], '\\') < 0 &&
 		(q == '"' || end+1 >= len(text) || text[end+1] != '\'') {
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: style, Value: text[1:end]}, text[end+1:], true
+		return p.node(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: style, Value: text[1:end]}), text[end+1:], true
 	}
 	var b strings.Builder
 	for i := 1; i < len(text); i++ {
@@ -309,7 +321,7 @@ func quoted(text string) (*yaml.Node, string, bool) {
 			b.WriteByte('\'')
 			i++
 		case c == q:
-			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: style, Value: b.String()}, text[i+1:], true
+			return p.node(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: style, Value: b.String()}), text[i+1:], true
 		case c == '\\' && q == '"':
 			if i+1 >= len(text) || (text[i+1] != '"' && text[i+1] != '\\') {
 				return nil, "", false
@@ -325,8 +337,8 @@ func quoted(text string) (*yaml.Node, string, bool) {
 
 // flowList parses a one-line flow sequence of scalars at the start of text
 // and returns what follows it.
-func flowList(text string) (*yaml.Node, string, bool) {
-	n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle}
+func (p *subsetParser) flowList(text string) (*yaml.Node, string, bool) {
+	n := p.node(yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle})
 	rest := strings.TrimLeft(text[1:], " ")
 	if rest != "" && rest[0] == ']' {
 		return n, rest[1:], true
@@ -338,7 +350,7 @@ func flowList(text string) (*yaml.Node, string, bool) {
 			return nil, "", false
 		case rest[0] == '"' || rest[0] == '\'':
 			var ok bool
-			if item, rest, ok = quoted(rest); !ok {
+			if item, rest, ok = p.quoted(rest); !ok {
 				return nil, "", false
 			}
 		default:
@@ -350,7 +362,7 @@ func flowList(text string) (*yaml.Node, string, bool) {
 			if strings.ContainsAny(s, "[]{}#:") {
 				return nil, "", false
 			}
-			item, rest = plainScalar(s), rest[end:]
+			item, rest = p.plain(s), rest[end:]
 		}
 		n.Content = append(n.Content, item)
 		rest = strings.TrimLeft(rest, " ")
