@@ -852,6 +852,8 @@ func mainCases() []tcase {
 		{name: "chunked-data-too-long", req: chunked("/echo", "", "3\r\nabcd\r\n0\r\n\r\n"), want: 400},
 		{name: "chunked-trailer-end-bare-lf", req: chunked("/echo", "", "3\r\nabc\r\n0\r\n\n") + get("/next"), n: 2,
 			diff: "net/http ends the trailer section at a bare LF; the engine requires CRLF throughout chunked framing (stricter)", allow: engineRejected(400)},
+		{name: "trailer-header-no-body", req: "GET /echo HTTP/1.1\r\n" + h + "Trailer: X-T\r\n\r\n", want: 200},
+		{name: "trailer-header-with-cl", req: post("/echo", "Trailer: X-T\r\n", "abc"), want: 200},
 		{name: "chunked-bare-lf", req: chunked("/echo", "", "5\nhello\n0\n\n"), want: 400},
 		{name: "chunked-te-case", req: "POST /echo HTTP/1.1\r\n" + h + "Transfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", want: 200},
 		{name: "chunked-and-cl", req: "POST /echo HTTP/1.1\r\n" + h + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
