@@ -296,21 +296,20 @@ func (c *conn) parseHead(head string, r *http.Request, u *url.URL) (parsed, erro
 	}
 	// Declared trailers: the keys go to r.Trailer (filled as the body is
 	// read), not to the header.
-	if decl, ok := h["Trailer"]; ok {
+	if decl, ok := h["Trailer"]; ok && p.chunked {
+		// (without chunked coding net/http leaves the field in place)
 		delete(h, "Trailer")
-		if p.chunked {
-			r.Trailer = http.Header{}
-			for _, d := range decl {
-				for _, k := range strings.Split(d, ",") {
-					k = textproto.CanonicalMIMEHeaderKey(textproto.TrimString(k))
-					switch k {
-					case "":
-						continue
-					case "Transfer-Encoding", "Trailer", "Content-Length":
-						return p, badRequest("bad trailer key")
-					}
-					r.Trailer[k] = nil
+		r.Trailer = http.Header{}
+		for _, d := range decl {
+			for _, k := range strings.Split(d, ",") {
+				k = textproto.CanonicalMIMEHeaderKey(textproto.TrimString(k))
+				switch k {
+				case "":
+					continue
+				case "Transfer-Encoding", "Trailer", "Content-Length":
+					return p, badRequest("bad trailer key")
 				}
+				r.Trailer[k] = nil
 			}
 		}
 	}
