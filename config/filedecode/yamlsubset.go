@@ -295,7 +295,13 @@ func plainStart(text string) bool {
 // plain is the node of a plain scalar, its tag resolved by yaml.v3.
 func (p *subsetParser) plain(s string) *yaml.Node {
 	n := p.node(yaml.Node{Kind: yaml.ScalarNode, Value: s})
-	n.Tag = n.ShortTag()
+	if s != "" && !strings.ContainsRune("+-0123456789yYnNtTfFoO~.", rune(s[0])) {
+		// yaml.v3 resolves a scalar by its first character: these can
+		// only be strings.
+		n.Tag = "!!str"
+	} else {
+		n.Tag = n.ShortTag()
+	}
 	return n
 }
 

@@ -250,3 +250,16 @@ func TestYAMLSubsetRandomDocuments(t *testing.T) {
 		t.Fatalf("subset parser took only %d random documents", accepted)
 	}
 }
+
+// The shortcut for plain scalars resolves them as yaml.v3 does.
+func TestYAMLSubsetPlainTags(t *testing.T) {
+	p := &subsetParser{}
+	for c := byte(0x20); c < 0x7f; c++ {
+		for _, s := range []string{string(c), string(c) + "abc", string(c) + "12", string(c) + "rue", string(c) + "ull", string(c) + "inf"} {
+			want := (&yaml.Node{Kind: yaml.ScalarNode, Value: s}).ShortTag()
+			if got := p.plain(s).Tag; got != want {
+				t.Errorf("plain(%q).Tag = %q, want %q", s, got, want)
+			}
+		}
+	}
+}
