@@ -1758,6 +1758,15 @@ func fuzzException(data []byte) string {
 // fuzzKnownBug names open engine bugs (see the top of the file) so the
 // fuzzer looks for new ones.
 func fuzzKnownBug(data []byte) string {
+	head := data[:headEnd(data)]
+	if bytes.Contains(bytes.ToLower(head), []byte("chunked")) {
+		rest := data[len(head):]
+		for i, c := range rest {
+			if c == '\r' && (i+1 == len(rest) || rest[i+1] != '\n') {
+				return "bare CR in chunked framing accepted (bug 9)"
+			}
+		}
+	}
 	return ""
 }
 
