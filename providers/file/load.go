@@ -45,9 +45,13 @@ func (l *loader) loadFile() loadResult {
 		res.errs = []error{err}
 		return res
 	}
-	res.conf = dynamic.New()
-	m := newMerger(l.log)
-	m.merge(res.conf, conf, l.filename)
+	// One file: its maps are the result as they are (a merge into an
+	// empty configuration would copy them: 10,000 routers cost a sort and
+	// a map of origins); only duplicate certificates are dropped.
+	certs := conf.TLS.Certificates
+	conf.TLS.Certificates = nil
+	newMerger(l.log).mergeCertificates(conf, certs, l.filename)
+	res.conf = conf
 	return res
 }
 
@@ -265,8 +269,12 @@ func (m *merger) merge(dst, src *dynamic.Configuration, file string) {
 	mergeMap(m, dst.UDP.Services, src.UDP.Services, "UDP service", "service", file)
 	mergeMap(m, dst.TLS.Options, src.TLS.Options, "TLS options", "tlsOptions", file)
 	mergeMap(m, dst.TLS.Stores, src.TLS.Stores, "TLS store", "tlsStore", file)
+	m.mergeCertificates(dst, src.TLS.Certificates, file)
+}
 
-	for _, c := range src.TLS.Certificates {
+// mergeCertificates appends certs to dst's, but those already there.
+func (m *merger) mergeCertificates(dst *dynamic.Configuration, certs []*dynamic.CertAndStores, file string) {
+	for _, c := range certs {
 		if first, dup := m.certs[certKey(c)]; dup {
 			m.log.Warn("file provider: TLS certificate already defined, skipping",
 				"file", file, "first", first)
