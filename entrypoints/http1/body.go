@@ -111,6 +111,11 @@ func (b *body) nextChunk() error {
 	// Framing overhead beyond what the data justifies (long extensions,
 	// tiny chunks) is refused past 16 KiB, as net/http does.
 	b.excess += int64(len(line)) + 2 - 16
+	for i := 0; i < len(line); i++ {
+		if c := line[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return errChunk // a bare CR or other control byte
+		}
+	}
 	line = strings.TrimRight(line, " \t")
 	if i := strings.IndexByte(line, ';'); i >= 0 {
 		line = line[:i] // chunk extensions are ignored
@@ -222,11 +227,13 @@ func (b *body) Close() error {
 	return nil
 }
 
-// drain reads what the handler left, up to maxDiscard: true when the
-// connection can carry another request.
+// drain closes the body to the handler (a goroutine it left behind must
+// not read the next request) and reads what it left, up to maxDiscard:
+// true when the connection can carry another request.
 func (b *body) drain() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.closed = true
 	if b.eof {
 		return true
 	}
@@ -260,9 +267,11 @@ func (b *body) tooBig() bool {
 	return !b.eof && !b.chunked && b.remaining > maxDiscard
 }
 
-// consumed: the handler read the body to its end.
-func (b *body) consumed() bool {
+// closeConsumed closes the body to the handler and reports whether it
+// was read to its end.
+func (b *body) closeConsumed() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.closed = true
 	return b.eof
 }

@@ -79,7 +79,7 @@ func (c *conn) serveRequest() bool {
 	}
 	ex.ctx.finish()
 	if w.closeAfter {
-		if ex.body != nil && !ex.body.consumed() {
+		if ex.body != nil && !ex.body.closeConsumed() {
 			c.closeLingering()
 		} else {
 			c.close()
