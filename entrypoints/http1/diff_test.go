@@ -1535,12 +1535,14 @@ func TestDiffTLSServeConn(t *testing.T) {
 	// The entrypoint completes the handshake (it needs ALPN to choose
 	// HTTP/1 or h2) before ServeConn; "eng" does the same, "engFresh" hands
 	// over a *tls.Conn whose handshake has not started, as net/http accepts.
-	startEng := func(handshake bool) *running {
+	startEng := func(handshake bool, park time.Duration) *running {
 		el, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		es := newEng(o).(*http1.Server)
+		oo := o
+		oo.parkAfter = park
+		es := newEng(oo).(*http1.Server)
 		r := &running{name: "http1", addr: el.Addr().String(), srv: es, done: make(chan error, 1)}
 		go func() {
 			for {
@@ -1565,9 +1567,9 @@ func TestDiffTLSServeConn(t *testing.T) {
 		t.Cleanup(func() { el.Close(); es.Close() })
 		return r
 	}
-	eng, engFresh := startEng(true), startEng(false)
+	eng, engFresh, engParked := startEng(true, 0), startEng(false, 0), startEng(true, time.Millisecond)
 	t.Cleanup(func() { rs.Close() })
-	for _, r := range []*running{ref, eng, engFresh} {
+	for _, r := range []*running{ref, eng, engFresh, engParked} {
 		r.dial = func() (net.Conn, error) {
 			return tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", r.addr,
 				&tls.Config{InsecureSkipVerify: true, ServerName: "example.com", NextProtos: []string{"http/1.1"}})
@@ -1586,6 +1588,10 @@ func TestDiffTLSServeConn(t *testing.T) {
 		if c.name == "get" || c.name == "post-cl" {
 			t.Run(c.name+"-fresh-handshake", func(t *testing.T) { t.Parallel(); runCase(t, &c, ref, engFresh) })
 		}
+		// Idle TLS connections parked in the poller, then woken by the probe.
+		pc := c
+		pc.pause = 30 * time.Millisecond
+		t.Run(c.name+"-parked", func(t *testing.T) { t.Parallel(); runCase(t, &pc, ref, engParked) })
 	}
 	if len(want) > 0 {
 		t.Errorf("unknown cases %v", want)
