@@ -111,10 +111,8 @@ func (b *body) nextChunk() error {
 	// Framing overhead beyond what the data justifies (long extensions,
 	// tiny chunks) is refused past 16 KiB, as net/http does.
 	b.excess += int64(len(line)) + 2 - 16
-	for i := 0; i < len(line); i++ {
-		if c := line[i]; c < ' ' && c != '\t' || c == 0x7f {
-			return errChunk // a bare CR or other control byte
-		}
+	if strings.IndexByte(line, '\r') >= 0 {
+		return errChunk // a bare CR: refused as net/http does
 	}
 	line = strings.TrimRight(line, " \t")
 	if i := strings.IndexByte(line, ';'); i >= 0 {
