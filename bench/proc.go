@@ -86,8 +86,8 @@ func (p *proc) tail() string {
 	return strings.TrimSpace(string(b))
 }
 
-// rssKiB sums VmRSS over pid and all its descendants (nginx master+worker).
-func rssKiB(pid int) int64 {
+// tree lists pid and all its descendants (nginx master and worker).
+func tree(pid int) []int {
 	children := map[int][]int{}
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
@@ -95,36 +95,68 @@ func rssKiB(pid int) int64 {
 		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// comm may hold spaces: fields after the last ')'.
-		s := string(b)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(f) > 1 {
+		if f := statFields(n); len(f) > 1 {
 			pp, _ := strconv.Atoi(f[1])
 			children[pp] = append(children[pp], n)
 		}
 	}
-	var total int64
+	var out []int
 	var walk func(int)
 	walk = func(p int) {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p))
-		if err == nil {
-			for _, line := range strings.Split(string(b), "\n") {
-				if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-					kb, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
-					total += kb
-				}
-			}
-		}
+		out = append(out, p)
 		for _, c := range children[p] {
 			walk(c)
 		}
 	}
 	walk(pid)
+	return out
+}
+
+// statFields are the fields of /proc/pid/stat after the command name
+// (which may hold spaces): state is [0], ppid [1], utime [11], stime [12].
+func statFields(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	return strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+}
+
+// rssKiB sums VmRSS over pid and all its descendants.
+func rssKiB(pid int) int64 {
+	var total int64
+	for _, p := range tree(pid) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+				kb, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+				total += kb
+			}
+		}
+	}
 	return total
+}
+
+// clockTick is USER_HZ, the unit of utime and stime: 100 on Linux.
+const clockTick = 100
+
+// cpuTime is the CPU time (user + system) pid and its descendants used.
+// Divided by the requests of a run it gives CPU per request, a figure a
+// busy machine disturbs far less than the request rate.
+func cpuTime(pid int) time.Duration {
+	var ticks int64
+	for _, p := range tree(pid) {
+		if f := statFields(p); len(f) > 12 {
+			u, _ := strconv.ParseInt(f[11], 10, 64)
+			st, _ := strconv.ParseInt(f[12], 10, 64)
+			ticks += u + st
+		}
+	}
+	return time.Duration(ticks) * time.Second / clockTick
 }
 
 var probeClient = &http.Client{

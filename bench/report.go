@@ -229,7 +229,7 @@ func (r *report) markdown() string {
 			b.WriteString(" |\n")
 		}
 	}
-	b.WriteString("\nMetrics: `rps` requests/s (S4a: new TLS connections/s), `p99_ms` 99th-percentile latency, `errors` socket errors + non-2xx + failed requests, `rss_kib` resident memory (process and children), `apply_ms` time from writing the 10,000-router file to the last router answering, `kib_per_conn` RSS growth per idle TLS connection.\n")
+	b.WriteString("\nMetrics: `rps` requests/s (S4a: new TLS connections/s), `p99_ms` 99th-percentile latency, `errors` socket errors + non-2xx + failed requests, `rss_kib` resident memory (process and children), `apply_ms` time from writing the 10,000-router file to the last router answering, `kib_per_conn` RSS growth per idle TLS connection, `cpu_us_per_req` CPU time (user + system, process and children) per request (S4a: per connection) over the run — less disturbed by a busy machine than the rate.\n")
 	b.WriteString("\n## Scenarios\n\n")
 	for _, s := range r.scenarioSeq {
 		fmt.Fprintf(&b, "- **%s** %s\n", s, r.Scenarios[s])

@@ -152,10 +152,15 @@ func (h *harness) throughputPhase(ctx context.Context) error {
 					}
 					continue
 				}
+				cpu0 := cpuTime(pr.pid())
 				l, raw, err := sc.Run(h)
 				if err != nil {
 					pr.stop()
 					return fmt.Errorf("%s %s: %w", sc.ID, p.Name(), err)
+				}
+				if n := l.RPS * h.opts.dur.Seconds(); n > 0 {
+					cpu := cpuTime(pr.pid()) - cpu0
+					h.rep.add(sc.ID, "cpu_us_per_req", "µs", false, p.Name(), float64(cpu.Microseconds())/n)
 				}
 				h.logf("round %d %-10s %-4s %8.0f %s  p99 %6.2f ms  errors %d", r+1, p.Name(), sc.ID, l.RPS, sc.Unit, l.P99ms, l.Errors)
 				_ = raw
