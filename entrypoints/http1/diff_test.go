@@ -1720,6 +1720,7 @@ func rawExchangeSplit(addr string, data []byte, split int) ([]byte, error) {
 type fuzzResp struct {
 	code int
 	body string
+	head string // framing and fields without Date, sorted
 }
 
 // finalResponses parses the final (non-1xx) responses in raw, in order, up
@@ -1738,7 +1739,7 @@ func finalResponses(raw []byte, method string) []fuzzResp {
 			return out
 		}
 		if r.StatusCode >= 200 {
-			out = append(out, fuzzResp{r.StatusCode, string(b)})
+			out = append(out, fuzzResp{r.StatusCode, string(b), fmt.Sprintf("te=%q cl=%d close=%v %v", r.TransferEncoding, r.ContentLength, r.Close, normHeader(r.Header))})
 			method = "GET"
 		}
 	}
@@ -1885,6 +1886,9 @@ func FuzzDiffRequest(f *testing.F) {
 				}
 				if r.body != e.body {
 					t.Fatalf("response %d: echo differs for %q\nnet/http: %s\nengine:   %s", i, data, r.body, e.body)
+				}
+				if r.head != e.head {
+					t.Fatalf("response %d: head differs for %q\nnet/http: %s\nengine:   %s", i, data, r.head, e.head)
 				}
 			case r.code == 400 && e.code/100 == 2:
 				t.Fatalf("response %d: net/http 400, engine %d for %q\nengine body: %s", i, e.code, data, e.body)
