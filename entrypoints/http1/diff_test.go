@@ -1678,6 +1678,70 @@ func TestDiffClose(t *testing.T) {
 	}
 }
 
+// TestDiffConcurrentKeepAlive: many keep-alive connections, each with a
+// series of requests separated by short pauses, so that engine connections
+// park and resume while others are served. Every answer must be the right
+// one and no connection may be dropped, on both servers.
+func TestDiffConcurrentKeepAlive(t *testing.T) {
+	t.Parallel()
+	o := srvOpts{handler: testHandler()}
+	ref, eng := startBoth(t, o)
+	o.parkAfter = time.Millisecond
+	parked := start(t, "http1-parked", newEng(o))
+	t.Cleanup(func() { parked.srv.Close() })
+	const conns, reqs = 24, 15
+	for _, s := range []*running{ref, eng, parked} {
+		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			var wg sync.WaitGroup
+			errs := make(chan string, conns)
+			for i := range conns {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					c, err := net.Dial("tcp", s.addr)
+					if err != nil {
+						errs <- err.Error()
+						return
+					}
+					defer c.Close()
+					_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+					br := bufio.NewReader(c)
+					for j := range reqs {
+						path := fmt.Sprintf("/c%d/r%d", i, j)
+						var req string
+						if j%3 == 1 {
+							req = post(path, "", strings.Repeat("x", j*100))
+						} else {
+							req = get(path)
+						}
+						if _, err := io.WriteString(c, req); err != nil {
+							errs <- fmt.Sprintf("%s: write: %v", path, err)
+							return
+						}
+						resp, err := http.ReadResponse(br, nil)
+						if err != nil {
+							errs <- fmt.Sprintf("%s: %v", path, err)
+							return
+						}
+						b, err := io.ReadAll(resp.Body)
+						if err != nil || resp.StatusCode != 200 || !bytes.Contains(b, []byte(fmt.Sprintf("path=%q", path))) {
+							errs <- fmt.Sprintf("%s: %d %v %q", path, resp.StatusCode, err, trunc(string(b), 80))
+							return
+						}
+						time.Sleep(time.Duration((i+j)%4) * time.Millisecond)
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for e := range errs {
+				t.Error(e)
+			}
+		})
+	}
+}
+
 // ---------------------------------------------------------------- fuzz
 
 var (
