@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -374,15 +375,15 @@ func render(path, tmpl string, data any) error {
 	if err != nil {
 		return fmt.Errorf("template %s: %w", path, err)
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := t.Execute(f, data); err != nil {
-		f.Close()
+	// Rendered in memory and written at once, as a configuration tool
+	// does: executing into the file directly makes one write(2) per
+	// template fragment (150,000 for S5's 10,000 routers, ~100 ms that
+	// apply_ms would count, and as many events for the watching proxy).
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, data); err != nil {
 		return fmt.Errorf("render %s: %w", path, err)
 	}
-	return f.Close()
+	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
 
 // startBackend runs the origin nginx pinned to the load core.
