@@ -46,9 +46,6 @@ func DecodeInto(path, ext, content string, element any, newElement func() any) e
 // decodeInto is DecodeInto; fast is false when the fast path already
 // failed on this content.
 func decodeInto(path, ext, content string, element any, newElement func() any, fast bool) error {
-	if newElement == nil {
-		newElement = zeroOf(element)
-	}
 	var decErr error
 	if fast {
 		decErr = paerserDecode(content, ext, element)
@@ -57,6 +54,14 @@ func decodeInto(path, ext, content string, element any, newElement func() any, f
 	}
 	if decErr == nil {
 		return nil
+	}
+	return locateError(path, ext, content, element, newElement, decErr)
+}
+
+// locateError turns paerser's error decErr on content into a located *Error.
+func locateError(path, ext, content string, element any, newElement func() any, decErr error) error {
+	if newElement == nil {
+		newElement = zeroOf(element)
 	}
 	// The source is parsed again only on failure: a syntax error keeps the
 	// parser's line; anything else is located by narrowing the document.
@@ -81,8 +86,12 @@ func decodeInto(path, ext, content string, element any, newElement func() any, f
 func DecodeWithUnknownRootKeys(path, ext, content string, newElement func() any) (any, []Key, error) {
 	ext = strings.ToLower(ext)
 	el := newElement()
-	if root, ok := tryFast(content, ext, el); ok {
+	root, ok, fillErr := tryFast(content, ext, el)
+	if ok {
 		return el, unknownRootKeysOf(root, reflect.TypeOf(el)), nil
+	}
+	if fillErr != nil {
+		return nil, nil, locateError(path, ext, content, el, newElement, fillErr)
 	}
 	if err := decodeInto(path, ext, content, el, newElement, false); err != nil {
 		return nil, nil, err
@@ -178,8 +187,8 @@ func paerserDecode(content, ext string, element any) (err error) {
 			err = fmt.Errorf("decoder panic: %v", r)
 		}
 	}()
-	if _, ok := tryFast(content, ext, element); ok {
-		return nil
+	if _, ok, fillErr := tryFast(content, ext, element); ok || fillErr != nil {
+		return fillErr
 	}
 	return pfile.DecodeContent(content, ext, element)
 }
@@ -197,25 +206,29 @@ func referenceDecode(content, ext string, element any) (err error) {
 
 // tryFast decodes large YAML (or JSON) documents through the fast path;
 // ok reports success, with the root mapping parsed (nil for an empty
-// document). element is left untouched unless ok.
-func tryFast(content, ext string, element any) (root *yaml.Node, ok bool) {
+// document). fillErr, when not nil, is paerser's error on the document,
+// the one its own path would return. element is left untouched unless ok.
+func tryFast(content, ext string, element any) (root *yaml.Node, ok bool, fillErr error) {
 	if len(content) < fastPathMin || (ext != ".yml" && ext != ".yaml" && ext != ".json") {
-		return nil, false
+		return nil, false, nil
 	}
 	ev := reflect.ValueOf(element)
 	if ev.Kind() != reflect.Pointer || ev.IsNil() {
-		return nil, false
+		return nil, false, nil
 	}
 	// The fast path may have filled part of element before failing:
 	// only take it when it succeeds outright on a scratch value.
 	scratch := reflect.New(ev.Type().Elem())
 	scratch.Elem().Set(ev.Elem())
 	root, err := fastDecode(content, scratch.Interface())
+	if fe := (*fillError)(nil); errors.As(err, &fe) {
+		return nil, false, fe.err
+	}
 	if err != nil {
-		return nil, false
+		return nil, false, nil
 	}
 	ev.Elem().Set(scratch.Elem())
-	return root, true
+	return root, true, nil
 }
 
 // parseRaw parses content into the generic tree paerser works from. Syntax

@@ -96,13 +96,20 @@ func fillFromYAML(root *yaml.Node, element any) error {
 		return nil
 	}
 	if err := parser.AddMetadata(element, node, parser.MetadataOpts{TagName: parser.TagFile, AllowSliceAsStruct: false}); err != nil {
-		return errFallback
+		return &fillError{err}
 	}
 	if err := parser.Fill(element, node, parser.FillerOpts{AllowSliceAsStruct: false, RawSliceSeparator: rawSliceSeparator}); err != nil {
-		return errFallback
+		return &fillError{err}
 	}
 	return nil
 }
+
+// fillError is paerser's error on a label tree the fast path built: its
+// own path builds the same tree, so it fails the same way; there is no
+// need to decode the document again to get the error.
+type fillError struct{ err error }
+
+func (e *fillError) Error() string { return e.err.Error() }
 
 // labelBuilder turns yaml.v3 nodes into paerser labels.
 type labelBuilder struct {
@@ -322,6 +329,16 @@ func unknownRootKeysOf(root *yaml.Node, t reflect.Type) []Key {
 // yamlToMap parses a YAML (or JSON) document into the generic map
 // yaml.Unmarshal would produce, in linear time.
 func yamlToMap(content string) (map[string]any, error) {
+	if root, ok := parseYAMLSubset(content); ok {
+		if root == nil {
+			return map[string]any{}, nil
+		}
+		v, err := nodeValue(root, 0)
+		if err != nil {
+			return nil, err
+		}
+		return v.(map[string]any), nil
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal([]byte(content), &doc); err != nil {
 		return nil, err

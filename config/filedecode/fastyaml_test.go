@@ -1,6 +1,7 @@
 package filedecode
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -63,12 +64,20 @@ func TestFastPathFallsBack(t *testing.T) {
 // fastMatches decodes content with the fast path and with paerser's own
 // YAML path into fresh elements. When the fast path succeeds, the reference
 // must succeed too, with an equal element and the same unknown root keys.
-// It reports whether the fast path was taken.
+// When paerser fails on the fast path's tree, the reference fails with the
+// same error. It reports whether the fast path was taken.
 func fastMatches(t testing.TB, name, content string, newElement func() any) bool {
 	t.Helper()
 	fast, ref := newElement(), newElement()
 	root, ferr := fastDecode(content, fast)
 	rerr := referenceDecode(content, ".yml", ref)
+	if fe := (*fillError)(nil); errors.As(ferr, &fe) {
+		// paerser's error on the fast path's tree is the reference's.
+		if rerr == nil || rerr.Error() != fe.err.Error() {
+			t.Fatalf("%s (%T): fast path error %q, reference %v:\n%s", name, fast, fe.err, rerr, content)
+		}
+		return false
+	}
 	if ferr != nil {
 		return false
 	}
@@ -134,6 +143,15 @@ var fastEdgeCases = []string{
 	"backends: []\nroutes: {}\n",
 	"entryPoints:\n  web:\n    address: :80\n    transport:\n      lifeCycle:\n        graceTimeOut: 3s\nproviders:\n  file:\n    directory: /etc\n    watch: true\nlog:\n  level: DEBUG\n",
 	"experimental:\n  plugins:\n    x:\n      moduleName: m\n      version: v1\n",
+	// paerser's own errors
+	"http:\n  routers:\n    a:\n      rul: x\n",
+	"http:\n  routers:\n    a:\n      priority: x\n",
+	"http:\n  routers:\n    a:\n      tls:\n        certResolver: [a]\n",
+	"tcp:\n  routers:\n    t:\n      tls:\n        passthrough: maybe\n",
+	"http:\n  services:\n    s:\n      loadBalancer:\n        servers: x\n",
+	"server:\n  readTimeout: 5x\n",
+	"server:\n  maxConns: 1.5\n",
+	"backends:\n  - url: a\n  - wieght: 1\n",
 }
 
 // yamlCorpus is every YAML block of the documentation and every YAML file

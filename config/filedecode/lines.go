@@ -38,11 +38,17 @@ const maxYAMLNodes = 200_000
 
 // yamlLines indexes the line of every key and list item of a YAML document.
 func yamlLines(content string) lineIndex {
+	w := yamlWalker{ix: lineIndex{}, budget: maxYAMLNodes, expanding: map[*yaml.Node]bool{}}
+	if root, ok := parseYAMLSubset(content); ok {
+		if root != nil {
+			w.walk(root, nil, 0)
+		}
+		return w.ix
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal([]byte(content), &doc); err != nil {
 		return lineIndex{}
 	}
-	w := yamlWalker{ix: lineIndex{}, budget: maxYAMLNodes, expanding: map[*yaml.Node]bool{}}
 	w.walk(&doc, nil, 0)
 	return w.ix
 }

@@ -278,6 +278,9 @@ func (p *subsetParser) inline(text string, line, col int) (*yaml.Node, bool) {
 		return nil, false
 	}
 	n.Line, n.Column = line, col
+	for _, c := range n.Content { // flow list items
+		c.Line = line
+	}
 	return n, true
 }
 

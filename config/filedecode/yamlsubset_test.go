@@ -94,8 +94,9 @@ func subsetNodesEqual(a, b *yaml.Node, path string) error {
 			path, a.Kind, b.Kind, a.Tag, b.Tag, a.Style, b.Style, a.Value, b.Value, len(a.Content), len(b.Content))
 	}
 	for i := range a.Content {
-		if a.Kind == yaml.MappingNode && i%2 == 0 && a.Content[i].Line != b.Content[i].Line {
-			return fmt.Errorf("%s[%d]: key line %d vs %d", path, i, a.Content[i].Line, b.Content[i].Line)
+		// Lines of keys and list items are reported in errors.
+		if (a.Kind == yaml.MappingNode && i%2 == 0 || a.Kind == yaml.SequenceNode) && a.Content[i].Line != b.Content[i].Line {
+			return fmt.Errorf("%s[%d]: line %d vs %d", path, i, a.Content[i].Line, b.Content[i].Line)
 		}
 		if err := subsetNodesEqual(a.Content[i], b.Content[i], fmt.Sprintf("%s[%d]", path, i)); err != nil {
 			return err
