@@ -15,13 +15,15 @@ import (
 // paerser decodes YAML in three steps: yaml.v3 into a generic map (whose
 // duplicate-key check is pairwise, quadratic: seconds for a file of 10,000
 // routers), the map into its label tree (parser.Node), the tree into the
-// element. The fast path below builds the same label tree straight from
-// yaml.v3's node tree (one linear pass, duplicates found by sorting) and
-// hands it to paerser's own AddMetadata and Fill. Scalars other than plain
-// strings are resolved by yaml.v3 itself, exactly as the map decode does.
-// Anything unusual (duplicate or non-string keys, merge keys, null list
-// items, heavy aliasing, a fill error) falls back to paerser's path, so
-// errors are always those of the reference decoder.
+// element. The fast path below builds the same label tree straight from a
+// node tree (parseYAMLSubset's, else yaml.v3's; one linear pass, duplicates
+// found by sorting) and hands it to paerser's own AddMetadata and Fill.
+// Scalars other than plain strings are resolved by yaml.v3 itself, exactly
+// as the map decode does. Anything unusual (duplicate or non-string keys,
+// merge keys, null list items, heavy aliasing, a YAML error) falls back to
+// paerser's path, so errors are always those of the reference decoder;
+// when AddMetadata or Fill rejects the tree, the reference would reject the
+// same tree with the same error (fillError).
 
 // fastPathMin is the size from which the fast path is taken; smaller
 // documents decode fast enough either way.
@@ -36,9 +38,6 @@ const rawSliceSeparator = "║"
 // mapping; nil (no error) for an empty or null document.
 func parseYAMLRoot(content string) (*yaml.Node, error) {
 	if root, ok := parseYAMLSubset(content); ok {
-		if root == nil {
-			return nil, nil
-		}
 		return root, nil
 	}
 	var doc yaml.Node
