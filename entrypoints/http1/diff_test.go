@@ -1836,6 +1836,13 @@ func fuzzException(data []byte) string {
 // fuzzKnownBug names open engine bugs (see the top of the file) so the
 // fuzzer looks for new ones.
 func fuzzKnownBug(data []byte) string {
+	for _, line := range bytes.Split(bytes.ToLower(data[:headEnd(data)]), []byte("\n")) {
+		k, v, ok := bytes.Cut(line, []byte(":"))
+		v = bytes.TrimSpace(v)
+		if ok && bytes.Equal(bytes.TrimSpace(k), []byte("expect")) && bytes.Contains(v, []byte("100-continue")) && !bytes.Equal(v, []byte("100-continue")) {
+			return "Expect token matching (bug 11)"
+		}
+	}
 	return ""
 }
 
