@@ -288,7 +288,7 @@ func (c *conn) parseHead(head string, r *http.Request, u *url.URL) (parsed, erro
 	r.ContentLength = p.contentLength
 
 	if ex, ok := h["Expect"]; ok && len(ex) > 0 {
-		if httpguts.HeaderValuesContainsToken(ex[:1], "100-continue") {
+		if hasToken(ex[0], "100-continue") {
 			p.expectCont = minor >= 1 && p.contentLength != 0
 		} else if ex[0] != "" {
 			return p, &httpError{http.StatusExpectationFailed, "unsupported Expect"}
@@ -485,3 +485,22 @@ var commonKeys = func() map[string]string {
 	}
 	return m
 }()
+
+// hasToken finds token in v, case-insensitively, between boundaries of
+// space, comma or tab: the loose match net/http applies to Expect.
+func hasToken(v, token string) bool {
+	for sp := 0; sp+len(token) <= len(v); sp++ {
+		if sp > 0 && !tokenBoundary(v[sp-1]) {
+			continue
+		}
+		if end := sp + len(token); end != len(v) && !tokenBoundary(v[end]) {
+			continue
+		}
+		if strings.EqualFold(v[sp:sp+len(token)], token) {
+			return true
+		}
+	}
+	return false
+}
+
+func tokenBoundary(b byte) bool { return b == ' ' || b == ',' || b == '\t' }
