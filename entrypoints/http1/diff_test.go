@@ -1005,6 +1005,8 @@ func mainCases() []tcase {
 		{name: "upgrade-websocket-echo", req: "GET /ws HTTP/1.1\r\n" + h + "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n", want: 200},
 		{name: "absolute-userinfo", req: "GET http://user:pw@other.example/p HTTP/1.1\r\n" + h + "\r\n", want: 200},
 		{name: "absolute-form-http10", req: "GET http://other.example/p HTTP/1.0\r\n\r\n", want: 200},
+		{name: "connect-empty-target", req: "CONNECT  HTTP/1.1\r\n" + h + "\r\n", noProbe: true,
+			diff: "net/http serves CONNECT with an empty target (it parses \"http://\"); the engine answers 400 (RFC 9112 §3.2.3 requires an authority)", allow: engineRejected(400)},
 		{name: "connect-no-port", req: "CONNECT example.com HTTP/1.1\r\nHost: example.com\r\n\r\n", noProbe: true},
 		{name: "host-trailing-dot", req: "GET / HTTP/1.1\r\nHost: example.com.\r\n\r\n", want: 200},
 		{name: "host-bad-ipv6", req: "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n"},
@@ -1825,6 +1827,8 @@ func fuzzException(data []byte) string {
 		return "obs-fold"
 	case bytes.HasPrefix(data, []byte("\n")) || bytes.HasPrefix(data, []byte("\r\n")):
 		return "leading empty line"
+	case bytes.HasPrefix(data, []byte("CONNECT  ")):
+		return "CONNECT with an empty target"
 	case bytes.Contains(bytes.ToLower(head), []byte("chunked")) && hasBareLF(data[len(head):]):
 		return "bare LF in chunked framing or trailers"
 	case bytes.Contains(bytes.ToLower(head), []byte("chunked")) && badTrailerName(data[len(head):]):
