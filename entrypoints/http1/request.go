@@ -322,10 +322,7 @@ var chunkedTE = []string{"chunked"}
 // authority and asterisk forms) as url.ParseRequestURI would, with a
 // fast path for the common origin form.
 func parseTarget(method, target string, u *url.URL) error {
-	if target == "" {
-		return badRequest("empty request URI")
-	}
-	if target[0] == '/' && plainPath(target) {
+	if target != "" && target[0] == '/' && plainPath(target) {
 		if i := strings.IndexByte(target, '?'); i >= 0 {
 			u.Path, u.RawQuery = target[:i], target[i+1:]
 			if u.RawQuery == "" {
@@ -336,7 +333,7 @@ func parseTarget(method, target string, u *url.URL) error {
 		}
 		return nil
 	}
-	authority := method == "CONNECT" && target[0] != '/'
+	authority := method == "CONNECT" && !strings.HasPrefix(target, "/")
 	raw := target
 	if authority {
 		raw = "http://" + target
