@@ -2,6 +2,7 @@ package http1
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -159,4 +160,65 @@ func TestContextCanceledWhenClientLeaves(t *testing.T) {
 	case <-time.After(4 * time.Second):
 		t.Fatal("context not canceled")
 	}
+}
+
+// BenchmarkKeepAlive: one keep-alive connection, GET → 1 KiB with a
+// Content-Length, the way the proxy answers (allocations are the server's:
+// the client side reuses its buffers).
+func BenchmarkKeepAlive(b *testing.B) {
+	body := []byte(strings.Repeat("x", 1024))
+	addr := startServerB(b, &Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h["Content-Length"] = []string{"1024"}
+		h["Content-Type"] = []string{"text/plain"}
+		_, _ = w.Write(body)
+	})})
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer nc.Close()
+	req := []byte("GET /bench HTTP/1.1\r\nHost: bench.test\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n")
+	br := bufio.NewReaderSize(nc, 8192)
+	readResp := func() {
+		n := -1
+		for {
+			line, err := br.ReadSlice('\n')
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(line) <= 2 {
+				break
+			}
+			if v, ok := bytes.CutPrefix(line, []byte("Content-Length: ")); ok {
+				n = 0
+				for _, c := range v {
+					if c >= '0' && c <= '9' {
+						n = n*10 + int(c-'0')
+					}
+				}
+			}
+		}
+		if _, err := br.Discard(n); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := nc.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		readResp()
+	}
+}
+
+func startServerB(b *testing.B, s *Server) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() { _ = s.Serve(ln) }()
+	b.Cleanup(func() { _ = s.Close() })
+	return ln.Addr().String()
 }
