@@ -243,7 +243,7 @@ func parseRaw(path, ext, content string, root reflect.Type) (map[string]any, err
 		}
 		return raw, nil
 	case ".yml", ".yaml", ".json":
-		if len(content) >= fastPathMin {
+		if len(content) >= linearMapMin {
 			if m, err := yamlToMap(content); err == nil {
 				return m, nil
 			}

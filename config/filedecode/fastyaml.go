@@ -25,9 +25,16 @@ import (
 // when AddMetadata or Fill rejects the tree, the reference would reject the
 // same tree with the same error (fillError).
 
-// fastPathMin is the size from which the fast path is taken; smaller
-// documents decode fast enough either way.
-const fastPathMin = 32 << 10
+// fastPathMin is the size from which the fast path is taken: every
+// document, as a directory of many small files gains as much as one big
+// file (100 files of 100 routers: 0.7 s -> 0.09 s), and every test of a
+// YAML configuration then exercises it.
+const fastPathMin = 0
+
+// linearMapMin is the size from which the generic map of a YAML document
+// (for UnknownRootKeys and to locate errors) is built by yamlToMap rather
+// than yaml.Unmarshal and its quadratic duplicate check.
+const linearMapMin = 32 << 10
 
 var errFallback = errors.New("fast path not applicable")
 
