@@ -429,6 +429,11 @@ func testHandler() http.Handler {
 			w.Header().Set("Content-Type", "text/plain")
 			io.WriteString(w, big64k[:n])
 			w.Header().Set(http.TrailerPrefix+"X-Late", "late")
+		case "cloverflow": // a write past Content-Length fails, a later fitting one
+			w.Header().Set("Content-Length", arg)
+			_, err1 := io.WriteString(w, "hello")
+			_, err2 := io.WriteString(w, "hi")
+			w.Header().Set("X-Errs", fmt.Sprint(err1 != nil, err2 != nil)) // not sent
 		case "readhalf": // reads 3 bytes of the body, answers, leaves the rest
 			b := make([]byte, 3)
 			n, _ := io.ReadFull(r.Body, b)
@@ -961,6 +966,10 @@ func mainCases() []tcase {
 		{name: "resp-short-cl", req: get("/x/shortcl"), want: 200},
 		{name: "resp-long-write", req: get("/x/longcl"), want: 200},
 		{name: "resp-set-cl", req: get("/x/setcl"), want: 200},
+		{name: "resp-cl0-overflow", req: get("/x/cloverflow/0"), want: 200,
+			diff: "net/http counts the bytes of a Write refused with ErrContentLength and so closes a complete response; the engine keeps the connection", allow: engineKeptAlive},
+		{name: "resp-cl2-overflow-then-fit", req: get("/x/cloverflow/2"), want: 200,
+			diff: "after a refused Write net/http refuses every later one (its written count includes the refused bytes) and closes; the engine accepts a later Write that fits", allow: engineCompleted("hi")},
 		{name: "resp-head-big", req: "HEAD /x/big HTTP/1.1\r\n" + h + "\r\n", want: 200},
 		{name: "resp-head-small", req: "HEAD /x/sniff HTTP/1.1\r\n" + h + "\r\n", want: 200},
 		{name: "resp-head-setcl", req: "HEAD /x/setcl HTTP/1.1\r\n" + h + "\r\n", want: 200},
@@ -1164,6 +1173,22 @@ func http10ConnClose(ref, eng result) bool {
 		}
 	}
 	return compare(&tcase{}, ref, e) == ""
+}
+
+// engineKeptAlive accepts an engine that answered exactly as the reference
+// but kept the connection open where the reference closed it.
+func engineKeptAlive(ref, eng result) bool {
+	e := eng
+	e.Closed = ref.Closed
+	return ref.Closed && !eng.Closed && compare(&tcase{}, ref, e) == ""
+}
+
+// engineCompleted accepts an engine whose single 200 response carries body
+// in full on a connection kept open.
+func engineCompleted(body string) func(ref, eng result) bool {
+	return func(ref, eng result) bool {
+		return len(eng.Resps) == 1 && eng.Resps[0].Code == 200 && eng.Resps[0].Body == body && !eng.Resps[0].BodyErr && !eng.Closed && eng.Err == ""
+	}
 }
 
 // sameBodies accepts a framing difference (Content-Length vs chunked) when
@@ -2129,6 +2154,19 @@ func knownResponseBug(c *tcase, ref, eng result) string {
 	return ""
 }
 
+// setsContentLength: the script sets a numeric Content-Length.
+func setsContentLength(script []byte) bool {
+	for i := 0; i+1 < len(script); i += 2 {
+		op, arg := script[i]%8, int(script[i+1])
+		if (op == 0 || op == 1) && scriptKeys[arg%len(scriptKeys)] == "Content-Length" {
+			if _, err := strconv.ParseUint(scriptValues[(arg/len(scriptKeys))%len(scriptValues)], 10, 63); err == nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // responseFuzzAllowed: documented differences on the response side.
 func responseFuzzAllowed(script []byte, ref, eng result) bool {
 	// net/http sends a handler's bogus Transfer-Encoding (e.g. "0") next
@@ -2137,6 +2175,18 @@ func responseFuzzAllowed(script []byte, ref, eng result) bool {
 		return true
 	}
 	if http10ConnClose(ref, eng) {
+		return true
+	}
+	// resp-cl0-overflow and resp-cl2-overflow-then-fit: after a Write past
+	// the declared Content-Length net/http closes (and refuses later
+	// writes); the engine completes the response and keeps the connection.
+	if engineKeptAlive(ref, eng) && setsContentLength(script) {
+		return true
+	}
+	if !eng.Closed && ref.Closed && eng.Err == "" && len(eng.Resps) == 1 && !eng.Resps[0].BodyErr && eng.Resps[0].CL >= 0 &&
+		int64(len(eng.Resps[0].Body)) == eng.Resps[0].CL && len(ref.Resps) == 1 && ref.Resps[0].Code == eng.Resps[0].Code &&
+		eng.Resps[0].Proto == "HTTP/1.1" && !strings.Contains(strings.ToLower(eng.Resps[0].Header["Connection"]), "close") &&
+		setsContentLength(script) {
 		return true
 	}
 	// resp-invalid-cl: a handler's non-numeric Content-Length is dropped;
