@@ -1171,9 +1171,9 @@ func http10ConnClose(ref, eng result) bool {
 		if e.Resps[i].Proto != "HTTP/1.0" {
 			return false
 		}
-		if _, ok := e.Resps[i].Header["Connection"]; !ok && ref.Resps[i].Header["Connection"] == "close" {
+		if rc := ref.Resps[i].Header["Connection"]; e.Resps[i].Header["Connection"] == "" && strings.Contains(rc, "close") {
 			m := maps.Clone(e.Resps[i].Header)
-			m["Connection"] = "close"
+			m["Connection"] = rc
 			e.Resps[i].Header = m
 		}
 	}
