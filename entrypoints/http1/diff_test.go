@@ -60,14 +60,24 @@ package http1_test
 //  despite a handler-set Transfer-Encoding, header changes after the first
 //  Write still sent.
 //
-// Documented differences (the `diff:` notes in the table): the engine is
-// stricter on obs-fold (400), on a bare LF ending the trailer section and
-// on trailer names that are not tokens; it accepts BWS before a chunk
-// extension's ';' (RFC 9112 allows it); it may collapse a CRLF in a
-// handler's header value into one space where net/http writes two (no
-// header is injected either way); server-generated error bodies are free
-// text (only the status code is compared); a read timeout may be answered
-// with 408 before the close.
+// Documented differences (the `diff:` notes in the table, and
+// responseFuzzAllowed / fuzzException for the fuzz targets):
+//   - requests: the engine refuses a bare LF ending the trailer section and
+//     trailer names that are not tokens (net/http accepts both); it accepts
+//     BWS before a chunk extension's ';' (RFC 9112 allows it); it trims the
+//     whitespace around obs-fold continuations (net/http keeps a trailing
+//     space, which can make a Host malformed to it); server-generated error
+//     bodies are free text (only the status code is compared); a read
+//     timeout may be answered with 408 before the close.
+//   - responses: a handler's non-numeric Content-Length or bogus
+//     Transfer-Encoding is ignored (net/http chunks, or sends an unparsable
+//     response); with both set each server honours a different one; after a
+//     Write past the declared Content-Length net/http closes and refuses any
+//     later Write, the engine completes and keeps the connection; one
+//     "100 Continue" per request however often the handler asks; on HTTP/1.0
+//     a handler's "Connection: close" is not repeated (the connection closes
+//     anyway); a CRLF in a handler's header value may become one space
+//     instead of two (no header is injected either way).
 
 import (
 	"bufio"
