@@ -25,7 +25,8 @@ package http1_test
 //     gets "Content-Length: <n>" added; the GET answer is chunked, and
 //     net/http sends neither on HEAD. Low impact.
 //
-// Fixed by the lead (11818c3 and before), kept as regression cases:
+// Fixed by the lead during the session (11818c3, 5c43d23, e942eac, d95401d),
+// kept as regression cases:
 //  1. TestDiffTLSServeConn/*-fresh-handshake: ServeConn given a *tls.Conn
 //     before its handshake hung (the fresh-connection park path Peeked with
 //     a past deadline, failing the handshake; r.TLS was taken before it).
