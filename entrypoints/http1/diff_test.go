@@ -2142,6 +2142,7 @@ func FuzzDiffResponse(f *testing.F) {
 		go func() { defer wg.Done(); rr = exchange(ref, c) }()
 		go func() { defer wg.Done(); er = exchange(eng, c) }()
 		wg.Wait()
+		rr = oneContinue(rr)
 		if d := compare(c, rr, er); d != "" {
 			if responseFuzzAllowed(script, rr, er) {
 				return
@@ -2193,6 +2194,25 @@ func sameCodes(ref, eng result) bool {
 	return true
 }
 
+// oneContinue drops the repeated "100 Continue" answers of a handler that
+// called WriteHeader(100) more than once: net/http sends each, the engine
+// one per request (documented difference).
+func oneContinue(ref result) result {
+	r := ref
+	r.Resps = nil
+	seen100 := false
+	for _, x := range ref.Resps {
+		if x.Code == 100 {
+			if seen100 {
+				continue
+			}
+			seen100 = true
+		}
+		r.Resps = append(r.Resps, x)
+	}
+	return r
+}
+
 // setsContentLength: the script sets a numeric Content-Length.
 func setsContentLength(script []byte) bool {
 	for i := 0; i+1 < len(script); i += 2 {
@@ -2214,23 +2234,6 @@ func responseFuzzAllowed(script []byte, ref, eng result) bool {
 		return true
 	}
 	if http10ConnClose(ref, eng) {
-		return true
-	}
-	// A handler's repeated WriteHeader(100): net/http sends each, the
-	// engine one "100 Continue" per request.
-	r := ref
-	r.Resps = nil
-	seen100 := false
-	for _, x := range ref.Resps {
-		if x.Code == 100 {
-			if seen100 {
-				continue
-			}
-			seen100 = true
-		}
-		r.Resps = append(r.Resps, x)
-	}
-	if len(r.Resps) != len(ref.Resps) && compare(&tcase{}, r, eng) == "" {
 		return true
 	}
 	// resp-invalid-cl: a handler's non-numeric Content-Length is dropped;
