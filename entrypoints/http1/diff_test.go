@@ -1021,7 +1021,7 @@ func mainCases() []tcase {
 		{name: "resp-rc-flush", req: get("/x/rcflush"), want: 200},
 		{name: "resp-trailers", req: get("/x/trailer"), want: 200},
 		{name: "resp-header-then-trailer", req: get("/x/headertrailer"), want: 200,
-			diff: "a field set as a header and then declared in Trailer: net/http sends it in both sections, the engine only as the trailer",
+			diff:  "a field set as a header and then declared in Trailer: net/http sends it in both sections, the engine only as the trailer",
 			allow: func(ref, eng result) bool { return compare(&tcase{}, trailerOnlyOnce(ref, eng), eng) == "" }},
 		{name: "resp-late-trailer-small", req: get("/x/latetrailer/10"), want: 200},
 		{name: "resp-late-trailer-big", req: get("/x/latetrailer/10000"), want: 200},
