@@ -114,6 +114,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -2252,7 +2253,11 @@ func trailerOnlyOnce(ref, eng result) result {
 		if i >= len(eng.Resps) {
 			break
 		}
-		for k := range r.Resps[i].Trailer {
+		keys := slices.Collect(maps.Keys(r.Resps[i].Trailer))
+		for _, d := range strings.FieldsFunc(r.Resps[i].Header["Trailer"], func(c rune) bool { return c == ',' || c == '|' || c == ' ' }) {
+			keys = append(keys, http.CanonicalHeaderKey(d)) // declared (HEAD has no trailer section)
+		}
+		for _, k := range keys {
 			if _, ok := r.Resps[i].Header[k]; ok {
 				if _, ok := eng.Resps[i].Header[k]; !ok {
 					m := maps.Clone(r.Resps[i].Header)
