@@ -30,6 +30,8 @@ type body struct {
 	closed    bool
 	err       error // sticky framing or read error
 	excess    int64 // chunked framing overhead not covered by data
+	settled   bool  // drain ran; reusable is its answer
+	reusable  bool
 }
 
 func (b *body) Read(p []byte) (int, error) {
@@ -232,6 +234,15 @@ func (b *body) drain() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.closed = true
+	if b.settled {
+		return b.reusable
+	}
+	b.settled = true
+	b.reusable = b.drainLocked()
+	return b.reusable
+}
+
+func (b *body) drainLocked() bool {
 	if b.eof {
 		return true
 	}
@@ -258,11 +269,13 @@ func (b *body) drain() bool {
 	return false
 }
 
-// tooBig: the unread rest is known to exceed what drain would read.
-func (b *body) tooBig() bool {
+// forcesClose: while the handler still runs, what is known already rules
+// out another request on the connection (a framing or read error, or more
+// unread than drain would read).
+func (b *body) forcesClose() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return !b.eof && !b.chunked && b.remaining > maxDiscard
+	return b.err != nil || !b.eof && !b.chunked && b.remaining > maxDiscard
 }
 
 // closeConsumed closes the body to the handler and reports whether it

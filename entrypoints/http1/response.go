@@ -237,7 +237,9 @@ func (w *response) commit(first []byte) {
 	if !w.noBody {
 		if w.contentLength < 0 {
 			switch {
-			case w.te != "" && !w.isHead:
+			case w.te != "" && w.isHead:
+				// HEAD: neither framing header, as net/http.
+			case w.te != "":
 				if w.te == "identity" || !http11 {
 					w.closeAfter = true // delimited by the close
 				} else {
@@ -263,8 +265,21 @@ func (w *response) commit(first []byte) {
 	}
 
 	// Connection management.
-	if req.Close || w.c.srv.closing.Load() || w.ex.body != nil && w.ex.body.tooBig() {
+	if req.Close || w.c.srv.closing.Load() {
 		w.closeAfter = true
+	}
+	if b := w.ex.body; b != nil {
+		// As net/http, the body is settled before the head goes out, so
+		// a close it forces is announced — but only once the handler
+		// returned: draining under a running handler would deadlock a
+		// full-duplex exchange.
+		if w.handlerDone {
+			if !b.drain() {
+				w.closeAfter = true
+			}
+		} else if b.forcesClose() {
+			w.closeAfter = true
+		}
 	}
 	if w.ex.body != nil && w.ex.body.expect && !w.sentContinue {
 		w.closeAfter = true // the client may never send the body
@@ -324,9 +339,9 @@ func (w *response) finish() error {
 	bw := w.c.bw
 	if w.chunked {
 		_, _ = bw.WriteString("0\r\n")
-		if w.trailers {
-			w.writeTrailers()
-		}
+		// Declared trailers, and http.TrailerPrefix ones set at any time
+		// (httputil.ReverseProxy adds unannounced upstream trailers so).
+		w.writeTrailers()
 		_, _ = bw.WriteString("\r\n")
 	}
 	if !w.noBody && !w.isHead && w.contentLength >= 0 && w.written < w.contentLength {
