@@ -33,6 +33,7 @@ type conn struct {
 	raw        syscall.RawConn // the socket under TLS/PROXY wrappers; nil if none
 	fd         int32           // its descriptor, for the poller
 	remoteAddr string
+	tc         *tls.Conn
 	tlsState   *tls.ConnectionState
 
 	br       *bufio.Reader
@@ -68,8 +69,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 			}
 			_ = tc.SetDeadline(time.Time{})
 		}
-		st := tc.ConnectionState()
-		c.tlsState = &st
+		c.tc = tc // its state is copied for the first request, not while idle
 	}
 	c.raw, c.fd = rawSocket(nc)
 	return c

@@ -121,9 +121,11 @@ func (e errPartialHead) Unwrap() error { return e.err }
 
 // parsed is what parseHead returns besides the request fields.
 type parsed struct {
-	chunked       bool
-	contentLength int64
-	expectCont    bool
+	wantsClose       bool // close after the response (HTTP/1.1)
+	wants10KeepAlive bool // HTTP/1.0 client asking for keep-alive
+	chunked          bool
+	contentLength    int64
+	expectCont       bool
 }
 
 // parseHead fills r from the raw head (request line + headers); the
@@ -243,6 +245,13 @@ func (c *conn) parseHead(head string, r *http.Request, u *url.URL) (parsed, erro
 		r.Close = !httpguts.HeaderValuesContainsToken(conn, "keep-alive")
 	} else {
 		r.Close = len(conn) > 0 && httpguts.HeaderValuesContainsToken(conn, "close")
+	}
+	// What the server itself decides from, as net/http: the first
+	// Connection value with the looser token match.
+	p.wantsClose = r.Close
+	if len(conn) > 0 {
+		p.wantsClose = p.wantsClose || hasToken(conn[0], "close")
+		p.wants10KeepAlive = minor == 0 && hasToken(conn[0], "keep-alive")
 	}
 	// Pragma: no-cache implies Cache-Control: no-cache (RFC 7234 §5.4).
 	if pr, ok := h["Pragma"]; ok && len(pr) > 0 && pr[0] == "no-cache" {

@@ -265,7 +265,7 @@ func (w *response) commit(first []byte) {
 	}
 
 	// Connection management.
-	if req.Close || w.c.srv.closing.Load() {
+	if w.c.srv.closing.Load() || http11 && w.ex.conn.wantsClose {
 		w.closeAfter = true
 	}
 	if b := w.ex.body; b != nil {
@@ -284,8 +284,8 @@ func (w *response) commit(first []byte) {
 	if w.ex.body != nil && w.ex.body.expect && !w.sentContinue {
 		w.closeAfter = true // the client may never send the body
 	}
-	if !http11 && !w.noBody && !w.isHead && w.contentLength < 0 {
-		w.closeAfter = true
+	if !http11 && (!w.ex.conn.wants10KeepAlive || !w.noBody && !w.isHead && w.contentLength < 0) {
+		w.closeAfter = true // HTTP/1.0 keeps alive only when asked, with a length
 	}
 
 	bw := w.c.bw

@@ -13,6 +13,7 @@ import (
 // exchange is everything one request needs, allocated at once.
 type exchange struct {
 	req     *http.Request
+	conn    parsed // the request's framing and connection wishes
 	w       response
 	ctx     reqContext
 	url     url.URL
@@ -48,6 +49,10 @@ func (c *conn) serveRequest() bool {
 		_ = c.nc.SetWriteDeadline(time.Now().Add(s.WriteTimeout))
 	}
 	tmp.RemoteAddr = c.remoteAddr
+	if c.tc != nil && c.tlsState == nil {
+		st := c.tc.ConnectionState()
+		c.tlsState = &st
+	}
 	tmp.TLS = c.tlsState
 	switch {
 	case p.chunked || p.contentLength > 0:
@@ -63,6 +68,7 @@ func (c *conn) serveRequest() bool {
 	}
 	r := tmp.WithContext(&ex.ctx)
 	ex.req = r
+	ex.conn = p
 	c.lastPOST = r.Method == http.MethodPost
 	ex.w = response{ex: ex, c: c, header: make(http.Header, 8), contentLength: -1, isHead: r.Method == http.MethodHead}
 
