@@ -665,7 +665,7 @@ func trunc(s string, n int) string {
 }
 
 func bodyAllowed(code int) bool {
-	return !(code >= 100 && code <= 199 || code == 204 || code == 304)
+	return (code < 100 || code > 199) && code != 204 && code != 304
 }
 
 // ---------------------------------------------------------------- comparison
