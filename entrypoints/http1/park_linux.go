@@ -22,6 +22,8 @@ type parker struct {
 
 	mu    sync.Mutex
 	conns map[int32]*conn
+	done  chan struct{}
+	once  sync.Once
 }
 
 func newParker(s *Server) (*parker, error) {
@@ -39,7 +41,7 @@ func newParker(s *Server) (*parker, error) {
 		_ = f.Close()
 		return nil, err
 	}
-	p := &parker{srv: s, epfd: fd, file: f, rc: rc, conns: map[int32]*conn{}}
+	p := &parker{srv: s, epfd: fd, file: f, rc: rc, conns: map[int32]*conn{}, done: make(chan struct{})}
 	go p.loop()
 	go p.sweep()
 	return p, nil
@@ -113,7 +115,12 @@ func (p *parker) sweep() {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	var expired []*conn
-	for range t.C {
+	for {
+		select {
+		case <-p.done:
+			return
+		case <-t.C:
+		}
 		now := time.Now()
 		p.mu.Lock()
 		for fd, c := range p.conns {
@@ -139,4 +146,13 @@ func (p *parker) parked() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.conns)
+}
+
+// close stops the poller and the sweep once the server is closed (its
+// connections were closed before).
+func (p *parker) close() {
+	p.once.Do(func() {
+		close(p.done)
+		_ = p.file.Close()
+	})
 }

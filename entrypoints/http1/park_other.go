@@ -12,3 +12,4 @@ func newParker(*Server) (*parker, error) { return nil, errors.New("no idle polle
 func (*parker) add(*conn) error          { return errors.New("no idle poller") }
 func (*parker) remove(*conn)             {}
 func (*parker) parked() int              { return 0 }
+func (*parker) close()                   {}

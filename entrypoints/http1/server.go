@@ -109,6 +109,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	defer tick.Stop()
 	for {
 		if s.closeIdle() == 0 {
+			s.stopParker()
 			return nil
 		}
 		select {
@@ -133,7 +134,16 @@ func (s *Server) Close() error {
 	for _, c := range conns {
 		c.kill()
 	}
+	s.stopParker()
 	return nil
+}
+
+// stopParker ends the poller's goroutines once no connection is left.
+func (s *Server) stopParker() {
+	s.parkOnce.Do(func() {}) // no poller may start after this
+	if s.parker != nil {
+		s.parker.close()
+	}
 }
 
 func (s *Server) closeListeners() {
