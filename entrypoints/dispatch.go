@@ -10,8 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/switchyard-proxy/switchyard/internal/sockpeek"
 	"github.com/switchyard-proxy/switchyard/routers/tcpmux"
 )
 
@@ -202,18 +201,7 @@ func waitReadable(c net.Conn) error {
 	if err != nil {
 		return nil
 	}
-	var opErr error
-	err = rc.Read(func(fd uintptr) bool {
-		var b [1]byte
-		_, _, e := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
-		if e == unix.EAGAIN || e == unix.EINTR {
-			return false // park until readable
-		}
-		opErr = e
-		return true
-	})
-	if err != nil {
-		return err
-	}
-	return opErr
+	// Park until readable; end of stream counts as readable (the read
+	// that follows reports it).
+	return rc.Read(func(fd uintptr) bool { return sockpeek.PeekFD(fd) != sockpeek.Empty })
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"crypto/tls"
 	"errors"
-	"io"
 	"net"
 	"os"
 	"sync"
@@ -314,5 +313,3 @@ func deadline(d time.Duration) time.Time {
 // closeWriter is implemented by TCP connections and the wrappers above
 // them: a lingering close sends FIN before the kernel sees unread input.
 type closeWriter interface{ CloseWrite() error }
-
-var _ = io.EOF

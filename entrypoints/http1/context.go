@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/switchyard-proxy/switchyard/internal/sockpeek"
 )
 
 // reqContext is a request's context: canceled when the handler returns or
@@ -129,15 +129,4 @@ func (x *reqContext) stopWatch() {
 
 // peerGone reports, without blocking or consuming input, whether the
 // client closed or reset the connection.
-func (c *conn) peerGone() bool {
-	if c.raw == nil {
-		return false
-	}
-	gone := false
-	_ = c.raw.Control(func(fd uintptr) {
-		var b [1]byte
-		n, _, e := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
-		gone = (e == nil && n == 0) || (e != nil && e != unix.EAGAIN && e != unix.EINTR)
-	})
-	return gone
-}
+func (c *conn) peerGone() bool { return sockpeek.Peek(c.raw) == sockpeek.Closed }

@@ -73,7 +73,7 @@ func (s *Server) Serve(l net.Listener) error {
 				return http.ErrServerClosed
 			}
 			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errTemporary) {
+			if errors.As(err, &ne) && ne.Timeout() {
 				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
 				time.Sleep(backoff)
 				continue
@@ -84,8 +84,6 @@ func (s *Server) Serve(l net.Listener) error {
 		go s.ServeConn(c)
 	}
 }
-
-var errTemporary = errors.New("temporary accept error")
 
 // ServeConn serves c until it closes, is hijacked or the server shuts
 // down. It may return early with the connection still open: an idle
