@@ -28,7 +28,7 @@ test-unit:
 test-integration: consul
 	$(GO) test -count=1 -timeout 15m ./integration/...
 
-consul: ## build the real Consul agent for the integration tests once (cached in integration/consul/.cache)
+consul: ## build the real Consul agent for the integration tests once (cached in ~/.cache/switchyard/consul-VERSION)
 	GO=$(GO) integration/consul/build.sh
 
 lint: ## gofmt, go vet and golangci-lint (installed on first use)

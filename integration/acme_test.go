@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -38,12 +37,7 @@ var (
 func requirePebble(t testing.TB) string {
 	t.Helper()
 	pebbleOnce.Do(func() {
-		cmd := exec.Command(filepath.Join(repoRoot, "integration", "pebble", "build.sh"))
-		if out, err := cmd.CombinedOutput(); err != nil {
-			pebbleErr = fmt.Errorf("build pebble: %v\n%s", err, tail(string(out), 2000))
-			return
-		}
-		pebbleBin = filepath.Join(repoRoot, "integration", "pebble", ".cache", "bin", "pebble")
+		pebbleBin, pebbleErr = cachedBuild(filepath.Join(repoRoot, "integration", "pebble", "build.sh"))
 	})
 	if pebbleErr != nil {
 		t.Skipf("no Pebble: %v", pebbleErr)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -30,21 +29,30 @@ var (
 func requireConsul(t testing.TB) string {
 	t.Helper()
 	consulOnce.Do(func() {
-		bin := filepath.Join(repoRoot, "integration", "consul", ".cache", "bin", "consul")
-		if _, err := os.Stat(bin); err != nil {
-			cmd := exec.Command(filepath.Join(repoRoot, "integration", "consul", "build.sh"))
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				consulErr = fmt.Errorf("build consul: %v\n%s", err, tail(string(out), 2000))
-				return
-			}
-		}
-		consulBin = bin
+		consulBin, consulErr = cachedBuild(filepath.Join(repoRoot, "integration", "consul", "build.sh"))
 	})
 	if consulErr != nil {
 		t.Skipf("no Consul agent: %v", consulErr)
 	}
 	return consulBin
+}
+
+// cachedBuild runs one of the build scripts that keep a real server built
+// outside the clone (keyed by version) and returns the binary's path, which
+// the script prints on its last line.
+func cachedBuild(script string) (string, error) {
+	cmd := exec.Command(script)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("%s: %v\n%s", filepath.Base(filepath.Dir(script)), err, tail(stderr.String(), 2000))
+	}
+	lines := strings.Fields(strings.TrimSpace(string(out)))
+	if len(lines) == 0 {
+		return "", fmt.Errorf("%s printed no binary path", script)
+	}
+	return lines[len(lines)-1], nil
 }
 
 func tail(s string, n int) string {

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Builds a real Consul agent (v1.14.8, MPL-2.0) from its Go module for the
 # integration tests. Idempotent: does nothing when the binary is cached.
-# Output: integration/consul/.cache/bin/consul (git-ignored).
+# The cache lives outside the clone, keyed by version, so every clone and
+# worktree shares one build: ${XDG_CACHE_HOME:-~/.cache}/switchyard/consul-VERSION.
+# Prints the binary's path on its last line of standard output.
 set -euo pipefail
 
 VERSION="${CONSUL_VERSION:-v1.14.8}"
 API_VERSION="${CONSUL_API_VERSION:-v1.18.1}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
-CACHE="$HERE/.cache"
+CACHE="${SWITCHYARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/switchyard}/consul-${VERSION}"
 BIN="$CACHE/bin/consul"
 GO="${GO:-go}"
 
@@ -19,13 +21,13 @@ have_it() {
   [[ "$v" == *"Consul ${VERSION}"* ]]
 }
 
-have_it && exit 0
+have_it && { echo "$BIN"; exit 0; }
 
 mkdir -p "$CACHE/bin"
 # One build at a time (make test and a test run may race): wait, then re-check.
 exec 9>"$CACHE/.lock"
 flock 9
-have_it && exit 0
+have_it && { echo "$BIN"; exit 0; }
 echo "consul: building ${VERSION} into $BIN (a few minutes, once)" >&2
 
 # Download the module source into the module cache (read-only there).
@@ -50,3 +52,4 @@ sed -i '/^[[:space:]]*github.com\/hashicorp\/consul\/\(api\|sdk\|proto-public\) 
 GOFLAGS=-mod=mod "$GO" build -mod=mod -trimpath -o "$BIN.tmp" .
 mv "$BIN.tmp" "$BIN"
 "$BIN" version >&2
+echo "$BIN"
