@@ -188,7 +188,11 @@ func (c *conn) parseHead(head string, r *http.Request, u *url.URL) (parsed, erro
 			}
 			if cont := trimOWS(line); cont != "" {
 				vv := h[lastKey]
-				vv[len(vv)-1] += " " + cont
+				if vv[len(vv)-1] == "" {
+					vv[len(vv)-1] = cont // as net/http: no leading space
+				} else {
+					vv[len(vv)-1] += " " + cont
+				}
 				if !httpguts.ValidHeaderFieldValue(vv[len(vv)-1]) {
 					return p, badRequest("invalid header value")
 				}
