@@ -67,7 +67,7 @@ func (ex *exchange) nextBody(b *body, buf []byte) ([]byte, error) {
 			if err != nil {
 				return nil, err
 			}
-			if !isBlankLine(line) {
+			if !isCRLF(line) {
 				return nil, badResponse("chunk data not followed by CRLF")
 			}
 			_, _ = br.Discard(len(line))
@@ -78,7 +78,7 @@ func (ex *exchange) nextBody(b *body, buf []byte) ([]byte, error) {
 				return nil, err
 			}
 			size, ok := parseChunkSize(line)
-			if !ok {
+			if !ok || !endsCRLF(line) {
 				return nil, badResponse("chunk size line %q", truncate(string(line)))
 			}
 			_, _ = br.Discard(len(line))
@@ -125,7 +125,10 @@ func (ex *exchange) readTrailer(b *body) error {
 			return err
 		}
 		n := len(line)
-		if isBlankLine(line) {
+		if !endsCRLF(line) {
+			return badResponse("trailer line not ended by CRLF")
+		}
+		if isCRLF(line) {
 			_, _ = ex.c.br.Discard(n)
 			return nil
 		}
@@ -143,6 +146,13 @@ func (ex *exchange) readTrailer(b *body) error {
 	}
 }
 
+// Chunked framing requires CRLF line ends (RFC 9112 section 7.1); a bare
+// LF is refused, as net/http's client does: parsers that disagree on where
+// a chunk ends are a smuggling vector.
+func endsCRLF(line []byte) bool { n := len(line); return n >= 2 && line[n-2] == '\r' }
+
+func isCRLF(line []byte) bool { return len(line) == 2 && line[0] == '\r' }
+
 // splitField parses "Name: value" into a canonical name and a trimmed value.
 func splitField(s string) (name, value string, ok bool) {
 	colon := strings.IndexByte(s, ':')
@@ -150,12 +160,15 @@ func splitField(s string) (name, value string, ok bool) {
 		return "", "", false
 	}
 	name, ok = canonicalKey(s[:colon])
-	return name, textproto.TrimString(s[colon+1:]), ok
+	return name, textproto.TrimString(s[colon+1:]), ok && validFieldValue(s[colon+1:])
 }
 
 // parseChunkSize parses "1a2b[;ext]\r\n".
 func parseChunkSize(line []byte) (int64, bool) {
-	line = bytes.TrimRight(line, "\r\n")
+	line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+	if bytes.IndexByte(line, '\r') >= 0 {
+		return 0, false // a bare CR, refused as net/http does
+	}
 	if i := bytes.IndexByte(line, ';'); i >= 0 {
 		line = line[:i]
 	}
@@ -194,6 +207,10 @@ func (ex *exchange) peekLine() ([]byte, error) {
 	for {
 		buf, _ := br.Peek(br.Buffered())
 		if i := bytes.IndexByte(buf[scanned:], '\n'); i >= 0 {
+			if scanned+i+1 > maxChunkLine {
+				// The same limit whether the line arrived at once or not.
+				return nil, badResponse("line too long")
+			}
 			return buf[:scanned+i+1], nil
 		}
 		scanned = len(buf)

@@ -223,6 +223,11 @@ func parseHead(s string, h *respHead) error {
 		if !ok {
 			return badResponse("header name %q", truncate(line[:colon]))
 		}
+		if !validFieldValue(line[colon+1:]) {
+			// A CR, NUL or other control byte: net/http's client refuses
+			// it too, and relayed it could split the client's response.
+			return badResponse("header value of %s", name)
+		}
 		value := textproto.TrimString(line[colon+1:])
 		switch name {
 		case "Content-Length":
@@ -340,6 +345,24 @@ func headerValuesContainToken(vv []string, token string) bool {
 	return false
 }
 
+// validFieldValue: no control byte but HTAB (RFC 9110 section 5.5), the
+// check net/http's client makes; a table, as this runs on every field.
+func validFieldValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isValueByte[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+var isValueByte = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c >= ' ' && c != 0x7f || c == '\t'
+	}
+	return t
+}()
+
 var isTokenByte = func() (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true
@@ -357,16 +380,21 @@ var isTokenByte = func() (t [256]bool) {
 // canonicalKey validates a header name and returns its canonical form without
 // allocating when it already is canonical or is a common header.
 func canonicalKey(s string) (string, bool) {
-	upper := true
+	upper, fold := true, false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !isTokenByte[c] {
+			// Checked to the last byte: a name needing case folding is
+			// no less invalid for it ("TrA x" is not a field name).
 			return s, false
 		}
 		if (upper && 'a' <= c && c <= 'z') || (!upper && 'A' <= c && c <= 'Z') {
-			return canonicalSlow(s), true
+			fold = true
 		}
 		upper = c == '-'
+	}
+	if fold {
+		return canonicalSlow(s), true
 	}
 	return s, true
 }
