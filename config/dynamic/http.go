@@ -243,6 +243,13 @@ type ForwardingTimeouts struct {
 	IdleConnTimeout       ptypes.Duration `json:"idleConnTimeout,omitempty" toml:"idleConnTimeout,omitempty" yaml:"idleConnTimeout,omitempty" export:"true"`
 	ReadIdleTimeout       ptypes.Duration `json:"readIdleTimeout,omitempty" toml:"readIdleTimeout,omitempty" yaml:"readIdleTimeout,omitempty" export:"true"`
 	PingTimeout           ptypes.Duration `json:"pingTimeout,omitempty" toml:"pingTimeout,omitempty" yaml:"pingTimeout,omitempty" export:"true"`
+	// ReadTimeout bounds how long reading a response body from an HTTP/1.1
+	// server may make no progress (0: unbounded, the default, for long polls
+	// and event streams).
+	ReadTimeout ptypes.Duration `json:"readTimeout,omitempty" toml:"readTimeout,omitempty" yaml:"readTimeout,omitempty" export:"true"`
+	// WriteTimeout bounds how long writing a request to an HTTP/1.1 server
+	// may make no progress (the server stopped reading); default 60s, 0: unbounded.
+	WriteTimeout ptypes.Duration `json:"writeTimeout,omitempty" toml:"writeTimeout,omitempty" yaml:"writeTimeout,omitempty" export:"true"`
 }
 
 // SetDefaults sets Traefik's forwarding timeouts.
@@ -250,4 +257,5 @@ func (f *ForwardingTimeouts) SetDefaults() {
 	f.DialTimeout = ptypes.Duration(30 * time.Second)
 	f.IdleConnTimeout = ptypes.Duration(90 * time.Second)
 	f.PingTimeout = ptypes.Duration(15 * time.Second)
+	f.WriteTimeout = ptypes.Duration(60 * time.Second)
 }

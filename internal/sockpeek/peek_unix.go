@@ -2,19 +2,26 @@
 
 package sockpeek
 
-import "golang.org/x/sys/unix"
+import (
+	"unsafe"
 
-// PeekFD peeks at one byte of fd without blocking.
+	"golang.org/x/sys/unix"
+)
+
+// PeekFD peeks at one byte of fd without blocking. It calls recvfrom(2)
+// directly: unix.Recvfrom allocates the source address it returns, and this
+// runs once per reused backend connection.
 func PeekFD(fd uintptr) State {
 	var b [1]byte
 	for {
-		n, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		n, _, errno := unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), 1,
+			unix.MSG_PEEK|unix.MSG_DONTWAIT, 0, 0)
 		switch {
-		case err == unix.EINTR:
+		case errno == unix.EINTR:
 			continue
-		case err == unix.EAGAIN:
+		case errno == unix.EAGAIN:
 			return Empty
-		case err != nil || n == 0:
+		case errno != 0 || n == 0:
 			return Closed
 		}
 		return Data

@@ -55,6 +55,7 @@ type respHead struct {
 	close         bool // "Connection: close" or HTTP/1.0 without keep-alive
 	upgrade       string
 	contentType   string
+	trailer       bool // a Trailer header announces trailer fields
 	hasCC         bool // Cache-Control present
 	pragmaNoCache bool
 	connTokens    [4]string // raw Connection header values
@@ -255,6 +256,8 @@ func parseHead(s string, h *respHead) error {
 			h.upgrade = value
 		case "Content-Type":
 			h.contentType = value
+		case "Trailer":
+			h.trailer = true
 		case "Cache-Control":
 			h.hasCC = true
 		case "Pragma":
@@ -275,8 +278,12 @@ func parseHead(s string, h *respHead) error {
 		h.close = true
 	}
 
-	// Transfer-Encoding is ignored on HTTP/1.0, as net/http does.
-	if nTE > 0 && h.minor >= 1 {
+	if nTE > 0 && h.minor == 0 {
+		// RFC 9112 section 6.1: an HTTP/1.0 message with Transfer-Encoding
+		// has faulty framing.
+		return badResponse("Transfer-Encoding in an HTTP/1.0 response")
+	}
+	if nTE > 0 {
 		if nTE > 1 || !strings.EqualFold(te, "chunked") {
 			return badResponse("unsupported Transfer-Encoding %q", truncate(te))
 		}

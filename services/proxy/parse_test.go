@@ -30,7 +30,12 @@ func TestParseHead(t *testing.T) {
 		{"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n", true, 200, -1, true, false},
 		{"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", true, 200, -1, true, true},
 		{"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n", true, 200, 3, false, false},
-		{"HTTP/1.0 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", true, 200, -1, false, true},
+		{"HTTP/1.0 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", false, 0, 0, false, false},
+		{"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false, 0, 0, false, false},
+		{"HTTP/1.1 200 OK\r\nX-A: a\x00b\r\n\r\n", false, 0, 0, false, false},
+		{"HTTP/1.1 200 OK\r\nX-A: a\rb\r\n\r\n", false, 0, 0, false, false},
+		{"HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\n\r\n", false, 0, 0, false, false},
+		{"HTTP/1.1 200\r\n\r\n", true, 200, -1, false, false},
 		{"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", false, 0, 0, false, false},
 		{"HTTP/1.1 200 OK\r\nContent-Length: -3\r\n\r\n", false, 0, 0, false, false},
 		{"HTTP/1.1 200 OK\r\nContent-Length: 3 3\r\n\r\n", false, 0, 0, false, false},
@@ -148,7 +153,7 @@ func proxyFrom(t testing.TB, resp string, readSize int) (*fakeRW, error) {
 	req.RemoteAddr = "1.2.3.4:5"
 	w := newFakeRW()
 	ex := exchange{p: p, rw: w, r: req, ctx: req.Context(), probe: -1}
-	ex.c = &conn{nc: &memConn{r: &smallReader{r: strings.NewReader(resp), n: readSize}}, pool: p.pool}
+	ex.c = newConn(&memConn{r: &smallReader{r: strings.NewReader(resp), n: readSize}}, p.pool)
 	ex.c.attachBufs()
 	err = ex.roundTrip()
 	return w, err

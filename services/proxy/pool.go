@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -12,11 +13,6 @@ const (
 	readBufSize  = 8 << 10  // holds a whole response head on the fast path
 	writeBufSize = 4 << 10  // request head + small bodies in one write
 	copyBufSize  = 32 << 10 // body copies
-
-	// A connection idle longer than this is probed (one non-blocking peek) before
-	// reuse: the backend may have closed it. Younger ones are trusted; the retry
-	// covers the rare race.
-	probeAfterIdle = time.Second
 )
 
 // bufSet is a request's working memory. A connection holds one only while busy,
@@ -38,16 +34,29 @@ var bufSets = sync.Pool{New: func() any {
 // conn is one keep-alive connection to a backend.
 type conn struct {
 	nc     net.Conn
+	fd     int // socket descriptor for the idle peek; -1: none
 	pool   *hostPool
 	idleAt time.Time
-	reused bool // taken from the idle list (may be dead)
+	reused bool       // taken from the idle list (may be dead)
+	w      connWriter // what bw writes to: bounded, cancellable writes
 	*bufSet
+}
+
+func newConn(nc net.Conn, p *hostPool) *conn {
+	c := &conn{nc: nc, fd: -1, pool: p}
+	c.w.c = c
+	if sc, ok := nc.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			_ = rc.Control(func(fd uintptr) { c.fd = int(fd) })
+		}
+	}
+	return c
 }
 
 func (c *conn) attachBufs() {
 	c.bufSet = bufSets.Get().(*bufSet)
 	c.br.Reset(c.nc)
-	c.bw.Reset(c.nc)
+	c.bw.Reset(&c.w)
 }
 
 func (c *conn) releaseBufs() {
@@ -88,11 +97,16 @@ func (p *hostPool) get(ctx context.Context) (*conn, error) {
 }
 
 func (p *hostPool) dial(ctx context.Context) (*conn, error) {
+	if err := ctx.Err(); err != nil {
+		// The client is gone already (a reset HTTP/2 stream): a connection
+		// dialed now would only be closed again.
+		return nil, err
+	}
 	nc, err := p.t.dialer.DialContext(ctx, "tcp", p.addr)
 	if err != nil {
 		return nil, err
 	}
-	c := &conn{nc: nc, pool: p}
+	c := newConn(nc, p)
 	c.attachBufs()
 	return c, nil
 }
@@ -110,12 +124,15 @@ func (p *hostPool) takeIdle() *conn {
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
 
-		idle := time.Since(c.idleAt)
-		if to := p.t.idleConnTimeout; to > 0 && idle > to {
+		if to := p.t.idleConnTimeout; to > 0 && time.Since(c.idleAt) > to {
 			c.close()
 			continue
 		}
-		if idle > probeAfterIdle && !alive(c.nc) {
+		// Whatever arrived while the connection sat idle, however briefly, is
+		// not an answer to the request we are about to send: a late body after
+		// a HEAD, 204 or 304, bytes past a Content-Length, or a close. Such a
+		// connection is out of sync and never reused.
+		if !c.alive() {
 			c.close()
 			continue
 		}

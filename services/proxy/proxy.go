@@ -96,6 +96,16 @@ const (
 var (
 	errResponseHeaderTimeout = &timeoutError{"timeout awaiting response headers"}
 	errExpectTimeout         = &timeoutError{"timeout awaiting 100 Continue"}
+	errReadTimeout           = &timeoutError{"timeout reading response body: no progress"}
+	errDrainTimeout          = &timeoutError{"timeout draining response of a departed client"}
+)
+
+// Salvaging a connection whose client went away: the rest of the response is
+// read and dropped, within these budgets, so the connection can be reused
+// instead of closed (a reset HTTP/2 stream must not cost a backend connection).
+const (
+	drainMaxBytes = 64 << 10
+	drainMaxTime  = 250 * time.Millisecond
 )
 
 type timeoutError struct{ msg string }
@@ -139,6 +149,8 @@ type fastProxy struct {
 	preserve  bool
 	flush     time.Duration
 	rhTimeout time.Duration
+	rdTimeout time.Duration // readTimeout: body read without progress
+	wrTimeout time.Duration // writeTimeout: request write without progress
 	target    *url.URL
 	accessLog bool
 }
@@ -156,6 +168,8 @@ func newFastProxy(target *url.URL, t *Transport, opts Options) *fastProxy {
 		preserve:  opts.PreservePath,
 		flush:     opts.FlushInterval,
 		rhTimeout: t.responseHeaderTimeout,
+		rdTimeout: t.readTimeout,
+		wrTimeout: t.writeTimeout,
 		target:    target,
 		accessLog: opts.AccessLog,
 	}
@@ -176,17 +190,22 @@ type exchange struct {
 	sentHeader bool // the response status went to the client
 	readFailed bool // the backend failed after the status went out
 	closeAfter bool // the connection must not be reused
+	reqWritten bool // the whole request went to the backend
+	inBody     bool // reading the response body (readTimeout applies)
 
 	headDeadline time.Time // response header / expect-continue deadline
 	headErr      error     // returned when headDeadline passes
 	flushMode    int       // flushNone, flushWhenIdle or flushInterval
 	pending      bool      // response bytes written but not flushed
 	flushAt      time.Time // flushInterval: when pending bytes must go out
+	armedAt      time.Time // when the current read was armed
+	stalledAt    time.Time // body read: since when no byte came (zero: progressing)
 
 	originStatus int   // status answered (by the backend, or ours on error)
 	originSize   int64 // response body bytes relayed
 
 	head respHead
+	body body
 }
 
 func (p *fastProxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
@@ -235,7 +254,9 @@ func (ex *exchange) run() error {
 			return nil
 		}
 		if ex.c != nil {
-			ex.c.close()
+			if !ex.salvage(err) {
+				ex.c.close()
+			}
 			ex.c = nil
 		}
 		if attempt == 0 && reused && ex.retryable(err) {
@@ -254,6 +275,9 @@ func (ex *exchange) retryable(err error) bool {
 	var nr *noResponseError
 	var we *backendWriteError
 	if !errors.As(err, &nr) && !errors.As(err, &we) {
+		return false
+	}
+	if we != nil && errors.Is(we.err, errWriteTimeout) {
 		return false
 	}
 	if nr != nil {
@@ -313,6 +337,8 @@ func (ex *exchange) classifyBody() error {
 // connection has been returned to the pool or closed.
 func (ex *exchange) roundTrip() error {
 	r := ex.r
+	ex.reqWritten, ex.inBody = false, false
+	ex.c.w.begin(ex.ctx, ex.p.wrTimeout)
 	if err := ex.writeHead(); err != nil {
 		return err
 	}
@@ -336,7 +362,7 @@ func (ex *exchange) roundTrip() error {
 		if !gotFinal {
 			if err := ex.writeBody(); err != nil {
 				var we *backendWriteError
-				if !errors.As(err, &we) || !ex.bodyRead {
+				if !errors.As(err, &we) || !ex.bodyRead || ex.ctx.Err() != nil || errors.Is(err, errWriteTimeout) {
 					return err
 				}
 				// The backend may have answered early and closed: try to read it.
@@ -352,6 +378,7 @@ func (ex *exchange) roundTrip() error {
 	} else if err := ex.c.bw.Flush(); err != nil {
 		return &backendWriteError{err: err}
 	}
+	ex.reqWritten = true
 	if !gotFinal {
 		if ex.p.rhTimeout > 0 {
 			ex.headDeadline = time.Now().Add(ex.p.rhTimeout)
@@ -451,7 +478,9 @@ func (ex *exchange) respond() error {
 	ex.sentHeader = true
 	ex.originStatus = h.status
 
-	b := body{mode: mode, left: h.contentLength}
+	ex.body = body{mode: mode, left: h.contentLength}
+	b := &ex.body
+	ex.inBody = true
 	switch {
 	case ex.p.flush < 0 || mode == bodyChunked || mode == bodyEOF || isEventStream(h.contentType):
 		ex.flushMode = flushWhenIdle
@@ -460,7 +489,7 @@ func (ex *exchange) respond() error {
 	}
 	buf := ex.c.buf
 	for {
-		p, err := ex.nextBody(&b, buf)
+		p, err := ex.nextBody(b, buf)
 		if len(p) > 0 {
 			ex.originSize += int64(len(p))
 			if _, werr := ex.rw.Write(p); werr != nil {
@@ -480,6 +509,12 @@ func (ex *exchange) respond() error {
 			ex.readFailed = true
 			return err
 		}
+	}
+	if mode == bodyChunked && (h.trailer || len(b.trailer) > 0) {
+		// Force chunked framing toward the client, as httputil does: a short
+		// body would otherwise be sent with a Content-Length and the trailers
+		// dropped, depending on how the backend's bytes were segmented.
+		ex.flush()
 	}
 	for _, f := range b.trailer {
 		k := http.TrailerPrefix + f.name
@@ -501,7 +536,7 @@ func (ex *exchange) copyFields(hdr http.Header) {
 	vals := make([]string, len(fields))
 	for i, f := range fields {
 		if skipResponseHeader(f.name) ||
-			(f.name == "Content-Length" && h.chunked) ||
+			(f.name == "Content-Length" && (h.chunked || h.status < 200 || h.status == http.StatusNoContent)) ||
 			(h.nConn > 0 && h.listedInConnection(f.name)) {
 			continue
 		}
@@ -544,6 +579,7 @@ func (ex *exchange) peek(n int) ([]byte, error) {
 		ex.armRead()
 		b, err := br.Peek(n)
 		if err == nil {
+			ex.stalledAt = time.Time{}
 			return b, nil
 		}
 		if err = ex.readInterrupted(err); err != nil {
@@ -558,6 +594,7 @@ func (ex *exchange) readNet(p []byte) (int, error) {
 		ex.armRead()
 		n, err := ex.c.br.Read(p)
 		if n > 0 || err == nil {
+			ex.stalledAt = time.Time{}
 			return n, nil
 		}
 		if err = ex.readInterrupted(err); err != nil {
@@ -574,7 +611,9 @@ func (ex *exchange) armRead() {
 	if ex.pending && ex.flushMode == flushWhenIdle {
 		ex.flush()
 	}
-	d := time.Now().Add(pollInterval)
+	now := time.Now()
+	ex.armedAt = now
+	d := now.Add(pollInterval)
 	if !ex.headDeadline.IsZero() && ex.headDeadline.Before(d) {
 		d = ex.headDeadline
 	}
@@ -598,10 +637,72 @@ func (ex *exchange) readInterrupted(err error) error {
 		ex.headDeadline = time.Time{}
 		return ex.headErr
 	}
+	if ex.inBody && ex.p.rdTimeout > 0 {
+		if ex.stalledAt.IsZero() {
+			ex.stalledAt = ex.armedAt
+		}
+		if now.Sub(ex.stalledAt) >= ex.p.rdTimeout {
+			return errReadTimeout
+		}
+	}
 	if ex.pending && !now.Before(ex.flushAt) {
 		ex.flush()
 	}
 	return nil
+}
+
+// salvage decides what to do with the connection of an exchange that failed
+// because the client went away (its context ended, or writing to it failed):
+// when the request was fully written and the rest of the response is small,
+// it is read and dropped (drainMaxBytes, drainMaxTime) and the connection goes
+// back to the pool. It reports whether the connection was kept; if not, the
+// caller closes it. Anything else (a backend error, an ambiguous message, a
+// response delimited by close) is never salvaged.
+func (ex *exchange) salvage(err error) bool {
+	var cw *clientWriteError
+	if !ex.reqWritten || ex.closeAfter || ex.readFailed || (!errors.As(err, &cw) && !errors.Is(err, context.Canceled)) {
+		return false
+	}
+	// From here on only the drain budget bounds the waits.
+	ex.ctx = context.Background()
+	ex.pending, ex.flushMode = false, flushNone
+	ex.headDeadline, ex.headErr = time.Now().Add(drainMaxTime), errDrainTimeout
+	if !ex.inBody {
+		// Canceled while waiting for the head: read it, skipping 1xx.
+		for i := 0; ; i++ {
+			if i == max1xx || ex.readOneHead() != nil {
+				return false
+			}
+			if ex.head.status >= 200 {
+				break
+			}
+			if ex.head.status == http.StatusSwitchingProtocols {
+				return false
+			}
+		}
+		ex.body = body{mode: ex.head.framing(ex.r.Method), left: ex.head.contentLength}
+	}
+	h, b := &ex.head, &ex.body
+	if h.close || b.mode == bodyEOF || (b.mode == bodyLength && b.left > drainMaxBytes) {
+		return false
+	}
+	n := 0
+	for {
+		p, err := ex.nextBody(b, ex.c.buf)
+		n += len(p)
+		if n > drainMaxBytes {
+			return false
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return false
+		}
+	}
+	ex.headDeadline = time.Time{}
+	ex.p.pool.put(ex.c)
+	return true
 }
 
 // fail answers with the status matching err, or aborts a response already started.

@@ -292,6 +292,11 @@ func (ex *exchange) writeBody() error {
 		}
 		_, _ = bw.WriteString("\r\n")
 	}
+	if ex.c.w.writes > 0 && ex.c.answered() {
+		// The backend answered (or closed) before it had the whole body: it
+		// may not have read it, so the connection is not reused.
+		ex.closeAfter = true
+	}
 	if err := bw.Flush(); err != nil {
 		return &backendWriteError{err: err}
 	}

@@ -29,7 +29,9 @@ type Transport struct {
 	dialer                net.Dialer
 	responseHeaderTimeout time.Duration
 	idleConnTimeout       time.Duration
-	maxIdlePerHost        int // < 0: no keep-alive pooling
+	readTimeout           time.Duration // response body read without progress; 0: none
+	writeTimeout          time.Duration // request write without progress; 0: none
+	maxIdlePerHost        int           // < 0: no keep-alive pooling
 
 	mu     sync.Mutex
 	pools  map[string]*hostPool
@@ -59,6 +61,8 @@ func NewTransport(cfg *dynamic.ServersTransport) (*Transport, error) {
 		},
 		responseHeaderTimeout: time.Duration(ft.ResponseHeaderTimeout),
 		idleConnTimeout:       time.Duration(ft.IdleConnTimeout),
+		readTimeout:           time.Duration(ft.ReadTimeout),
+		writeTimeout:          time.Duration(ft.WriteTimeout),
 		maxIdlePerHost:        cfg.MaxIdleConnsPerHost,
 		pools:                 make(map[string]*hostPool),
 	}
