@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -184,7 +185,7 @@ func (b *build) buildTCPService(name string, s *dynamic.TCPService, stack []stri
 		var tc *ctls.Config
 		if srv.TLS || tr.TLSAll {
 			tc = tr.T.TLS
-			if tc.ServerName == "" && !tc.InsecureSkipVerify {
+			if tc.ServerName == "" && (!tc.InsecureSkipVerify || tr.PeerURI) {
 				tc = tc.Clone()
 				tc.ServerName = host
 			}
@@ -212,6 +213,9 @@ type tcpTransport struct {
 	T *tcpsvc.Transport
 	// TLSAll: the transport has a tls section, so every server uses TLS.
 	TLSAll bool
+	// PeerURI: the backend is verified by its URI SAN (peerCertURI); the
+	// server name is still sent as SNI.
+	PeerURI bool
 }
 
 // tcpTransport resolves the serversTransport of a TCP load balancer on
@@ -263,7 +267,7 @@ func (b *build) tcpTransport(lb *dynamic.TCPServersLoadBalancer) (tcpTransport, 
 		}
 		t.TLS = c
 	}
-	return tcpTransport{T: t, TLSAll: tlsConf != nil}, nil
+	return tcpTransport{T: t, TLSAll: tlsConf != nil, PeerURI: tlsConf != nil && tlsConf.PeerCertURI != ""}, nil
 }
 
 // clientTLS builds the TLS client config towards TCP backends.
@@ -288,6 +292,13 @@ func clientTLS(c *dynamic.TLSClientConfig) (*ctls.Config, error) {
 			return nil, fmt.Errorf("certificates[%d]: %w", i, err)
 		}
 		cfg.Certificates = append(cfg.Certificates, *kp)
+	}
+	if c.PeerCertURI != "" {
+		u, err := url.Parse(c.PeerCertURI)
+		if err != nil || u.Scheme == "" {
+			return nil, fmt.Errorf("peerCertURI %q: not an absolute URI", c.PeerCertURI)
+		}
+		tcpsvc.RequirePeerURI(cfg, c.PeerCertURI)
 	}
 	return cfg, nil
 }
