@@ -25,7 +25,7 @@ func withProxyProtocol(ln net.Listener, cfg *static.ProxyConfig) (net.Listener, 
 		trusted = append(trusted, p)
 	}
 	insecure := cfg.Insecure
-	return &proxyproto.Listener{
+	return ppListener{&proxyproto.Listener{
 		Listener:          ln,
 		ReadHeaderTimeout: 10 * time.Second,
 		ConnPolicy: func(o proxyproto.ConnPolicyOptions) (proxyproto.Policy, error) {
@@ -40,5 +40,30 @@ func withProxyProtocol(ln net.Listener, cfg *static.ProxyConfig) (net.Listener, 
 			}
 			return proxyproto.IGNORE, nil
 		},
-	}, nil
+	}}, nil
+}
+
+// ppListener hands out connections whose RemoteAddr is never nil.
+type ppListener struct{ *proxyproto.Listener }
+
+func (l ppListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if pc, ok := c.(*proxyproto.Conn); ok && err == nil {
+		return ppConn{pc}, nil
+	}
+	return c, err
+}
+
+// ppConn: go-proxyproto reports a nil RemoteAddr for a v2 PROXY header
+// with an unspecified transport (family and protocol bytes 0x20, say);
+// everything that logs or forwards the address would crash on it (found
+// by FuzzProxyProtocol). Such a header carries no address: keep the
+// peer's, as the PROXY protocol spec allows.
+type ppConn struct{ *proxyproto.Conn }
+
+func (c ppConn) RemoteAddr() net.Addr {
+	if a := c.Conn.RemoteAddr(); a != nil {
+		return a
+	}
+	return c.Raw().RemoteAddr()
 }
