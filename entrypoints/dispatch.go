@@ -17,7 +17,11 @@ import (
 // acceptLoop accepts until the listener closes; each connection is routed
 // on its own goroutine so a slow client never blocks the others.
 func (ep *HTTPEntryPoint) acceptLoop() {
-	var backoff time.Duration
+	var (
+		backoff    time.Duration
+		lastLog    time.Time
+		suppressed int
+	)
 	for {
 		c, err := ep.ln.Accept()
 		if err != nil {
@@ -25,9 +29,17 @@ func (ep *HTTPEntryPoint) acceptLoop() {
 				_ = ep.httpLn.Close()
 				return
 			}
-			// EMFILE and friends: back off as net/http does.
+			// EMFILE, ENFILE and friends: the pending connection stays
+			// in the backlog, so retrying at once would spin. Back off
+			// (5 ms doubling to 1 s, as net/http) and log once per
+			// interval with how many errors were not logged.
 			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			slog.Warn("accept error", "entrypoint", ep.Name, "error", err, "retry_in", backoff.String())
+			if now := time.Now(); now.Sub(lastLog) >= acceptLogEvery {
+				slog.Warn("accept error", "entrypoint", ep.Name, "error", err, "retry_in", backoff.String(), "suppressed", suppressed)
+				lastLog, suppressed = now, 0
+			} else {
+				suppressed++
+			}
 			time.Sleep(backoff)
 			continue
 		}
@@ -36,10 +48,27 @@ func (ep *HTTPEntryPoint) acceptLoop() {
 	}
 }
 
+// acceptLogEvery spaces the accept-error log lines while a condition such
+// as fd exhaustion lasts.
+const acceptLogEvery = 10 * time.Second
+
 // serveConn routes one connection: a first read tells TLS from clear
 // text; a TLS ClientHello is parsed (not consumed) for its server name and
 // ALPN; TCP routers are tried first, the HTTP side takes the rest.
 func (ep *HTTPEntryPoint) serveConn(c net.Conn) {
+	if ep.closed.Load() {
+		_ = c.Close() // accepted as the entrypoint shut down
+		return
+	}
+	if l := ep.ipLimit; l != nil {
+		ip := addrIP(c.RemoteAddr())
+		if !l.acquire(ip) {
+			slog.Debug("connection refused: too many from this address", "entrypoint", ep.Name, "remote", ip.String(), "maxConnsPerIP", l.max)
+			_ = c.Close()
+			return
+		}
+		c = &limitedConn{Conn: c, l: l, ip: ip}
+	}
 	cur := ep.current.Load()
 	tcp := cur.TCP
 
@@ -151,16 +180,11 @@ func isH2Preface(b []byte) bool {
 }
 
 func (ep *HTTPEntryPoint) serveTCP(h tcpmux.Handler, c net.Conn) {
-	ep.tcpWG.Add(1)
-	ep.tcpConns.Store(c, struct{}{})
-	defer func() {
-		ep.tcpConns.Delete(c)
-		ep.tcpWG.Done()
-	}()
-	if ep.closed.Load() {
-		_ = c.Close()
+	if !ep.tcpConns.add(c) {
+		_ = c.Close() // shutting down
 		return
 	}
+	defer ep.tcpConns.remove(c)
 	h.ServeTCP(c)
 }
 

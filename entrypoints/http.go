@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"path"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -55,8 +54,8 @@ type HTTPEntryPoint struct {
 	h3      *http3Server
 
 	peekTimeout time.Duration
-	tcpConns    sync.Map // net.Conn → struct{}: connections owned by TCP routers
-	tcpWG       sync.WaitGroup
+	tcpConns    tcpConns // connections owned by TCP routers
+	ipLimit     *ipLimit // transport.maxConnsPerIP; nil: no limit
 
 	served chan struct{}
 	closed atomic.Bool
@@ -157,12 +156,21 @@ func (ep *HTTPEntryPoint) Start(ctx context.Context) error {
 		Protocols:      protocols,
 		ErrorLog:       slog.NewLogLogger(slog.Default().Handler(), slog.LevelDebug),
 	}
+	tr := ep.Config.Transport
 	ep.h1 = &http1.Server{
 		Handler:        root,
 		ReadTimeout:    time.Duration(rt.ReadTimeout),
 		WriteTimeout:   time.Duration(rt.WriteTimeout),
 		IdleTimeout:    time.Duration(rt.IdleTimeout),
 		MaxHeaderBytes: ep.Config.HTTP.MaxHeaderBytes,
+		// Traefik has no idle bound for upgraded connections; ours is
+		// the keep-alive one (documented in docs/configuration.md).
+		TunnelIdleTimeout:    time.Duration(rt.IdleTimeout),
+		KeepAliveMaxRequests: tr.KeepAliveMaxRequests,
+		KeepAliveMaxTime:     time.Duration(tr.KeepAliveMaxTime),
+	}
+	if tr.MaxConnsPerIP > 0 {
+		ep.ipLimit = &ipLimit{max: tr.MaxConnsPerIP}
 	}
 	if h2 := ep.Config.HTTP2; h2 != nil {
 		ep.server.HTTP2 = &http.HTTP2Config{
@@ -208,8 +216,7 @@ func (ep *HTTPEntryPoint) Shutdown(ctx context.Context) error {
 	if ep.h3 != nil {
 		ep.h3.shutdown(ctx)
 	}
-	tcpDone := make(chan struct{})
-	go func() { ep.tcpWG.Wait(); close(tcpDone) }()
+	tcpDone := ep.tcpConns.close() // no TCP connection is added after this
 	h1Done := make(chan error, 1)
 	go func() { h1Done <- ep.h1.Shutdown(ctx) }()
 	err := ep.server.Shutdown(ctx)
@@ -224,7 +231,7 @@ func (ep *HTTPEntryPoint) Shutdown(ctx context.Context) error {
 	select {
 	case <-tcpDone:
 	case <-ctx.Done():
-		ep.tcpConns.Range(func(k, _ any) bool { _ = k.(net.Conn).Close(); return true })
+		ep.tcpConns.closeAll()
 		<-tcpDone
 		if err == nil {
 			err = ctx.Err()

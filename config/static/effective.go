@@ -137,6 +137,9 @@ func (c *Configuration) Validate() error {
 		if lc.GraceTimeOut < 0 || lc.RequestAcceptGraceTimeout < 0 {
 			add(key+".transport.lifeCycle", "durations must not be negative")
 		}
+		if tr := ep.Transport; tr.KeepAliveMaxRequests < 0 || tr.KeepAliveMaxTime < 0 || tr.MaxConnsPerIP < 0 {
+			add(key+".transport", "keepAliveMaxRequests, keepAliveMaxTime and maxConnsPerIP must not be negative")
+		}
 	}
 	if c.Ping != nil && !c.Ping.ManualRouting {
 		if _, ok := c.EntryPoints[c.Ping.EntryPoint]; !ok {

@@ -150,6 +150,8 @@ type EntryPointsTransport struct {
 	RespondingTimeouts   *RespondingTimeouts `description:"Timeouts for incoming requests to the Switchyard instance." json:"respondingTimeouts,omitempty" toml:"respondingTimeouts,omitempty" yaml:"respondingTimeouts,omitempty" export:"true"`
 	KeepAliveMaxTime     ptypes.Duration     `description:"Maximum duration before closing a keep-alive connection." json:"keepAliveMaxTime,omitempty" toml:"keepAliveMaxTime,omitempty" yaml:"keepAliveMaxTime,omitempty" export:"true"`
 	KeepAliveMaxRequests int                 `description:"Maximum number of requests before closing a keep-alive connection." json:"keepAliveMaxRequests,omitempty" toml:"keepAliveMaxRequests,omitempty" yaml:"keepAliveMaxRequests,omitempty" export:"true"`
+	// MaxConnsPerIP is a Switchyard extension (Traefik has no such key).
+	MaxConnsPerIP int `description:"Maximum number of connections one client IP address may hold open on the entry point (0: no limit); excess connections are closed at accept. Switchyard extension." json:"maxConnsPerIP,omitempty" toml:"maxConnsPerIP,omitempty" yaml:"maxConnsPerIP,omitempty" export:"true"`
 }
 
 // SetDefaults sets Traefik's defaults.

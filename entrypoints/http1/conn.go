@@ -6,21 +6,40 @@ import (
 	"errors"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 )
 
-// Connection states; transitions out of idle and parked are CAS-ed so the
-// serving goroutine, Shutdown and the poller agree on who owns the conn.
+// Connection states. Every transition but the one into stClosed is a CAS
+// from the state its author expects, so the serving goroutine, the poller,
+// its sweep, Shutdown and Close agree on who owns the connection:
+//
+//	active → idle            the serving goroutine waits for a request
+//	idle → active            a request arrived
+//	idle → parking → parked  the connection is being handed to the poller
+//	parking → idle           the poller refused it (the goroutine keeps it)
+//	parked → idle            the poller saw input: served on a new goroutine
+//	active → hijacked        the handler took the connection (a tunnel)
+//	any → closed             terminal; whoever makes it closes the socket,
+//	                         except from parking (the parking goroutine
+//	                         finishes) and from active/idle (closing the
+//	                         socket wakes the serving goroutine)
 const (
 	stActive int32 = iota
 	stIdle
+	stParking
 	stParked
 	stHijacked
 	stClosed
 )
+
+// testHookIdle, when set (by tests, before any server starts), runs where
+// a connection is about to wait idle: it widens the windows the state
+// machine must get right.
+var testHookIdle atomic.Pointer[func()]
 
 // aLongTimeAgo is a read deadline that has passed: it wakes a blocked read
 // and makes the next one return at once with what is buffered, if any.
@@ -44,6 +63,10 @@ type conn struct {
 	state     atomic.Int32
 	idleUntil time.Time // end of the idle wait, kept across parking
 	closeOnce sync.Once
+
+	served int       // requests served on this connection
+	bornAt time.Time // accepted; set only with keepAliveMaxTime
+	tun    *tunnel   // the hijacked connection, in stHijacked
 }
 
 func (s *Server) newConn(nc net.Conn) *conn {
@@ -71,7 +94,18 @@ func (s *Server) newConn(nc net.Conn) *conn {
 		c.tc = tc // its state is copied for the first request, not while idle
 	}
 	c.raw, c.fd = rawSocket(nc)
+	if s.KeepAliveMaxTime > 0 {
+		c.bornAt = time.Now()
+	}
 	return c
+}
+
+// keepAliveSpent: the response in flight is the connection's last one
+// (keepAliveMaxRequests, keepAliveMaxTime).
+func (c *conn) keepAliveSpent() bool {
+	s := c.srv
+	return s.KeepAliveMaxRequests > 0 && c.served >= s.KeepAliveMaxRequests ||
+		s.KeepAliveMaxTime > 0 && time.Since(c.bornAt) >= s.KeepAliveMaxTime
 }
 
 // rawSocket finds the socket under TLS, peek and PROXY-protocol wrappers.
@@ -153,7 +187,15 @@ func (c *conn) serve(fresh bool) {
 				return
 			}
 			c.idleUntil = deadline(c.srv.idleTimeout())
-			c.state.Store(stIdle)
+			if h := testHookIdle.Load(); h != nil {
+				(*h)()
+			}
+			// A CAS: Close may already have closed the connection, which
+			// must not come back to life in the poller.
+			if !c.state.CompareAndSwap(stActive, stIdle) {
+				c.close()
+				return
+			}
 			if c.park() {
 				return
 			}
@@ -197,7 +239,17 @@ func (c *conn) waitRequest() bool {
 				dl, parkFirst = p, true
 			}
 		}
+		if h := testHookIdle.Load(); h != nil {
+			(*h)()
+		}
 		_ = c.nc.SetReadDeadline(dl)
+		// closeIfIdle makes the state closed, then sets a past deadline
+		// to wake this read. Checking after our own deadline is set
+		// means one of the two always sees the other: no lost wake-up.
+		if c.state.Load() != stIdle {
+			c.close()
+			return false
+		}
 		_, err := c.br.Peek(1)
 		if err == nil {
 			if !c.state.CompareAndSwap(stIdle, stActive) {
@@ -220,33 +272,52 @@ func (c *conn) waitRequest() bool {
 }
 
 // park hands the idle connection to the poller and frees its buffers;
-// false if it could not (the caller keeps waiting itself).
+// false if it could not (the caller keeps waiting itself). true: the
+// connection is parked or closed, and the caller must stop.
 func (c *conn) park() bool {
 	p := c.srv.getParker()
 	if p == nil || c.br == nil || c.br.Buffered() > 0 {
 		return false
 	}
-	c.releaseBuffers()
-	if !c.state.CompareAndSwap(stIdle, stParked) {
+	// parking: nobody else closes the socket until it is in the poller,
+	// so the descriptor added there is never a closed (or reused) one.
+	if !c.state.CompareAndSwap(stIdle, stParking) {
 		c.close()
 		return true
 	}
+	c.releaseBuffers()
 	if err := p.add(c); err != nil {
-		if c.state.CompareAndSwap(stParked, stIdle) {
+		if c.state.CompareAndSwap(stParking, stIdle) {
 			c.buffers()
 			return false
 		}
+		c.finish() // closed meanwhile
 		return true
+	}
+	if !c.state.CompareAndSwap(stParking, stParked) {
+		// Close() ran meanwhile and left the socket to us.
+		p.remove(c)
+		c.finish()
 	}
 	return true
 }
 
-// resume serves a parked connection that became readable.
+// resume serves a parked connection that became readable. The poller may
+// see input before park's last step; it waits for it (a few instructions).
 func (c *conn) resume() {
-	if !c.state.CompareAndSwap(stParked, stIdle) {
-		return
+	for {
+		switch c.state.Load() {
+		case stParked:
+			if c.state.CompareAndSwap(stParked, stIdle) {
+				c.serve(false)
+				return
+			}
+		case stParking:
+			runtime.Gosched()
+		default:
+			return // closed
+		}
 	}
-	c.serve(false)
 }
 
 // closeIfIdle closes the connection if it waits for a request (Shutdown).
@@ -266,13 +337,19 @@ func (c *conn) closeIfIdle() {
 
 // kill closes the connection whatever it is doing (Close).
 func (c *conn) kill() {
-	prev := c.state.Swap(stClosed)
-	if prev == stParked {
+	switch c.state.Swap(stClosed) {
+	case stParking:
+		// The parking goroutine sees its CAS fail and finishes.
+	case stParked:
 		if p := c.srv.parker; p != nil {
 			p.remove(c)
 		}
-	}
-	if prev != stHijacked {
+		c.finish()
+	case stHijacked:
+		if t := c.tun; t != nil {
+			_ = t.Close()
+		}
+	default:
 		c.finish()
 	}
 }

@@ -70,6 +70,13 @@ func (x *reqContext) cancelLocked() {
 	}
 }
 
+// cancel cancels the context (a hijacked connection was closed).
+func (x *reqContext) cancel() {
+	x.mu.Lock()
+	x.cancelLocked()
+	x.mu.Unlock()
+}
+
 // setBodyRead: the body is consumed, so a watcher may read the socket.
 func (x *reqContext) setBodyRead() {
 	x.mu.Lock()

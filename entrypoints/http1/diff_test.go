@@ -933,8 +933,12 @@ func mainCases() []tcase {
 		{name: "chunked-size-cr-only", req: chunked("/echo", "", "1\rx\r\n0\r\n\r\n")},
 		{name: "chunked-bare-lf", req: chunked("/echo", "", "5\nhello\n0\n\n"), want: 400},
 		{name: "chunked-te-case", req: "POST /echo HTTP/1.1\r\n" + h + "Transfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", want: 200},
-		{name: "chunked-and-cl", req: "POST /echo HTTP/1.1\r\n" + h + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
-		{name: "chunked-and-cl-smuggle", req: "POST /echo HTTP/1.1\r\n" + h + "Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n" + h + "\r\n"},
+		{name: "chunked-and-cl", req: "POST /echo HTTP/1.1\r\n" + h + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+			diff: clTEClose, allow: engineClosedAfter},
+		{name: "chunked-and-cl-smuggle", req: "POST /echo HTTP/1.1\r\n" + h + "Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n" + h + "\r\n",
+			diff: clTEClose, allow: engineClosedAfter},
+		{name: "chunked-and-cl-first", req: "POST /echo HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+			diff: clTEClose, allow: engineClosedAfter},
 		{name: "te-gzip-chunked", req: "POST /echo HTTP/1.1\r\n" + h + "Transfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", want: 501},
 		{name: "te-chunked-twice", req: "POST /echo HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
 		{name: "te-unknown", req: "POST /echo HTTP/1.1\r\n" + h + "Transfer-Encoding: foo\r\n\r\nabc", want: 501},
@@ -1224,6 +1228,19 @@ func http10ConnClose(ref, eng result) bool {
 		e.Closed = ref.Closed // closing as announced is never wrong
 	}
 	return compare(&tcase{}, ref, e) == ""
+}
+
+const clTEClose = "RFC 9112 §6.1: a request with both Transfer-Encoding and Content-Length may be a smuggling attempt; the server MUST close after responding. net/http keeps the connection (and so answers a request smuggled behind the body); the engine announces Connection: close and closes"
+
+// engineClosedAfter accepts an engine whose first response is the
+// reference's, announced with "Connection: close", after which it closed
+// (whatever the reference answered next on the same connection).
+func engineClosedAfter(ref, eng result) bool {
+	if len(ref.Resps) == 0 || len(eng.Resps) != 1 || !eng.Closed || !eng.Resps[0].Close || eng.Err != "" {
+		return false
+	}
+	r, e := ref.Resps[0], eng.Resps[0]
+	return r.Code == e.Code && r.Body == e.Body && r.BodyErr == e.BodyErr
 }
 
 // engineKeptAlive accepts an engine that answered exactly as the reference
@@ -1943,6 +1960,8 @@ func fuzzException(data []byte) string {
 	switch {
 	case bytes.Contains(head, []byte("\n ")) || bytes.Contains(head, []byte("\n\t")):
 		return "obs-fold"
+	case bytes.Contains(bytes.ToLower(head), []byte("transfer-encoding")) && bytes.Contains(bytes.ToLower(head), []byte("content-length")):
+		return "CL and TE: the engine closes after the response (RFC 9112 §6.1)"
 	case bytes.HasPrefix(data, []byte("\n")) || bytes.HasPrefix(data, []byte("\r\n")):
 		return "leading empty line"
 	case bytes.Contains(bytes.ToLower(head), []byte("chunked")) && hasBareLF(data[len(head):]):

@@ -29,8 +29,10 @@ var (
 )
 
 // readHead reads the request line and header lines, up to and including
-// the empty line. Leading empty lines are skipped (RFC 9112 §2.2); lines
-// may end in CRLF or a bare LF. The result is valid until the next read.
+// the empty line; lines may end in CRLF or a bare LF. An empty line before
+// the request line is refused with 400 as net/http (so Traefik) does,
+// except up to four CR/LF bytes after a POST body (RFC 9112 §2.2 allows
+// either). The result is valid until the next read.
 func (c *conn) readHead() (string, error) {
 	if c.lastPOST {
 		// Old clients follow a POST body with a stray CRLF; net/http
@@ -274,7 +276,14 @@ func (c *conn) parseHead(head string, r *http.Request, u *url.URL) (parsed, erro
 				return p, errUnsupportedTE
 			}
 			delete(h, "Transfer-Encoding")
-			delete(h, "Content-Length") // chunked wins; never both downstream
+			if _, ok := h["Content-Length"]; ok {
+				// Chunked wins and the length never goes downstream;
+				// such a message may be a smuggling attempt, so the
+				// connection closes after the response (RFC 9112
+				// §6.1), which announces it.
+				delete(h, "Content-Length")
+				p.wantsClose = true
+			}
 			p.chunked = true
 			p.contentLength = -1
 			r.TransferEncoding = chunkedTE

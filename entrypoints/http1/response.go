@@ -2,7 +2,9 @@ package http1
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -265,7 +267,7 @@ func (w *response) commit(first []byte) {
 	}
 
 	// Connection management.
-	if w.c.srv.closing.Load() || http11 && w.ex.conn.wantsClose {
+	if w.c.srv.closing.Load() || http11 && w.ex.conn.wantsClose || w.c.keepAliveSpent() {
 		w.closeAfter = true
 	}
 	if b := w.ex.body; b != nil {
@@ -396,15 +398,31 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	w.ex.ctx.stopWatch()
 	c := w.c
+	// The connection stays in the server's set as a tunnel: Close (the
+	// end of a graceful shutdown) and the idle sweep close it.
+	t := &tunnel{Conn: c.nc, c: c, ctx: &w.ex.ctx}
+	c.tun = t // published by the CAS below
 	if !c.state.CompareAndSwap(stActive, stHijacked) {
+		c.tun = nil
 		return nil, nil, errors.New("http1: connection is closing")
 	}
 	w.hijacked = true
 	_ = c.nc.SetDeadline(time.Time{})
+	// The buffers go to the handler, now over the tunnel (so that what
+	// passes through them counts as activity), with what was read ahead
+	// still buffered.
+	if n := c.br.Buffered(); n > 0 {
+		b, _ := c.br.Peek(n)
+		c.br.Reset(io.MultiReader(bytes.NewReader(bytes.Clone(b)), t))
+		_, _ = c.br.Peek(n)
+	} else {
+		c.br.Reset(t)
+	}
+	c.bw.Reset(t) // flushed above
 	rw := bufio.NewReadWriter(c.br, c.bw)
 	c.br, c.bw = nil, nil // the handler owns them now
-	c.srv.track(c, false)
-	return c.nc, rw, nil
+	c.srv.addTunnel(t)
+	return t, rw, nil
 }
 
 func (w *response) SetReadDeadline(t time.Time) error  { return w.c.nc.SetReadDeadline(t) }

@@ -70,6 +70,7 @@ func (c *conn) serveRequest() bool {
 	ex.req = r
 	ex.conn = p
 	c.lastPOST = r.Method == http.MethodPost
+	c.served++
 	ex.w = response{ex: ex, c: c, header: make(http.Header, 8), contentLength: -1, isHead: r.Method == http.MethodHead}
 
 	if !c.runHandler(ex) {
@@ -77,6 +78,9 @@ func (c *conn) serveRequest() bool {
 	}
 	w := &ex.w
 	if w.hijacked {
+		// As net/http: the request's context ends with the handler
+		// (or earlier, when the hijacked connection is closed).
+		ex.ctx.cancel()
 		return false
 	}
 	if err := w.finish(); err != nil {

@@ -39,6 +39,18 @@ type Server struct {
 	// buffers before it is parked in the poller; 0 means one second, a
 	// negative value never parks.
 	ParkAfter time.Duration
+	// TunnelIdleTimeout closes a hijacked connection (WebSocket, any
+	// 101 Switching Protocols) that carried no byte either way for that
+	// long; 0 means never. Tunnels are closed by Close, so at the end of
+	// a graceful Shutdown.
+	TunnelIdleTimeout time.Duration
+	// KeepAliveMaxRequests closes a connection after that many requests
+	// (the last response says "Connection: close"); 0 means no limit.
+	KeepAliveMaxRequests int
+	// KeepAliveMaxTime closes a connection once it is that old, after
+	// the response in flight (which says "Connection: close"); 0 means
+	// no limit.
+	KeepAliveMaxTime time.Duration
 	// Logger receives handler panics and connection errors; nil means
 	// slog.Default().
 	Logger *slog.Logger
@@ -49,6 +61,10 @@ type Server struct {
 	closing   atomic.Bool
 	parker    *parker
 	parkOnce  sync.Once
+
+	tunnels     map[*tunnel]struct{}
+	tunSweeping bool
+	tunDone     chan struct{}
 }
 
 // Serve accepts connections on l and serves each on its own goroutine
@@ -142,6 +158,12 @@ func (s *Server) stopParker() {
 	if s.parker != nil {
 		s.parker.close()
 	}
+	s.mu.Lock()
+	if s.tunDone != nil {
+		close(s.tunDone)
+		s.tunDone = nil
+	}
+	s.mu.Unlock()
 }
 
 func (s *Server) closeListeners() {

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -45,6 +46,16 @@ func (ex *exchange) upgrade() error {
 	_ = bc.nc.SetDeadline(time.Time{})
 	_ = cc.SetDeadline(time.Time{})
 
+	// The server ends the request's context when it closes the client
+	// side of the tunnel (its idle bound, the end of a graceful
+	// shutdown): the backend side goes with it, so neither a silent peer
+	// nor a half-closed stream holds a connection.
+	stop := context.AfterFunc(ex.ctx, func() {
+		_ = cc.Close()
+		_ = bc.nc.Close()
+	})
+	defer stop()
+
 	_, _ = cbrw.WriteString("HTTP/1.1 101 Switching Protocols\r\n")
 	if err := hdr.Write(cbrw); err != nil {
 		return err
@@ -61,6 +72,11 @@ func (ex *exchange) upgrade() error {
 	go func() {
 		defer wg.Done()
 		upErr = pipe(bc.nc, cc, cbrw.Reader)
+		if upErr != nil {
+			// A broken stream ends the whole tunnel, whichever side.
+			_ = cc.Close()
+			_ = bc.nc.Close()
+		}
 	}()
 	downErr := pipe(cc, bc.nc, bc.br)
 	if downErr != nil {
@@ -69,9 +85,6 @@ func (ex *exchange) upgrade() error {
 		_ = bc.nc.Close()
 	}
 	wg.Wait()
-	if upErr != nil && downErr == nil {
-		_ = cc.Close()
-	}
 	return nil
 }
 
