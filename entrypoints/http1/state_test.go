@@ -166,3 +166,60 @@ func TestStateMachineMixed(t *testing.T) {
 		})
 	}
 }
+
+// TestHijackedContextCanceled: a hijacked request's context ends when the
+// hijacked connection is closed (the handler may still be running, as an
+// h2c upgrade is) and when the handler returns.
+func TestHijackedContextCanceled(t *testing.T) {
+	afterReturn := make(chan error, 1)
+	onClose := make(chan error, 1)
+	s := &Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if r.URL.Path == "/close" {
+			_ = c.Close()
+			select {
+			case <-r.Context().Done():
+				onClose <- nil
+			case <-time.After(5 * time.Second):
+				onClose <- context.DeadlineExceeded
+			}
+			return
+		}
+		ctx := r.Context()
+		go func() {
+			select {
+			case <-ctx.Done():
+				afterReturn <- nil
+			case <-time.After(5 * time.Second):
+				afterReturn <- context.DeadlineExceeded
+			}
+			_ = c.Close()
+		}()
+	})}
+	addr := startServer(t, s)
+	for _, path := range []string{"/close", "/return"} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+		defer c.Close()
+	}
+	if err := <-onClose; err != nil {
+		t.Errorf("context not canceled when the hijacked connection closed")
+	}
+	if err := <-afterReturn; err != nil {
+		t.Errorf("context not canceled when the hijacking handler returned")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Tunnels() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := s.Tunnels(); n != 0 {
+		t.Errorf("%d tunnels still tracked after their connections closed", n)
+	}
+}
