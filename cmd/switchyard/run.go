@@ -148,9 +148,6 @@ type server struct {
 	watcher   *aggregator.Watcher
 	provs     []providers.Provider
 	acme      *acme.Manager // nil: no certificate resolver
-
-	applyMu  sync.Mutex
-	lastConf *dynamic.Configuration // under applyMu: rebuilt when ACME certificates change
 }
 
 func newServer(sc *static.Configuration) (*server, error) {
@@ -232,23 +229,28 @@ func newServer(sc *static.Configuration) (*server, error) {
 		s.eps[name] = entrypoints.NewHTTP(name, ep, wrap)
 	}
 
-	if len(sc.CertificatesResolvers) > 0 {
-		m, err := acme.New(sc.CertificatesResolvers, acme.OptionsFromEnv())
-		if err != nil {
-			return nil, err
-		}
-		s.acme = m
-		// A new certificate is served at once (Store.Dynamic); the rebuild
-		// only refreshes what the API shows.
-		m.OnChange = s.reapply
-	}
-
 	internalConf, err := builtin.Configuration(sc)
 	if err != nil {
 		return nil, err
 	}
+	// The watcher is the single writer of the running configuration:
+	// apply runs on its goroutine only.
 	s.watcher = aggregator.NewWatcher(time.Duration(sc.Providers.ProvidersThrottleDuration),
 		dynamic.Configurations{builtin.ProviderName: internalConf}, s.apply)
+
+	if len(sc.CertificatesResolvers) > 0 {
+		opts := acme.OptionsFromEnv()
+		// A new certificate is served at once (Store.Dynamic); the rebuild
+		// only refreshes what the API shows. It goes through the watcher,
+		// which rebuilds from its own newest state, never from a copy that
+		// a provider update could have overtaken.
+		opts.OnChange = s.watcher.Refresh
+		m, err := acme.New(sc.CertificatesResolvers, opts)
+		if err != nil {
+			return nil, err
+		}
+		s.acme = m
+	}
 
 	if f := sc.Providers.File; f != nil {
 		p := file.New(*f)
@@ -284,10 +286,9 @@ func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 	}
 }
 
-// apply compiles a merged configuration and swaps it in.
+// apply compiles a merged configuration and swaps it in. Only the watcher
+// calls it, on its one goroutine.
 func (s *server) apply(conf *dynamic.Configuration) {
-	s.applyMu.Lock()
-	defer s.applyMu.Unlock()
 	start := time.Now()
 	table, rt := builder.Build(conf, builder.Deps{
 		EntryPoints:    s.cfg.EntryPoints,
@@ -301,7 +302,6 @@ func (s *server) apply(conf *dynamic.Configuration) {
 		WrapMiddleware: s.wrapMiddleware(),
 		ACME:           s.acme,
 	})
-	s.lastConf = conf
 	if s.acme != nil {
 		s.acme.Sync(table.ACME)
 	}
@@ -331,16 +331,6 @@ func (s *server) apply(conf *dynamic.Configuration) {
 	logObjectErrors(rt)
 	slog.Info("configuration applied", "routers", len(rt.Routers), "services", len(rt.Services),
 		"middlewares", len(rt.Middlewares), "took", time.Since(start).String())
-}
-
-// reapply rebuilds the last configuration (after ACME changes).
-func (s *server) reapply() {
-	s.applyMu.Lock()
-	c := s.lastConf
-	s.applyMu.Unlock()
-	if c != nil {
-		s.apply(c)
-	}
 }
 
 func logObjectErrors(rt *runtime.Configuration) {

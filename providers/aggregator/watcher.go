@@ -10,23 +10,40 @@ import (
 
 // Watcher receives provider messages, throttles each provider, drops
 // configurations equal to the running one and hands the merged result to
-// apply. apply runs on one goroutine, never concurrently with itself.
+// apply. It is the single writer of the running configuration: apply runs
+// on its goroutine only, never concurrently with itself, and always with
+// the newest configuration of every provider. Anything else that needs a
+// rebuild (new ACME certificates) asks for one with Refresh instead of
+// calling apply itself, so it can never bring back an older configuration.
 type Watcher struct {
 	Throttle time.Duration
 	Apply    func(*dynamic.Configuration)
 	// Fixed configurations that are always part of the merge (the internal provider).
 	Fixed dynamic.Configurations
 
-	in chan dynamic.Message
+	in      chan dynamic.Message
+	refresh chan struct{}
 }
 
 // NewWatcher returns a watcher; Messages is the channel providers send on.
 func NewWatcher(throttle time.Duration, fixed dynamic.Configurations, apply func(*dynamic.Configuration)) *Watcher {
-	return &Watcher{Throttle: throttle, Apply: apply, Fixed: fixed, in: make(chan dynamic.Message, 16)}
+	return &Watcher{Throttle: throttle, Apply: apply, Fixed: fixed,
+		in: make(chan dynamic.Message, 16), refresh: make(chan struct{}, 1)}
 }
 
 // Messages is where providers send their configurations.
 func (w *Watcher) Messages() chan<- dynamic.Message { return w.in }
+
+// Refresh asks the watcher to rebuild from its newest configurations (for
+// state outside the configuration that the build reads, such as ACME
+// certificates). It never blocks; requests made while one is pending
+// collapse into one rebuild.
+func (w *Watcher) Refresh() {
+	select {
+	case w.refresh <- struct{}{}:
+	default:
+	}
+}
 
 // Run merges and applies until ctx is done. The first application happens
 // immediately so that internal routers (API, ping) serve before any
@@ -63,6 +80,8 @@ func (w *Watcher) Run(ctx context.Context) {
 			default:
 			}
 			ch <- msg
+		case <-w.refresh:
+			apply()
 		case msg := <-ready:
 			h := msg.Hash
 			if h == "" {

@@ -53,3 +53,75 @@ func TestWatcherSkipsUnchanged(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 }
+
+// Defect 5 of issue 13: a rebuild asked for by something outside the
+// providers (ACME certificates) while a provider update is in flight must
+// never bring back the older configuration. The old side path read the
+// last configuration, unlocked, then rebuilt it, so an update applied in
+// between was overwritten. Here the refresh is requested, and the newer
+// configuration sent, while the older one is being applied (deterministic:
+// apply is held on a channel); every application after the newer one was
+// first applied must still contain it, and the last one must be it.
+func TestWatcherRefreshNeverRevertsAnUpdate(t *testing.T) {
+	for _, refreshFirst := range []bool{true, false} {
+		var seq []int
+		applied := make(chan int, 16)
+		hold := make(chan struct{})
+		holding := make(chan struct{}, 1)
+		w := NewWatcher(0, nil, func(c *dynamic.Configuration) {
+			n := len(c.HTTP.Routers)
+			if n == 1 { // the older configuration: hold it while the race is set up
+				select {
+				case holding <- struct{}{}:
+					<-hold
+				default:
+				}
+			}
+			applied <- n
+		})
+		ctx, cancel := context.WithCancel(context.Background())
+		go w.Run(ctx)
+		<-applied // the initial, empty application
+		w.Messages() <- dynamic.Message{ProviderName: "file", Configuration: routerConf("a")}
+		select {
+		case <-holding:
+		case <-time.After(5 * time.Second):
+			t.Fatal("older configuration never applied")
+		}
+		if refreshFirst {
+			w.Refresh()
+			w.Messages() <- dynamic.Message{ProviderName: "file", Configuration: routerConf("a", "b")}
+		} else {
+			w.Messages() <- dynamic.Message{ProviderName: "file", Configuration: routerConf("a", "b")}
+			w.Refresh()
+		}
+		w.Refresh() // collapses with the pending one, never blocks
+		close(hold)
+		deadline := time.After(5 * time.Second)
+	collect:
+		for {
+			select {
+			case n := <-applied:
+				seq = append(seq, n)
+			case <-time.After(300 * time.Millisecond):
+				if len(seq) >= 2 {
+					break collect
+				}
+			case <-deadline:
+				t.Fatalf("applications %v: the newer configuration never applied", seq)
+			}
+		}
+		cancel()
+		seenNew := false
+		for _, n := range seq {
+			if n == 2 {
+				seenNew = true
+			} else if seenNew {
+				t.Fatalf("refreshFirst=%v: applications %v: the older configuration came back", refreshFirst, seq)
+			}
+		}
+		if seq[len(seq)-1] != 2 {
+			t.Fatalf("refreshFirst=%v: applications %v: last is not the newest", refreshFirst, seq)
+		}
+	}
+}

@@ -41,6 +41,11 @@ type Options struct {
 	// CheckInterval is how often certificates are checked for renewal
 	// (and failed orders retried).
 	CheckInterval time.Duration
+	// OnChange, when set, is called (from a worker goroutine) after
+	// certificates were obtained or renewed. It must not block nor
+	// rebuild the configuration itself: it asks the single writer of the
+	// configuration (the watcher) for a rebuild.
+	OnChange func()
 }
 
 // OptionsFromEnv reads SWITCHYARD_ACME_RENEW_BEFORE and
@@ -92,9 +97,7 @@ type Manager struct {
 	// httpEPs are the entrypoints serving HTTP-01 challenges.
 	httpEPs map[string]bool
 
-	// OnChange, when set, is called (from a worker goroutine) after
-	// certificates were obtained or renewed.
-	OnChange func()
+	onChange func() // Options.OnChange, fixed before the workers start
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -128,7 +131,7 @@ var legoLog sync.Once
 func New(confs map[string]static.CertificateResolver, opts Options) (*Manager, error) {
 	legoLog.Do(func() { legolog.Logger = slog.NewLogLogger(slog.Default().Handler(), slog.LevelDebug) })
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Manager{resolvers: map[string]*resolver{}, httpEPs: map[string]bool{}, ctx: ctx, cancel: cancel}
+	m := &Manager{resolvers: map[string]*resolver{}, httpEPs: map[string]bool{}, ctx: ctx, cancel: cancel, onChange: opts.OnChange}
 	for _, name := range slices.Sorted(maps.Keys(confs)) {
 		c := confs[name].ACME
 		if c == nil {
@@ -402,7 +405,7 @@ func (r *resolver) run() {
 		}
 		if r.pass(client, renew) {
 			r.m.refresh()
-			if f := r.m.OnChange; f != nil {
+			if f := r.m.onChange; f != nil {
 				f()
 			}
 		}
