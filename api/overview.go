@@ -1,6 +1,8 @@
 package api
 
 import (
+	"github.com/switchyard-proxy/switchyard/internal/redact"
+
 	"cmp"
 	"net/http"
 	"reflect"
@@ -95,7 +97,7 @@ func newEntryPoints(eps map[string]*static.EntryPoint) []entryPointRepr {
 		if ep == nil {
 			ep = &static.EntryPoint{}
 		}
-		out = append(out, entryPointRepr{EntryPoint: ep, Name: name})
+		out = append(out, entryPointRepr{EntryPoint: redact.Copy(ep), Name: name})
 	}
 	slices.SortFunc(out, func(a, b entryPointRepr) int { return cmp.Compare(a.Name, b.Name) })
 	return out

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/switchyard-proxy/switchyard/config/runtime"
+	"github.com/switchyard-proxy/switchyard/internal/redact"
 )
 
 // snapshot is what the API serves for one runtime configuration, prepared
@@ -29,6 +30,7 @@ func newSnapshot(rt *runtime.Configuration) *snapshot {
 	if rt == nil {
 		rt = &runtime.Configuration{}
 	}
+	rt = redacted(rt)
 	s := &snapshot{
 		raw:            rt,
 		routers:        build(rt.Routers, newRouterRepr),
@@ -57,6 +59,67 @@ func newSnapshot(rt *runtime.Configuration) *snapshot {
 		},
 	}
 	return s
+}
+
+// redacted is the copy of rt the API shows: every object's configuration
+// passed through redact.Copy (secrets tagged loggable:"false", and map
+// entries such as an Authorization header, replaced by "<redacted>"). rt is
+// never modified; services keep reporting their live server statuses. Done
+// once per reload, never per request.
+func redacted(rt *runtime.Configuration) *runtime.Configuration {
+	out := *rt
+	out.Routers = redactMap(rt.Routers, func(i *runtime.RouterInfo) *runtime.RouterInfo {
+		c := *i
+		c.Router = redact.Copy(i.Router)
+		return &c
+	})
+	out.Middlewares = redactMap(rt.Middlewares, func(i *runtime.MiddlewareInfo) *runtime.MiddlewareInfo {
+		c := *i
+		c.Middleware = redact.Copy(i.Middleware)
+		return &c
+	})
+	out.Services = redactMap(rt.Services, func(i *runtime.ServiceInfo) *runtime.ServiceInfo {
+		return i.ShownAs(redact.Copy(i.Service))
+	})
+	out.TCPRouters = redactMap(rt.TCPRouters, func(i *runtime.TCPRouterInfo) *runtime.TCPRouterInfo {
+		c := *i
+		c.TCPRouter = redact.Copy(i.TCPRouter)
+		return &c
+	})
+	out.TCPMiddlewares = redactMap(rt.TCPMiddlewares, func(i *runtime.TCPMiddlewareInfo) *runtime.TCPMiddlewareInfo {
+		c := *i
+		c.TCPMiddleware = redact.Copy(i.TCPMiddleware)
+		return &c
+	})
+	out.TCPServices = redactMap(rt.TCPServices, func(i *runtime.TCPServiceInfo) *runtime.TCPServiceInfo {
+		c := *i
+		c.TCPService = redact.Copy(i.TCPService)
+		return &c
+	})
+	out.UDPRouters = redactMap(rt.UDPRouters, func(i *runtime.UDPRouterInfo) *runtime.UDPRouterInfo {
+		c := *i
+		c.UDPRouter = redact.Copy(i.UDPRouter)
+		return &c
+	})
+	out.UDPServices = redactMap(rt.UDPServices, func(i *runtime.UDPServiceInfo) *runtime.UDPServiceInfo {
+		c := *i
+		c.UDPService = redact.Copy(i.UDPService)
+		return &c
+	})
+	return &out
+}
+
+func redactMap[I any](m map[string]*I, cp func(*I) *I) map[string]*I {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]*I, len(m))
+	for k, v := range m {
+		if v != nil {
+			out[k] = cp(v)
+		}
+	}
+	return out
 }
 
 // build turns a runtime map into representations sorted by name, skipping

@@ -127,6 +127,19 @@ type ServiceInfo struct {
 
 	mu           sync.RWMutex
 	serverStatus map[string]string
+	// origin, on a copy made by ShownAs, is the service whose live server
+	// statuses the copy reports.
+	origin *ServiceInfo
+}
+
+// ShownAs returns a copy of s showing svc as its configuration (the API
+// shows a redacted one) whose server statuses are still s's, read live.
+func (s *ServiceInfo) ShownAs(svc *dynamic.Service) *ServiceInfo {
+	o := s
+	for o.origin != nil {
+		o = o.origin
+	}
+	return &ServiceInfo{Service: svc, Err: s.Err, Status: s.Status, UsedBy: s.UsedBy, origin: o}
 }
 
 // AddError records err; critical disables the service.
@@ -136,6 +149,10 @@ func (s *ServiceInfo) AddError(err error, critical bool) {
 
 // UpdateServerStatus records the health of one server (by URL).
 func (s *ServiceInfo) UpdateServerStatus(server, status string) {
+	if s.origin != nil {
+		s.origin.UpdateServerStatus(server, status)
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.serverStatus == nil {
@@ -146,6 +163,9 @@ func (s *ServiceInfo) UpdateServerStatus(server, status string) {
 
 // ServerStatus returns a copy of the servers' health.
 func (s *ServiceInfo) ServerStatus() map[string]string {
+	if s.origin != nil {
+		return s.origin.ServerStatus()
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if len(s.serverStatus) == 0 {
@@ -236,3 +256,61 @@ func addErr(list []string, status string, err error, critical bool) ([]string, s
 	}
 	return list, status
 }
+
+// AddProblems records the problems providers reported on their objects.
+// An object the provider left out is shown with an empty definition,
+// disabled, so the API says why it is missing; an object that is there
+// gets the error as a warning (or disabled, when the provider says so).
+// Call it after the build: placeholders are never compiled.
+func (c *Configuration) AddProblems(ps []dynamic.ObjectProblem) {
+	for _, p := range ps {
+		err := problemError(p.Error)
+		critical := !p.Warning
+		switch p.Kind {
+		case "router":
+			if c.Routers[p.Name] == nil {
+				c.Routers[p.Name] = &RouterInfo{Router: &dynamic.Router{}}
+			}
+			c.Routers[p.Name].AddError(err, critical)
+		case "service":
+			if c.Services[p.Name] == nil {
+				c.Services[p.Name] = &ServiceInfo{Service: &dynamic.Service{}}
+			}
+			c.Services[p.Name].AddError(err, critical)
+		case "middleware":
+			if c.Middlewares[p.Name] == nil {
+				c.Middlewares[p.Name] = &MiddlewareInfo{Middleware: &dynamic.Middleware{}}
+			}
+			c.Middlewares[p.Name].AddError(err, critical)
+		case "tcp router":
+			if c.TCPRouters[p.Name] == nil {
+				c.TCPRouters[p.Name] = &TCPRouterInfo{TCPRouter: &dynamic.TCPRouter{}}
+			}
+			c.TCPRouters[p.Name].AddError(err, critical)
+		case "tcp service":
+			if c.TCPServices[p.Name] == nil {
+				c.TCPServices[p.Name] = &TCPServiceInfo{TCPService: &dynamic.TCPService{}}
+			}
+			c.TCPServices[p.Name].AddError(err, critical)
+		case "tcp middleware":
+			if c.TCPMiddlewares[p.Name] == nil {
+				c.TCPMiddlewares[p.Name] = &TCPMiddlewareInfo{TCPMiddleware: &dynamic.TCPMiddleware{}}
+			}
+			c.TCPMiddlewares[p.Name].AddError(err, critical)
+		case "udp router":
+			if c.UDPRouters[p.Name] == nil {
+				c.UDPRouters[p.Name] = &UDPRouterInfo{UDPRouter: &dynamic.UDPRouter{}}
+			}
+			c.UDPRouters[p.Name].AddError(err, critical)
+		case "udp service":
+			if c.UDPServices[p.Name] == nil {
+				c.UDPServices[p.Name] = &UDPServiceInfo{UDPService: &dynamic.UDPService{}}
+			}
+			c.UDPServices[p.Name].AddError(err, critical)
+		}
+	}
+}
+
+type problemError string
+
+func (e problemError) Error() string { return string(e) }
