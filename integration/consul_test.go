@@ -231,10 +231,16 @@ func TestConsulCatalog(t *testing.T) {
 `))
 	e.Start()
 	rd := e.WaitRouters("app@consulcatalog", "my-plain-svc@consulcatalog", "ok@consulcatalog")
-	for _, n := range []string{"hidden@consulcatalog", "internal@consulcatalog", "broken@consulcatalog", "consul@consulcatalog"} {
+	for _, n := range []string{"hidden@consulcatalog", "internal@consulcatalog", "consul@consulcatalog"} {
 		if _, ok := rd.Routers[n]; ok {
 			t.Errorf("%s should not exist", n)
 		}
+	}
+	// A router whose tags do not decode is left out and shown disabled,
+	// with the tag, in the API (issue 13: no decode error is dropped).
+	if r, ok := rd.Routers["broken@consulcatalog"]; !ok || r.Status != "disabled" || len(r.Error) == 0 ||
+		!strings.Contains(r.Error[0], "switchyard.http.routers.broken.priority=x") {
+		t.Errorf("broken@consulcatalog: %+v", r)
 	}
 	if r := rd.Routers["my-plain-svc@consulcatalog"]; r.Rule != "Host(`my-plain-svc`)" {
 		t.Errorf("default rule router: %+v", r)

@@ -19,6 +19,27 @@ type Configuration struct {
 	TCP  *TCPConfiguration  `json:"tcp,omitempty" toml:"tcp,omitempty" yaml:"tcp,omitempty" export:"true"`
 	UDP  *UDPConfiguration  `json:"udp,omitempty" toml:"udp,omitempty" yaml:"udp,omitempty" export:"true"`
 	TLS  *TLSConfiguration  `json:"tls,omitempty" toml:"tls,omitempty" yaml:"tls,omitempty" export:"true"`
+	// Problems are errors a provider found on objects it had to leave out
+	// or could only partly read (definitions that conflict between
+	// instances, labels that do not decode). The builder shows each on its
+	// object in the API and the logs. Set by providers only: never read
+	// from files, labels or KV.
+	Problems []ObjectProblem `json:"problems,omitempty" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
+}
+
+// ObjectProblem is one error on one object of a provider's configuration.
+type ObjectProblem struct {
+	// Kind is the object's kind as the API's problems name it: "router",
+	// "service", "middleware", "tcp router", "tcp service",
+	// "tcp middleware", "udp router" or "udp service".
+	Kind string `json:"kind"`
+	// Name is the object's name (qualified by the aggregator).
+	Name  string `json:"name"`
+	Error string `json:"error"`
+	// Warning: the object is still served (only part of its definition was
+	// dropped); otherwise the provider left the object out and it is shown
+	// disabled.
+	Warning bool `json:"warning,omitempty"`
 }
 
 // Configurations maps provider names to their configuration.

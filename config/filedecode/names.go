@@ -91,8 +91,8 @@ func rootFields(t reflect.Type) []reflect.StructField {
 	var out []reflect.StructField
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if !f.IsExported() {
-			continue
+		if !f.IsExported() || f.Tag.Get("file") == "-" {
+			continue // file:"-": never read from files (dynamic.Configuration.Problems)
 		}
 		ft := f.Type
 		if f.Anonymous && (ft.Kind() == reflect.Struct || ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct) {

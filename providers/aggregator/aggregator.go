@@ -28,6 +28,7 @@ func Merge(configs dynamic.Configurations) *dynamic.Configuration {
 		mergeInto(out.TCP.ServersTransports, c.TCP.ServersTransports)
 		mergeInto(out.UDP.Routers, c.UDP.Routers)
 		mergeInto(out.UDP.Services, c.UDP.Services)
+		out.Problems = append(out.Problems, c.Problems...)
 		out.TLS.Certificates = append(out.TLS.Certificates, c.TLS.Certificates...)
 		for n, o := range c.TLS.Options {
 			// TLS options and stores keep Traefik's rule: "default" is
@@ -176,6 +177,13 @@ func Qualify(provider string, conf *dynamic.Configuration) *dynamic.Configuratio
 		out.UDP.Services[q(n)] = &c
 	}
 
+	if len(conf.Problems) > 0 {
+		out.Problems = make([]dynamic.ObjectProblem, len(conf.Problems))
+		for i, p := range conf.Problems {
+			p.Name = q(p.Name)
+			out.Problems[i] = p
+		}
+	}
 	out.TLS.Certificates = conf.TLS.Certificates
 	for n, o := range conf.TLS.Options {
 		out.TLS.Options[qualifyTLSOption(n, provider)] = o

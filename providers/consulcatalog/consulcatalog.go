@@ -21,6 +21,7 @@ import (
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	"github.com/switchyard-proxy/switchyard/config/static"
+	"github.com/switchyard-proxy/switchyard/internal/redact"
 	"github.com/switchyard-proxy/switchyard/providers"
 	"github.com/switchyard-proxy/switchyard/providers/consul"
 	"github.com/switchyard-proxy/switchyard/providers/labels"
@@ -274,9 +275,16 @@ func tagLabels(tags []string) map[string]string {
 	return m
 }
 
-// build turns the healthy instances into one configuration.
+// build turns the healthy instances into one configuration. As in
+// Traefik, every instance's tags are decoded into a configuration of their
+// own and the configurations are merged: a router, middleware or service
+// that instances (of one Consul service or of several) define the same way
+// is kept, load-balancer services that differ only by their servers get
+// every instance's servers, and an object defined differently is left out
+// and reported on its name (a rolling tag change shows as a conflict, never
+// as one instance's tags silently winning).
 func (p *Provider) build(services map[string][]instance) *dynamic.Configuration {
-	out := &dynamic.Configuration{}
+	m := newMerger()
 	for _, name := range slices.Sorted(mapKeys(services)) {
 		var insts []instance
 		for _, in := range services[name] {
@@ -285,18 +293,14 @@ func (p *Provider) build(services map[string][]instance) *dynamic.Configuration 
 			}
 			insts = append(insts, in)
 		}
-		if len(insts) == 0 {
-			continue
-		}
 		slices.SortFunc(insts, func(a, b instance) int { return strings.Compare(a.ID, b.ID) })
-		conf, err := p.buildService(name, insts)
-		if err != nil {
-			p.log.Error("skipping service", "service", name, "error", err)
-			continue
+		for _, in := range insts {
+			conf, problems := p.buildService(name, in)
+			m.add(conf, name, in.ID)
+			m.out.Problems = append(m.out.Problems, problems...)
 		}
-		mergeInto(out, conf, name, p.log)
 	}
-	return out
+	return m.finish(p.log)
 }
 
 func (p *Provider) enabled(in instance) bool {
@@ -316,11 +320,16 @@ func (p *Provider) enabled(in instance) bool {
 	return p.cfg.ExposedByDefault
 }
 
-// buildService decodes the tags of the service's first instance and fills
-// in Traefik's defaults: a router with the default rule, a service named
-// after the Consul service, one server per instance.
-func (p *Provider) buildService(name string, insts []instance) (*dynamic.Configuration, error) {
-	lbls := tagLabels(insts[0].Tags)
+// buildService decodes the tags of one instance and fills in Traefik's
+// defaults: a router with the default rule, a service named after the
+// Consul service, the instance as its server. Every decode error is
+// returned as a problem on the object it concerns (an object that does not
+// decode is left out; an error outside any object is a warning on the
+// Consul service's own service).
+func (p *Provider) buildService(name string, in instance) (*dynamic.Configuration, []dynamic.ObjectProblem) {
+	insts := []instance{in}
+	var problems []dynamic.ObjectProblem
+	lbls := tagLabels(in.Tags)
 	for k := range lbls {
 		rest := k
 		for _, root := range p.roots {
@@ -333,13 +342,19 @@ func (p *Provider) buildService(name string, insts []instance) (*dynamic.Configu
 		}
 	}
 	conf, errs := labels.Decode(labels.ParseLabels(lbls, p.roots...), labels.LabelMode)
+	svcName := Normalize(name)
 	for _, err := range errs {
 		var oe *labels.ObjectError
 		if errors.As(err, &oe) {
-			p.log.Error("skipping object from tags", "service", name, "object", oe.Object, "tag", oe.Key+"="+lbls[oe.Key], "error", oe.Err)
+			if kind, obj, ok := objectKind(oe.Object); ok {
+				problems = append(problems, dynamic.ObjectProblem{Kind: kind, Name: obj,
+					Error: fmt.Sprintf("Consul service %q, instance %q: tag %s: %v", name, in.ID, redact.Text(oe.Key, lbls[oe.Key]), oe.Err)})
+				continue
+			}
 		}
+		problems = append(problems, dynamic.ObjectProblem{Kind: "service", Name: svcName, Warning: true,
+			Error: fmt.Sprintf("Consul service %q, instance %q: tags: %v", name, in.ID, err)})
 	}
-	svcName := Normalize(name)
 	hasTCP := conf.TCP != nil && (len(conf.TCP.Routers) > 0 || len(conf.TCP.Services) > 0)
 	hasUDP := conf.UDP != nil && (len(conf.UDP.Routers) > 0 || len(conf.UDP.Services) > 0)
 
@@ -363,7 +378,8 @@ func (p *Provider) buildService(name string, insts []instance) (*dynamic.Configu
 		for rn, r := range conf.TCP.Routers {
 			if r.Service == "" {
 				if len(conf.TCP.Services) != 1 {
-					p.log.Error("skipping TCP router: no service and several to choose from", "service", name, "router", rn)
+					problems = append(problems, dynamic.ObjectProblem{Kind: "tcp router", Name: rn,
+						Error: fmt.Sprintf("Consul service %q: no service and several to choose from", name)})
 					delete(conf.TCP.Routers, rn)
 					continue
 				}
@@ -400,7 +416,7 @@ func (p *Provider) buildService(name string, insts []instance) (*dynamic.Configu
 	}
 	// HTTP unless the tags ask only for TCP/UDP.
 	if (hasTCP || hasUDP) && (conf.HTTP == nil || len(conf.HTTP.Routers)+len(conf.HTTP.Services)+len(conf.HTTP.Middlewares) == 0) {
-		return conf, nil
+		return conf, problems
 	}
 	if conf.HTTP == nil {
 		conf.HTTP = &dynamic.HTTPConfiguration{}
@@ -434,7 +450,8 @@ func (p *Provider) buildService(name string, insts []instance) (*dynamic.Configu
 		if r.Rule == "" {
 			rule, err := renderRule(p.rule, ruleData{Name: name, Labels: lbls})
 			if err != nil {
-				p.log.Error("skipping router: defaultRule", "service", name, "router", rn, "error", err)
+				problems = append(problems, dynamic.ObjectProblem{Kind: "router", Name: rn,
+					Error: fmt.Sprintf("Consul service %q: defaultRule: %v", name, err)})
 				delete(h.Routers, rn)
 				continue
 			}
@@ -442,7 +459,8 @@ func (p *Provider) buildService(name string, insts []instance) (*dynamic.Configu
 		}
 		if r.Service == "" {
 			if len(h.Services) != 1 {
-				p.log.Error("skipping router: no service and several to choose from", "service", name, "router", rn)
+				problems = append(problems, dynamic.ObjectProblem{Kind: "router", Name: rn,
+					Error: fmt.Sprintf("Consul service %q: no service and several to choose from", name)})
 				delete(h.Routers, rn)
 				continue
 			}
@@ -451,7 +469,7 @@ func (p *Provider) buildService(name string, insts []instance) (*dynamic.Configu
 			}
 		}
 	}
-	return conf, nil
+	return conf, problems
 }
 
 func hostPort(in instance, port string) string {
@@ -459,51 +477,6 @@ func hostPort(in instance, port string) string {
 		port = strconv.Itoa(in.Port)
 	}
 	return net.JoinHostPort(in.Address, port)
-}
-
-// mergeInto adds conf's objects to out; a name already taken by another
-// Consul service keeps its first definition.
-func mergeInto(out, conf *dynamic.Configuration, svc string, log *slog.Logger) {
-	if conf.HTTP != nil {
-		if out.HTTP == nil {
-			out.HTTP = &dynamic.HTTPConfiguration{}
-		}
-		out.HTTP.Routers = addAll(out.HTTP.Routers, conf.HTTP.Routers, "http router", svc, log)
-		out.HTTP.Services = addAll(out.HTTP.Services, conf.HTTP.Services, "http service", svc, log)
-		out.HTTP.Middlewares = addAll(out.HTTP.Middlewares, conf.HTTP.Middlewares, "http middleware", svc, log)
-	}
-	if conf.TCP != nil {
-		if out.TCP == nil {
-			out.TCP = &dynamic.TCPConfiguration{}
-		}
-		out.TCP.Routers = addAll(out.TCP.Routers, conf.TCP.Routers, "tcp router", svc, log)
-		out.TCP.Services = addAll(out.TCP.Services, conf.TCP.Services, "tcp service", svc, log)
-		out.TCP.Middlewares = addAll(out.TCP.Middlewares, conf.TCP.Middlewares, "tcp middleware", svc, log)
-	}
-	if conf.UDP != nil {
-		if out.UDP == nil {
-			out.UDP = &dynamic.UDPConfiguration{}
-		}
-		out.UDP.Routers = addAll(out.UDP.Routers, conf.UDP.Routers, "udp router", svc, log)
-		out.UDP.Services = addAll(out.UDP.Services, conf.UDP.Services, "udp service", svc, log)
-	}
-}
-
-func addAll[V any](dst, src map[string]V, kind, svc string, log *slog.Logger) map[string]V {
-	if len(src) == 0 {
-		return dst
-	}
-	if dst == nil {
-		dst = make(map[string]V, len(src))
-	}
-	for k, v := range src {
-		if _, dup := dst[k]; dup {
-			log.Error("name defined by several Consul services; keeping the first", "kind", kind, "name", k, "service", svc)
-			continue
-		}
-		dst[k] = v
-	}
-	return dst
 }
 
 func mapKeys[V any](m map[string]V) func(func(string) bool) {

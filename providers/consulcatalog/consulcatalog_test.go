@@ -141,3 +141,60 @@ func FuzzConstraints(f *testing.F) {
 		}
 	})
 }
+
+// Issue 13, defect 9: every instance's tags count. A rolling tag change
+// (one instance with the old rule, one with the new) is a conflict on the
+// router, reported on its name; the service, whose definition is the same
+// on both but for the server, keeps both servers; an object whose tags do
+// not decode is reported too, never dropped silently.
+func TestBuildMergesInstances(t *testing.T) {
+	p := newTestProvider(t, nil)
+	conf := p.build(map[string][]instance{
+		"web": {
+			{ID: "n/1", Address: "10.0.0.1", Port: 80, Tags: []string{
+				"switchyard.http.routers.web.rule=Host(`old.example.com`)",
+				"switchyard.http.routers.same.rule=Host(`same.example.com`)",
+				"switchyard.http.middlewares.m.headers.customRequestHeaders.X-A=1",
+			}},
+			{ID: "n/2", Address: "10.0.0.2", Port: 80, Tags: []string{
+				"switchyard.http.routers.web.rule=Host(`new.example.com`)",
+				"switchyard.http.routers.same.rule=Host(`same.example.com`)",
+				"switchyard.http.middlewares.m.headers.customRequestHeaders.X-A=2",
+				"switchyard.http.routers.bad.priority=notanumber",
+			}},
+		},
+	})
+	if conf.HTTP.Routers["web"] != nil {
+		t.Fatalf("conflicting router kept: %+v", conf.HTTP.Routers["web"])
+	}
+	if conf.HTTP.Middlewares["m"] != nil {
+		t.Fatal("conflicting middleware kept")
+	}
+	if r := conf.HTTP.Routers["same"]; r == nil || r.Service != "web" {
+		t.Fatalf("router defined the same way by both instances: %+v", r)
+	}
+	s := conf.HTTP.Services["web"]
+	if s == nil || len(s.LoadBalancer.Servers) != 2 {
+		t.Fatalf("service: %+v", s)
+	}
+	want := map[string]bool{"router/web": false, "middleware/m": false, "router/bad": false}
+	for _, pr := range conf.Problems {
+		k := pr.Kind + "/" + pr.Name
+		if _, ok := want[k]; ok && !pr.Warning {
+			want[k] = true
+		}
+	}
+	for k, seen := range want {
+		if !seen {
+			t.Errorf("no problem reported on %s: %+v", k, conf.Problems)
+		}
+	}
+	// Once the roll is over (both instances agree), the router is back.
+	conf = p.build(map[string][]instance{"web": {
+		{ID: "n/1", Address: "10.0.0.1", Port: 80, Tags: []string{"switchyard.http.routers.web.rule=Host(`new.example.com`)"}},
+		{ID: "n/2", Address: "10.0.0.2", Port: 80, Tags: []string{"switchyard.http.routers.web.rule=Host(`new.example.com`)"}},
+	}})
+	if r := conf.HTTP.Routers["web"]; r == nil || r.Rule != "Host(`new.example.com`)" || len(conf.Problems) != 0 {
+		t.Fatalf("after the roll: %+v %+v", r, conf.Problems)
+	}
+}

@@ -76,6 +76,9 @@ func Build(conf *dynamic.Configuration, deps Deps) (*Table, *runtime.Configurati
 	deps.Middlewares.Begin()
 	table := b.routers()
 	b.sortUsedBy()
+	// Objects the providers left out, with their reason (after the build:
+	// the placeholders are never compiled).
+	rt.AddProblems(conf.Problems)
 	deps.Middlewares.End()
 	deps.Services.endGeneration()
 	return table, rt

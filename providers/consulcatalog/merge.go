@@ -1,0 +1,222 @@
+package consulcatalog
+
+import (
+	"fmt"
+	"log/slog"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/switchyard-proxy/switchyard/config/dynamic"
+)
+
+// objectKind maps a label object ("http.routers.x") to the kind the API
+// names it by and its name; ok is false for anything else.
+func objectKind(obj string) (kind, name string, ok bool) {
+	parts := strings.SplitN(obj, ".", 3)
+	if len(parts) != 3 || parts[2] == "" {
+		return "", "", false
+	}
+	var k string
+	switch parts[1] {
+	case "routers":
+		k = "router"
+	case "services":
+		k = "service"
+	case "middlewares":
+		k = "middleware"
+	default:
+		return "", "", false
+	}
+	switch parts[0] {
+	case "http":
+		return k, parts[2], true
+	case "tcp":
+		return "tcp " + k, parts[2], true
+	case "udp":
+		if k == "middleware" {
+			return "", "", false
+		}
+		return "udp " + k, parts[2], true
+	}
+	return "", "", false
+}
+
+// merger merges the per-instance configurations. An object defined the
+// same way by every instance that defines it is kept; load balancers that
+// differ only by their servers are one service with all the servers; any
+// other difference is a conflict: the object is left out and reported.
+type merger struct {
+	out *dynamic.Configuration
+	// from: kind/name → the instances that defined it ("service/instance").
+	from      map[string][]string
+	conflicts map[string]bool
+}
+
+func newMerger() *merger {
+	return &merger{out: dynamic.New(), from: map[string][]string{}, conflicts: map[string]bool{}}
+}
+
+func (m *merger) add(conf *dynamic.Configuration, service, instance string) {
+	conf = conf.Normalize()
+	who := fmt.Sprintf("%s/%s", service, instance)
+	o := m.out
+	mergeMap(m, "router", o.HTTP.Routers, conf.HTTP.Routers, who, same[*dynamic.Router])
+	mergeMap(m, "middleware", o.HTTP.Middlewares, conf.HTTP.Middlewares, who, same[*dynamic.Middleware])
+	mergeMap(m, "service", o.HTTP.Services, conf.HTTP.Services, who, mergeHTTPService)
+	mergeMap(m, "serversTransport", o.HTTP.ServersTransports, conf.HTTP.ServersTransports, who, same[*dynamic.ServersTransport])
+	mergeMap(m, "tcp router", o.TCP.Routers, conf.TCP.Routers, who, same[*dynamic.TCPRouter])
+	mergeMap(m, "tcp middleware", o.TCP.Middlewares, conf.TCP.Middlewares, who, same[*dynamic.TCPMiddleware])
+	mergeMap(m, "tcp service", o.TCP.Services, conf.TCP.Services, who, mergeTCPService)
+	mergeMap(m, "tcp serversTransport", o.TCP.ServersTransports, conf.TCP.ServersTransports, who, same[*dynamic.TCPServersTransport])
+	mergeMap(m, "udp router", o.UDP.Routers, conf.UDP.Routers, who, same[*dynamic.UDPRouter])
+	mergeMap(m, "udp service", o.UDP.Services, conf.UDP.Services, who, mergeUDPService)
+	for n, opt := range conf.TLS.Options {
+		mergeOne(m, "tls option", o.TLS.Options, n, opt, who, same[dynamic.TLSOptions])
+	}
+	for n, st := range conf.TLS.Stores {
+		mergeOne(m, "tls store", o.TLS.Stores, n, st, who, same[dynamic.Store])
+	}
+}
+
+// finish removes the conflicting objects and reports each on its name. An
+// object that one instance defines and another's tags fail to decode is a
+// conflict too: it is left out, with the decode error as its reason.
+func (m *merger) finish(log *slog.Logger) *dynamic.Configuration {
+	o := m.out
+	for _, p := range o.Problems {
+		if !p.Warning {
+			m.remove(p.Kind, p.Name)
+		}
+	}
+	for _, key := range slices.Sorted(maps.Keys(m.conflicts)) {
+		kind, name, _ := strings.Cut(key, "\x00")
+		m.remove(kind, name)
+		msg := fmt.Sprintf("defined differently by several Consul instances (%s): left out until they agree",
+			strings.Join(m.from[key], ", "))
+		log.Error(kind+" defined multiple times with different configurations", "name", name, "instances", m.from[key])
+		switch kind {
+		case "serversTransport", "tcp serversTransport", "tls option", "tls store":
+			// No status of their own in the API: the log line is the report.
+			continue
+		}
+		o.Problems = append(o.Problems, dynamic.ObjectProblem{Kind: kind, Name: name, Error: msg})
+	}
+	return o
+}
+
+func (m *merger) remove(kind, name string) {
+	o := m.out
+	switch kind {
+	case "router":
+		delete(o.HTTP.Routers, name)
+	case "middleware":
+		delete(o.HTTP.Middlewares, name)
+	case "service":
+		delete(o.HTTP.Services, name)
+	case "serversTransport":
+		delete(o.HTTP.ServersTransports, name)
+	case "tcp router":
+		delete(o.TCP.Routers, name)
+	case "tcp middleware":
+		delete(o.TCP.Middlewares, name)
+	case "tcp service":
+		delete(o.TCP.Services, name)
+	case "tcp serversTransport":
+		delete(o.TCP.ServersTransports, name)
+	case "udp router":
+		delete(o.UDP.Routers, name)
+	case "udp service":
+		delete(o.UDP.Services, name)
+	case "tls option":
+		delete(o.TLS.Options, name)
+	case "tls store":
+		delete(o.TLS.Stores, name)
+	}
+}
+
+func mergeMap[V any](m *merger, kind string, dst, src map[string]V, who string, combine func(a, b V) bool) {
+	for _, n := range slices.Sorted(maps.Keys(src)) {
+		mergeOne(m, kind, dst, n, src[n], who, combine)
+	}
+}
+
+func mergeOne[V any](m *merger, kind string, dst map[string]V, name string, v V, who string, combine func(a, b V) bool) {
+	key := kind + "\x00" + name
+	if !slices.Contains(m.from[key], who) {
+		m.from[key] = append(m.from[key], who)
+	}
+	cur, ok := dst[name]
+	if !ok {
+		dst[name] = v
+		return
+	}
+	if m.conflicts[key] {
+		return
+	}
+	if !combine(cur, v) {
+		m.conflicts[key] = true
+	}
+}
+
+func same[V any](a, b V) bool { return reflect.DeepEqual(a, b) }
+
+// mergeHTTPService: load balancers equal but for their servers become one
+// with the servers of both; anything else must be equal.
+func mergeHTTPService(a, b *dynamic.Service) bool {
+	if a.LoadBalancer == nil || b.LoadBalancer == nil {
+		return reflect.DeepEqual(a, b)
+	}
+	la, lb := *a.LoadBalancer, *b.LoadBalancer
+	la.Servers, lb.Servers = nil, nil
+	sa, sb := *a, *b
+	sa.LoadBalancer, sb.LoadBalancer = &la, &lb
+	if !reflect.DeepEqual(sa, sb) {
+		return false
+	}
+	for _, s := range b.LoadBalancer.Servers {
+		if !slices.ContainsFunc(a.LoadBalancer.Servers, func(x dynamic.Server) bool { return reflect.DeepEqual(x, s) }) {
+			a.LoadBalancer.Servers = append(a.LoadBalancer.Servers, s)
+		}
+	}
+	return true
+}
+
+func mergeTCPService(a, b *dynamic.TCPService) bool {
+	if a.LoadBalancer == nil || b.LoadBalancer == nil {
+		return reflect.DeepEqual(a, b)
+	}
+	la, lb := *a.LoadBalancer, *b.LoadBalancer
+	la.Servers, lb.Servers = nil, nil
+	sa, sb := *a, *b
+	sa.LoadBalancer, sb.LoadBalancer = &la, &lb
+	if !reflect.DeepEqual(sa, sb) {
+		return false
+	}
+	for _, s := range b.LoadBalancer.Servers {
+		if !slices.ContainsFunc(a.LoadBalancer.Servers, func(x dynamic.TCPServer) bool { return reflect.DeepEqual(x, s) }) {
+			a.LoadBalancer.Servers = append(a.LoadBalancer.Servers, s)
+		}
+	}
+	return true
+}
+
+func mergeUDPService(a, b *dynamic.UDPService) bool {
+	if a.LoadBalancer == nil || b.LoadBalancer == nil {
+		return reflect.DeepEqual(a, b)
+	}
+	la, lb := *a.LoadBalancer, *b.LoadBalancer
+	la.Servers, lb.Servers = nil, nil
+	sa, sb := *a, *b
+	sa.LoadBalancer, sb.LoadBalancer = &la, &lb
+	if !reflect.DeepEqual(sa, sb) {
+		return false
+	}
+	for _, s := range b.LoadBalancer.Servers {
+		if !slices.ContainsFunc(a.LoadBalancer.Servers, func(x dynamic.UDPServer) bool { return reflect.DeepEqual(x, s) }) {
+			a.LoadBalancer.Servers = append(a.LoadBalancer.Servers, s)
+		}
+	}
+	return true
+}
