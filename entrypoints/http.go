@@ -124,6 +124,9 @@ func (ep *HTTPEntryPoint) Start(ctx context.Context) error {
 	if ep.Config.HTTP.SanitizePath == nil || *ep.Config.HTTP.SanitizePath {
 		root = sanitizePath(root)
 	}
+	if f := newEncodedFilter(ep.Config.HTTP.EncodedCharacters); f != nil {
+		root = rejectEncoded(root, f) // before the path is cleaned or routed
+	}
 	if ep.Config.HTTP3 != nil {
 		root = ep.altSvc(root)
 	}

@@ -87,7 +87,8 @@ func (c *HTTPConfig) SetDefaults() {
 	c.MaxHeaderBytes = 1 << 20
 }
 
-// EncodedCharacters lists which encoded path characters are allowed.
+// EncodedCharacters lists which encoded path characters are allowed. As
+// in Traefik since v3.6.7 every one is allowed unless set to false.
 type EncodedCharacters struct {
 	AllowEncodedSlash         bool `description:"Defines whether requests with encoded slash characters in the path are allowed." json:"allowEncodedSlash,omitempty" toml:"allowEncodedSlash,omitempty" yaml:"allowEncodedSlash,omitempty" export:"true"`
 	AllowEncodedBackSlash     bool `description:"Defines whether requests with encoded back slash characters in the path are allowed." json:"allowEncodedBackSlash,omitempty" toml:"allowEncodedBackSlash,omitempty" yaml:"allowEncodedBackSlash,omitempty" export:"true"`
@@ -96,6 +97,16 @@ type EncodedCharacters struct {
 	AllowEncodedPercent       bool `description:"Defines whether requests with encoded percent characters in the path are allowed." json:"allowEncodedPercent,omitempty" toml:"allowEncodedPercent,omitempty" yaml:"allowEncodedPercent,omitempty" export:"true"`
 	AllowEncodedQuestionMark  bool `description:"Defines whether requests with encoded question mark characters in the path are allowed." json:"allowEncodedQuestionMark,omitempty" toml:"allowEncodedQuestionMark,omitempty" yaml:"allowEncodedQuestionMark,omitempty" export:"true"`
 	AllowEncodedHash          bool `description:"Defines whether requests with encoded hash characters in the path are allowed." json:"allowEncodedHash,omitempty" toml:"allowEncodedHash,omitempty" yaml:"allowEncodedHash,omitempty" export:"true"`
+}
+
+// SetDefaults allows every encoded character (Traefik v3.6.7 and later):
+// the options are opt-in refusals.
+func (e *EncodedCharacters) SetDefaults() {
+	*e = EncodedCharacters{
+		AllowEncodedSlash: true, AllowEncodedBackSlash: true, AllowEncodedNullCharacter: true,
+		AllowEncodedSemicolon: true, AllowEncodedPercent: true, AllowEncodedQuestionMark: true,
+		AllowEncodedHash: true,
+	}
 }
 
 // HTTP2Config tunes the HTTP/2 server.
