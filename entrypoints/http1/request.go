@@ -269,8 +269,11 @@ func (c *conn) parseHead(head string, r *http.Request, u *url.URL) (parsed, erro
 	// Body framing (RFC 9112 §6).
 	if te, ok := h["Transfer-Encoding"]; ok {
 		if minor == 0 {
-			// HTTP/1.0 has no chunked coding: ignore it, as net/http.
+			// HTTP/1.0 has no chunked coding: ignore it, as net/http,
+			// but the framing is faulty, so the connection closes after
+			// the response (RFC 9112 §6.1).
 			delete(h, "Transfer-Encoding")
+			p.wants10KeepAlive = false
 		} else {
 			if len(te) != 1 || !strings.EqualFold(te[0], "chunked") {
 				return p, errUnsupportedTE
