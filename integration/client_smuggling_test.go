@@ -236,9 +236,9 @@ func smugglingCases() []smugCase {
 		named("expect-unknown", reject(417, "RFC 9110 §10.1.1: an unknown expectation may be answered 417 (net/http)")).with("GET {p} HTTP/1.1\r\nHost: a\r\nExpect: foo\r\n\r\n"),
 
 		// Sizes (maxHeaderBytes is 8 KiB here).
-		named("request-line-huge", reject(431, "net/http answers 431 to a head over its limit, request line included (RFC 9112 §3 allows 414)")).with("GET {p}/"+strings.Repeat("a", 20000)+" HTTP/1.1\r\nHost: a\r\n\r\n"),
-		named("head-huge", reject(431, "RFC 6585 §5: 431")).with("GET {p} HTTP/1.1\r\nHost: a\r\n"+strings.Repeat("X-Pad: "+strings.Repeat("b", 100)+"\r\n", 150)+"\r\n"),
-		named("header-line-huge", reject(431, "RFC 6585 §5")).with("GET {p} HTTP/1.1\r\nHost: a\r\nX-Big: "+strings.Repeat("b", 20000)+"\r\n\r\n"),
+		named("request-line-huge", reject(431, "net/http answers 431 to a head over its limit, request line included (RFC 9112 §3 allows 414)")).with("GET {p}/" + strings.Repeat("a", 20000) + " HTTP/1.1\r\nHost: a\r\n\r\n"),
+		named("head-huge", reject(431, "RFC 6585 §5: 431")).with("GET {p} HTTP/1.1\r\nHost: a\r\n" + strings.Repeat("X-Pad: "+strings.Repeat("b", 100)+"\r\n", 150) + "\r\n"),
+		named("header-line-huge", reject(431, "RFC 6585 §5")).with("GET {p} HTTP/1.1\r\nHost: a\r\nX-Big: " + strings.Repeat("b", 20000) + "\r\n\r\n"),
 
 		// Pipelining.
 		named("pipelined-behind-cl-body", smugCase{req: post("Content-Length: 3\r\n", "abc") + "GET {p}/second HTTP/1.1\r\nHost: a\r\n\r\n", want: []int{200, 200}, paths: []string{"", "/second"},
