@@ -13,6 +13,13 @@ const (
 	readBufSize  = 8 << 10  // holds a whole response head on the fast path
 	writeBufSize = 4 << 10  // request head + small bodies in one write
 	copyBufSize  = 32 << 10 // body copies
+
+	// maxDialsPerHost bounds the dials in flight to one backend address. A
+	// request finding no idle connection while that many are being dialed
+	// waits for the first connection to come back or a dial to end (or for
+	// its client to leave): a burst (an HTTP/2 rapid reset, a thundering
+	// herd) reuses connections instead of opening one per request.
+	maxDialsPerHost = 16
 )
 
 // bufSet is a request's working memory. A connection holds one only while busy,
@@ -85,15 +92,47 @@ type hostPool struct {
 	idle       []*conn // oldest first
 	timer      *time.Timer
 	timerArmed bool
+	dialing    int           // dials in flight
+	wake       chan struct{} // closed when a connection comes back or a dial ends; nil: nobody waits
 }
 
 // get returns an idle connection or dials a new one. The connection carries buffers.
 func (p *hostPool) get(ctx context.Context) (*conn, error) {
-	if c := p.takeIdle(); c != nil {
-		c.attachBufs()
-		return c, nil
+	for {
+		if c := p.takeIdle(); c != nil {
+			c.attachBufs()
+			return c, nil
+		}
+		p.mu.Lock()
+		if p.dialing < maxDialsPerHost {
+			p.dialing++
+			p.mu.Unlock()
+			c, err := p.dial(ctx)
+			p.mu.Lock()
+			p.dialing--
+			p.wakeLocked()
+			p.mu.Unlock()
+			return c, err
+		}
+		if p.wake == nil {
+			p.wake = make(chan struct{})
+		}
+		wake := p.wake
+		p.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
-	return p.dial(ctx)
+}
+
+// wakeLocked lets the requests waiting for a connection look again.
+func (p *hostPool) wakeLocked() {
+	if p.wake != nil {
+		close(p.wake)
+		p.wake = nil
+	}
 }
 
 func (p *hostPool) dial(ctx context.Context) (*conn, error) {
@@ -102,12 +141,19 @@ func (p *hostPool) dial(ctx context.Context) (*conn, error) {
 		// dialed now would only be closed again.
 		return nil, err
 	}
-	nc, err := p.t.dialer.DialContext(ctx, "tcp", p.addr)
+	// A dial is not abandoned when the client leaves meanwhile: the backend
+	// has accepted by then, and the connection is worth pooling (as net/http
+	// does). The dial timeout still applies.
+	nc, err := p.t.dialer.DialContext(context.WithoutCancel(ctx), "tcp", p.addr)
 	if err != nil {
 		return nil, err
 	}
 	c := newConn(nc, p)
 	c.attachBufs()
+	if err := ctx.Err(); err != nil {
+		p.put(c)
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -157,6 +203,7 @@ func (p *hostPool) put(c *conn) {
 		return
 	}
 	p.idle = append(p.idle, c)
+	p.wakeLocked()
 	if to := p.t.idleConnTimeout; to > 0 && !p.timerArmed {
 		p.timerArmed = true
 		if p.timer == nil {
