@@ -165,12 +165,14 @@ func (ep *HTTPEntryPoint) serveConn(c net.Conn) {
 	ep.h1.ServeConn(tc)
 }
 
-// toHTTP2 hands a connection to net/http's server, which serves HTTP/2
-// (its HTTP/1 side only sees what the checks above let through).
+// toHTTP2 serves an HTTP/2 connection (h2 after ALPN, h2c with prior
+// knowledge) on this goroutine to its end.
 func (ep *HTTPEntryPoint) toHTTP2(c net.Conn) {
-	if !ep.httpLn.push(c) {
-		_ = c.Close()
+	raw := c
+	if tc, ok := c.(*ctls.Conn); ok {
+		raw = tc.NetConn()
 	}
+	ep.h2.serve(c, raw, nil, nil)
 }
 
 // isH2Preface: the client opened with HTTP/2's connection preface (h2c

@@ -48,6 +48,7 @@ type HTTPEntryPoint struct {
 	current atomic.Pointer[Routing]
 	server  *http.Server  // HTTP/2: h2 over TLS and h2c
 	h1      *http1.Server // HTTP/1.x
+	h2      *h2Server     // HTTP/2: h2 over TLS and h2c (h2.go)
 	ln      net.Listener
 	httpLn  *chanListener
 	wrap    func(http.Handler) http.Handler
@@ -133,11 +134,8 @@ func (ep *HTTPEntryPoint) Start(ctx context.Context) error {
 	if ep.wrap != nil {
 		root = ep.wrap(root)
 	}
-	var maxStreams uint32
-	if h2 := ep.Config.HTTP2; h2 != nil && h2.MaxConcurrentStreams > 0 {
-		maxStreams = uint32(h2.MaxConcurrentStreams)
-	}
-	root = h2cUpgrade(root, maxStreams)
+	ep.h2 = newH2Server(ep.Name, ep.Config, root)
+	root = ep.h2.h2cUpgrade(root)
 
 	rt := ep.Config.Transport.RespondingTimeouts
 	// The wait for a client's first bytes is bounded like the first
@@ -174,13 +172,6 @@ func (ep *HTTPEntryPoint) Start(ctx context.Context) error {
 	}
 	if tr.MaxConnsPerIP > 0 {
 		ep.ipLimit = &ipLimit{max: tr.MaxConnsPerIP}
-	}
-	if h2 := ep.Config.HTTP2; h2 != nil {
-		ep.server.HTTP2 = &http.HTTP2Config{
-			MaxConcurrentStreams:      int(h2.MaxConcurrentStreams),
-			MaxDecoderHeaderTableSize: int(h2.MaxDecoderHeaderTableSize),
-			MaxEncoderHeaderTableSize: int(h2.MaxEncoderHeaderTableSize),
-		}
 	}
 	if ep.Config.HTTP3 != nil {
 		if err := ep.startHTTP3(ctx, root); err != nil {
@@ -222,9 +213,14 @@ func (ep *HTTPEntryPoint) Shutdown(ctx context.Context) error {
 	tcpDone := ep.tcpConns.close() // no TCP connection is added after this
 	h1Done := make(chan error, 1)
 	go func() { h1Done <- ep.h1.Shutdown(ctx) }()
+	h2Done := make(chan error, 1)
+	go func() { h2Done <- ep.h2.shutdown(ctx) }()
 	err := ep.server.Shutdown(ctx)
 	if h1err := <-h1Done; err == nil {
 		err = h1err
+	}
+	if h2err := <-h2Done; err == nil {
+		err = h2err
 	}
 	if err != nil {
 		slog.Warn("grace period over, closing remaining connections", "entrypoint", ep.Name)

@@ -115,6 +115,8 @@ func (c *Configuration) Validate() error {
 		if ep.HTTP3 != nil && proto == "udp" {
 			add(key+".http3", "HTTP/3 needs a TCP entrypoint (its UDP socket uses the same port)")
 		}
+		errs = append(errs, ep.HTTP2.validate(key+".http2")...)
+		errs = append(errs, ep.HTTP3.validate(key+".http3")...)
 		for _, ip := range append(slices.Clone(ep.ForwardedHeaders.TrustedIPs), proxyTrusted(ep)...) {
 			if !validIPOrCIDR(ip) {
 				add(key+".forwardedHeaders.trustedIPs", "invalid IP or CIDR %q", ip)

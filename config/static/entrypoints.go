@@ -109,23 +109,64 @@ func (e *EncodedCharacters) SetDefaults() {
 	}
 }
 
-// HTTP2Config tunes the HTTP/2 server.
+// HTTP2Config tunes the HTTP/2 server (Traefik's options).
 type HTTP2Config struct {
 	MaxConcurrentStreams      int32 `description:"Specifies the number of concurrent streams per connection that each client is allowed to initiate." json:"maxConcurrentStreams,omitempty" toml:"maxConcurrentStreams,omitempty" yaml:"maxConcurrentStreams,omitempty" export:"true"`
 	MaxDecoderHeaderTableSize int32 `description:"Specifies the maximum size of the HTTP2 HPACK header table on the decoding (receiving from client) side." json:"maxDecoderHeaderTableSize,omitempty" toml:"maxDecoderHeaderTableSize,omitempty" yaml:"maxDecoderHeaderTableSize,omitempty" export:"true"`
 	MaxEncoderHeaderTableSize int32 `description:"Specifies the maximum size of the HTTP2 HPACK header table on the encoding (sending to client) side." json:"maxEncoderHeaderTableSize,omitempty" toml:"maxEncoderHeaderTableSize,omitempty" yaml:"maxEncoderHeaderTableSize,omitempty" export:"true"`
 }
 
-// SetDefaults allows 250 concurrent streams.
+// SetDefaults allows 250 concurrent streams and 4 KiB HPACK tables, as
+// Traefik.
 func (c *HTTP2Config) SetDefaults() {
 	c.MaxConcurrentStreams = 250
 	c.MaxDecoderHeaderTableSize = 4096
 	c.MaxEncoderHeaderTableSize = 4096
 }
 
+// MaxHPACKTableSize bounds both HPACK tables: the decoder's is memory a
+// client makes every connection hold, and net/http documents values below
+// 4 MiB as the valid ones.
+const MaxHPACKTableSize = 4 << 20
+
+// validate reports bad values under key ("entryPoints.<n>.http2").
+func (c *HTTP2Config) validate(key string) []error {
+	if c == nil {
+		return nil
+	}
+	var errs []error
+	if c.MaxConcurrentStreams <= 0 {
+		errs = append(errs, fmt.Errorf("%s.maxConcurrentStreams: must be greater than zero, got %d", key, c.MaxConcurrentStreams))
+	}
+	for _, f := range []struct {
+		name string
+		v    int32
+	}{{"maxDecoderHeaderTableSize", c.MaxDecoderHeaderTableSize}, {"maxEncoderHeaderTableSize", c.MaxEncoderHeaderTableSize}} {
+		if f.v < 0 || f.v > MaxHPACKTableSize {
+			errs = append(errs, fmt.Errorf("%s.%s: must be between 0 and %d bytes, got %d", key, f.name, MaxHPACKTableSize, f.v))
+		}
+	}
+	return errs
+}
+
 // HTTP3Config enables HTTP/3 on the entrypoint.
 type HTTP3Config struct {
 	AdvertisedPort int `description:"UDP port to advertise, on which HTTP/3 is available." json:"advertisedPort,omitempty" toml:"advertisedPort,omitempty" yaml:"advertisedPort,omitempty" export:"true"`
+	// ValidateAddress is a Switchyard extension (Traefik has no such
+	// option): every new QUIC connection first proves its source address
+	// with a Retry round trip (RFC 9000 §8.1.2).
+	ValidateAddress bool `description:"Switchyard extension: validate the client address of every new QUIC connection with a Retry packet (one more round trip; spoofed sources never get more than a Retry)." json:"validateAddress,omitempty" toml:"validateAddress,omitempty" yaml:"validateAddress,omitempty" export:"true"`
+}
+
+// validate reports bad values under key ("entryPoints.<n>.http3").
+func (c *HTTP3Config) validate(key string) []error {
+	if c == nil {
+		return nil
+	}
+	if c.AdvertisedPort < 0 || c.AdvertisedPort > 65535 {
+		return []error{fmt.Errorf("%s.advertisedPort: must be a port (0-65535), got %d", key, c.AdvertisedPort)}
+	}
+	return nil
 }
 
 // Redirections holds entrypoint-level redirections.

@@ -1,0 +1,163 @@
+package entrypoints
+
+import (
+	"context"
+	ctls "crypto/tls"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/net/http2"
+
+	"github.com/switchyard-proxy/switchyard/config/static"
+)
+
+// h2MaxReadFrameSize is the largest frame a client may send. x/net's
+// default (1 MiB) lets every connection grow a 1 MiB read buffer it keeps
+// for its life; 16 KiB is the size every client must assume before our
+// SETTINGS arrive, so no client can need more.
+const h2MaxReadFrameSize = 16 << 10
+
+// h2Server serves every HTTP/2 connection of an entrypoint — h2 after TLS
+// ALPN, h2c with prior knowledge, h2c after "Upgrade: h2c" — with
+// golang.org/x/net/http2's server, each connection behind a frame guard
+// (h2guard.go). It tracks its connections itself for graceful shutdown.
+type h2Server struct {
+	name    string
+	srv     *http2.Server
+	base    *http.Server // timeouts and header limit for x/net; its Shutdown sends GOAWAY everywhere
+	handler http.Handler
+	// prefaceTimeout bounds the wait for the client preface after the
+	// TLS handshake (or the h2c hand-off): respondingTimeouts.readTimeout.
+	prefaceTimeout time.Duration
+
+	mu     sync.Mutex
+	conns  map[*h2Guard]struct{}
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// newH2Server applies entryPoints.<n>.http2.* (Traefik's names), the
+// responding timeouts and http.maxHeaderBytes (the header list limit, as
+// for HTTP/1).
+func newH2Server(name string, cfg *static.EntryPoint, h http.Handler) *h2Server {
+	rt := cfg.Transport.RespondingTimeouts
+	h2cfg := cfg.HTTP2
+	if h2cfg == nil {
+		h2cfg = &static.HTTP2Config{}
+		h2cfg.SetDefaults()
+	}
+	base := &http.Server{
+		Handler:        h,
+		ReadTimeout:    time.Duration(rt.ReadTimeout),  // per stream: the request body
+		WriteTimeout:   time.Duration(rt.WriteTimeout), // per stream: the response
+		MaxHeaderBytes: cfg.HTTP.MaxHeaderBytes,        // SETTINGS_MAX_HEADER_LIST_SIZE (plus 32 bytes a field, x/net's unit)
+		ErrorLog:       slog.NewLogLogger(slog.Default().Handler(), slog.LevelDebug),
+	}
+	srv := &http2.Server{
+		MaxConcurrentStreams:      uint32(max(h2cfg.MaxConcurrentStreams, 0)),
+		MaxDecoderHeaderTableSize: uint32(max(h2cfg.MaxDecoderHeaderTableSize, 0)),
+		MaxEncoderHeaderTableSize: uint32(max(h2cfg.MaxEncoderHeaderTableSize, 0)),
+		MaxReadFrameSize:          h2MaxReadFrameSize,
+	}
+	// ConfigureServer registers the graceful shutdown of every connection
+	// (GOAWAY, then close once their streams end) on base.Shutdown. base
+	// never serves a listener.
+	_ = http2.ConfigureServer(base, srv)
+	// ConfigureServer falls back to the read timeout when no idle timeout
+	// is set; ours is exactly respondingTimeouts.idleTimeout (0: none).
+	srv.IdleTimeout = time.Duration(rt.IdleTimeout)
+	return &h2Server{
+		name:           name,
+		srv:            srv,
+		base:           base,
+		handler:        h,
+		prefaceTimeout: time.Duration(rt.ReadTimeout),
+		conns:          map[*h2Guard]struct{}{},
+	}
+}
+
+// serve runs one HTTP/2 connection to its end. c is what the server reads
+// and writes (a *tls.Conn for h2); raw is the socket under it, closed
+// directly when the guard gives up on the connection. upgrade and
+// settings come from an "Upgrade: h2c" request.
+func (s *h2Server) serve(c, raw net.Conn, upgrade *http.Request, settings []byte) {
+	g := newH2Guard(c, raw, s.name)
+	if !s.track(g, true) {
+		_ = c.Close()
+		return
+	}
+	defer s.track(g, false)
+	if s.prefaceTimeout > 0 {
+		// Lifted by the guard as soon as the preface is in.
+		_ = c.SetReadDeadline(time.Now().Add(s.prefaceTimeout))
+		g.deadline = true
+	}
+	var conn net.Conn = g
+	if tc, ok := c.(*ctls.Conn); ok {
+		conn = &h2TLSGuard{h2Guard: g, tc: tc}
+	}
+	s.srv.ServeConn(conn, &http2.ServeConnOpts{
+		BaseConfig:     s.base,
+		Handler:        s.handler,
+		UpgradeRequest: upgrade,
+		Settings:       settings,
+	})
+	_ = c.Close()
+}
+
+func (s *h2Server) track(g *h2Guard, add bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if add {
+		if s.closed {
+			return false
+		}
+		s.conns[g] = struct{}{}
+		s.wg.Add(1)
+		return true
+	}
+	delete(s.conns, g)
+	s.wg.Done()
+	return true
+}
+
+// shutdown sends GOAWAY on every connection, waits for their streams to
+// end until ctx does, then closes what is left.
+func (s *h2Server) shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	_ = s.base.Shutdown(ctx) // runs x/net's graceful shutdown hook; base has no connections of its own
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	s.closeAll()
+	<-done
+	return ctx.Err()
+}
+
+// closeAll closes every connection at once.
+func (s *h2Server) closeAll() {
+	s.mu.Lock()
+	s.closed = true
+	for g := range s.conns {
+		_ = g.raw.Close()
+	}
+	s.mu.Unlock()
+}
+
+// h2TLSGuard is the guard of an h2 connection: x/net learns the TLS state
+// (Request.TLS) from ConnectionState, which a clear connection must not have.
+type h2TLSGuard struct {
+	*h2Guard
+	tc *ctls.Conn
+}
+
+func (g *h2TLSGuard) ConnectionState() ctls.ConnectionState { return g.tc.ConnectionState() }
