@@ -63,14 +63,14 @@ type h2Guard struct {
 	written atomic.Int64 // bytes the server wrote (its writer goroutine)
 
 	// Owned by the server's reading goroutine (one Read at a time).
-	preface  int      // preface bytes still to pass
-	hdr      [9]byte  // a frame header split across reads
-	hdrN     int      // bytes of hdr filled
-	skip     uint32   // payload bytes of the current frame still to pass
-	credit   int32    // the budget
-	lastTime int64    // ns since guardEpoch, last time refill
-	lastW    int64    // written at the last refill
-	deadline bool     // a preface read deadline is armed
+	preface  int     // preface bytes still to pass
+	hdr      [9]byte // a frame header split across reads
+	hdrN     int     // bytes of hdr filled
+	skip     uint32  // payload bytes of the current frame still to pass
+	credit   int32   // the budget
+	lastTime int64   // ns since guardEpoch, last time refill
+	lastW    int64   // written at the last refill
+	deadline bool    // a preface read deadline is armed
 	tripped  bool
 }
 
