@@ -157,16 +157,6 @@ func (l *chanListener) Accept() (net.Conn, error) {
 	}
 }
 
-// push gives c to the server; false when the listener is closed.
-func (l *chanListener) push(c net.Conn) bool {
-	select {
-	case l.conns <- c:
-		return true
-	case <-l.done:
-		return false
-	}
-}
-
 func (l *chanListener) Close() error {
 	l.once.Do(func() { close(l.done) })
 	return nil
