@@ -46,7 +46,7 @@ type HTTPEntryPoint struct {
 	Config *static.EntryPoint
 
 	current atomic.Pointer[Routing]
-	server  *http.Server  // HTTP/2: h2 over TLS and h2c
+	server  *http.Server  // net/http: no connection reaches it since HTTP/2 moved to h2 (left for a later cleanup)
 	h1      *http1.Server // HTTP/1.x
 	h2      *h2Server     // HTTP/2: h2 over TLS and h2c (h2.go)
 	ln      net.Listener
