@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -91,7 +92,7 @@ func (l *loader) loadDirectory() loadResult {
 
 // decodeFile reads, renders and decodes one file.
 func (l *loader) decodeFile(path string) (*dynamic.Configuration, error) {
-	src, err := os.ReadFile(path)
+	src, err := readLimited(path)
 	if err != nil {
 		return nil, &Error{File: path, Reason: "read: " + osReason(err).Error(), Err: err}
 	}
@@ -154,11 +155,40 @@ func readIfFile(v dynamic.FileOrContent) (dynamic.FileOrContent, error) {
 	if fi, err := os.Stat(p); err != nil || fi.IsDir() {
 		return v, nil
 	}
-	b, err := os.ReadFile(p)
+	b, err := readLimited(p)
 	if err != nil {
 		return v, fmt.Errorf("read %s: %w", p, osReason(err))
 	}
 	return dynamic.FileOrContent(b), nil
+}
+
+// readLimited reads a regular file of at most MaxFileSize bytes; anything
+// else (a device such as /dev/zero, a FIFO, a larger file) is an error, so
+// a path in a configuration can never make a read unbounded or hang.
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+	}
+	if fi.Size() > MaxFileSize {
+		return nil, fmt.Errorf("file is %d bytes, more than the %d (%d MiB) a configuration file may have", fi.Size(), MaxFileSize, MaxFileSize>>20)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxFileSize {
+		return nil, fmt.Errorf("file grew past %d bytes while read", MaxFileSize)
+	}
+	return b, nil
 }
 
 // watchDirs are the directories whose events can change what path reads:

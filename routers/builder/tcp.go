@@ -132,6 +132,9 @@ func (b *build) tcpService(name string, stack []string) (tcpmux.Handler, error) 
 	if res, ok := b.edge.tcpSvcs[name]; ok {
 		return res.h, res.err
 	}
+	if len(stack) >= MaxNesting {
+		return nil, nestingError("service", name, stack)
+	}
 	if slices.Contains(stack, name) {
 		return nil, fmt.Errorf("service %q: recursion detected: %s", name, strings.Join(append(stack, name), " -> "))
 	}

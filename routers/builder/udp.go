@@ -95,6 +95,9 @@ func (b *build) udpService(name string, stack []string) (UDPHandler, error) {
 	if res, ok := b.edge.udpSvcs[name]; ok {
 		return res.h, res.err
 	}
+	if len(stack) >= MaxNesting {
+		return nil, nestingError("service", name, stack)
+	}
 	if slices.Contains(stack, name) {
 		return nil, fmt.Errorf("service %q: recursion detected: %s", name, strings.Join(append(stack, name), " -> "))
 	}
