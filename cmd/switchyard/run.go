@@ -81,7 +81,10 @@ func runServer(cfg *cmdConfig, src *source) error {
 	defer logCloser.Close()
 	// A small live heap would be collected many times a second under
 	// load; keep the goal at 64 MiB until the heap really is that big.
-	gctuner.Start(gctuner.Config{MinGoal: 64 << 20, MaxPercent: 800})
+	if !gctuner.Start(gctuner.Config{MinGoal: 64 << 20, MaxPercent: 800}) {
+		slog.Info("GC tuner off: GOGC or GOMEMLIMIT set by the operator",
+			"GOGC", os.Getenv("GOGC"), "GOMEMLIMIT", os.Getenv("GOMEMLIMIT"))
+	}
 	if src.file != "" {
 		slog.Info("configuration loaded", "file", src.file)
 	}

@@ -47,6 +47,12 @@ type Handler struct {
 	dropped atomic.Uint64
 
 	writeErrors atomic.Uint64
+	// lastWarn (unix nanoseconds) rate-limits the lost-lines warning to one
+	// per warnEvery, in both modes; warnedDrops/warnedErrs are the counts
+	// last reported.
+	lastWarn    atomic.Int64
+	warnedDrops atomic.Uint64
+	warnedErrs  atomic.Uint64
 	closed      atomic.Bool
 	closeOnce   sync.Once
 	closeErr    error
@@ -97,6 +103,7 @@ func newHandler(cfg *static.AccessLog, w io.Writer) (*Handler, error) {
 	default:
 		h.out = os.Stdout
 	}
+	h.out = &lineWriter{w: h.out}
 
 	if cfg.BufferingSize > 0 {
 		h.ch = make(chan *LogData, cfg.BufferingSize)
@@ -297,6 +304,7 @@ func (h *Handler) writeNow(ld *LogData) {
 	ld.release()
 	if _, err := h.out.Write(b); err != nil {
 		h.writeErrors.Add(1)
+		h.warnLost(err)
 	}
 	if cap(b) <= maxBatch {
 		*bp = b
@@ -304,28 +312,79 @@ func (h *Handler) writeNow(ld *LogData) {
 	}
 }
 
+// warnLost logs, at most once per warnEvery, how many lines were lost
+// (buffer full, write errors) when that changed, with the last write
+// error (a full disk: "no space left on device"): as an error when writes
+// failed, as a warning when only the buffer overflowed. Requests are served
+// whatever happens to their log lines.
+func (h *Handler) warnLost(err error) {
+	d, e := h.dropped.Load(), h.writeErrors.Load()
+	if d == h.warnedDrops.Load() && e == h.warnedErrs.Load() {
+		return
+	}
+	now := time.Now().UnixNano()
+	last := h.lastWarn.Load()
+	if last != 0 && now-last < int64(warnEvery) || !h.lastWarn.CompareAndSwap(last, now) {
+		return
+	}
+	newErrs := e != h.warnedErrs.Load()
+	h.warnedDrops.Store(d)
+	h.warnedErrs.Store(e)
+	args := []any{"droppedBufferFull", d, "writeErrors", e}
+	if err != nil {
+		args = append(args, "error", err.Error())
+	}
+	if newErrs {
+		// Writes fail (a full disk): an error, shown at the default level.
+		slog.Error("access log: lines lost", args...)
+		return
+	}
+	slog.Warn("access log: lines lost", args...)
+}
+
+// lineWriter keeps lines whole across write errors: after a short write
+// (a disk that filled up in the middle of a line) the next successful
+// write starts on a new line, so the line written when space is back is
+// not glued to half of a lost one.
+type lineWriter struct {
+	w       io.Writer
+	mu      sync.Mutex
+	partial bool
+}
+
+var newline = []byte{'\n'}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.partial {
+		if _, err := l.w.Write(newline); err != nil {
+			return 0, err
+		}
+		l.partial = false
+	}
+	n, err := l.w.Write(p)
+	if err != nil && n > 0 && n < len(p) {
+		l.partial = true
+	}
+	return n, err
+}
+
 // writeLoop is the single writer of buffered mode. It batches lines and
 // writes whenever the channel runs empty or the batch is full.
 func (h *Handler) writeLoop() {
 	defer close(h.done)
 	batch := make([]byte, 0, maxBatch)
-	var (
-		lastWarn    time.Time
-		warnedDrops uint64
-		warnedErrs  uint64
-	)
 	flush := func() {
 		if len(batch) == 0 {
 			return
 		}
-		if _, err := h.out.Write(batch); err != nil {
+		var err error
+		if _, err = h.out.Write(batch); err != nil {
 			h.writeErrors.Add(1)
 		}
 		batch = batch[:0]
-		if d, e := h.dropped.Load(), h.writeErrors.Load(); (d != warnedDrops || e != warnedErrs) && time.Since(lastWarn) >= warnEvery {
-			slog.Warn("access log: lines lost", "droppedBufferFull", d, "writeErrors", e)
-			lastWarn, warnedDrops, warnedErrs = time.Now(), d, e
-		}
+		h.warnLost(err)
 	}
 	add := func(ld *LogData) {
 		batch = h.appendLine(batch, ld, time.Now())

@@ -564,3 +564,39 @@ func TestHTTP2(t *testing.T) {
 		t.Errorf("line = %s", buf.String())
 	}
 }
+
+// shortWriter accepts at most room bytes, then fails like a full disk.
+type shortWriter struct {
+	buf  []byte
+	room int
+}
+
+func (s *shortWriter) Write(p []byte) (int, error) {
+	n := min(len(p), s.room)
+	s.buf = append(s.buf, p[:n]...)
+	s.room -= n
+	if n < len(p) {
+		return n, errors.New("no space left on device")
+	}
+	return n, nil
+}
+
+// A line cut by a full disk is not glued to the next one written when
+// space is back.
+func TestLineWriterAfterShortWrite(t *testing.T) {
+	sw := &shortWriter{room: 5}
+	lw := &lineWriter{w: sw}
+	if _, err := lw.Write([]byte("first line\n")); err == nil {
+		t.Fatal("no error from a full disk")
+	}
+	if _, err := lw.Write([]byte("lost\n")); err == nil {
+		t.Fatal("no error from a full disk")
+	}
+	sw.room = 100
+	if _, err := lw.Write([]byte("second line\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(sw.buf); got != "first\nsecond line\n" {
+		t.Fatalf("file holds %q", got)
+	}
+}
