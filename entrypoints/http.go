@@ -66,6 +66,9 @@ type HTTPEntryPoint struct {
 // do not change with the routing table (forwarded headers, access log).
 func NewHTTP(name string, cfg *static.EntryPoint, wrap func(http.Handler) http.Handler) *HTTPEntryPoint {
 	ep := &HTTPEntryPoint{Name: name, Config: cfg, wrap: wrap}
+	if cfg.Transport != nil && cfg.Transport.MaxConnsPerIP > 0 {
+		ep.ipLimit = &ipLimit{max: cfg.Transport.MaxConnsPerIP}
+	}
 	nf := http.NotFoundHandler()
 	ep.current.Store(&Routing{HTTP: nf, HTTPS: nf})
 	return ep
@@ -170,9 +173,7 @@ func (ep *HTTPEntryPoint) Start(ctx context.Context) error {
 		KeepAliveMaxRequests: tr.KeepAliveMaxRequests,
 		KeepAliveMaxTime:     time.Duration(tr.KeepAliveMaxTime),
 	}
-	if tr.MaxConnsPerIP > 0 {
-		ep.ipLimit = &ipLimit{max: tr.MaxConnsPerIP}
-	}
+
 	if ep.Config.HTTP3 != nil {
 		if err := ep.startHTTP3(ctx, root); err != nil {
 			_ = ln.Close()
@@ -189,6 +190,15 @@ func (ep *HTTPEntryPoint) Start(ctx context.Context) error {
 	go ep.acceptLoop()
 	slog.Info("entrypoint started", "entrypoint", ep.Name, "address", ln.Addr().String())
 	return nil
+}
+
+// RefusedByIPLimit counts the connections closed at accept because their
+// address held transport.maxConnsPerIP already (0 without the option).
+func (ep *HTTPEntryPoint) RefusedByIPLimit() uint64 {
+	if l := ep.ipLimit; l != nil {
+		return l.rejected.Load()
+	}
+	return 0
 }
 
 // Addr is the bound address (useful with ":0").

@@ -22,7 +22,7 @@ func recorderBackend(t testing.TB) string {
 	}))
 }
 
-func limitsEnv(t *testing.T, transport string) *Env {
+func limitsEnv(t *testing.T, transport string, extra ...string) *Env {
 	t.Helper()
 	e := newEnv(t)
 	e.SetURL("target", recorderBackend(t))
@@ -41,7 +41,7 @@ providers:
   providersThrottleDuration: 10ms
   file:
     filename: "<% dyn %>"
-`)
+`+strings.Join(extra, ""))
 	e.Start()
 	e.WaitRouters("app@file")
 	return e
@@ -119,7 +119,7 @@ func TestKeepAliveMaxTime(t *testing.T) {
 // a connection closes.
 func TestMaxConnsPerIP(t *testing.T) {
 	t.Parallel()
-	e := limitsEnv(t, "      maxConnsPerIP: 3")
+	e := limitsEnv(t, "      maxConnsPerIP: 3", "metrics:\n  prometheus: {}\n")
 	var held []net.Conn
 	defer func() {
 		for _, c := range held {
@@ -144,6 +144,11 @@ func TestMaxConnsPerIP(t *testing.T) {
 	ebr := bufio.NewReader(extra)
 	expectEOF(t, extra, ebr)
 	extra.Close()
+
+	e.waitFor(5*time.Second, "refusal counted", func() bool {
+		r, err := tryDo(request{url: e.URL("traefik") + "/metrics"})
+		return err == nil && strings.Contains(r.Body, `switchyard_entrypoint_connections_refused_total{entrypoint="web",reason="maxConnsPerIP"} 1`)
+	})
 
 	held[0].Close()
 	held = held[1:]

@@ -230,6 +230,9 @@ func newServer(sc *static.Configuration) (*server, error) {
 			return fwd
 		}
 		s.eps[name] = entrypoints.NewHTTP(name, ep, wrap)
+		if s.metrics != nil && ep.Transport != nil && ep.Transport.MaxConnsPerIP > 0 {
+			s.metrics.ConnectionsRefused(name, "maxConnsPerIP", s.eps[name].RefusedByIPLimit)
+		}
 	}
 
 	internalConf, err := builtin.Configuration(sc)

@@ -245,3 +245,14 @@ func protocolLabel(r *http.Request) string {
 	}
 	return "http"
 }
+
+// ConnectionsRefused exports a count kept by an entrypoint of connections
+// it closed at accept (switchyard_entrypoint_connections_refused_total,
+// labels entrypoint and reason, e.g. maxConnsPerIP).
+func (m *Registry) ConnectionsRefused(entrypoint, reason string, count func() uint64) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Namespace: ns, Name: "entrypoint_connections_refused_total",
+		Help:        "Connections an entrypoint closed as soon as accepted, by reason.",
+		ConstLabels: prometheus.Labels{"entrypoint": entrypoint, "reason": reason},
+	}, func() float64 { return float64(count()) }))
+}
