@@ -23,6 +23,7 @@ type connWriter struct {
 	ctx     context.Context // of the request being written; nil: no cancellation
 	timeout time.Duration   // no-progress bound; <= 0: none
 	writes  int             // socket writes in this exchange
+	armed   time.Time       // the write deadline set on the socket
 }
 
 // begin prepares the writer for one exchange.
@@ -37,7 +38,13 @@ func (w *connWriter) Write(p []byte) (int, error) {
 	stalled := now // since when the write made no progress
 	total := 0
 	for {
-		_ = nc.SetWriteDeadline(now.Add(pollInterval))
+		// A deadline still at least half a poll away is kept: a blocked
+		// write is noticed within pollInterval either way, and most
+		// exchanges then set no deadline at all.
+		if w.armed.Sub(now) < pollInterval/2 {
+			w.armed = now.Add(pollInterval)
+			_ = nc.SetWriteDeadline(w.armed)
+		}
 		n, err := nc.Write(p[total:])
 		total += n
 		if err == nil {
