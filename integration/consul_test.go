@@ -53,9 +53,11 @@ func TestConsulKV(t *testing.T) {
 	if p := providerOfObject(t, e, "routers", "kv@consul"); p != "consul" {
 		t.Errorf("provider = %q", p)
 	}
-	for _, n := range []string{"badprio@consul", "unknown@consul"} {
-		if _, ok := rd.Routers[n]; ok {
-			t.Errorf("%s should be skipped", n)
+	// Objects whose keys do not decode are left out and shown disabled,
+	// with the key, in the API (issue 13: no decode error dropped).
+	for n, key := range map[string]string{"badprio@consul": "switchyard/http/routers/badprio/priority", "unknown@consul": "switchyard/http/routers/unknown/nosuch"} {
+		if r, ok := rd.Routers[n]; !ok || r.Status != "disabled" || len(r.Error) == 0 || !strings.Contains(r.Error[0], key) {
+			t.Errorf("%s: %+v (want disabled, naming %s)", n, r, key)
 		}
 	}
 	if r, ok := rd.Routers["badrule@consul"]; !ok || r.Status == "enabled" {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	"github.com/switchyard-proxy/switchyard/config/static"
+	"github.com/switchyard-proxy/switchyard/internal/redact"
 	"github.com/switchyard-proxy/switchyard/providers"
 	"github.com/switchyard-proxy/switchyard/providers/labels"
 )
@@ -165,9 +166,18 @@ func (p *Provider) decode(pairs api.KVPairs) *dynamic.Configuration {
 	}
 	conf, errs := labels.Decode(labels.ParseKV(kv), labels.KVMode)
 	for _, err := range errs {
+		// An object that does not decode is left out and reported on its
+		// name (the API shows it disabled with the key); the value is
+		// shown unless the key names a secret.
+		if pr, ok := labels.Problem(err, "Consul KV", func(oe *labels.ObjectError) string {
+			return "key " + redact.Text(prefix+oe.Key, kv[oe.Key])
+		}); ok {
+			conf.Problems = append(conf.Problems, pr)
+			continue
+		}
 		var oe *labels.ObjectError
 		if errors.As(err, &oe) {
-			p.log.Error("skipping object", "object", oe.Object, "key", prefix+oe.Key, "error", oe.Err)
+			p.log.Error("skipping key", "key", prefix+oe.Key, "error", oe.Err)
 			continue
 		}
 		p.log.Error("skipping key", "error", err)

@@ -344,16 +344,15 @@ func (p *Provider) buildService(name string, in instance) (*dynamic.Configuratio
 	conf, errs := labels.Decode(labels.ParseLabels(lbls, p.roots...), labels.LabelMode)
 	svcName := Normalize(name)
 	for _, err := range errs {
-		var oe *labels.ObjectError
-		if errors.As(err, &oe) {
-			if kind, obj, ok := objectKind(oe.Object); ok {
-				problems = append(problems, dynamic.ObjectProblem{Kind: kind, Name: obj,
-					Error: fmt.Sprintf("Consul service %q, instance %q: tag %s: %v", name, in.ID, redact.Text(oe.Key, lbls[oe.Key]), oe.Err)})
-				continue
-			}
+		where := fmt.Sprintf("Consul service %q, instance %q", name, in.ID)
+		if pr, ok := labels.Problem(err, where, func(oe *labels.ObjectError) string {
+			return "tag " + redact.Text(oe.Key, lbls[oe.Key])
+		}); ok {
+			problems = append(problems, pr)
+			continue
 		}
 		problems = append(problems, dynamic.ObjectProblem{Kind: "service", Name: svcName, Warning: true,
-			Error: fmt.Sprintf("Consul service %q, instance %q: tags: %v", name, in.ID, err)})
+			Error: fmt.Sprintf("%s: tags: %v", where, err)})
 	}
 	hasTCP := conf.TCP != nil && (len(conf.TCP.Routers) > 0 || len(conf.TCP.Services) > 0)
 	hasUDP := conf.UDP != nil && (len(conf.UDP.Routers) > 0 || len(conf.UDP.Services) > 0)

@@ -11,38 +11,6 @@ import (
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 )
 
-// objectKind maps a label object ("http.routers.x") to the kind the API
-// names it by and its name; ok is false for anything else.
-func objectKind(obj string) (kind, name string, ok bool) {
-	parts := strings.SplitN(obj, ".", 3)
-	if len(parts) != 3 || parts[2] == "" {
-		return "", "", false
-	}
-	var k string
-	switch parts[1] {
-	case "routers":
-		k = "router"
-	case "services":
-		k = "service"
-	case "middlewares":
-		k = "middleware"
-	default:
-		return "", "", false
-	}
-	switch parts[0] {
-	case "http":
-		return k, parts[2], true
-	case "tcp":
-		return "tcp " + k, parts[2], true
-	case "udp":
-		if k == "middleware" {
-			return "", "", false
-		}
-		return "udp " + k, parts[2], true
-	}
-	return "", "", false
-}
-
 // merger merges the per-instance configurations. An object defined the
 // same way by every instance that defines it is kept; load balancers that
 // differ only by their servers are one service with all the servers; any

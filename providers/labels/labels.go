@@ -7,6 +7,7 @@
 package labels
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -283,4 +284,53 @@ func merge(dst, src reflect.Value) {
 			dst.Set(src)
 		}
 	}
+}
+
+// ObjectKind maps a label object ("http.routers.x") to the kind the API
+// names it by and its name; ok is false for anything else.
+func ObjectKind(obj string) (kind, name string, ok bool) {
+	parts := strings.SplitN(obj, ".", 3)
+	if len(parts) != 3 || parts[2] == "" {
+		return "", "", false
+	}
+	var k string
+	switch parts[1] {
+	case "routers":
+		k = "router"
+	case "services":
+		k = "service"
+	case "middlewares":
+		k = "middleware"
+	default:
+		return "", "", false
+	}
+	switch parts[0] {
+	case "http":
+		return k, parts[2], true
+	case "tcp":
+		return "tcp " + k, parts[2], true
+	case "udp":
+		if k == "middleware" {
+			return "", "", false
+		}
+		return "udp " + k, parts[2], true
+	}
+	return "", "", false
+}
+
+// Problem turns a decode error into a problem on the object it concerns
+// (left out, disabled in the API); ok is false for an error outside any
+// object (the caller reports it elsewhere). where prefixes the message
+// (the source of the labels) and key shows the key (and, unless it names a
+// secret, the value) that failed.
+func Problem(err error, where string, key func(*ObjectError) string) (dynamic.ObjectProblem, bool) {
+	var oe *ObjectError
+	if !errors.As(err, &oe) {
+		return dynamic.ObjectProblem{}, false
+	}
+	kind, name, ok := ObjectKind(oe.Object)
+	if !ok {
+		return dynamic.ObjectProblem{}, false
+	}
+	return dynamic.ObjectProblem{Kind: kind, Name: name, Error: fmt.Sprintf("%s: %s: %v", where, key(oe), oe.Err)}, true
 }
