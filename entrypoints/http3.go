@@ -10,10 +10,13 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
+	"github.com/quic-go/quic-go"
 	"github.com/quic-go/quic-go/http3"
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
+	"github.com/switchyard-proxy/switchyard/config/static"
 	sytls "github.com/switchyard-proxy/switchyard/tls"
 )
 
@@ -21,8 +24,46 @@ import (
 // same TLS selection and routing table as the TCP side.
 type http3Server struct {
 	srv  *http3.Server
+	tr   *quic.Transport
+	ln   *quic.EarlyListener
 	pc   net.PacketConn
 	done chan struct{}
+}
+
+// quicDefaultHandshakeIdle and quicDefaultIdle are quic-go's defaults; the
+// responding timeouts only ever shorten them.
+const (
+	quicDefaultHandshakeIdle = 5 * time.Second
+	quicDefaultIdle          = 30 * time.Second
+)
+
+// quicConfig applies the entrypoint's limits to QUIC: as many concurrent
+// request streams as http2.maxConcurrentStreams, the handshake bounded by
+// readTimeout and an idle connection by idleTimeout (each only when
+// shorter than quic-go's default), no 0-RTT (replayable requests would
+// reach backends that cannot tell).
+//
+// quic-go enforces RFC 9000's anti-amplification limit itself: before a
+// client's address is validated the server sends at most 3 bytes for
+// every byte received (integration/http3_hardening_test.go checks it).
+func quicConfig(cfg *static.EntryPoint) *quic.Config {
+	rt := cfg.Transport.RespondingTimeouts
+	c := &quic.Config{
+		HandshakeIdleTimeout: quicDefaultHandshakeIdle,
+		MaxIdleTimeout:       quicDefaultIdle,
+		MaxIncomingStreams:   250,
+		Allow0RTT:            false,
+	}
+	if h2 := cfg.HTTP2; h2 != nil && h2.MaxConcurrentStreams > 0 {
+		c.MaxIncomingStreams = int64(h2.MaxConcurrentStreams)
+	}
+	if d := time.Duration(rt.ReadTimeout); d > 0 && d < c.HandshakeIdleTimeout {
+		c.HandshakeIdleTimeout = d
+	}
+	if d := time.Duration(rt.IdleTimeout); d > 0 && d < c.MaxIdleTimeout {
+		c.MaxIdleTimeout = d
+	}
+	return c
 }
 
 // startHTTP3 listens on UDP at the TCP listener's address (same port, so
@@ -47,21 +88,35 @@ func (ep *HTTPEntryPoint) startHTTP3(ctx context.Context, h http.Handler) error 
 			return cfg, nil
 		},
 	}
+	tr := &quic.Transport{Conn: pc}
+	if ep.Config.HTTP3 != nil && ep.Config.HTTP3.ValidateAddress {
+		// A Retry round trip before any handshake work: a spoofed source
+		// gets one small packet and nothing else.
+		tr.VerifySourceAddress = func(net.Addr) bool { return true }
+	}
+	tlsConf = http3.ConfigureTLSConfig(tlsConf)
+	ln, err := tr.ListenEarly(tlsConf, quicConfig(ep.Config))
+	if err != nil {
+		_ = pc.Close()
+		return fmt.Errorf("entrypoint %q: http3: %w", ep.Name, err)
+	}
 	s := &http3Server{
 		srv: &http3.Server{
 			Handler:        h,
-			TLSConfig:      http3.ConfigureTLSConfig(tlsConf),
+			TLSConfig:      tlsConf,
 			MaxHeaderBytes: ep.Config.HTTP.MaxHeaderBytes,
-			IdleTimeout:    ep.server.IdleTimeout,
+			IdleTimeout:    time.Duration(ep.Config.Transport.RespondingTimeouts.IdleTimeout),
 			Logger:         slog.Default(),
 		},
+		tr:   tr,
+		ln:   ln,
 		pc:   pc,
 		done: make(chan struct{}),
 	}
 	ep.h3 = s
 	go func() {
 		defer close(s.done)
-		if err := s.srv.Serve(pc); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.srv.ServeListener(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			slog.Debug("http3 stopped", "entrypoint", ep.Name, "error", err)
 		}
 	}()
@@ -74,6 +129,8 @@ func (s *http3Server) shutdown(ctx context.Context) {
 	if err := s.srv.Shutdown(ctx); err != nil {
 		_ = s.srv.Close()
 	}
+	_ = s.ln.Close()
+	_ = s.tr.Close()
 	_ = s.pc.Close()
 	<-s.done
 }
