@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -32,6 +33,11 @@ type h2Server struct {
 	// prefaceTimeout bounds the wait for the client preface after the
 	// TLS handshake (or the h2c hand-off): respondingTimeouts.readTimeout.
 	prefaceTimeout time.Duration
+	// transport.keepAliveMaxRequests / keepAliveMaxTime: past either, the
+	// response carries "Connection: close", which x/net turns into GOAWAY
+	// (as Traefik does for HTTP/2).
+	maxRequests int64
+	maxTime     time.Duration
 
 	mu     sync.Mutex
 	conns  map[*h2Guard]struct{}
@@ -75,8 +81,27 @@ func newH2Server(name string, cfg *static.EntryPoint, h http.Handler) *h2Server 
 		base:           base,
 		handler:        h,
 		prefaceTimeout: time.Duration(rt.ReadTimeout),
+		maxRequests:    int64(max(cfg.Transport.KeepAliveMaxRequests, 0)),
+		maxTime:        max(time.Duration(cfg.Transport.KeepAliveMaxTime), 0),
 		conns:          map[*h2Guard]struct{}{},
 	}
+}
+
+// h2KeepAlive counts one connection's requests and age for
+// keepAliveMaxRequests / keepAliveMaxTime; only entrypoints that set one
+// pay for it (one small allocation a connection).
+type h2KeepAlive struct {
+	next  http.Handler
+	max   int64
+	until time.Time // zero: no time limit
+	n     atomic.Int64
+}
+
+func (k *h2KeepAlive) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if n := k.n.Add(1); (k.max > 0 && n >= k.max) || (!k.until.IsZero() && time.Now().After(k.until)) {
+		w.Header()["Connection"] = []string{"close"}
+	}
+	k.next.ServeHTTP(w, r)
 }
 
 // serve runs one HTTP/2 connection to its end. c is what the server reads
@@ -95,13 +120,21 @@ func (s *h2Server) serve(c, raw net.Conn, upgrade *http.Request, settings []byte
 		_ = c.SetReadDeadline(time.Now().Add(s.prefaceTimeout))
 		g.deadline = true
 	}
+	handler := s.handler
+	if s.maxRequests > 0 || s.maxTime > 0 {
+		k := &h2KeepAlive{next: s.handler, max: s.maxRequests}
+		if s.maxTime > 0 {
+			k.until = time.Now().Add(s.maxTime)
+		}
+		handler = k
+	}
 	var conn net.Conn = g
 	if tc, ok := c.(*ctls.Conn); ok {
 		conn = &h2TLSGuard{h2Guard: g, tc: tc}
 	}
 	s.srv.ServeConn(conn, &http2.ServeConnOpts{
 		BaseConfig:     s.base,
-		Handler:        s.handler,
+		Handler:        handler,
 		UpgradeRequest: upgrade,
 		Settings:       settings,
 	})

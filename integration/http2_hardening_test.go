@@ -705,3 +705,57 @@ func waitEOF(t *testing.T, c net.Conn, d time.Duration) time.Duration {
 		}
 	}
 }
+
+// TestHTTP2KeepAliveMax: transport.keepAliveMaxRequests and
+// keepAliveMaxTime end an HTTP/2 connection with GOAWAY, as Traefik does,
+// after the response that reaches the limit.
+func TestHTTP2KeepAliveMax(t *testing.T) {
+	h := newH2HardEnv(t, `    transport:
+      keepAliveMaxRequests: 3
+`)
+	for _, useTLS := range []bool{false, true} {
+		c := dialRawH2(t, h, useTLS)
+		for i := range 3 {
+			id := uint32(2*i + 1)
+			if err := c.request(id, "GET", "/", true); err != nil {
+				t.Fatal(err)
+			}
+			waitStream(t, c, id)
+			if s, code, _ := c.streamStatus(id); s != "200" {
+				t.Fatalf("request %d: status %q reset %v", i+1, s, code)
+			}
+			if got := c.goAway.Load(); i < 2 && got != 0 {
+				t.Fatalf("GOAWAY after %d requests", i+1)
+			}
+		}
+		if _, closed := c.waitClosed(10*time.Second, time.Now()); !closed {
+			t.Fatal("connection still open 10 s after its 3rd request (keepAliveMaxRequests 3)")
+		}
+		if c.goAway.Load() != int32(http2.ErrCodeNo)+1 {
+			t.Errorf("closed without GOAWAY(NO_ERROR): %d", c.goAway.Load()-1)
+		}
+	}
+
+	h = newH2HardEnv(t, `    transport:
+      keepAliveMaxTime: 1s
+`)
+	c := dialRawH2(t, h, true)
+	if err := c.request(1, "GET", "/", true); err != nil {
+		t.Fatal(err)
+	}
+	waitStream(t, c, 1)
+	time.Sleep(1200 * time.Millisecond)
+	if c.goAway.Load() != 0 {
+		t.Fatal("GOAWAY before a request past keepAliveMaxTime")
+	}
+	if err := c.request(3, "GET", "/", true); err != nil {
+		t.Fatal(err)
+	}
+	waitStream(t, c, 3)
+	if s, _, _ := c.streamStatus(3); s != "200" {
+		t.Fatalf("request past keepAliveMaxTime: %q", s)
+	}
+	if _, closed := c.waitClosed(10*time.Second, time.Now()); !closed || c.goAway.Load() != int32(http2.ErrCodeNo)+1 {
+		t.Fatalf("keepAliveMaxTime: closed %v, GOAWAY %d", closed, c.goAway.Load()-1)
+	}
+}
