@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -57,6 +58,12 @@ func newH2HardEnv(t *testing.T, static string) *h2HardEnv {
 		case <-time.After(30 * time.Second):
 		}
 		_, _ = io.WriteString(w, "slow")
+	})
+	mux.HandleFunc("/hang", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(30 * time.Second):
+		}
 	})
 	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(bytes.Repeat([]byte("x"), 4<<20))
@@ -757,5 +764,55 @@ func TestHTTP2KeepAliveMax(t *testing.T) {
 	}
 	if _, closed := c.waitClosed(10*time.Second, time.Now()); !closed || c.goAway.Load() != int32(http2.ErrCodeNo)+1 {
 		t.Fatalf("keepAliveMaxTime: closed %v, GOAWAY %d", closed, c.goAway.Load()-1)
+	}
+}
+
+// TestHTTP2GracefulShutdown: on SIGTERM every HTTP/2 connection gets
+// GOAWAY(NO_ERROR); an idle one is closed, a request in flight finishes,
+// one that outlives graceTimeOut is cut and the process exits.
+func TestHTTP2GracefulShutdown(t *testing.T) {
+	h := newH2HardEnv(t, `    transport:
+      lifeCycle:
+        graceTimeOut: 3s
+`)
+	idle := dialRawH2(t, h, false)
+	busy := dialRawH2(t, h, true)
+	hang := dialRawH2(t, h, false)
+	if err := busy.request(1, "GET", "/slow", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := hang.request(1, "GET", "/hang", true); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // both reach the backend
+	sigAt := time.Now()
+	h.e.Proc.Signal(syscall.SIGTERM)
+	if took, closed := idle.waitClosed(5*time.Second, sigAt); !closed {
+		t.Fatal("idle h2 connection still open 5 s after SIGTERM")
+	} else {
+		t.Logf("idle connection closed %v after SIGTERM", took.Round(time.Millisecond))
+	}
+	if idle.goAway.Load() != int32(http2.ErrCodeNo)+1 {
+		t.Errorf("idle connection: GOAWAY %d, want NO_ERROR", idle.goAway.Load()-1)
+	}
+	time.Sleep(200 * time.Millisecond)
+	for name, c := range map[string]*rawH2{"busy": busy, "hang": hang} {
+		if c.goAway.Load() != int32(http2.ErrCodeNo)+1 {
+			t.Errorf("%s connection: no GOAWAY(NO_ERROR) after SIGTERM", name)
+		}
+	}
+	close(h.release)
+	waitStream(t, busy, 1)
+	if s, code, _ := busy.streamStatus(1); s != "200" {
+		t.Fatalf("in-flight request after SIGTERM: status %q reset %v", s, code)
+	}
+	h.e.Proc.Wait(15 * time.Second)
+	exitAfter := time.Since(sigAt)
+	t.Logf("exited %v after SIGTERM (graceTimeOut 3s, one request hanging)", exitAfter.Round(time.Millisecond))
+	if exitAfter > 8*time.Second || !h.e.Proc.Exited() {
+		t.Fatalf("exited %v after SIGTERM with graceTimeOut 3s", exitAfter)
+	}
+	if _, closed := hang.waitClosed(time.Second, sigAt); !closed {
+		t.Fatal("the hanging h2 connection outlived the process")
 	}
 }
