@@ -1,8 +1,6 @@
 package api
 
 import (
-	"github.com/switchyard-proxy/switchyard/internal/redact"
-
 	"cmp"
 	"net/http"
 	"reflect"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/switchyard-proxy/switchyard/config/runtime"
 	"github.com/switchyard-proxy/switchyard/config/static"
+	"github.com/switchyard-proxy/switchyard/internal/redact"
 )
 
 // section counts one kind of object; disabled ones are errors.
@@ -153,7 +152,7 @@ func (h *Handler) rawData(s *snapshot, w http.ResponseWriter, _ *http.Request, _
 	}
 	for name, si := range rt.Services {
 		if si != nil {
-			out.Services[name] = rawService{ServiceInfo: si, ServerStatus: si.ServerStatus()}
+			out.Services[name] = rawService{ServiceInfo: si, ServerStatus: shownStatus(si.ServerStatus())}
 		}
 	}
 	for name, si := range rt.TCPServices {

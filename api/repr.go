@@ -6,6 +6,7 @@ import (
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	"github.com/switchyard-proxy/switchyard/config/runtime"
+	"github.com/switchyard-proxy/switchyard/internal/redact"
 )
 
 // defaultTLSOptions is the name of the TLS options a router uses when its
@@ -185,7 +186,7 @@ func (s serviceRepr) sortKey(by string) (sortKey, bool) {
 }
 
 func (s serviceRepr) live() serviceRepr {
-	s.ServerStatus = s.ServiceInfo.ServerStatus()
+	s.ServerStatus = shownStatus(s.ServiceInfo.ServerStatus())
 	return s
 }
 
@@ -251,9 +252,25 @@ type serverStatuser interface {
 	ServerStatus() map[string]string
 }
 
+// shownStatus is a server-status map as the API shows it: a server URL
+// with a password (http://user:pass@host) keyed as http://user:xxxxx@host,
+// like the server in the service's configuration.
+func shownStatus(m map[string]string) map[string]string {
+	for k := range m {
+		if strings.Contains(k, "@") {
+			out := make(map[string]string, len(m))
+			for k, v := range m {
+				out[redact.URL(k)] = v
+			}
+			return out
+		}
+	}
+	return m
+}
+
 func serverStatusOf(info any) map[string]string {
 	if s, ok := info.(serverStatuser); ok {
-		return s.ServerStatus()
+		return shownStatus(s.ServerStatus())
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSecretsNeverShown (issue 13, must-hold 8): basic-auth and digest-auth
@@ -30,12 +31,22 @@ func TestSecretsNeverShown(t *testing.T) {
 		"c2Vrcml0LWhjLTQ=",                                // health check Authorization
 		"sekrit-plugin-5",                                 // a plugin's apiKey
 		strings.Split(strings.TrimSpace(keyPEM), "\n")[1], // the TLS private key
+		"sekrit-url-6",                                    // the password of a server URL
 	}
 	e.DynPath = filepath.Join(e.Dir, "dynamic.yml")
-	e.WriteStatic("yml", staticYAML)
+	e.WriteStatic("yml", staticYAML+`
+accessLog:
+  format: json
+metrics:
+  prometheus: {}
+`)
+	backendURL := strings.Replace(e.Backend("app"), "http://", "http://user:sekrit-url-6@", 1)
 	e.WriteDynamic("yml", `
 http:
   routers:
+    creds:
+      rule: "PathPrefix(`+"`/creds`"+`)"
+      service: creds
     app:
       rule: "PathPrefix(`+"`/`"+`)"
       service: app
@@ -69,6 +80,13 @@ http:
           key: "sekrit-fwd-key-3"
           cert: "not-a-cert"
   services:
+    creds:
+      loadBalancer:
+        healthCheck:
+          path: /
+          interval: 100ms
+        servers:
+          - url: "`+backendURL+`"
     app:
       loadBalancer:
         healthCheck:
@@ -93,6 +111,7 @@ tls:
 		"/http/routers", "/http/routers/app@file", "/http/services", "/http/services/app@file",
 		"/http/middlewares", "/http/middlewares/basic@file", "/http/middlewares/digest@file",
 		"/http/middlewares/hdr@file", "/http/middlewares/limit@file", "/http/middlewares/fwd@file",
+		"/http/services/creds@file",
 		"/tls/certificates", "/tcp/routers", "/tcp/services", "/udp/services"} {
 		rep := do(t, request{url: base + p})
 		if rep.Status != 200 {
@@ -106,6 +125,20 @@ tls:
 			t.Errorf("secret %q in the API:\n%s", s, out)
 		}
 	}
+	// Prometheus labels a server's health by its URL.
+	e.waitFor(10*time.Second, "the server of creds in the metrics", func() bool {
+		rep, err := tryDo(request{url: e.URL("traefik") + "/metrics"})
+		if err == nil && strings.Contains(rep.Body, `service="creds@file"`) {
+			out += rep.Body
+			return true
+		}
+		return false
+	})
+	for _, s := range secrets {
+		if strings.Contains(out, s) {
+			t.Errorf("secret %q in the metrics", s)
+		}
+	}
 	// A users entry is redacted whole (user and hash), as Traefik v1 did.
 	for _, want := range []string{`"<redacted>"`, "visible-value", "/health"} {
 		if !strings.Contains(out, want) {
@@ -115,6 +148,12 @@ tls:
 	// Requests through the chain (401s, errors) are logged too.
 	do(t, request{url: e.URL("web") + "/"})
 	do(t, request{url: e.URL("web") + "/limited"})
+	if rep := do(t, request{url: e.URL("web") + "/creds"}); rep.Status != 200 {
+		t.Errorf("a server URL with credentials: %d", rep.Status)
+	}
+	e.waitFor(10*time.Second, "the access log line of /creds", func() bool {
+		return strings.Contains(e.Proc.Output(), `"RequestPath":"/creds"`)
+	})
 	logs := e.Proc.Output()
 	for _, s := range secrets {
 		if strings.Contains(logs, s) {

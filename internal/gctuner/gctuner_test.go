@@ -44,3 +44,16 @@ func TestStartRaisesGOGC(t *testing.T) {
 	}
 	t.Fatal("GOGC was not raised after a collection")
 }
+
+// The operator's GOMEMLIMIT or GOGC wins: the tuner does not start, so it
+// never raises GOGC past what a memory limit expects (issue 13, must-hold 7).
+func TestStartStepsAsideForOperator(t *testing.T) {
+	for _, env := range [][2]string{{"GOMEMLIMIT", "64MiB"}, {"GOGC", "50"}} {
+		t.Setenv("GOGC", "")
+		t.Setenv("GOMEMLIMIT", "")
+		t.Setenv(env[0], env[1])
+		if Start(Config{MinGoal: 64 << 20, MaxPercent: 800}) {
+			t.Errorf("%s=%s: the tuner started", env[0], env[1])
+		}
+	}
+}

@@ -8,9 +8,12 @@
 // password, token, apiKey...) is replaced too. TestConfigTypesRedacted
 // walks every configuration type and fails when a field whose name looks
 // like a secret is not tagged, so a new option cannot leak by omission.
+// Any string that is a URL with a password (a server at
+// http://user:pass@host) shows the password as "xxxxx".
 package redact
 
 import (
+	"net/url"
 	"reflect"
 	"strings"
 )
@@ -130,9 +133,28 @@ func copyValue(dst, src reflect.Value, secret bool) {
 			m.SetMapIndex(it.Key(), v)
 		}
 		dst.Set(m)
+	case reflect.String:
+		dst.Set(src)
+		if v := src.String(); strings.Contains(v, "://") && strings.Contains(v, "@") {
+			dst.SetString(URL(v))
+		}
 	default:
 		dst.Set(src)
 	}
+}
+
+// URL returns s with the password of a URL's user information replaced
+// (http://user:xxxxx@host/, as url.URL.Redacted does); anything that is not
+// such a URL is returned as it is.
+func URL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, has := u.User.Password(); !has {
+		return s
+	}
+	return u.Redacted()
 }
 
 // leaf: a map value judged by its key is redacted when it is a value (a

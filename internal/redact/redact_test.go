@@ -155,3 +155,18 @@ func TestText(t *testing.T) {
 		}
 	}
 }
+
+func TestCopyRedactsURLPasswords(t *testing.T) {
+	in := &dynamic.Service{LoadBalancer: &dynamic.ServersLoadBalancer{Servers: []dynamic.Server{
+		{URL: "http://alice:s3cr3t@10.0.0.1:8080/x"}, {URL: "http://10.0.0.2"}, {URL: "http://bob@10.0.0.3"},
+	}}}
+	out := Copy(in)
+	got := []string{out.LoadBalancer.Servers[0].URL, out.LoadBalancer.Servers[1].URL, out.LoadBalancer.Servers[2].URL}
+	want := []string{"http://alice:xxxxx@10.0.0.1:8080/x", "http://10.0.0.2", "http://bob@10.0.0.3"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if in.LoadBalancer.Servers[0].URL != "http://alice:s3cr3t@10.0.0.1:8080/x" {
+		t.Fatal("the original was modified")
+	}
+}

@@ -109,7 +109,9 @@ func urlParts(u *url.URL) (scheme, host, path, whole string) {
 		u.Scheme != "" && simpleHost(u.Host) && (u.Path == "" || (u.RawPath == "" && simplePath(u.Path))) {
 		return u.Scheme, u.Host, u.Path, ""
 	}
-	return "", "", "", u.String()
+	// A server URL with credentials (http://user:pass@host) never shows
+	// its password.
+	return "", "", "", u.Redacted()
 }
 
 func simpleHost(h string) bool {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/switchyard-proxy/switchyard/config/runtime"
 	"github.com/switchyard-proxy/switchyard/config/static"
+	"github.com/switchyard-proxy/switchyard/internal/redact"
 )
 
 const ns = "switchyard"
@@ -192,7 +193,7 @@ func (s serverUp) Collect(ch chan<- prometheus.Metric) {
 			if st == "UP" {
 				v = 1
 			}
-			ch <- prometheus.MustNewConstMetric(serverUpDesc, prometheus.GaugeValue, v, name, url)
+			ch <- prometheus.MustNewConstMetric(serverUpDesc, prometheus.GaugeValue, v, name, redact.URL(url))
 		}
 	}
 }

@@ -150,9 +150,9 @@ func (c *Checker) loop(ctx context.Context, t Target) {
 		if now := err == nil; now != up {
 			up = now
 			if up {
-				slog.Info("health check: server up", "service", c.service, "server", t.URL.String())
+				slog.Info("health check: server up", "service", c.service, "server", t.URL.Redacted())
 			} else {
-				slog.Warn("health check: server down", "service", c.service, "server", t.URL.String(), "error", err)
+				slog.Warn("health check: server down", "service", c.service, "server", t.URL.Redacted(), "error", err)
 			}
 			c.set(t.Name, up)
 		}
