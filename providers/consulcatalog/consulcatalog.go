@@ -288,7 +288,12 @@ func (p *Provider) build(services map[string][]instance) *dynamic.Configuration 
 	for _, name := range slices.Sorted(mapKeys(services)) {
 		var insts []instance
 		for _, in := range services[name] {
-			if !p.enabled(in) || !p.constraint(in.Tags) {
+			on, err := p.enabled(in)
+			if err != nil {
+				m.out.Problems = append(m.out.Problems, dynamic.ObjectProblem{Kind: "service", Name: Normalize(name), Warning: true,
+					Error: fmt.Sprintf("Consul service %q, instance %q: %v: instance left out", name, in.ID, err)})
+			}
+			if !on || !p.constraint(in.Tags) {
 				continue
 			}
 			insts = append(insts, in)
@@ -303,21 +308,22 @@ func (p *Provider) build(services map[string][]instance) *dynamic.Configuration 
 	return m.finish(p.log)
 }
 
-func (p *Provider) enabled(in instance) bool {
+// enabled reads the instance's enable tag; a value that is not a boolean
+// leaves the instance out, with an error.
+func (p *Provider) enabled(in instance) (bool, error) {
 	lbls := tagLabels(in.Tags)
 	for _, root := range p.roots {
 		for k, v := range lbls {
 			if strings.EqualFold(k, root+".enable") {
 				b, err := strconv.ParseBool(v)
 				if err != nil {
-					p.log.Error("bad enable tag", "instance", in.ID, "tag", k+"="+v)
-					return false
+					return false, fmt.Errorf("tag %s: not a boolean", redact.Text(k, v))
 				}
-				return b
+				return b, nil
 			}
 		}
 	}
-	return p.cfg.ExposedByDefault
+	return p.cfg.ExposedByDefault, nil
 }
 
 // buildService decodes the tags of one instance and fills in Traefik's

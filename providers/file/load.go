@@ -69,6 +69,18 @@ func (l *loader) loadDirectory() loadResult {
 		return res
 	}
 	res.files = len(files)
+	// The directory as a whole gets the budget of one file: decoding
+	// costs memory in proportion to the bytes read.
+	var total int64
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil {
+			total += fi.Size()
+		}
+	}
+	if total > MaxFileSize {
+		res.errs = []error{&Error{File: l.directory, Reason: fmt.Sprintf("the configuration files hold %d bytes in all, more than the %d (%d MiB) a configuration may have", total, MaxFileSize, MaxFileSize>>20)}}
+		return res
+	}
 	conf := dynamic.New()
 	m := newMerger(l.log)
 	for _, f := range files {
