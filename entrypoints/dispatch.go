@@ -26,7 +26,6 @@ func (ep *HTTPEntryPoint) acceptLoop() {
 		c, err := ep.ln.Accept()
 		if err != nil {
 			if ep.closed.Load() || errors.Is(err, net.ErrClosed) {
-				_ = ep.httpLn.Close()
 				return
 			}
 			// EMFILE, ENFILE and friends: the pending connection stays

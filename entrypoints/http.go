@@ -5,7 +5,6 @@ package entrypoints
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -46,11 +45,9 @@ type HTTPEntryPoint struct {
 	Config *static.EntryPoint
 
 	current atomic.Pointer[Routing]
-	server  *http.Server  // net/http: no connection reaches it since HTTP/2 moved to h2 (left for a later cleanup)
 	h1      *http1.Server // HTTP/1.x
 	h2      *h2Server     // HTTP/2: h2 over TLS and h2c (h2.go)
 	ln      net.Listener
-	httpLn  *chanListener
 	wrap    func(http.Handler) http.Handler
 	h3      *http3Server
 
@@ -58,7 +55,6 @@ type HTTPEntryPoint struct {
 	tcpConns    tcpConns // connections owned by TCP routers
 	ipLimit     *ipLimit // transport.maxConnsPerIP; nil: no limit
 
-	served chan struct{}
 	closed atomic.Bool
 }
 
@@ -122,7 +118,6 @@ func (ep *HTTPEntryPoint) Start(ctx context.Context) error {
 		}
 	}
 	ep.ln = ln
-	ep.httpLn = newChanListener(ln.Addr())
 
 	var root http.Handler = http.HandlerFunc(ep.route)
 	if ep.Config.HTTP.SanitizePath == nil || *ep.Config.HTTP.SanitizePath {
@@ -147,19 +142,6 @@ func (ep *HTTPEntryPoint) Start(ctx context.Context) error {
 	if ep.peekTimeout <= 0 {
 		ep.peekTimeout = time.Duration(rt.IdleTimeout)
 	}
-	protocols := new(http.Protocols)
-	protocols.SetHTTP1(true)
-	protocols.SetHTTP2(true)
-	protocols.SetUnencryptedHTTP2(true)
-	ep.server = &http.Server{
-		Handler:        root,
-		ReadTimeout:    time.Duration(rt.ReadTimeout),
-		WriteTimeout:   time.Duration(rt.WriteTimeout),
-		IdleTimeout:    time.Duration(rt.IdleTimeout),
-		MaxHeaderBytes: ep.Config.HTTP.MaxHeaderBytes,
-		Protocols:      protocols,
-		ErrorLog:       slog.NewLogLogger(slog.Default().Handler(), slog.LevelDebug),
-	}
 	tr := ep.Config.Transport
 	ep.h1 = &http1.Server{
 		Handler:        root,
@@ -180,13 +162,6 @@ func (ep *HTTPEntryPoint) Start(ctx context.Context) error {
 			return err
 		}
 	}
-	ep.served = make(chan struct{})
-	go func() {
-		defer close(ep.served)
-		if err := ep.server.Serve(ep.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
-			slog.Error("entrypoint stopped", "entrypoint", ep.Name, "error", err)
-		}
-	}()
 	go ep.acceptLoop()
 	slog.Info("entrypoint started", "entrypoint", ep.Name, "address", ln.Addr().String())
 	return nil
@@ -212,7 +187,7 @@ func (ep *HTTPEntryPoint) Addr() net.Addr {
 // Shutdown stops accepting, then waits for in-flight requests and TCP
 // connections until ctx ends, after which remaining connections are closed.
 func (ep *HTTPEntryPoint) Shutdown(ctx context.Context) error {
-	if ep.server == nil {
+	if ep.h1 == nil {
 		return nil
 	}
 	ep.closed.Store(true)
@@ -221,20 +196,14 @@ func (ep *HTTPEntryPoint) Shutdown(ctx context.Context) error {
 		ep.h3.shutdown(ctx)
 	}
 	tcpDone := ep.tcpConns.close() // no TCP connection is added after this
-	h1Done := make(chan error, 1)
-	go func() { h1Done <- ep.h1.Shutdown(ctx) }()
 	h2Done := make(chan error, 1)
-	go func() { h2Done <- ep.h2.shutdown(ctx) }()
-	err := ep.server.Shutdown(ctx)
-	if h1err := <-h1Done; err == nil {
-		err = h1err
-	}
+	go func() { h2Done <- ep.h2.shutdown(ctx) }() // closes its own connections when ctx ends
+	err := ep.h1.Shutdown(ctx)
 	if h2err := <-h2Done; err == nil {
 		err = h2err
 	}
 	if err != nil {
 		slog.Warn("grace period over, closing remaining connections", "entrypoint", ep.Name)
-		_ = ep.server.Close()
 		_ = ep.h1.Close()
 	}
 	select {
@@ -246,7 +215,6 @@ func (ep *HTTPEntryPoint) Shutdown(ctx context.Context) error {
 			err = ctx.Err()
 		}
 	}
-	<-ep.served
 	return err
 }
 

@@ -136,34 +136,6 @@ func readHello(c net.Conn, buf *[]byte) (hello, bool) {
 	return h, ok
 }
 
-// chanListener hands connections routed to the HTTP side to net/http.
-type chanListener struct {
-	addr  net.Addr
-	conns chan net.Conn
-	done  chan struct{}
-	once  sync.Once
-}
-
-func newChanListener(addr net.Addr) *chanListener {
-	return &chanListener{addr: addr, conns: make(chan net.Conn), done: make(chan struct{})}
-}
-
-func (l *chanListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *chanListener) Close() error {
-	l.once.Do(func() { close(l.done) })
-	return nil
-}
-
-func (l *chanListener) Addr() net.Addr { return l.addr }
-
 // deadline returns now+d, or the zero time for d <= 0.
 func deadline(d time.Duration) time.Time {
 	if d <= 0 {
