@@ -250,7 +250,7 @@ func newServer(sc *static.Configuration) (*server, error) {
 		// only refreshes what the API shows. It goes through the watcher,
 		// which rebuilds from its own newest state, never from a copy that
 		// a provider update could have overtaken.
-		opts.OnChange = s.watcher.Refresh
+		opts.OnChange = s.certificatesChanged
 		m, err := acme.New(sc.CertificatesResolvers, opts)
 		if err != nil {
 			return nil, err
@@ -281,6 +281,11 @@ func newServer(sc *static.Configuration) (*server, error) {
 	}
 	return s, nil
 }
+
+// certificatesChanged is the ACME manager's OnChange: it only asks the
+// watcher, the single writer of the running configuration, for a rebuild
+// from its newest state.
+func (s *server) certificatesChanged() { s.watcher.Refresh() }
 
 func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 	return func(yield func(string) bool) {
