@@ -132,7 +132,12 @@ func (s *h2Server) serve(c, raw net.Conn, upgrade *http.Request, settings []byte
 	if tc, ok := c.(*ctls.Conn); ok {
 		conn = &h2TLSGuard{h2Guard: g, tc: tc}
 	}
-	s.srv.ServeConn(conn, &http2.ServeConnOpts{
+	// A copy of the shared server per connection (same settings, same
+	// graceful-shutdown registry) so that x/net reports the client's
+	// stream errors to this connection's guard.
+	srv := *s.srv
+	srv.CountError = g.countError
+	srv.ServeConn(conn, &http2.ServeConnOpts{
 		BaseConfig:     s.base,
 		Handler:        handler,
 		UpgradeRequest: upgrade,

@@ -15,8 +15,10 @@ import (
 // empty DATA, unknown types) draw on a per-connection budget. The budget
 // refills with time, with requests (each HEADERS frame) and with response
 // bytes written (a client that downloads sends WINDOW_UPDATEs in
-// proportion). A connection that overdraws it gets GOAWAY
-// (ENHANCE_YOUR_CALM) and is closed.
+// proportion). Stream errors x/net blames on the client (streams over
+// maxConcurrentStreams, frames on closed streams...) draw on it too. A
+// connection that overdraws it gets GOAWAY (ENHANCE_YOUR_CALM) and is
+// closed.
 //
 // A normal client never comes near it: browsers send a handful of such
 // frames per connection and per request; WINDOW_UPDATEs follow the bytes
@@ -61,6 +63,7 @@ type h2Guard struct {
 	name string   // entrypoint, for the log
 
 	written atomic.Int64 // bytes the server wrote (its writer goroutine)
+	penalty atomic.Int32 // stream errors x/net blamed on the client (its serve goroutine)
 
 	// Owned by the server's reading goroutine (one Read at a time).
 	preface  int     // preface bytes still to pass
@@ -139,32 +142,42 @@ func (g *h2Guard) scan(b []byte) bool {
 	return true
 }
 
+// countError is x/net's CountError hook for this connection: every error
+// it counts is the client's doing (a stream over the limit, a frame on a
+// closed or idle stream, a bad frame...). Each costs 2, charged at the
+// next frame read.
+func (g *h2Guard) countError(string) { g.penalty.Add(1) }
+
 // frame accounts for one frame header.
 func (g *h2Guard) frame(h []byte) bool {
 	length := uint32(h[0])<<16 | uint32(h[1])<<8 | uint32(h[2])
 	flags := h[4]
 	g.skip = length
 	var cost int32
+	if p := g.penalty.Load(); p != 0 {
+		g.penalty.Add(-p)
+		cost = 2 * p
+	}
 	switch http2.FrameType(h[3]) {
 	case http2.FrameData:
 		// Empty, or nothing but padding, and not ending the stream.
 		if flags&h2FlagEndStream == 0 && (length == 0 || flags&h2FlagPadded != 0 && length <= 256) {
-			cost = 1
+			cost++
 		}
 	case http2.FrameHeaders:
 		// A request earns back what a typical one costs (a PRIORITY, a
 		// WINDOW_UPDATE); rapid reset (HEADERS + RST_STREAM) still drains.
-		g.credit++
-		if g.credit > h2FloodBurst {
-			g.credit = h2FloodBurst
+		if cost == 0 {
+			g.credit = min(g.credit+1, h2FloodBurst)
+			return true
 		}
-		return true
+		cost--
 	case http2.FrameRSTStream:
-		cost = 2
+		cost += 2
 	default:
 		// SETTINGS, PING, WINDOW_UPDATE, PRIORITY, PRIORITY_UPDATE,
 		// CONTINUATION, GOAWAY, PUSH_PROMISE, unknown types.
-		cost = 1
+		cost++
 	}
 	if cost == 0 {
 		return true

@@ -632,6 +632,24 @@ func TestHTTP2HPACKBombAndStreamLimit(t *testing.T) {
 					t.Fatalf("stream %d answered before its backend did", 2*i+1)
 				}
 			}
+			// Insisting: every stream over the limit is refused, and a
+			// client that keeps opening them is cut like a flood.
+			start := time.Now()
+			go func() {
+				for id := uint32(13); ; id += 2 {
+					if c.request(id, "GET", "/slow", true) != nil {
+						return
+					}
+				}
+			}()
+			took, closed := c.waitClosed(10*time.Second, start)
+			if !closed {
+				t.Fatal("a client opening streams over the limit without end is never cut")
+			}
+			t.Logf("streams over the limit without end: cut after %v (GOAWAY %v)", took.Round(time.Millisecond), http2.ErrCode(c.goAway.Load()-1))
+			if c.goAway.Load() != int32(http2.ErrCodeEnhanceYourCalm)+1 {
+				t.Errorf("GOAWAY %v, want ENHANCE_YOUR_CALM", http2.ErrCode(c.goAway.Load()-1))
+			}
 		})
 	}
 	close(h.release)
