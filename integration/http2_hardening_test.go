@@ -835,50 +835,177 @@ func TestHTTP2GracefulShutdown(t *testing.T) {
 	}
 }
 
-// TestHTTP2FloodersReconnecting: four SETTINGS flooders that reconnect as
-// soon as they are cut (the issue's measurement: four connections held a
-// core at 98 %, never closed) — each connection is cut, the process's CPU
-// stays bounded and a normal client is served.
+// TestHTTP2FloodersReconnecting: four flooders that reconnect as soon as
+// they are cut (the issue's measurement: four SETTINGS-flooding
+// connections held a core at 98 %, never closed), for SETTINGS and for
+// rapid reset: each connection is cut, the process's CPU stays bounded
+// and a normal client is served.
 func TestHTTP2FloodersReconnecting(t *testing.T) {
 	h := newH2HardEnv(t, "")
 	pid := h.e.Proc.cmd.Process.Pid
 	p := startProber(t, h)
 	const d = 3 * time.Second
-	var conns, frames atomic.Int64
-	deadline := time.Now().Add(d)
-	cpu0 := cpuTicks(t, pid)
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(deadline) {
-				nc, err := net.DialTimeout("tcp", h.addr, time.Second)
-				if err != nil {
-					continue
-				}
-				conns.Add(1)
-				fr := http2.NewFramer(nc, nc)
-				go func() { _, _ = io.Copy(io.Discard, nc) }()
-				_ = nc.SetWriteDeadline(deadline.Add(time.Second))
-				if _, err := io.WriteString(nc, http2.ClientPreface); err == nil {
-					for time.Now().Before(deadline) {
-						if fr.WriteSettings() != nil {
-							break
-						}
-						frames.Add(1)
+	for _, kind := range []string{"SETTINGS", "rapid reset"} {
+		var conns, frames atomic.Int64
+		hits0 := h.hits.Load()
+		deadline := time.Now().Add(d)
+		cpu0 := cpuTicks(t, pid)
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for time.Now().Before(deadline) {
+					nc, err := net.DialTimeout("tcp", h.addr, time.Second)
+					if err != nil {
+						continue
 					}
+					conns.Add(1)
+					fr := http2.NewFramer(nc, nc)
+					go func() { _, _ = io.Copy(io.Discard, nc) }()
+					_ = nc.SetWriteDeadline(deadline.Add(time.Second))
+					var hbuf bytes.Buffer
+					_ = hpack.NewEncoder(&hbuf).WriteField(hpack.HeaderField{Name: ":method", Value: "GET"})
+					block := append([]byte{0x84, 0x86, 0x41, 0x07}, "h2.test"...) // :path /, :scheme http, :authority h2.test
+					block = append(block, hbuf.Bytes()...)
+					if _, err := io.WriteString(nc, http2.ClientPreface); err == nil {
+						for id := uint32(1); time.Now().Before(deadline); id += 2 {
+							if kind == "SETTINGS" {
+								err = fr.WriteSettings()
+							} else {
+								err = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: block, EndStream: true, EndHeaders: true})
+								if err == nil {
+									err = fr.WriteRSTStream(id, http2.ErrCodeCancel)
+								}
+							}
+							if err != nil {
+								break
+							}
+							frames.Add(1)
+						}
+					}
+					nc.Close()
 				}
-				nc.Close()
+			}()
+		}
+		wg.Wait()
+		cpu := cpuTicks(t, pid) - cpu0
+		t.Logf("4 reconnecting %s flooders for %v: %d connections, %d frames (or request+reset pairs) written; switchyard CPU %d ms (%.0f %% of a core); backend reached %d times",
+			kind, d, conns.Load(), frames.Load(), cpu*10, float64(cpu*10)/float64(d.Milliseconds())*100, h.hits.Load()-hits0)
+		if conns.Load() < 8 {
+			t.Errorf("%s: only %d connections in %v: the flooders were not cut", kind, conns.Load(), d)
+		}
+	}
+	p.finish(t)
+}
+
+// TestHTTP2H2CUpgradeHardening: "Upgrade: h2c" switches to the same HTTP/2
+// server (the upgraded request is answered on stream 1 without its
+// upgrade headers reaching the backend, and the flood guard applies); a
+// request with a body is not upgraded (x/net's h2c buffered the whole
+// body in memory first) but answered over HTTP/1.1.
+func TestHTTP2H2CUpgradeHardening(t *testing.T) {
+	h := newH2HardEnv(t, "")
+	var sawUpgrade atomic.Value
+	sawUpgrade.Store("")
+	e := h.e
+	back := startHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sawUpgrade.Store(r.Header.Get("Upgrade") + "|" + r.Header.Get("Http2-Settings") + "|" + r.Header.Get("Connection"))
+		_, _ = io.WriteString(w, "ok")
+	}))
+	e.SetURL("back", back)
+	e.WriteDynamic("yml", `
+http:
+  routers:
+    plain:
+      entryPoints: [web]
+      rule: "PathPrefix(`+"`/`"+`)"
+      service: back
+  services:
+    back:
+      loadBalancer:
+        servers:
+          - url: "<% url "back" %>"
+`)
+	e.waitFor(10*time.Second, "new backend", func() bool {
+		r, err := tryDo(request{url: "http://" + h.addr + "/"})
+		return err == nil && r.Status == 200 && sawUpgrade.Load().(string) == "||"
+	})
+	settings := "AAMAAABkAAQCAAAAAAIAAAAA" // base64url SETTINGS payload, as curl sends
+
+	t.Run("with a body: HTTP/1.1", func(t *testing.T) {
+		nc, err := net.Dial("tcp", h.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintf(nc, "POST / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: %s\r\nContent-Length: 5\r\n\r\nhello", settings)
+		buf := make([]byte, 4096)
+		n, _ := io.ReadAtLeast(nc, buf, 12)
+		if !strings.HasPrefix(string(buf[:n]), "HTTP/1.1 200") {
+			t.Fatalf("upgrade with a body: %q", buf[:n])
+		}
+	})
+
+	t.Run("upgraded", func(t *testing.T) {
+		nc, err := net.Dial("tcp", h.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintf(nc, "GET /up HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: %s\r\n\r\n", settings)
+		want := "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+		got := make([]byte, len(want))
+		if _, err := io.ReadFull(nc, got); err != nil || string(got) != want {
+			t.Fatalf("101: %q %v", got, err)
+		}
+		if _, err := io.WriteString(nc, http2.ClientPreface); err != nil {
+			t.Fatal(err)
+		}
+		fr := http2.NewFramer(nc, nc)
+		fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
+		_ = fr.WriteSettings()
+		status := ""
+		for status == "" {
+			f, err := fr.ReadFrame()
+			if err != nil {
+				t.Fatalf("before the answer to stream 1: %v", err)
+			}
+			switch f := f.(type) {
+			case *http2.SettingsFrame:
+				if !f.IsAck() {
+					_ = fr.WriteSettingsAck()
+				}
+			case *http2.MetaHeadersFrame:
+				if f.StreamID == 1 {
+					status = f.PseudoValue("status")
+				}
+			}
+		}
+		if status != "200" || sawUpgrade.Load().(string) != "||" {
+			t.Fatalf("stream 1: status %q, backend saw Upgrade|HTTP2-Settings|Connection = %q", status, sawUpgrade.Load())
+		}
+		// The guard is on: a SETTINGS flood is cut.
+		go func() {
+			for fr.WriteSettings() == nil {
 			}
 		}()
-	}
-	wg.Wait()
-	cpu := cpuTicks(t, pid) - cpu0
-	p.finish(t)
-	t.Logf("4 reconnecting SETTINGS flooders for %v: %d connections, %d frames sent; switchyard CPU %d ms (%.0f %% of a core)",
-		d, conns.Load(), frames.Load(), cpu*10, float64(cpu*10)/float64(d.Milliseconds())*100)
-	if conns.Load() < 8 {
-		t.Errorf("only %d connections in %v: the flooders were not cut", conns.Load(), d)
-	}
+		start := time.Now()
+		var code http2.ErrCode = 1 << 30
+		for {
+			f, err := fr.ReadFrame()
+			if err != nil {
+				break
+			}
+			if ga, ok := f.(*http2.GoAwayFrame); ok {
+				code = ga.ErrCode
+			}
+		}
+		t.Logf("SETTINGS flood on an upgraded connection: closed after %v, GOAWAY %v", time.Since(start).Round(time.Millisecond), code)
+		if code != http2.ErrCodeEnhanceYourCalm {
+			t.Fatalf("GOAWAY %v, want ENHANCE_YOUR_CALM", code)
+		}
+	})
 }
