@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -23,7 +24,7 @@ import (
 // client is served.
 
 // newH3HardEnv: entrypoint "open" (maxConcurrentStreams 5, idleTimeout
-// 2s) and "retry"
+// 2s, maxHeaderBytes 16 KiB) and "retry"
 // (http3.validateAddress), both serving Host h3.test. The certificate
 // carries 300 names so that the server's handshake flight (~10 KB) is well
 // over three times a client's first flight.
@@ -48,6 +49,8 @@ entryPoints:
     http3: {}
     http2:
       maxConcurrentStreams: 5
+    http:
+      maxHeaderBytes: 16384
     transport:
       respondingTimeouts:
         idleTimeout: 2s
@@ -349,10 +352,32 @@ func TestHTTP3GarbageDatagrams(t *testing.T) {
 }
 
 // TestHTTP3Limits: a QUIC connection may open http2.maxConcurrentStreams
-// request streams at once, and an idle one is closed at
-// respondingTimeouts.idleTimeout.
+// request streams at once, an idle one is closed at
+// respondingTimeouts.idleTimeout, and headers beyond http.maxHeaderBytes
+// are refused.
 func TestHTTP3Limits(t *testing.T) {
 	e, ca := newH3HardEnv(t)
+	{
+		tr := &http3.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.pool(), ServerName: "h3.test"}}
+		hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+		req, _ := http.NewRequest("GET", "https://"+e.Addr("open")+"/", nil)
+		req.Host = "h3.test"
+		req.Header.Set("X-Big", strings.Repeat("b", 32<<10))
+		resp, err := hc.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+				t.Fatalf("32 KiB header over HTTP/3 with maxHeaderBytes 16 KiB: %d", resp.StatusCode)
+			}
+			t.Logf("32 KiB header over HTTP/3: %d", resp.StatusCode)
+		} else {
+			t.Logf("32 KiB header over HTTP/3: %v", err)
+		}
+		tr.Close()
+		if err := h3Get(t, ca, e.Addr("open")); err != nil {
+			t.Fatalf("after the big header: %v", err)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, err := quic.DialAddr(ctx, e.Addr("open"), &tls.Config{RootCAs: ca.pool(), ServerName: "h3.test", NextProtos: []string{http3.NextProtoH3}}, &quic.Config{})
