@@ -487,7 +487,9 @@ func TestHTTP2Floods(t *testing.T) {
 		}
 	}
 	p.finish(t)
-	if rss := rssKiB(t, pid); rss > 300<<10 {
+	rss := rssKiB(t, pid)
+	t.Logf("RSS after all the floods: %d KiB", rss)
+	if rss > 300<<10 {
 		t.Errorf("RSS %d KiB after the floods", rss)
 	}
 }
@@ -605,7 +607,9 @@ func TestHTTP2HPACKBombAndStreamLimit(t *testing.T) {
 			t.Fatal("bomb: no answer in 10 s")
 		})
 	}
-	if d := rssKiB(t, pid) - rss0; d > 64<<10 {
+	d := rssKiB(t, pid) - rss0
+	t.Logf("RSS growth over the HPACK bombs: %d KiB", d)
+	if d > 64<<10 {
 		t.Errorf("RSS grew by %d KiB after the HPACK bombs", d)
 	}
 	if n := h.hits.Load(); n != 0 {
