@@ -1013,3 +1013,41 @@ http:
 		}
 	})
 }
+
+// TestHTTP2HTTP3BadValues: bad http2/http3 values are refused at load with
+// their key, from a file and from flags; the binary does not start.
+func TestHTTP2HTTP3BadValues(t *testing.T) {
+	e := newEnv(t)
+	e.WriteStatic("yml", `
+entryPoints:
+  web:
+    address: "<% addr "web" %>"
+    http2:
+      maxConcurrentStreams: 0
+      maxDecoderHeaderTableSize: -1
+      maxEncoderHeaderTableSize: 8388608
+    http3:
+      advertisedPort: 70000
+`)
+	code, out := runCmd(t, e.Dir, nil, 15*time.Second, "--configFile="+e.StatPath)
+	if code == 0 {
+		t.Fatalf("started with bad http2/http3 values:\n%s", out)
+	}
+	for _, want := range []string{
+		"entryPoints.web.http2.maxConcurrentStreams", "entryPoints.web.http2.maxDecoderHeaderTableSize",
+		"entryPoints.web.http2.maxEncoderHeaderTableSize", "entryPoints.web.http3.advertisedPort", "static.yml",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("error does not name %s:\n%s", want, out)
+		}
+	}
+	code, out = runCmd(t, e.Dir, nil, 15*time.Second, "--entryPoints.web.address="+e.Addr("web"), "--entryPoints.web.http2.maxConcurrentStreams=-5")
+	if code == 0 || !strings.Contains(out, "entryPoints.web.http2.maxConcurrentStreams") {
+		t.Fatalf("flag maxConcurrentStreams=-5: exit %d\n%s", code, out)
+	}
+	// Setting one option keeps Traefik's defaults for the others.
+	code, out = runCmd(t, e.Dir, nil, 15*time.Second, "check", "--entryPoints.web.address="+e.Addr("web"), "--entryPoints.web.http2.maxDecoderHeaderTableSize=8192", "--entryPoints.web.http3.validateAddress=true")
+	if code != 0 {
+		t.Fatalf("valid http2/http3 options refused: exit %d\n%s", code, out)
+	}
+}
