@@ -25,6 +25,14 @@ const h2MaxReadFrameSize = 16 << 10
 // ALPN, h2c with prior knowledge, h2c after "Upgrade: h2c" — with
 // golang.org/x/net/http2's server, each connection behind a frame guard
 // (h2guard.go). It tracks its connections itself for graceful shutdown.
+//
+// x/net's server is deprecated in favour of net/http's, but net/http serves
+// h2 only on a bare *tls.Conn (it type-asserts it), so a wrapped
+// connection — the guard — could not be served with Request.TLS set.
+// x/net's ServeConn takes any net.Conn (and, from Go 1.27, runs on
+// net/http's own implementation underneath).
+//
+//nolint:staticcheck // x/net's server: see above
 type h2Server struct {
 	name    string
 	srv     *http2.Server
@@ -48,6 +56,8 @@ type h2Server struct {
 // newH2Server applies entryPoints.<n>.http2.* (Traefik's names), the
 // responding timeouts and http.maxHeaderBytes (the header list limit, as
 // for HTTP/1).
+//
+//nolint:staticcheck // x/net's server: see h2Server
 func newH2Server(name string, cfg *static.EntryPoint, h http.Handler) *h2Server {
 	rt := cfg.Transport.RespondingTimeouts
 	h2cfg := cfg.HTTP2
@@ -108,6 +118,8 @@ func (k *h2KeepAlive) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // and writes (a *tls.Conn for h2); raw is the socket under it, closed
 // directly when the guard gives up on the connection. upgrade and
 // settings come from an "Upgrade: h2c" request.
+//
+//nolint:staticcheck // x/net's server: see h2Server
 func (s *h2Server) serve(c, raw net.Conn, upgrade *http.Request, settings []byte) {
 	g := newH2Guard(c, raw, s.name)
 	if !s.track(g, true) {

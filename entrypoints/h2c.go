@@ -54,7 +54,7 @@ func (s *h2Server) upgrade(w http.ResponseWriter, r *http.Request) bool {
 		_ = conn.Close()
 		return true
 	}
-	var c net.Conn = conn
+	c := conn
 	if rw.Reader.Buffered() > 0 {
 		c = &bufConn{Conn: conn, r: rw.Reader}
 	}

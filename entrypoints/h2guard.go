@@ -116,7 +116,7 @@ func (g *h2Guard) scan(b []byte) bool {
 			b = b[k:]
 			if g.preface == 0 && g.deadline {
 				g.deadline = false
-				_ = g.Conn.SetReadDeadline(time.Time{})
+				_ = g.SetReadDeadline(time.Time{})
 			}
 		case g.skip > 0:
 			k := int(min(g.skip, uint32(len(b))))

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"bytes"
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -205,7 +204,7 @@ func (c *rawH2) readLoop() {
 			}
 			c.mu.Unlock()
 		case *http2.DataFrame:
-			if n := uint32(f.Length); n > 0 && c.autoWindow {
+			if n := f.Length; n > 0 && c.autoWindow {
 				_ = c.write(func() error {
 					if err := c.fr.WriteWindowUpdate(0, n); err != nil {
 						return err
@@ -289,10 +288,9 @@ type prober struct {
 
 func startProber(t *testing.T, h *h2HardEnv) *prober {
 	p := &prober{stop: make(chan struct{})}
-	tlsTr := &http2.Transport{TLSClientConfig: &tls.Config{ServerName: "h2.test", RootCAs: h.ca.pool()}}
-	h2cTr := &http2.Transport{AllowHTTP: true, DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, network, addr)
-	}}
+	tlsTr := &http.Transport{TLSClientConfig: &tls.Config{ServerName: "h2.test", RootCAs: h.ca.pool()}, ForceAttemptHTTP2: true}
+	h2cTr := &http.Transport{Protocols: new(http.Protocols)}
+	h2cTr.Protocols.SetUnencryptedHTTP2(true)
 	t.Cleanup(func() { tlsTr.CloseIdleConnections(); h2cTr.CloseIdleConnections() })
 	for _, c := range []struct {
 		tr  http.RoundTripper
@@ -315,8 +313,8 @@ func startProber(t *testing.T, h *h2HardEnv) *prober {
 				if err == nil {
 					body, _ := io.ReadAll(resp.Body)
 					resp.Body.Close()
-					if resp.StatusCode != 200 || string(body) != "ok" {
-						err = fmt.Errorf("status %d body %q", resp.StatusCode, body)
+					if resp.StatusCode != 200 || string(body) != "ok" || resp.ProtoMajor != 2 {
+						err = fmt.Errorf("status %d body %q proto %s", resp.StatusCode, body, resp.Proto)
 					}
 				}
 				p.mu.Lock()
