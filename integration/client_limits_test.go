@@ -97,7 +97,7 @@ func TestKeepAliveMaxRequests(t *testing.T) {
 
 func TestKeepAliveMaxTime(t *testing.T) {
 	t.Parallel()
-	e := limitsEnv(t, "      keepAliveMaxTime: 1s")
+	e := limitsEnv(t, "      keepAliveMaxTime: 3s")
 	c, err := net.Dial("tcp", e.Addr("web"))
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +107,7 @@ func TestKeepAliveMaxTime(t *testing.T) {
 	if resp, _ := rawRound(t, c, br, getReq); resp.StatusCode != 200 || resp.Close {
 		t.Fatalf("first: %d close=%v", resp.StatusCode, resp.Close)
 	}
-	time.Sleep(1200 * time.Millisecond)
+	time.Sleep(3300 * time.Millisecond)
 	if resp, _ := rawRound(t, c, br, getReq); resp.StatusCode != 200 || !resp.Close {
 		t.Fatalf("after keepAliveMaxTime: %d close=%v", resp.StatusCode, resp.Close)
 	}

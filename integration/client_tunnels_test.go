@@ -176,7 +176,7 @@ entryPoints:
     address: "<% addr "web" %>"
     transport:
       respondingTimeouts:
-        idleTimeout: 2s
+        idleTimeout: 3s
   traefik:
     address: "<% addr "traefik" %>"
 api:
@@ -190,7 +190,7 @@ providers:
 	e.WaitRouters("app@file")
 	c, br := openTunnel(t, e.Addr("web"))
 	// Active for twice the idle timeout: never cut.
-	for i := range 10 {
+	for i := range 12 {
 		if err := echoOnce(c, br, strings.Repeat("x", i+1)); err != nil {
 			t.Fatalf("active tunnel cut after %d exchanges: %v", i, err)
 		}
@@ -198,8 +198,8 @@ providers:
 	}
 	silentAt := time.Now()
 	at := waitClosed(t, c, br, 15*time.Second)
-	if d := at.Sub(silentAt); d < 1500*time.Millisecond {
-		t.Errorf("idle tunnel closed after %v of silence, before idleTimeout (2s)", d)
+	if d := at.Sub(silentAt); d < 2500*time.Millisecond {
+		t.Errorf("idle tunnel closed after %v of silence, before idleTimeout (3s)", d)
 	}
 	select {
 	case <-backClosed:
