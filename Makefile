@@ -7,7 +7,8 @@ LDFLAGS  := -s -w -X github.com/switchyard-proxy/switchyard/internal/version.Ver
 # Everything but the black-box tests runs with the race detector.
 CORE_PKGS = $(shell $(GO) list ./... | grep -v /integration)
 # make fuzz: FUZZTIME per target (48 targets: about 1 h 45 at 2m; a quick
-# pass is `make fuzz FUZZTIME=20s`), FUZZ a regexp on "package Target".
+# pass is `make fuzz FUZZTIME=20s`), FUZZ a regexp on "package Target",
+# FUZZFLAGS extra go test flags (default -fuzzminimizetime=10s).
 FUZZTIME ?= 2m
 FUZZ     ?=
 
@@ -44,10 +45,10 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 fuzz: ## every fuzz target for FUZZTIME each (default 2m; quick: FUZZTIME=20s; subset: FUZZ=http1) (docs/fuzzing.md)
-	GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz.sh $(FUZZ)
+	GO=$(GO) FUZZTIME=$(FUZZTIME) $(if $(FUZZFLAGS),FUZZFLAGS='$(FUZZFLAGS)') scripts/fuzz.sh '$(FUZZ)'
 
 fuzz-list: ## list the fuzz targets ("package Target")
-	@scripts/fuzz.sh -l $(FUZZ)
+	@scripts/fuzz.sh -l '$(FUZZ)'
 
 # Benchmarks (docs/benchmarks.md): bench/setup.sh installs nginx, HAProxy, wrk, h2load and builds
 # Traefik once into bench/.cache; the harness runs on core 1, the proxies on core 0.

@@ -60,7 +60,7 @@ var fuzzPeer = &net.TCPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 40000}
 // acceptWith sends data from a peer at fuzzPeer through the PROXY protocol
 // listener and returns what the server side reads and the remote address
 // it reports.
-func acceptWith(t *testing.T, data []byte, cfg *static.ProxyConfig) ([]byte, error, net.Addr) {
+func acceptWith(t *testing.T, data []byte, cfg *static.ProxyConfig) ([]byte, net.Addr, error) {
 	ln, err := withProxyProtocol(&oneListener{c: &peerConn{r: bytes.NewReader(data), peer: fuzzPeer}}, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +70,7 @@ func acceptWith(t *testing.T, data []byte, cfg *static.ProxyConfig) ([]byte, err
 		t.Fatal(err)
 	}
 	got, rerr := io.ReadAll(c)
-	return got, rerr, c.RemoteAddr()
+	return got, c.RemoteAddr(), rerr
 }
 
 // FuzzProxyProtocol: any first bytes through the PROXY protocol listener,
@@ -98,7 +98,7 @@ func FuzzProxyProtocol(f *testing.F) {
 		if trust {
 			cfg = trusted
 		}
-		got, gerr, remote := acceptWith(t, data, cfg)
+		got, remote, gerr := acceptWith(t, data, cfg)
 		if remote == nil {
 			t.Fatalf("nil RemoteAddr after %q", data)
 		}
@@ -174,7 +174,7 @@ func proxySeeds() [][]byte {
 		[]byte("PROX"),
 		[]byte("PROXY"),
 		[]byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
-		[]byte{0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00},
+		{0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00},
 		[]byte("\r\n\r\n\x00\r\nQUIT\n"),
 		[]byte("\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00"),
 	}

@@ -41,7 +41,7 @@ func FuzzStaticFile(f *testing.F) {
 		{0, "metrics:\n  prometheus:\n    buckets: [0.1, 0.3, 1.2, 5.0]\ntracing:\n  otlp:\n    http:\n      endpoint: http://127.0.0.1:4318\n"},
 		{0, "certificatesResolvers:\n  le:\n    acme:\n      email: a@example.com\n      storage: acme.json\n      httpChallenge:\n        entryPoint: web\n"},
 		{0, "providers:\n  consul:\n    endpoints: [\"127.0.0.1:8500\"]\n    rootKey: traefik\n  consulCatalog:\n    exposedByDefault: false\n    constraints: \"Tag(`a`)\"\n"},
-		{0, "entryPoints:\n  web:\n    address: \":80\"\n    adress: \":81\"\n"},
+		{0, "entryPoints:\n  web:\n    address: \":80\"\n    adrs: \":81\"\n"},
 		{0, "entrypoints:\n  web:\n    address: 80\n"},
 		{0, "entryPoints: [1, 2]\n"},
 		{0, "entryPoints:\n  web: &a\n    address: \":80\"\n  b: *a\n"},

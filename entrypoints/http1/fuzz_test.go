@@ -143,7 +143,7 @@ func refParse(data []byte) refResult {
 			}
 		}
 	}
-	if ex := r.Header.Get("Expect"); ex != "" && !(hasToken(ex, "100-continue") && r.ProtoAtLeast(1, 1) && r.ContentLength != 0) {
+	if ex := r.Header.Get("Expect"); ex != "" && (!hasToken(ex, "100-continue") || !r.ProtoAtLeast(1, 1) || r.ContentLength == 0) {
 		res.err = errors.New("417")
 	}
 	if res.err != nil {

@@ -72,7 +72,9 @@ func FuzzParamsRoundTrip(f *testing.F) {
 				return false
 			}
 			for i := 0; i < len(k); i++ {
-				if c := k[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+				switch c := k[i]; {
+				case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_':
+				default:
 					return false
 				}
 			}
