@@ -152,7 +152,7 @@ func (d *debugProc) settles(t testing.TB, baseG, baseFD, slack int, within time.
 	deadline := time.Now().Add(within)
 	var g, f, p int
 	for {
-		g, f, p = d.goroutines(), d.fds(), d.busyIn("switchyard/services/proxy.")
+		g, f, p = d.goroutines(), d.fds(), d.busyIn("switchyard/services/proxy.")+d.busyIn("net/http/httputil.")
 		if g <= baseG+slack && f <= baseFD+slack && p == 0 {
 			t.Logf("goroutines %d (baseline %d), fds %d (baseline %d)", g, baseG, f, baseFD)
 			return
@@ -162,6 +162,6 @@ func (d *debugProc) settles(t testing.TB, baseG, baseFD, slack int, within time.
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Errorf("leak: goroutines %d (baseline %d), fds %d (baseline %d), %d in services/proxy after %v\n%s",
+	t.Errorf("leak: goroutines %d (baseline %d), fds %d (baseline %d), %d in services/proxy or httputil after %v\n%s",
 		g, baseG, f, baseFD, p, within, d.goroutineDump())
 }

@@ -320,3 +320,91 @@ func TestBackendNeverReadsBody(t *testing.T) {
 		t.Errorf("%d of 2 stalled backend connections were closed by the proxy", n)
 	}
 }
+
+// TestBackendFaultsHTTPS: readTimeout and writeTimeout also bound https://
+// backends (net/http's transport): a body that stalls after the head is
+// aborted, an upload the backend never reads is cut, nothing is left behind.
+func TestBackendFaultsHTTPS(t *testing.T) {
+	t.Parallel()
+	certPEM, keyPEM := selfSigned(t)
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	defer close(release)
+	be := startScriptBackendOn(t, tls.NewListener(raw, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}}),
+		func(c net.Conn, br *bufio.Reader) {
+			for {
+				req, err := http.ReadRequest(br)
+				if err != nil {
+					return
+				}
+				switch req.URL.Path {
+				case "/hang-after-head":
+					_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello")
+					select {
+					case <-release:
+					case <-time.After(8 * time.Second):
+					}
+					return
+				case "/upload":
+					select { // never reads the body
+					case <-release:
+					case <-time.After(20 * time.Second):
+					}
+					return
+				default:
+					_, _ = io.Copy(io.Discard, req.Body)
+					_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				}
+			}
+		})
+	dyn := strings.Replace(faultDynamic, "serversTransports:\n    short:\n", "serversTransports:\n    short:\n      insecureSkipVerify: true\n", 1)
+	e, d := startFaultEnv(t, "https://"+be.ln.Addr().String(), dyn)
+	cl := freshClient()
+	if rep, err := tryDoWith(cl, e.URL("web")+"/warm"); err != nil || rep.Status != 200 {
+		t.Fatalf("warm-up: %v %d %q", err, rep.Status, rep.Body)
+	}
+	time.Sleep(300 * time.Millisecond)
+	baseG, baseFD := d.goroutines(), d.fds()
+
+	start := time.Now()
+	res, err := cl.Get(e.URL("web") + "/hang-after-head")
+	if err == nil {
+		var b []byte
+		b, err = io.ReadAll(res.Body)
+		res.Body.Close()
+		if err == nil {
+			t.Errorf("stalled body: complete-looking %d %q, want a truncated response", res.StatusCode, b)
+		}
+	}
+	if took := time.Since(start); took > 6*time.Second {
+		t.Errorf("stalled body ended after %v, want about readTimeout (2s)", took)
+	}
+
+	c, err := net.Dial("tcp", e.Addr("web"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start = time.Now()
+	go func() {
+		_, err := fmt.Fprintf(c, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", 1<<30)
+		buf := make([]byte, 64<<10)
+		for err == nil {
+			_, err = c.Write(buf)
+		}
+	}()
+	_ = c.SetReadDeadline(time.Now().Add(15 * time.Second))
+	got, _ := bufio.NewReader(c).ReadString('\n')
+	if !strings.HasPrefix(got, "HTTP/1.1 504") && !strings.HasPrefix(got, "HTTP/1.1 502") {
+		t.Errorf("upload to a backend that never reads: %q after %v, want 504 (or 502) after writeTimeout", got, time.Since(start))
+	}
+	resetConn(c)
+	d.settles(t, baseG, baseFD, 2, 15*time.Second)
+}

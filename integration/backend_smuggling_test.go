@@ -34,6 +34,12 @@ func startScriptBackend(t testing.TB, serve func(c net.Conn, br *bufio.Reader)) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startScriptBackendOn(t, ln, serve)
+}
+
+// startScriptBackendOn is startScriptBackend on a given listener (TLS...).
+func startScriptBackendOn(t testing.TB, ln net.Listener, serve func(c net.Conn, br *bufio.Reader)) *scriptBackend {
+	t.Helper()
 	b := &scriptBackend{ln: ln, open: map[net.Conn]bool{}}
 	var wg sync.WaitGroup
 	go func() {

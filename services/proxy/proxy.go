@@ -52,15 +52,15 @@ func New(target *url.URL, t *Transport, opts Options) (http.Handler, error) {
 	case "http":
 		if pu, err := t.std.Proxy(&http.Request{URL: target}); err == nil && pu != nil {
 			// An environment proxy applies: let net/http speak to it.
-			return newStdProxy(target, t.std, opts), nil
+			return newStdProxy(target, t.std, t.readTimeout, opts), nil
 		}
 		return newFastProxy(target, t, opts), nil
 	case "https":
-		return newStdProxy(target, t.std, opts), nil
+		return newStdProxy(target, t.std, t.readTimeout, opts), nil
 	case "h2c":
 		u := *target
 		u.Scheme = "http"
-		return newStdProxy(&u, t.h2c, opts), nil
+		return newStdProxy(&u, t.h2c, t.readTimeout, opts), nil
 	default:
 		return nil, fmt.Errorf("proxy: server URL %q: unsupported scheme %q", target.String(), target.Scheme)
 	}

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,10 +18,17 @@ import (
 
 // newStdProxy forwards through net/http/httputil.ReverseProxy: for https and h2c
 // backends (and http ones behind an environment proxy), correctness first.
-func newStdProxy(target *url.URL, rt http.RoundTripper, opts Options) http.Handler {
+// readTimeout > 0 bounds how long the response body may make no progress.
+func newStdProxy(target *url.URL, rt http.RoundTripper, readTimeout time.Duration, opts Options) http.Handler {
 	prefix := target.EscapedPath()
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
+			if readTimeout > 0 {
+				// The body watchdog cancels the outgoing request: that is
+				// what ends a blocked body read in net/http (h1 and h2).
+				ctx, cancel := context.WithCancel(pr.Out.Context())
+				pr.Out = pr.Out.WithContext(context.WithValue(ctx, stallCancelKey{}, cancel))
+			}
 			in, out := pr.In, pr.Out
 			// Rewrite strips these; Traefik passes them through.
 			for _, k := range [...]string{"X-Forwarded-For", "Forwarded", "X-Forwarded-Host", "X-Forwarded-Proto"} {
@@ -73,12 +81,26 @@ func newStdProxy(target *url.URL, rt http.RoundTripper, opts Options) http.Handl
 			writeErrorStatus(rw, code)
 		},
 	}
+	if readTimeout > 0 {
+		rp.ModifyResponse = func(resp *http.Response) error {
+			if cancel, ok := resp.Request.Context().Value(stallCancelKey{}).(context.CancelFunc); ok &&
+				resp.StatusCode != http.StatusSwitchingProtocols {
+				resp.Body = &stallBody{rc: resp.Body, timeout: readTimeout, timer: time.AfterFunc(readTimeout, cancel)}
+			}
+			if opts.AccessLog {
+				accesslog.SetOriginStatus(resp.Request, resp.StatusCode, resp.ContentLength)
+			}
+			return nil
+		}
+	}
 	if !opts.AccessLog {
 		return rp
 	}
-	rp.ModifyResponse = func(resp *http.Response) error {
-		accesslog.SetOriginStatus(resp.Request, resp.StatusCode, resp.ContentLength)
-		return nil
+	if rp.ModifyResponse == nil {
+		rp.ModifyResponse = func(resp *http.Response) error {
+			accesslog.SetOriginStatus(resp.Request, resp.StatusCode, resp.ContentLength)
+			return nil
+		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -86,6 +108,30 @@ func newStdProxy(target *url.URL, rt http.RoundTripper, opts Options) http.Handl
 		rp.ServeHTTP(w, r)
 		accesslog.SetOriginDuration(r, time.Since(start))
 	})
+}
+
+type stallCancelKey struct{}
+
+// stallBody cancels its request when no byte came for timeout
+// (forwardingTimeouts.readTimeout on https:// and h2c:// backends): the
+// client response is then aborted, never completed.
+type stallBody struct {
+	rc      io.ReadCloser
+	timeout time.Duration
+	timer   *time.Timer
+}
+
+func (b *stallBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if n > 0 {
+		b.timer.Reset(b.timeout)
+	}
+	return n, err
+}
+
+func (b *stallBody) Close() error {
+	b.timer.Stop()
+	return b.rc.Close()
 }
 
 // copyBufPool lends ReverseProxy the same 32 KiB buffers the fast path uses.

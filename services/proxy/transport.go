@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -77,7 +78,7 @@ func NewTransport(cfg *dynamic.ServersTransport) (*Transport, error) {
 
 	t.std = &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           t.dialer.DialContext,
+		DialContext:           t.dialStd,
 		MaxIdleConnsPerHost:   cfg.MaxIdleConnsPerHost,
 		IdleConnTimeout:       t.idleConnTimeout,
 		ResponseHeaderTimeout: t.responseHeaderTimeout,
@@ -111,7 +112,7 @@ func NewTransport(cfg *dynamic.ServersTransport) (*Transport, error) {
 	h2c.SetUnencryptedHTTP2(true)
 	t.h2c = &http.Transport{
 		Protocols:       &h2c,
-		DialContext:     t.dialer.DialContext,
+		DialContext:     t.dialStd,
 		IdleConnTimeout: t.idleConnTimeout,
 		HTTP2:           h2cfg,
 	}
@@ -134,6 +135,36 @@ func (t *Transport) Close() {
 	}
 	t.std.CloseIdleConnections()
 	t.h2c.CloseIdleConnections()
+}
+
+// dialStd dials for the net/http transports: with a writeTimeout, every
+// write on the connection (below TLS) must complete within it, so a backend
+// that stops reading cannot hold a write forever there either.
+func (t *Transport) dialStd(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := t.dialer.DialContext(ctx, network, addr)
+	if err != nil || t.writeTimeout <= 0 {
+		return c, err
+	}
+	return &writeBoundConn{Conn: c, timeout: t.writeTimeout}, nil
+}
+
+// writeBoundConn gives each Write a deadline of timeout.
+type writeBoundConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c *writeBoundConn) Write(p []byte) (int, error) {
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
+	return c.Conn.Write(p)
+}
+
+// CloseWrite keeps half-close working for upgraded connections.
+func (c *writeBoundConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }
 
 // pool returns the connection pool of one backend address, creating it once.
