@@ -252,6 +252,9 @@ func TestBackendResponseSmuggling(t *testing.T) {
 		{name: "NUL in value", resp: "HTTP/1.1 200 OK\r\nX-A: a\x00b\r\nContent-Length: 5\r\n\r\nhello", want: 502, noReuse: true},
 		{name: "bare CR in value", resp: "HTTP/1.1 200 OK\r\nX-A: a\rSet-Cookie: x=1\r\nContent-Length: 5\r\n\r\nhello", want: 502, noReuse: true},
 		{name: "invalid chunk size", resp: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", want: 0, noReuse: true},
+		{name: "chunk size with bare LF", resp: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n", want: 0, noReuse: true},
+		{name: "chunk size with space inside", resp: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5 5\r\nhello\r\n0\r\n\r\n", want: 0, noReuse: true},
+		{name: "trailer with bad name", resp: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nBad Name: x\r\n\r\n", want: 0, noReuse: true},
 		{name: "chunk size overflow", resp: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\nhello\r\n0\r\n\r\n", want: 0, noReuse: true},
 		{name: "negative chunk size", resp: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n", want: 0, noReuse: true},
 		{name: "chunk data too long", resp: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n", want: 0, noReuse: true},
@@ -354,8 +357,10 @@ func TestBackendResponseSmuggling(t *testing.T) {
 		}
 		switch {
 		case tc.want == 0:
-			if err == nil {
-				t.Errorf("%s: got a complete-looking %d %q, want a truncated, closed response", tc.name, res.StatusCode, got)
+			// Truncated and closed, or, when the fault was seen before the
+			// head went out, a clean 502.
+			if err == nil && (res.StatusCode != http.StatusBadGateway || string(got) != "Bad Gateway") {
+				t.Errorf("%s: got a complete-looking %d %q, want a truncated, closed response or a clean 502", tc.name, res.StatusCode, got)
 			}
 		case err != nil:
 			t.Errorf("%s: %v, want %d", tc.name, err, tc.want)

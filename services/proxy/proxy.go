@@ -8,6 +8,7 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -465,6 +466,11 @@ func (ex *exchange) respond() error {
 		return ex.upgrade()
 	}
 	mode := h.framing(ex.r.Method)
+	if mode == bodyChunked {
+		if err := ex.checkFirstChunk(); err != nil {
+			return err // nothing sent yet: a clean 502
+		}
+	}
 	hdr := ex.rw.Header()
 	ex.copyFields(hdr)
 	if h.contentType == "" && h.status != http.StatusNoContent && h.status != http.StatusNotModified {
@@ -526,6 +532,23 @@ func (ex *exchange) respond() error {
 		ex.p.pool.put(ex.c)
 	}
 	ex.c = nil
+	return nil
+}
+
+// checkFirstChunk validates the first chunk-size line when it already sits in
+// the read buffer (it usually came with the head), so that a malformed
+// chunked body is answered with a clean 502 rather than a truncated 200.
+func (ex *exchange) checkFirstChunk() error {
+	br := ex.c.br
+	buf, _ := br.Peek(br.Buffered())
+	i := bytes.IndexByte(buf, '\n')
+	if i < 0 {
+		return nil
+	}
+	line := buf[:i+1]
+	if _, ok := parseChunkSize(line); !ok || !endsCRLF(line) || len(line) > maxChunkLine {
+		return badResponse("chunk size line %q", truncate(string(line)))
+	}
 	return nil
 }
 
