@@ -33,6 +33,10 @@ const (
 	// settlePeriod replaces quietPeriod after a file was renamed over a
 	// configuration file (an atomic replace: its content is complete).
 	settlePeriod = 5 * time.Millisecond
+
+	// maxEmptyWaits bounds how many quiet periods an empty file is given to
+	// be written before it is applied as it is (about a second).
+	maxEmptyWaits = 12
 	// retryDelay re-arms watches on a directory that disappeared.
 	retryDelay = time.Second
 )
@@ -173,6 +177,7 @@ type run struct {
 	lastHash   string
 	sent       bool
 	lastErrors string // error text of the last failed read, to not repeat it on retries
+	emptyWaits int    // reads deferred in a row because a file was empty
 }
 
 func (r *run) loop() error {
@@ -309,6 +314,16 @@ func (r *run) read(loud bool) (again, rearm bool) {
 		return again, rearm
 	}
 	r.lastErrors = ""
+
+	// A file rewritten in place is empty between the truncate and the
+	// write; on a busy machine that moment can outlast the quiet period.
+	// Read again a little later rather than serve an empty configuration
+	// for it; a file that stays empty is applied after emptyWaits reads.
+	if res.sawEmpty && r.emptyWaits < maxEmptyWaits {
+		r.emptyWaits++
+		return true, rearm
+	}
+	r.emptyWaits = 0
 
 	hash := dynamic.Hash(res.conf)
 	if r.sent && hash != "" && hash == r.lastHash {

@@ -20,6 +20,9 @@ type loadResult struct {
 	errs  []error                // one per broken file, in file order
 	dirs  []string               // directories to watch for this layout
 	files int                    // configuration files read
+	// sawEmpty: one of the files was empty, as it is for a moment while
+	// an editor or a script rewrites it in place (truncate, then write).
+	sawEmpty bool
 }
 
 // loader reads and merges the configuration files once.
@@ -30,13 +33,20 @@ type loader struct {
 	// file) into errors, for `switchyard check`.
 	strict bool
 	log    *slog.Logger
+	// sawEmpty: a file of this load was empty (zero bytes).
+	sawEmpty bool
 }
 
 func (l *loader) load() loadResult {
+	l.sawEmpty = false
+	var res loadResult
 	if l.filename != "" {
-		return l.loadFile()
+		res = l.loadFile()
+	} else {
+		res = l.loadDirectory()
 	}
-	return l.loadDirectory()
+	res.sawEmpty = l.sawEmpty
+	return res
 }
 
 func (l *loader) loadFile() loadResult {
@@ -107,6 +117,9 @@ func (l *loader) decodeFile(path string) (*dynamic.Configuration, error) {
 	src, err := readLimited(path)
 	if err != nil {
 		return nil, &Error{File: path, Reason: "read: " + osReason(err).Error(), Err: err}
+	}
+	if len(src) == 0 {
+		l.sawEmpty = true
 	}
 	rendered, err := render(path, string(src))
 	if err != nil {
