@@ -52,8 +52,30 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	runAfterAll()
 	os.RemoveAll(binDir)
 	os.Exit(code)
+}
+
+// afterAll holds the teardown of servers shared by many tests (the
+// Kubernetes API server): run once, after the last test.
+var (
+	afterAllMu sync.Mutex
+	afterAll   []func()
+)
+
+func atExit(f func()) {
+	afterAllMu.Lock()
+	afterAll = append(afterAll, f)
+	afterAllMu.Unlock()
+}
+
+func runAfterAll() {
+	afterAllMu.Lock()
+	defer afterAllMu.Unlock()
+	for i := len(afterAll) - 1; i >= 0; i-- {
+		afterAll[i]()
+	}
 }
 
 var (

@@ -27,16 +27,20 @@ func runCheck(cfg *cmdConfig, src *source) error {
 		return err
 	}
 	confs[builtin.ProviderName] = ic
-	if f := sc.Providers.File; f != nil {
-		p := file.New(*f)
-		if err := p.Init(); err != nil {
-			return fmt.Errorf("providers.file: %w", err)
+	// Every configured provider's static options are validated (Init
+	// contacts nothing); the file provider's files are also compiled.
+	provs, err := configuredProviders(sc)
+	if err != nil {
+		return err
+	}
+	for _, p := range provs {
+		if fp, ok := p.(*file.Provider); ok {
+			dc, err := fp.LoadOnce()
+			if err != nil {
+				return err
+			}
+			confs["file"] = dc
 		}
-		dc, err := p.LoadOnce()
-		if err != nil {
-			return err
-		}
-		confs["file"] = dc
 	}
 	stub := http.NotFoundHandler()
 	services := builder.NewServiceManager(sc.ServersTransport)

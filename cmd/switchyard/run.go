@@ -38,9 +38,6 @@ import (
 	"github.com/switchyard-proxy/switchyard/providers"
 	"github.com/switchyard-proxy/switchyard/providers/aggregator"
 	"github.com/switchyard-proxy/switchyard/providers/builtin"
-	"github.com/switchyard-proxy/switchyard/providers/consul"
-	"github.com/switchyard-proxy/switchyard/providers/consulcatalog"
-	"github.com/switchyard-proxy/switchyard/providers/file"
 	"github.com/switchyard-proxy/switchyard/routers/builder"
 	"github.com/switchyard-proxy/switchyard/tls/acme"
 )
@@ -258,27 +255,11 @@ func newServer(sc *static.Configuration) (*server, error) {
 		s.acme = m
 	}
 
-	if f := sc.Providers.File; f != nil {
-		p := file.New(*f)
-		if err := p.Init(); err != nil {
-			return nil, fmt.Errorf("providers.file: %w", err)
-		}
-		s.provs = append(s.provs, p)
+	provs, err := configuredProviders(sc)
+	if err != nil {
+		return nil, err
 	}
-	if c := sc.Providers.Consul; c != nil {
-		p := consul.New(*c)
-		if err := p.Init(); err != nil {
-			return nil, fmt.Errorf("providers.consul: %w", err)
-		}
-		s.provs = append(s.provs, p)
-	}
-	if c := sc.Providers.ConsulCatalog; c != nil {
-		p := consulcatalog.New(*c)
-		if err := p.Init(); err != nil {
-			return nil, fmt.Errorf("providers.consulCatalog: %w", err)
-		}
-		s.provs = append(s.provs, p)
-	}
+	s.provs = provs
 	return s, nil
 }
 
