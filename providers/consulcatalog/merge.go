@@ -130,61 +130,44 @@ func mergeOne[V any](m *merger, kind string, dst map[string]V, name string, v V,
 
 func same[V any](a, b V) bool { return reflect.DeepEqual(a, b) }
 
-// mergeHTTPService: load balancers equal but for their servers become one
-// with the servers of both; anything else must be equal.
-func mergeHTTPService(a, b *dynamic.Service) bool {
-	if a.LoadBalancer == nil || b.LoadBalancer == nil {
+// mergeServers merges two services whose load balancers are equal but for
+// their servers: b's servers missing from a are added to a. Anything else
+// must be equal; the result says whether it was.
+func mergeServers[Svc, LB, Srv any](a, b *Svc, lbOf func(*Svc) **LB, serversOf func(*LB) *[]Srv) bool {
+	pa, pb := *lbOf(a), *lbOf(b)
+	if pa == nil || pb == nil {
 		return reflect.DeepEqual(a, b)
 	}
-	la, lb := *a.LoadBalancer, *b.LoadBalancer
-	la.Servers, lb.Servers = nil, nil
+	la, lb := *pa, *pb
+	*serversOf(&la), *serversOf(&lb) = nil, nil
 	sa, sb := *a, *b
-	sa.LoadBalancer, sb.LoadBalancer = &la, &lb
+	*lbOf(&sa), *lbOf(&sb) = &la, &lb
 	if !reflect.DeepEqual(sa, sb) {
 		return false
 	}
-	for _, s := range b.LoadBalancer.Servers {
-		if !slices.ContainsFunc(a.LoadBalancer.Servers, func(x dynamic.Server) bool { return reflect.DeepEqual(x, s) }) {
-			a.LoadBalancer.Servers = append(a.LoadBalancer.Servers, s)
+	dst := serversOf(pa)
+	for _, s := range *serversOf(pb) {
+		if !slices.ContainsFunc(*dst, func(x Srv) bool { return reflect.DeepEqual(x, s) }) {
+			*dst = append(*dst, s)
 		}
 	}
 	return true
+}
+
+func mergeHTTPService(a, b *dynamic.Service) bool {
+	return mergeServers(a, b,
+		func(s *dynamic.Service) **dynamic.ServersLoadBalancer { return &s.LoadBalancer },
+		func(l *dynamic.ServersLoadBalancer) *[]dynamic.Server { return &l.Servers })
 }
 
 func mergeTCPService(a, b *dynamic.TCPService) bool {
-	if a.LoadBalancer == nil || b.LoadBalancer == nil {
-		return reflect.DeepEqual(a, b)
-	}
-	la, lb := *a.LoadBalancer, *b.LoadBalancer
-	la.Servers, lb.Servers = nil, nil
-	sa, sb := *a, *b
-	sa.LoadBalancer, sb.LoadBalancer = &la, &lb
-	if !reflect.DeepEqual(sa, sb) {
-		return false
-	}
-	for _, s := range b.LoadBalancer.Servers {
-		if !slices.ContainsFunc(a.LoadBalancer.Servers, func(x dynamic.TCPServer) bool { return reflect.DeepEqual(x, s) }) {
-			a.LoadBalancer.Servers = append(a.LoadBalancer.Servers, s)
-		}
-	}
-	return true
+	return mergeServers(a, b,
+		func(s *dynamic.TCPService) **dynamic.TCPServersLoadBalancer { return &s.LoadBalancer },
+		func(l *dynamic.TCPServersLoadBalancer) *[]dynamic.TCPServer { return &l.Servers })
 }
 
 func mergeUDPService(a, b *dynamic.UDPService) bool {
-	if a.LoadBalancer == nil || b.LoadBalancer == nil {
-		return reflect.DeepEqual(a, b)
-	}
-	la, lb := *a.LoadBalancer, *b.LoadBalancer
-	la.Servers, lb.Servers = nil, nil
-	sa, sb := *a, *b
-	sa.LoadBalancer, sb.LoadBalancer = &la, &lb
-	if !reflect.DeepEqual(sa, sb) {
-		return false
-	}
-	for _, s := range b.LoadBalancer.Servers {
-		if !slices.ContainsFunc(a.LoadBalancer.Servers, func(x dynamic.UDPServer) bool { return reflect.DeepEqual(x, s) }) {
-			a.LoadBalancer.Servers = append(a.LoadBalancer.Servers, s)
-		}
-	}
-	return true
+	return mergeServers(a, b,
+		func(s *dynamic.UDPService) **dynamic.UDPServersLoadBalancer { return &s.LoadBalancer },
+		func(l *dynamic.UDPServersLoadBalancer) *[]dynamic.UDPServer { return &l.Servers })
 }
