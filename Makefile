@@ -12,7 +12,7 @@ CORE_PKGS = $(shell $(GO) list ./... | grep -v /integration)
 FUZZTIME ?= 2m
 FUZZ     ?=
 
-.PHONY: all build run test test-unit test-integration consul kube lint fmt fuzz fuzz-list bench bench-quick bench-obs bench-smoke bench-tls clean
+.PHONY: all build run test test-unit test-integration consul kube crds lint fmt fuzz fuzz-list bench bench-quick bench-obs bench-smoke bench-tls clean
 
 all: build
 
@@ -44,6 +44,9 @@ lint: ## gofmt, go vet and golangci-lint (installed on first use)
 kube: ## etcd (Debian's etcd-server) and a real kube-apiserver built once (cached in ~/.cache/switchyard/kube-apiserver-VERSION)
 	@command -v etcd >/dev/null 2>&1 || (apt-get install -y --no-install-recommends etcd-server >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y --no-install-recommends etcd-server))
 	GO=$(GO) integration/kube/build.sh
+
+crds: ## regenerate deploy/crds/ (the kubernetesCRD provider's CustomResourceDefinitions) from the Go types with controller-gen
+	GO=$(GO) scripts/crds.sh
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -8,6 +8,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/providers/consul"
 	"github.com/switchyard-proxy/switchyard/providers/consulcatalog"
 	"github.com/switchyard-proxy/switchyard/providers/file"
+	"github.com/switchyard-proxy/switchyard/providers/kubernetes/crd"
 )
 
 // providerEntry is one row of the provider table: its static key and how
@@ -35,6 +36,12 @@ var providerTable = []providerEntry{
 	{"consulCatalog", func(sc *static.Configuration) providers.Provider {
 		if c := sc.Providers.ConsulCatalog; c != nil {
 			return consulcatalog.New(*c)
+		}
+		return nil
+	}},
+	{"kubernetesCRD", func(sc *static.Configuration) providers.Provider {
+		if c := sc.Providers.KubernetesCRD; c != nil {
+			return crd.New(*c)
 		}
 		return nil
 	}},

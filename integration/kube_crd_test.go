@@ -1,0 +1,132 @@
+package integration
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestKubeCRDIngressRoute: the generated CRDs applied to the real API
+// server, then an IngressRoute to a Service whose endpoints live in the
+// test network namespace, through a stripPrefix, a headers and a
+// basicAuth (users from a kubernetes.io/basic-auth Secret) Middleware; an
+// endpoint change is followed.
+func TestKubeCRDIngressRoute(t *testing.T) {
+	k := requireKube(t)
+	kn := requireKubeNet(t)
+	requireCRDs(t, k)
+	ns := k.Namespace(t)
+	ip1, port := kn.ServeHTTP(t, echoPod("pod-1"))
+	k.ServiceWithEndpoints(t, ns, "whoami", "http", 80, int32(port), KubeEndpoint{IP: ip1, Ready: true})
+	mustApply(t, k, ns, `
+apiVersion: traefik.io/v1alpha1
+kind: Middleware
+metadata:
+  name: strip
+spec:
+  stripPrefix:
+    prefixes: ["/api"]
+---
+apiVersion: traefik.io/v1alpha1
+kind: Middleware
+metadata:
+  name: hdr
+spec:
+  headers:
+    customRequestHeaders:
+      X-From-Crd: "yes"
+    customResponseHeaders:
+      X-Served-By: switchyard
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: users
+type: kubernetes.io/basic-auth
+stringData:
+  username: alice
+  password: s3cret
+---
+apiVersion: traefik.io/v1alpha1
+kind: Middleware
+metadata:
+  name: auth
+spec:
+  basicAuth:
+    secret: users
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata:
+  name: app
+spec:
+  entryPoints: [web]
+  routes:
+  - match: Host(`+"`app.example.com`"+`) && PathPrefix(`+"`/api`"+`)
+    kind: Rule
+    middlewares:
+    - name: strip
+    - name: hdr
+    services:
+    - name: whoami
+      port: 80
+  - match: Host(`+"`app.example.com`"+`) && PathPrefix(`+"`/private`"+`)
+    middlewares:
+    - name: auth
+    services:
+    - name: whoami
+      port: http
+`)
+	e := newEnv(t)
+	e.WriteStatic("yml", crdStatic(k, "    namespaces: ["+ns+"]\n"))
+	e.Start()
+	router := ns + "-app-" + routeHash("Host(`app.example.com`) && PathPrefix(`/api`)") + "@kubernetescrd"
+	rd := e.waitCRDRouters(router)
+	if r := rd.Routers[router]; r.Service != ns+"-whoami-80@kubernetescrd" || len(r.Middlewares) != 2 || r.Middlewares[0] != ns+"-strip@kubernetescrd" {
+		t.Fatalf("router as the API shows it: %+v", r)
+	}
+
+	t.Run("stripPrefix and headers", func(t *testing.T) {
+		rep := e.waitStatus(request{url: e.URL("web") + "/api/users", host: "app.example.com"}, http.StatusOK)
+		echo := parseEcho(t, rep.Body)
+		if echo.Name != "pod-1" || echo.Path != "/users" || strings.Join(echo.Headers["X-From-Crd"], "") != "yes" {
+			t.Fatalf("backend saw %+v", echo)
+		}
+		if rep.Header.Get("X-Served-By") != "switchyard" {
+			t.Fatalf("response headers %v", rep.Header)
+		}
+	})
+	t.Run("basicAuth from a Secret", func(t *testing.T) {
+		rep := do(t, request{url: e.URL("web") + "/private", host: "app.example.com"})
+		if rep.Status != http.StatusUnauthorized {
+			t.Fatalf("no credentials: %d", rep.Status)
+		}
+		rep = do(t, request{url: e.URL("web") + "/private", host: "app.example.com", header: map[string]string{"Authorization": basicAuthHeader("alice", "s3cret")}})
+		if rep.Status != http.StatusOK || parseEcho(t, rep.Body).Name != "pod-1" {
+			t.Fatalf("alice: %d %s", rep.Status, rep.Body)
+		}
+		rep = do(t, request{url: e.URL("web") + "/private", host: "app.example.com", header: map[string]string{"Authorization": basicAuthHeader("alice", "wrong")}})
+		if rep.Status != http.StatusUnauthorized {
+			t.Fatalf("wrong password: %d", rep.Status)
+		}
+	})
+	t.Run("endpoint change followed", func(t *testing.T) {
+		// A new pod on its own address, same target port.
+		ip2 := kn.NewIP(t)
+		srv := &http.Server{Handler: echoPod("pod-2")}
+		go srv.Serve(kn.Listen(t, ip2, port))
+		t.Cleanup(func() { srv.Close() })
+		k.SetEndpoints(t, ns, "whoami", "http", int32(port), KubeEndpoint{IP: ip2, Ready: true}, KubeEndpoint{IP: ip1, Ready: false, Terminating: true})
+		e.waitFor(30*time.Second, "traffic moves to pod-2", func() bool {
+			rep, err := tryDo(request{url: e.URL("web") + "/api/x", host: "app.example.com"})
+			return err == nil && rep.Status == 200 && strings.Contains(rep.Body, `"pod-2"`)
+		})
+		for range 20 {
+			rep := do(t, request{url: e.URL("web") + "/api/x", host: "app.example.com"})
+			if rep.Status != 200 || parseEcho(t, rep.Body).Name != "pod-2" {
+				t.Fatalf("after the change: %d %s", rep.Status, rep.Body)
+			}
+		}
+	})
+}

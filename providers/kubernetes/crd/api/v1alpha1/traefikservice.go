@@ -1,0 +1,57 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/switchyard-proxy/switchyard/config/dynamic"
+)
+
+// TraefikService is a service over other services: weighted round robin
+// or mirroring, whose targets are Kubernetes Services or other
+// TraefikServices.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:storageversion
+type TraefikService struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ObjectMeta `json:"metadata"`
+
+	Spec TraefikServiceSpec `json:"spec"`
+}
+
+// TraefikServiceSpec is exactly one of weighted or mirroring.
+type TraefikServiceSpec struct {
+	// Weighted balances over services by weight.
+	Weighted *WeightedRoundRobin `json:"weighted,omitempty"`
+	// Mirroring sends to one service and copies to mirrors.
+	Mirroring *Mirroring `json:"mirroring,omitempty"`
+}
+
+// WeightedRoundRobin balances over services by weight.
+type WeightedRoundRobin struct {
+	Services []Service `json:"services,omitempty"`
+	// Sticky pins a client to a child service with a cookie.
+	Sticky *dynamic.Sticky `json:"sticky,omitempty"`
+}
+
+// Mirroring forwards to its main service and copies requests to mirrors.
+type Mirroring struct {
+	LoadBalancerSpec `json:",inline"`
+
+	// MirrorBody copies request bodies too (default true).
+	MirrorBody *bool `json:"mirrorBody,omitempty"`
+	// MaxBodySize is the largest body mirrored (-1, the default: no limit).
+	MaxBodySize *int64          `json:"maxBodySize,omitempty"`
+	Mirrors     []MirrorService `json:"mirrors,omitempty"`
+}
+
+// MirrorService is a mirror and the share of requests it gets.
+type MirrorService struct {
+	LoadBalancerSpec `json:",inline"`
+
+	// Percent of requests copied to this mirror.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	Percent int `json:"percent,omitempty"`
+}
