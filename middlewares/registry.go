@@ -23,6 +23,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/middlewares/digestauth"
 	"github.com/switchyard-proxy/switchyard/middlewares/errorpage"
 	"github.com/switchyard-proxy/switchyard/middlewares/forwardauth"
+	"github.com/switchyard-proxy/switchyard/middlewares/gatewayfilters"
 	"github.com/switchyard-proxy/switchyard/middlewares/grpcweb"
 	"github.com/switchyard-proxy/switchyard/middlewares/headers"
 	"github.com/switchyard-proxy/switchyard/middlewares/inflightreq"
@@ -165,6 +166,23 @@ var kinds = []kind{
 	{"grpcWeb", func(m *dynamic.Middleware) bool { return m.GrpcWeb != nil },
 		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return grpcweb.Setup(m.GrpcWeb) }},
 	{"plugin", func(m *dynamic.Middleware) bool { return len(m.Plugin) > 0 }, nil},
+	// Gateway API filters (Kubernetes Gateway provider only).
+	{"requestHeaderModifier", func(m *dynamic.Middleware) bool { return m.RequestHeaderModifier != nil },
+		func(m *dynamic.Middleware, _ *setupCtx) (wrapper, error) {
+			return gatewayfilters.RequestHeaderModifier(m.RequestHeaderModifier)
+		}},
+	{"responseHeaderModifier", func(m *dynamic.Middleware) bool { return m.ResponseHeaderModifier != nil },
+		func(m *dynamic.Middleware, _ *setupCtx) (wrapper, error) {
+			return gatewayfilters.ResponseHeaderModifier(m.ResponseHeaderModifier)
+		}},
+	{"requestRedirect", func(m *dynamic.Middleware) bool { return m.RequestRedirect != nil },
+		func(m *dynamic.Middleware, _ *setupCtx) (wrapper, error) {
+			return gatewayfilters.RequestRedirect(m.RequestRedirect)
+		}},
+	{"urlRewrite", func(m *dynamic.Middleware) bool { return m.URLRewrite != nil },
+		func(m *dynamic.Middleware, _ *setupCtx) (wrapper, error) {
+			return gatewayfilters.URLRewrite(m.URLRewrite)
+		}},
 }
 
 // stateful returns the state of the middleware being set up, kept across

@@ -9,6 +9,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/providers/consulcatalog"
 	"github.com/switchyard-proxy/switchyard/providers/file"
 	"github.com/switchyard-proxy/switchyard/providers/kubernetes/crd"
+	"github.com/switchyard-proxy/switchyard/providers/kubernetes/gateway"
 )
 
 // providerEntry is one row of the provider table: its static key and how
@@ -42,6 +43,12 @@ var providerTable = []providerEntry{
 	{"kubernetesCRD", func(sc *static.Configuration) providers.Provider {
 		if c := sc.Providers.KubernetesCRD; c != nil {
 			return crd.New(*c)
+		}
+		return nil
+	}},
+	{"kubernetesGateway", func(sc *static.Configuration) providers.Provider {
+		if c := sc.Providers.KubernetesGateway; c != nil {
+			return gateway.New(*c, sc.EntryPoints)
 		}
 		return nil
 	}},
