@@ -81,15 +81,6 @@ func installGatewayCRDs(k *kubeCluster) (*gateclient.Clientset, error) {
 	return gateclient.NewForConfig(k.Config)
 }
 
-func crdEstablished(c *apiextv1.CustomResourceDefinition) bool {
-	for _, cd := range c.Status.Conditions {
-		if cd.Type == apiextv1.Established && cd.Status == apiextv1.ConditionTrue {
-			return true
-		}
-	}
-	return false
-}
-
 // gwEcho serves, in the test network namespace, a backend answering JSON
 // with its name and what it received.
 func gwEcho(t testing.TB, kn *kubeNet, name string) (string, int) {
@@ -110,7 +101,7 @@ type gwEchoReply struct {
 	Headers  map[string][]string `json:"headers"`
 }
 
-func parseEcho(t testing.TB, body string) gwEchoReply {
+func gwParseEcho(t testing.TB, body string) gwEchoReply {
 	t.Helper()
 	var e gwEchoReply
 	if err := json.Unmarshal([]byte(body), &e); err != nil {
@@ -158,7 +149,7 @@ func (s *gwSetup) ProviderYAML() string {
 
 // waitCond polls get until the condition typ has status want (and
 // observedGeneration gen when gen > 0), failing after 30 s.
-func waitCond(t testing.TB, what string, get func() ([]metav1.Condition, int64, error), typ string, want metav1.ConditionStatus, reason string) metav1.Condition {
+func gwWaitCond(t testing.TB, what string, get func() ([]metav1.Condition, int64, error), typ string, want metav1.ConditionStatus, reason string) metav1.Condition {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	var last []metav1.Condition
@@ -245,7 +236,7 @@ func (s *gwSetup) listenerConds(gw, listener string) func() ([]metav1.Condition,
 }
 
 // waitHTTP polls r until check accepts the reply (30 s).
-func waitHTTP(t testing.TB, r request, what string, check func(Reply) bool) Reply {
+func gwWaitHTTP(t testing.TB, r request, what string, check func(Reply) bool) Reply {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	var last Reply

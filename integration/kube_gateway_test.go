@@ -45,7 +45,7 @@ func (s *gwSetup) httpRoute(t testing.TB, r *gatev1.HTTPRoute) {
 	}
 }
 
-func parentRef(gw string, section string) gatev1.ParentReference {
+func gwParentRef(gw string, section string) gatev1.ParentReference {
 	p := gatev1.ParentReference{Name: gatev1.ObjectName(gw)}
 	if section != "" {
 		p.SectionName = gwPtr(gatev1.SectionName(section))
@@ -53,14 +53,14 @@ func parentRef(gw string, section string) gatev1.ParentReference {
 	return p
 }
 
-func backendRef(svc string, port int32, weight int32) gatev1.HTTPBackendRef {
+func gwBackendRef(svc string, port int32, weight int32) gatev1.HTTPBackendRef {
 	return gatev1.HTTPBackendRef{BackendRef: gatev1.BackendRef{
 		BackendObjectReference: gatev1.BackendObjectReference{Name: gatev1.ObjectName(svc), Port: gwPtr(port)},
 		Weight:                 gwPtr(weight),
 	}}
 }
 
-func pathPrefix(p string) []gatev1.HTTPRouteMatch {
+func gwPathPrefix(p string) []gatev1.HTTPRouteMatch {
 	return []gatev1.HTTPRouteMatch{{Path: &gatev1.HTTPPathMatch{Type: gwPtr(gatev1.PathMatchPathPrefix), Value: gwPtr(p)}}}
 }
 
@@ -86,17 +86,17 @@ func TestKubeGatewayHTTP(t *testing.T) {
 	s.httpRoute(t, &gatev1.HTTPRoute{
 		ObjectMeta: metav1.ObjectMeta{Name: "app"},
 		Spec: gatev1.HTTPRouteSpec{
-			CommonRouteSpec: gatev1.CommonRouteSpec{ParentRefs: []gatev1.ParentReference{parentRef("gw", "http")}},
+			CommonRouteSpec: gatev1.CommonRouteSpec{ParentRefs: []gatev1.ParentReference{gwParentRef("gw", "http")}},
 			Rules: []gatev1.HTTPRouteRule{{
-				Matches:     pathPrefix("/app"),
-				BackendRefs: []gatev1.HTTPBackendRef{backendRef("app", 80, 1)},
+				Matches:     gwPathPrefix("/app"),
+				BackendRefs: []gatev1.HTTPBackendRef{gwBackendRef("app", 80, 1)},
 			}},
 		},
 	})
 	e.Start()
 
-	rep := waitHTTP(t, request{url: e.URL("web") + "/app/x"}, "route served", func(r Reply) bool { return r.Status == 200 })
-	if got := parseEcho(t, rep.Body); got.Name != "app" || got.Path != "/app/x" {
+	rep := gwWaitHTTP(t, request{url: e.URL("web") + "/app/x"}, "route served", func(r Reply) bool { return r.Status == 200 })
+	if got := gwParseEcho(t, rep.Body); got.Name != "app" || got.Path != "/app/x" {
 		t.Fatalf("backend saw %+v", got)
 	}
 	// Prefixes match whole path elements.
@@ -108,21 +108,21 @@ func TestKubeGatewayHTTP(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	waitCond(t, "GatewayClass", func() ([]metav1.Condition, int64, error) {
+	gwWaitCond(t, "GatewayClass", func() ([]metav1.Condition, int64, error) {
 		gc, err := s.gw.GatewayV1().GatewayClasses().Get(ctx, s.class, metav1.GetOptions{})
 		if err != nil {
 			return nil, 0, err
 		}
 		return gc.Status.Conditions, gc.Generation, nil
 	}, "Accepted", metav1.ConditionTrue, "Accepted")
-	waitCond(t, "Gateway", s.gatewayConds("gw"), "Programmed", metav1.ConditionTrue, "Programmed")
+	gwWaitCond(t, "Gateway", s.gatewayConds("gw"), "Programmed", metav1.ConditionTrue, "Programmed")
 	// One listener is invalid: the Gateway is accepted with the reason.
-	waitCond(t, "Gateway", s.gatewayConds("gw"), "Accepted", metav1.ConditionTrue, "ListenersNotValid")
-	waitCond(t, "listener http", s.listenerConds("gw", "http"), "Programmed", metav1.ConditionTrue, "Programmed")
-	c := waitCond(t, "listener nowhere", s.listenerConds("gw", "nowhere"), "Accepted", metav1.ConditionFalse, "PortUnavailable")
+	gwWaitCond(t, "Gateway", s.gatewayConds("gw"), "Accepted", metav1.ConditionTrue, "ListenersNotValid")
+	gwWaitCond(t, "listener http", s.listenerConds("gw", "http"), "Programmed", metav1.ConditionTrue, "Programmed")
+	c := gwWaitCond(t, "listener nowhere", s.listenerConds("gw", "nowhere"), "Accepted", metav1.ConditionFalse, "PortUnavailable")
 	t.Logf("listener nowhere: %s", c.Message)
-	waitCond(t, "HTTPRoute", s.routeParentConds("HTTPRoute", "app"), "Accepted", metav1.ConditionTrue, "Accepted")
-	waitCond(t, "HTTPRoute", s.routeParentConds("HTTPRoute", "app"), "ResolvedRefs", metav1.ConditionTrue, "ResolvedRefs")
+	gwWaitCond(t, "HTTPRoute", s.routeParentConds("HTTPRoute", "app"), "Accepted", metav1.ConditionTrue, "Accepted")
+	gwWaitCond(t, "HTTPRoute", s.routeParentConds("HTTPRoute", "app"), "ResolvedRefs", metav1.ConditionTrue, "ResolvedRefs")
 	g, err := s.gw.GatewayV1().Gateways(s.ns).Get(ctx, "gw", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
