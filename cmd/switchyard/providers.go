@@ -10,6 +10,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/providers/file"
 	"github.com/switchyard-proxy/switchyard/providers/kubernetes/crd"
 	"github.com/switchyard-proxy/switchyard/providers/kubernetes/gateway"
+	"github.com/switchyard-proxy/switchyard/providers/kubernetes/ingress"
 )
 
 // providerEntry is one row of the provider table: its static key and how
@@ -49,6 +50,12 @@ var providerTable = []providerEntry{
 	{"kubernetesGateway", func(sc *static.Configuration) providers.Provider {
 		if c := sc.Providers.KubernetesGateway; c != nil {
 			return gateway.New(*c, sc.EntryPoints)
+		}
+		return nil
+	}},
+	{"kubernetesIngress", func(sc *static.Configuration) providers.Provider {
+		if c := sc.Providers.KubernetesIngress; c != nil {
+			return ingress.New(*c)
 		}
 		return nil
 	}},
