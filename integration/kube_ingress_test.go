@@ -27,21 +27,37 @@ type kubeIngressEnv struct {
 
 // startKubeIngress starts switchyard with the provider options extra
 // (YAML lines indented by four spaces) added to the connection and the
-// namespace and class filters. Extra static YAML (entrypoints...) goes in
-// top.
-func startKubeIngress(t *testing.T, k *kubeCluster, namespaces []string, extra, top string) *kubeIngressEnv {
+// namespace and class filters; eps are more entrypoints (indented by two
+// spaces), more are more providers (indented by two spaces).
+func startKubeIngress(t *testing.T, k *kubeCluster, namespaces []string, extra, eps string, more ...string) *kubeIngressEnv {
+	t.Helper()
+	return startKubeIngressDyn(t, k, namespaces, extra, eps, "", more...)
+}
+
+// startKubeIngressDyn is startKubeIngress with a file provider serving dyn
+// (when not empty).
+func startKubeIngressDyn(t *testing.T, k *kubeCluster, namespaces []string, extra, eps, dyn string, more ...string) *kubeIngressEnv {
 	t.Helper()
 	requireBinary(t)
 	e := newEnv(t)
+	if dyn != "" {
+		e.WriteDynamic("yml", dyn)
+		more = append(more, "  file:\n    filename: \""+e.DynPath+"\"\n")
+	}
 	ke := &kubeIngressEnv{Env: e, k: k, ns: namespaces[0], class: "sy-" + namespaces[0]}
 	ke.ingressClass(t, ke.class, "traefik.io/ingress-controller")
+	classLine := `    ingressClass: "` + ke.class + `"
+`
+	if strings.Contains(extra, "ingressClass:") {
+		classLine = ""
+	}
 	e.WriteStatic("yml", `
 entryPoints:
   web:
     address: "<% addr "web" %>"
   traefik:
     address: "<% addr "traefik" %>"
-`+top+`
+`+eps+`
 api:
   insecure: true
 log:
@@ -50,8 +66,7 @@ providers:
   providersThrottleDuration: 10ms
   kubernetesIngress:
 `+k.ProviderYAML("    ")+`    namespaces: ["`+strings.Join(namespaces, `", "`)+`"]
-    ingressClass: "`+ke.class+`"
-`+extra)
+`+classLine+extra+strings.Join(more, ""))
 	e.Start()
 	return ke
 }
@@ -64,7 +79,9 @@ func (ke *kubeIngressEnv) ingressClass(t *testing.T, name, controller string) {
 	if _, err := ke.k.Client.NetworkingV1().IngressClasses().Create(ctx, ic, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatalf("ingress class %s: %v", name, err)
 	}
-	t.Cleanup(func() { _ = ke.k.Client.NetworkingV1().IngressClasses().Delete(context.Background(), name, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = ke.k.Client.NetworkingV1().IngressClasses().Delete(context.Background(), name, metav1.DeleteOptions{})
+	})
 }
 
 // apply creates or replaces an Ingress; an empty namespace is the test's
