@@ -176,6 +176,10 @@ type RedirectRegex struct {
 	Regex       string `json:"regex,omitempty" toml:"regex,omitempty" yaml:"regex,omitempty"`
 	Replacement string `json:"replacement,omitempty" toml:"replacement,omitempty" yaml:"replacement,omitempty"`
 	Permanent   bool   `json:"permanent,omitempty" toml:"permanent,omitempty" yaml:"permanent,omitempty" export:"true"`
+	// StatusCode, when set (a 3xx), is the redirect status whatever the
+	// method (ingress-nginx's permanent-redirect-code, app-root's 302).
+	// Set by providers only: never read from files, labels or KV.
+	StatusCode int `json:"statusCode,omitempty" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
 }
 
 // RedirectScheme redirects to another scheme (and port).
@@ -183,6 +187,10 @@ type RedirectScheme struct {
 	Scheme    string `json:"scheme,omitempty" toml:"scheme,omitempty" yaml:"scheme,omitempty" export:"true"`
 	Port      string `json:"port,omitempty" toml:"port,omitempty" yaml:"port,omitempty" export:"true"`
 	Permanent bool   `json:"permanent,omitempty" toml:"permanent,omitempty" yaml:"permanent,omitempty" export:"true"`
+	// StatusCode, when set (a 3xx), is the redirect status whatever the
+	// method (ingress-nginx's ssl-redirect answers 308 to a GET too).
+	// Set by providers only: never read from files, labels or KV.
+	StatusCode int `json:"statusCode,omitempty" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
 }
 
 // BasicAuth checks htpasswd-style users.

@@ -13,6 +13,7 @@ type redirectRegex struct {
 	re          *regexp.Regexp
 	replacement string
 	permanent   bool
+	status      int // fixed status (0: by method and permanent)
 }
 
 func (r *redirectRegex) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
@@ -30,6 +31,10 @@ func (r *redirectRegex) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 	if err != nil || newURL == "" {
 		// The replacement built something that is not a URL.
 		http.Error(rw, http.StatusText(http.StatusBadGateway), http.StatusBadGateway)
+		return
+	}
+	if r.status != 0 {
+		redirectscheme.RedirectStatus(rw, u.String(), r.status)
 		return
 	}
 	redirectscheme.Redirect(rw, req, u.String(), r.permanent)

@@ -37,6 +37,8 @@ func TestRedirectRegex(t *testing.T) {
 			url: "http://foo.com:80", wantStatus: 502},
 		{desc: "empty result", cfg: dynamic.RedirectRegex{Regex: `.`, Replacement: ""},
 			url: "http://foo/", wantStatus: 502},
+		{desc: "fixed 303", cfg: dynamic.RedirectRegex{Regex: `^http://foo(.*)`, Replacement: "https://bar$1", StatusCode: 303},
+			url: "http://foo/x", wantStatus: 303, wantURL: "https://bar/x"},
 		{desc: "permanent", cfg: dynamic.RedirectRegex{Regex: `^http://`, Replacement: "https://$1", Permanent: true},
 			url: "http://foo", wantStatus: 301, wantURL: "https://foo"},
 		{desc: "https to http", cfg: dynamic.RedirectRegex{Regex: `https://foo`, Replacement: "http://foo", Permanent: true},

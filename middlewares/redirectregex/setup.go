@@ -9,6 +9,7 @@ import (
 	"regexp"
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
+	"github.com/switchyard-proxy/switchyard/middlewares/redirectscheme"
 )
 
 // Setup compiles cfg.Regex and returns a function wrapping a next handler.
@@ -20,7 +21,10 @@ func Setup(cfg *dynamic.RedirectRegex) (func(next http.Handler) http.Handler, er
 	if err != nil {
 		return nil, fmt.Errorf("regex %q: %w", cfg.Regex, err)
 	}
+	if cfg.StatusCode != 0 && !redirectscheme.ValidStatus(cfg.StatusCode) {
+		return nil, fmt.Errorf("invalid redirect status code %d", cfg.StatusCode)
+	}
 	return func(next http.Handler) http.Handler {
-		return &redirectRegex{next: next, re: re, replacement: cfg.Replacement, permanent: cfg.Permanent}
+		return &redirectRegex{next: next, re: re, replacement: cfg.Replacement, permanent: cfg.Permanent, status: cfg.StatusCode}
 	}, nil
 }

@@ -18,7 +18,12 @@ func (r *redirectScheme) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 		r.next.ServeHTTP(rw, req)
 		return
 	}
-	Redirect(rw, req, r.scheme+"://"+host+r.port+uri, r.permanent)
+	loc := r.scheme + "://" + host + r.port + uri
+	if r.status != 0 {
+		RedirectStatus(rw, loc, r.status)
+		return
+	}
+	Redirect(rw, req, loc, r.permanent)
 }
 
 // ClientURL splits the URL the client asked for into its scheme ("http" or
@@ -118,7 +123,7 @@ func digits(s string) bool {
 var statusBodies = map[int][]byte{}
 
 func init() {
-	for _, c := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+	for c := 300; c <= 308; c++ {
 		statusBodies[c] = []byte(http.StatusText(c))
 	}
 }
@@ -140,7 +145,17 @@ func Status(method string, permanent bool) int {
 
 // Redirect writes a redirection to location with the status text as body.
 func Redirect(rw http.ResponseWriter, req *http.Request, location string, permanent bool) {
-	status := Status(req.Method, permanent)
+	RedirectStatus(rw, location, Status(req.Method, permanent))
+}
+
+// ValidStatus reports whether code may be a redirect's fixed status: 300
+// to 308 (304 excepted: it is not a redirection).
+func ValidStatus(code int) bool {
+	return code >= 300 && code <= 308 && code != http.StatusNotModified && code != 306
+}
+
+// RedirectStatus is Redirect with a fixed status.
+func RedirectStatus(rw http.ResponseWriter, location string, status int) {
 	h := rw.Header()
 	h["Location"] = []string{location}
 	h["Content-Type"] = []string{"text/plain; charset=utf-8"}

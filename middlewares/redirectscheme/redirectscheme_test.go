@@ -11,7 +11,7 @@ import (
 )
 
 func TestSetupErrors(t *testing.T) {
-	for _, cfg := range []*dynamic.RedirectScheme{nil, {}, {Scheme: "ht tp"}, {Scheme: "https", Port: "abc"}, {Scheme: "https", Port: "70000"}, {Scheme: "https", Port: "0"}} {
+	for _, cfg := range []*dynamic.RedirectScheme{nil, {}, {Scheme: "ht tp"}, {Scheme: "https", Port: "abc"}, {Scheme: "https", Port: "70000"}, {Scheme: "https", Port: "0"}, {Scheme: "https", StatusCode: 200}, {Scheme: "https", StatusCode: 304}} {
 		if _, err := Setup(cfg); err == nil {
 			t.Errorf("%+v accepted", cfg)
 		}
@@ -31,6 +31,7 @@ func TestRedirectScheme(t *testing.T) {
 		wantURL    string
 	}{
 		{desc: "http to https", cfg: dynamic.RedirectScheme{Scheme: "https"}, url: "http://foo", wantStatus: 302, wantURL: "https://foo"},
+		{desc: "fixed 308 on GET", cfg: dynamic.RedirectScheme{Scheme: "https", StatusCode: 308}, url: "http://foo/a?b", wantStatus: 308, wantURL: "https://foo/a?b"},
 		{desc: "xfp http", cfg: dynamic.RedirectScheme{Scheme: "https"}, url: "http://foo", headers: map[string]string{"X-Forwarded-Proto": "http"}, wantStatus: 302, wantURL: "https://foo"},
 		{desc: "xfp https: no loop", cfg: dynamic.RedirectScheme{Scheme: "https"}, url: "http://foo", headers: map[string]string{"X-Forwarded-Proto": "https"}, wantStatus: 200},
 		{desc: "xfp HTTPS any case", cfg: dynamic.RedirectScheme{Scheme: "https"}, url: "http://foo", headers: map[string]string{"X-Forwarded-Proto": "HTTPS"}, wantStatus: 200},

@@ -22,6 +22,12 @@ func Setup(cfg *dynamic.RedirectScheme) (func(next http.Handler) http.Handler, e
 	if err != nil {
 		return nil, err
 	}
+	if cfg.StatusCode != 0 {
+		if !ValidStatus(cfg.StatusCode) {
+			return nil, fmt.Errorf("invalid redirect status code %d", cfg.StatusCode)
+		}
+		t.status = cfg.StatusCode
+	}
 	return func(next http.Handler) http.Handler {
 		return &redirectScheme{next: next, target: t}
 	}, nil
@@ -43,6 +49,7 @@ type target struct {
 	scheme    string
 	port      string
 	permanent bool
+	status    int // fixed status (0: by method and permanent)
 }
 
 func newTarget(scheme, port string, permanent bool) (target, error) {
