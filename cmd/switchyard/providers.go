@@ -11,6 +11,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/providers/kubernetes/crd"
 	"github.com/switchyard-proxy/switchyard/providers/kubernetes/gateway"
 	"github.com/switchyard-proxy/switchyard/providers/kubernetes/ingress"
+	"github.com/switchyard-proxy/switchyard/providers/kubernetes/ingressnginx"
 )
 
 // providerEntry is one row of the provider table: its static key and how
@@ -56,6 +57,12 @@ var providerTable = []providerEntry{
 	{"kubernetesIngress", func(sc *static.Configuration) providers.Provider {
 		if c := sc.Providers.KubernetesIngress; c != nil {
 			return ingress.New(*c)
+		}
+		return nil
+	}},
+	{"kubernetesIngressNGINX", func(sc *static.Configuration) providers.Provider {
+		if c := sc.Providers.KubernetesIngressNGINX; c != nil {
+			return ingressnginx.New(*c)
 		}
 		return nil
 	}},

@@ -1,0 +1,609 @@
+package ingressnginx
+
+import (
+	"cmp"
+	"fmt"
+	"net"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	netv1 "k8s.io/api/networking/v1"
+
+	ptypes "github.com/traefik/paerser/types"
+
+	"github.com/switchyard-proxy/switchyard/config/dynamic"
+	"github.com/switchyard-proxy/switchyard/config/static"
+	"github.com/switchyard-proxy/switchyard/providers/kubernetes/k8s"
+)
+
+// objects is what the translation reads besides the Ingresses: the
+// informer caches in the provider, maps in the tests.
+type objects interface {
+	Service(ns, name string) (*corev1.Service, bool)
+	Endpoints(svc *corev1.Service, port corev1.ServicePort) []k8s.Endpoint
+	Secret(ns, name string) (*corev1.Secret, bool)
+	ConfigMap(ns, name string) (*corev1.ConfigMap, bool)
+}
+
+// result is one translation: the configuration, and the problems found on
+// each Ingress ("namespace/name"), for logs and Events.
+type result struct {
+	conf     *dynamic.Configuration
+	problems map[string][]problem
+}
+
+// translator builds one configuration from a set of Ingresses.
+type translator struct {
+	opts *static.KubernetesIngressNGINXProvider
+	objs objects
+	conf *dynamic.Configuration
+	res  result
+	// mains: "host|path" -> the router of a non-canary Ingress, for the
+	// canaries to join.
+	mains map[string]*mainRoute
+	certs map[string]bool
+}
+
+type mainRoute struct {
+	routers  []string // the plain and TLS routers
+	rule     string
+	service  string
+	ingress  string
+	mws      []string // middlewares of the plain router
+	tlsMws   []string
+	tlsEP    []string
+	plainEP  []string
+	weighted bool
+}
+
+func translate(opts *static.KubernetesIngressNGINXProvider, ings []*netv1.Ingress, objs objects) result {
+	t := &translator{
+		opts:  opts,
+		objs:  objs,
+		conf:  dynamic.New(),
+		res:   result{problems: map[string][]problem{}},
+		mains: map[string]*mainRoute{},
+		certs: map[string]bool{},
+	}
+	t.res.conf = t.conf
+	// Oldest first, as ingress-nginx resolves conflicts: the first
+	// Ingress to claim a host and path keeps it.
+	ings = slices.Clone(ings)
+	slices.SortStableFunc(ings, func(a, b *netv1.Ingress) int {
+		if c := a.CreationTimestamp.Time.Compare(b.CreationTimestamp.Time); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
+	})
+	var canaries []*netv1.Ingress
+	for _, ing := range ings {
+		if v, _ := parseBoolAnn(ing.Annotations, "canary"); v {
+			canaries = append(canaries, ing)
+			continue
+		}
+		t.ingress(ing)
+	}
+	for _, ing := range canaries {
+		t.canary(ing)
+	}
+	t.defaultBackendService()
+	return t.res
+}
+
+func parseBoolAnn(ann map[string]string, name string) (bool, bool) {
+	v, ok := ann[Prefix+name]
+	if !ok {
+		return false, false
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	return b, err == nil
+}
+
+func key(ing *netv1.Ingress) string { return ing.Namespace + "/" + ing.Name }
+
+func (t *translator) report(ing *netv1.Ingress, p problem) {
+	k := key(ing)
+	t.res.problems[k] = append(t.res.problems[k], p)
+}
+
+// routeSpec is one path of one rule, ready to become routers.
+type routeSpec struct {
+	base    string // router name without the TLS suffix
+	host    string
+	path    string
+	rule    string
+	exact   bool
+	backend netv1.IngressBackend
+}
+
+// ingress translates one non-canary Ingress.
+func (t *translator) ingress(ing *netv1.Ingress) {
+	c, probs := parseAnnotations(ing.Annotations)
+	for _, p := range probs {
+		t.report(ing, p)
+	}
+	specs, perr := t.routes(ing, c)
+	if perr != nil {
+		t.report(ing, *perr)
+		probs = append(probs, *perr)
+	}
+	var fatal []string
+	for _, p := range probs {
+		if p.Fatal {
+			fatal = append(fatal, p.String())
+		}
+	}
+	// Middlewares and services are built once per Ingress; a failure
+	// there (missing auth secret) is fatal too.
+	var mws ingressMiddlewares
+	if len(fatal) == 0 {
+		var err *problem
+		mws, err = t.middlewares(ing, c)
+		if err != nil {
+			t.report(ing, *err)
+			fatal = append(fatal, err.String())
+		}
+	}
+	tlsHosts, anyTLS := t.tls(ing)
+	for _, s := range specs {
+		routers := t.routerNames(s.base)
+		if len(fatal) > 0 {
+			// Left out, shown disabled with the reason.
+			for _, r := range routers {
+				t.conf.Problems = append(t.conf.Problems, dynamic.ObjectProblem{Kind: "router", Name: r, Error: strings.Join(fatal, "; ")})
+			}
+			continue
+		}
+		svc := t.service(ing, c, s.backend, s.path)
+		if svc == "" {
+			continue
+		}
+		redirect := c.ForceSSL || (c.SSLRedirect == nil || *c.SSLRedirect) && (anyTLS && (tlsHosts[s.host] || tlsHosts["*"]))
+		plain := mws.withRewrite(mws.list(redirect, s.base), s.base, s.path, s.exact)
+		tlsList := mws.withRewrite(mws.list(false, s.base), s.base, s.path, s.exact)
+		m := &mainRoute{rule: s.rule, service: svc, ingress: key(ing), mws: plain, tlsMws: tlsList}
+		t.addRouters(s.base, s.rule, svc, plain, tlsList, 0)
+		m.routers = routers
+		k := s.host + "|" + s.path
+		if _, taken := t.mains[k]; !taken {
+			t.mains[k] = m
+		}
+		for _, p := range probs {
+			if !p.Fatal {
+				for _, r := range routers {
+					t.conf.Problems = append(t.conf.Problems, dynamic.ObjectProblem{Kind: "router", Name: r, Error: p.String(), Warning: true})
+				}
+			}
+		}
+	}
+	if db := ing.Spec.DefaultBackend; db != nil && len(fatal) == 0 {
+		base := ing.Namespace + "-" + ing.Name + "-default-backend"
+		svc := t.service(ing, c, *db, "/")
+		if svc != "" {
+			if len(ing.Spec.Rules) == 0 {
+				t.addRouters(base, "PathPrefix(`/`)", svc, mws.list(false, base), mws.list(false, base), 2)
+			}
+			for i, r := range ing.Spec.Rules {
+				if r.Host == "" {
+					continue
+				}
+				hb := fmt.Sprintf("%s-rule-%d", base, i)
+				t.addRouters(hb, hostRule(r.Host)+" && PathPrefix(`/`)", svc, mws.list(false, hb), mws.list(false, hb), 3)
+			}
+		}
+	}
+}
+
+func (t *translator) routerNames(base string) []string {
+	var out []string
+	if !t.opts.DisableNonTLSRouters {
+		out = append(out, base)
+	}
+	return append(out, base+"-tls")
+}
+
+// addRouters adds the plain router (unless disabled) and its TLS twin.
+// ingress-nginx serves every server on both ports, with its default
+// certificate when the Ingress has none.
+func (t *translator) addRouters(base, rule, svc string, plain, tlsMws []string, prio int) {
+	if !t.opts.DisableNonTLSRouters {
+		r := &dynamic.Router{Rule: rule, Service: svc, Middlewares: plain, Priority: prio}
+		if t.opts.HTTPEntryPoint != "" {
+			r.EntryPoints = []string{t.opts.HTTPEntryPoint}
+		}
+		t.conf.HTTP.Routers[base] = r
+	}
+	r := &dynamic.Router{Rule: rule, Service: svc, Middlewares: tlsMws, Priority: prio, TLS: &dynamic.RouterTLSConfig{}}
+	if t.opts.HTTPSEntryPoint != "" {
+		r.EntryPoints = []string{t.opts.HTTPSEntryPoint}
+	}
+	t.conf.HTTP.Routers[base+"-tls"] = r
+}
+
+// Prefix and Exact paths must be plain paths when strictValidatePathType
+// is on, as ingress-nginx validates them.
+var strictPathRE = regexp.MustCompile(`^/[A-Za-z0-9/_.~\-]*$`)
+
+// routes lists the paths of an Ingress with their rules.
+func (t *translator) routes(ing *netv1.Ingress, c config) ([]routeSpec, *problem) {
+	regex := c.UseRegex || c.RewriteTarget != ""
+	var out []routeSpec
+	var first *problem
+	fail := func(format string, a ...any) {
+		if first == nil {
+			first = &problem{Msg: fmt.Sprintf(format, a...), Fatal: true}
+		}
+	}
+	for i, r := range ing.Spec.Rules {
+		if r.HTTP == nil {
+			continue
+		}
+		if strings.ContainsAny(r.Host, "`\\") {
+			fail("rule %d: invalid host %q", i, r.Host)
+		}
+		for j, p := range r.HTTP.Paths {
+			// Every path gets its names even when invalid, so the API
+			// shows its routers disabled with the reason.
+			s := routeSpec{base: fmt.Sprintf("%s-%s-rule-%d-path-%d", ing.Namespace, ing.Name, i, j), host: r.Host, backend: p.Backend}
+			out = append(out, s)
+			path := p.Path
+			if path == "" {
+				path = "/"
+			}
+			pt := netv1.PathTypeImplementationSpecific
+			if p.PathType != nil {
+				pt = *p.PathType
+			}
+			if strings.ContainsAny(path, "`") || !strings.HasPrefix(path, "/") {
+				fail("rule %d path %d: invalid path %q", i, j, path)
+				continue
+			}
+			if t.opts.StrictValidatePathType && pt != netv1.PathTypeImplementationSpecific && !strictPathRE.MatchString(path) {
+				fail("rule %d path %d: path %q has characters a %s path may not have (strictValidatePathType); use pathType ImplementationSpecific for a regular expression", i, j, path, pt)
+				continue
+			}
+			pr, err := pathRule(path, pt, regex)
+			if err != nil {
+				fail("rule %d path %d: %v", i, j, err)
+				continue
+			}
+			rule := pr
+			if r.Host != "" {
+				rule = hostRule(r.Host) + " && " + pr
+			}
+			s.path, s.rule, s.exact = path, rule, pt == netv1.PathTypeExact
+			out[len(out)-1] = s
+		}
+	}
+	return out, first
+}
+
+// hostRule matches a host as ingress-nginx does: exactly, or "*.x" one
+// label deep.
+func hostRule(h string) string {
+	if rest, ok := strings.CutPrefix(h, "*."); ok {
+		return "HostRegexp(`^[^.]+\\." + regexp.QuoteMeta(rest) + "$`)"
+	}
+	return "Host(`" + h + "`)"
+}
+
+// pathRule is ingress-nginx's matching of one path: Exact is exact;
+// Prefix matches whole path elements (/foo matches /foo and /foo/bar, not
+// /foobar); ImplementationSpecific is NGINX's plain prefix. With use-regex
+// (or rewrite-target) the path is a case-insensitive regular expression
+// anchored at the start, as NGINX's "location ~*".
+func pathRule(path string, pt netv1.PathType, regex bool) (string, error) {
+	if pt == netv1.PathTypeExact {
+		return "Path(`" + path + "`)", nil
+	}
+	if regex {
+		if _, err := regexp.Compile("(?i)^" + path); err != nil {
+			return "", fmt.Errorf("path %q is not a regular expression: %v", path, err)
+		}
+		return "PathRegexp(`(?i)^" + path + "`)", nil
+	}
+	if pt == netv1.PathTypePrefix {
+		p := strings.TrimRight(path, "/")
+		if p == "" {
+			return "PathPrefix(`/`)", nil
+		}
+		return "(Path(`" + p + "`) || PathPrefix(`" + p + "/`))", nil
+	}
+	return "PathPrefix(`" + path + "`)", nil
+}
+
+// tls adds the certificates of an Ingress and tells which hosts have TLS
+// ("*" when a TLS entry names no host).
+func (t *translator) tls(ing *netv1.Ingress) (map[string]bool, bool) {
+	hosts := map[string]bool{}
+	for _, e := range ing.Spec.TLS {
+		if len(e.Hosts) == 0 {
+			hosts["*"] = true
+		}
+		for _, h := range e.Hosts {
+			hosts[h] = true
+		}
+		if e.SecretName == "" {
+			continue
+		}
+		k := ing.Namespace + "/" + e.SecretName
+		if t.certs[k] {
+			continue
+		}
+		sec, ok := t.objs.Secret(ing.Namespace, e.SecretName)
+		if !ok {
+			t.report(ing, problem{Msg: fmt.Sprintf("TLS secret %s not found; the default certificate is served", k)})
+			continue
+		}
+		crt, key := sec.Data[corev1.TLSCertKey], sec.Data[corev1.TLSPrivateKeyKey]
+		if len(crt) == 0 || len(key) == 0 {
+			t.report(ing, problem{Msg: fmt.Sprintf("TLS secret %s has no tls.crt or tls.key; the default certificate is served", k)})
+			continue
+		}
+		t.certs[k] = true
+		t.conf.TLS.Certificates = append(t.conf.TLS.Certificates, &dynamic.CertAndStores{
+			Certificate: dynamic.Certificate{CertFile: dynamic.FileOrContent(crt), KeyFile: dynamic.FileOrContent(key)},
+		})
+	}
+	return hosts, len(ing.Spec.TLS) > 0
+}
+
+// service defines the load balancer of one backend of an Ingress and
+// returns its name ("" when the backend cannot be served; the problem is
+// reported and the routers reference a service that does not exist, so
+// the API shows them with that error).
+func (t *translator) service(ing *netv1.Ingress, c config, b netv1.IngressBackend, path string) string {
+	if b.Resource != nil || b.Service == nil {
+		t.report(ing, problem{Msg: "resource backends are not supported"})
+		return ""
+	}
+	port := b.Service.Port.Name
+	if port == "" {
+		port = strconv.Itoa(int(b.Service.Port.Number))
+	}
+	name := fmt.Sprintf("%s-%s-%s-%s", ing.Namespace, ing.Name, b.Service.Name, port)
+	if _, done := t.conf.HTTP.Services[name]; done {
+		return name
+	}
+	svc, ok := t.objs.Service(ing.Namespace, b.Service.Name)
+	if !ok {
+		t.report(ing, problem{Msg: fmt.Sprintf("service %s/%s not found", ing.Namespace, b.Service.Name)})
+		return name
+	}
+	lb := t.loadBalancer(ing, c, svc, b.Service.Port.Number, b.Service.Port.Name, path)
+	if lb == nil {
+		return name
+	}
+	t.conf.HTTP.Services[name] = &dynamic.Service{LoadBalancer: lb}
+	return name
+}
+
+func (t *translator) loadBalancer(ing *netv1.Ingress, c config, svc *corev1.Service, number int32, portName, path string) *dynamic.ServersLoadBalancer {
+	sp, ok := k8s.ResolveTargetPort(svc, number, portName)
+	if !ok && svc.Spec.Type != corev1.ServiceTypeExternalName {
+		t.report(ing, problem{Msg: fmt.Sprintf("service %s/%s has no port %s", svc.Namespace, svc.Name, cmp.Or(portName, strconv.Itoa(int(number))))})
+		return nil
+	}
+	scheme := "http"
+	switch c.Protocol {
+	case "HTTPS", "GRPCS":
+		scheme = "https"
+	case "GRPC":
+		scheme = "h2c"
+	}
+	pass := true
+	lb := &dynamic.ServersLoadBalancer{Strategy: dynamic.StrategyWRR, PassHostHeader: &pass, Servers: []dynamic.Server{}}
+	switch {
+	case svc.Spec.Type == corev1.ServiceTypeExternalName:
+		if t.opts.DisableSvcExternalName {
+			t.report(ing, problem{Msg: fmt.Sprintf("service %s/%s is of type ExternalName and disableSvcExternalName is set", svc.Namespace, svc.Name)})
+			return nil
+		}
+		p := number
+		if ok {
+			p = sp.Port
+		}
+		lb.Servers = append(lb.Servers, dynamic.Server{URL: scheme + "://" + net.JoinHostPort(svc.Spec.ExternalName, strconv.Itoa(int(p)))})
+	case c.ServiceUp && svc.Spec.ClusterIP != "" && svc.Spec.ClusterIP != corev1.ClusterIPNone:
+		lb.Servers = append(lb.Servers, dynamic.Server{URL: scheme + "://" + net.JoinHostPort(svc.Spec.ClusterIP, strconv.Itoa(int(sp.Port)))})
+	default:
+		for _, e := range t.objs.Endpoints(svc, sp) {
+			if e.Usable() {
+				lb.Servers = append(lb.Servers, dynamic.Server{URL: scheme + "://" + e.HostPort()})
+			}
+		}
+	}
+	if a := c.Affinity; a != nil {
+		cp := a.Path
+		if cp == "" {
+			cp = "/"
+			if !c.UseRegex && c.RewriteTarget == "" {
+				cp = path
+			}
+		}
+		lb.Sticky = &dynamic.Sticky{Cookie: &dynamic.Cookie{
+			Name: a.Name, Secure: a.Secure, HTTPOnly: true, SameSite: a.SameSite, MaxAge: a.MaxAge, Path: &cp, Domain: a.Domain,
+		}}
+	}
+	lb.ServersTransport = t.transport(ing, c)
+	return lb
+}
+
+// transport defines the serversTransport of an Ingress: the provider's
+// timeouts, the Ingress's own, TLS to the backend.
+func (t *translator) transport(ing *netv1.Ingress, c config) string {
+	o := t.opts
+	sec := func(n int) ptypes.Duration { return ptypes.Duration(time.Duration(n) * time.Second) }
+	ct, rt, st := o.ProxyConnectTimeout, o.ProxyReadTimeout, o.ProxySendTimeout
+	if c.ConnectTO != nil {
+		ct = *c.ConnectTO
+	}
+	if c.ReadTO != nil {
+		rt = *c.ReadTO
+	}
+	if c.SendTO != nil {
+		st = *c.SendTO
+	}
+	tr := &dynamic.ServersTransport{
+		MaxIdleConnsPerHost: 200,
+		ForwardingTimeouts: &dynamic.ForwardingTimeouts{
+			DialTimeout:           sec(ct),
+			ResponseHeaderTimeout: sec(rt),
+			ReadTimeout:           sec(rt),
+			WriteTimeout:          sec(st),
+			IdleConnTimeout:       sec(o.UpstreamKeepaliveTimeout),
+			PingTimeout:           ptypes.Duration(15 * time.Second),
+		},
+	}
+	tls := c.Protocol == "HTTPS" || c.Protocol == "GRPCS"
+	name := "default"
+	if c.ConnectTO != nil || c.ReadTO != nil || c.SendTO != nil || tls {
+		name = ing.Namespace + "-" + ing.Name
+	}
+	if tls {
+		// ingress-nginx does not verify the backend's certificate unless
+		// proxy-ssl-verify is on.
+		tr.InsecureSkipVerify = !c.ProxySSLVerify
+		if c.ProxySSLName != "" {
+			tr.ServerName = c.ProxySSLName
+		}
+		if c.ProxySSLSecret != "" {
+			if sec, ok := t.secretRef(ing, c.ProxySSLSecret); ok {
+				if ca := sec.Data["ca.crt"]; len(ca) > 0 {
+					tr.RootCAs = []dynamic.FileOrContent{dynamic.FileOrContent(ca)}
+				}
+				if crt, key := sec.Data[corev1.TLSCertKey], sec.Data[corev1.TLSPrivateKeyKey]; len(crt) > 0 && len(key) > 0 {
+					tr.Certificates = []dynamic.Certificate{{CertFile: dynamic.FileOrContent(crt), KeyFile: dynamic.FileOrContent(key)}}
+				}
+			} else {
+				t.report(ing, problem{Annotation: "proxy-ssl-secret", Msg: "secret not found or not allowed (allowCrossNamespaceResources)"})
+			}
+		}
+	}
+	t.conf.HTTP.ServersTransports[name] = tr
+	return name
+}
+
+// secretRef resolves "name" or "namespace/name" from an Ingress, within
+// the allowCrossNamespaceResources rule.
+func (t *translator) secretRef(ing *netv1.Ingress, ref string) (*corev1.Secret, bool) {
+	ns, name, ok := t.ref(ing, ref)
+	if !ok {
+		return nil, false
+	}
+	return t.objs.Secret(ns, name)
+}
+
+func (t *translator) ref(ing *netv1.Ingress, ref string) (string, string, bool) {
+	ns, name, found := strings.Cut(ref, "/")
+	if !found {
+		return ing.Namespace, ref, true
+	}
+	if ns != ing.Namespace && !t.opts.AllowCrossNamespaceResources {
+		return "", "", false
+	}
+	return ns, name, true
+}
+
+// defaultBackendService is the provider's catch-all router.
+func (t *translator) defaultBackendService() {
+	ref := t.opts.DefaultBackendService
+	if ref == "" {
+		return
+	}
+	ns, name, _ := strings.Cut(ref, "/")
+	svc, ok := t.objs.Service(ns, name)
+	const base = "default-backend"
+	svcName := base
+	if ok && len(svc.Spec.Ports) > 0 {
+		fake := &netv1.Ingress{}
+		fake.Namespace, fake.Name = ns, name
+		if lb := t.loadBalancer(fake, config{}, svc, svc.Spec.Ports[0].Port, svc.Spec.Ports[0].Name, "/"); lb != nil {
+			t.conf.HTTP.Services[svcName] = &dynamic.Service{LoadBalancer: lb}
+		}
+	}
+	t.addRouters(base, "PathPrefix(`/`)", svcName, nil, nil, 1)
+}
+
+// canary joins a canary Ingress to the routes of the main Ingress with
+// the same host and path: by header, then by cookie, then by weight, as
+// ingress-nginx decides.
+func (t *translator) canary(ing *netv1.Ingress) {
+	c, probs := parseAnnotations(ing.Annotations)
+	for _, p := range probs {
+		t.report(ing, p)
+		if p.Fatal {
+			return
+		}
+	}
+	specs, perr := t.routes(ing, c)
+	if perr != nil {
+		t.report(ing, *perr)
+		return
+	}
+	for _, s := range specs {
+		m, ok := t.mains[s.host+"|"+s.path]
+		if !ok {
+			t.report(ing, problem{Msg: fmt.Sprintf("canary for host %q path %q: no main Ingress serves them; ignored", s.host, s.path)})
+			continue
+		}
+		if m.ingress == key(ing) {
+			continue
+		}
+		svc := t.service(ing, c, s.backend, s.path)
+		if svc == "" {
+			continue
+		}
+		mainBase := strings.TrimSuffix(m.routers[0], "-tls")
+		// Every canary route carries the main route's middlewares (the
+		// canary Ingress's own annotations apply to its backend only, as
+		// in ingress-nginx).
+		add := func(suffix, extra, target string, prio int) {
+			rule := "(" + m.rule + ") && " + extra
+			if prio == 0 {
+				prio = len(rule)
+			}
+			t.addRouters(mainBase+suffix, rule, target, m.mws, m.tlsMws, prio)
+		}
+		cookiePrio := 0
+		if h := c.CanaryCookie; h != "" {
+			q := regexp.QuoteMeta(h)
+			add("-canary-cookie", "HeaderRegexp(`Cookie`, `(^|;\\s*)"+q+"=always(;|$)`)", svc, 0)
+			add("-canary-cookie-never", "HeaderRegexp(`Cookie`, `(^|;\\s*)"+q+"=never(;|$)`)", m.service, 0)
+			cookiePrio = len(m.rule) + 64 + len(q)
+		}
+		if h := c.CanaryHeader; h != "" {
+			// Header wins over cookie: a priority above the cookie rules.
+			prio := max(cookiePrio+1, 0)
+			if cookiePrio == 0 {
+				prio = 0
+			}
+			switch {
+			case c.CanaryHeaderValue != "":
+				add("-canary-header", "Header(`"+h+"`, `"+c.CanaryHeaderValue+"`)", svc, prio)
+			case c.CanaryHeaderRegex != "":
+				add("-canary-header", "HeaderRegexp(`"+h+"`, `"+strings.ReplaceAll(c.CanaryHeaderRegex, "`", "")+"`)", svc, prio)
+			default:
+				add("-canary-header", "Header(`"+h+"`, `always`)", svc, prio)
+				add("-canary-header-never", "Header(`"+h+"`, `never`)", m.service, prio)
+			}
+		}
+		if c.CanaryWeight > 0 && !m.weighted {
+			wname := mainBase + "-canary"
+			mw, cw := c.CanaryWeightTotal-c.CanaryWeight, c.CanaryWeight
+			t.conf.HTTP.Services[wname] = &dynamic.Service{Weighted: &dynamic.WeightedRoundRobin{Services: []dynamic.WRRService{
+				{Name: m.service, Weight: &mw}, {Name: svc, Weight: &cw},
+			}}}
+			for _, r := range m.routers {
+				if rt, ok := t.conf.HTTP.Routers[r]; ok {
+					rt.Service = wname
+				}
+			}
+			m.weighted = true
+		}
+	}
+}

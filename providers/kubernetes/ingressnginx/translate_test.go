@@ -1,0 +1,286 @@
+package ingressnginx
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	netv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/switchyard-proxy/switchyard/config/dynamic"
+	"github.com/switchyard-proxy/switchyard/config/static"
+	"github.com/switchyard-proxy/switchyard/providers/kubernetes/k8s"
+)
+
+type fakeObjects struct {
+	svcs    map[string]*corev1.Service
+	eps     map[string][]k8s.Endpoint
+	secrets map[string]*corev1.Secret
+	cms     map[string]*corev1.ConfigMap
+}
+
+func (f fakeObjects) Service(ns, n string) (*corev1.Service, bool) {
+	s, ok := f.svcs[ns+"/"+n]
+	return s, ok
+}
+func (f fakeObjects) Endpoints(s *corev1.Service, _ corev1.ServicePort) []k8s.Endpoint {
+	return f.eps[s.Namespace+"/"+s.Name]
+}
+func (f fakeObjects) Secret(ns, n string) (*corev1.Secret, bool) {
+	s, ok := f.secrets[ns+"/"+n]
+	return s, ok
+}
+func (f fakeObjects) ConfigMap(ns, n string) (*corev1.ConfigMap, bool) {
+	c, ok := f.cms[ns+"/"+n]
+	return c, ok
+}
+
+func objs() fakeObjects {
+	svc := func(name string) *corev1.Service {
+		return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name}, Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 80}}}}
+	}
+	return fakeObjects{
+		svcs: map[string]*corev1.Service{"ns/web": svc("web"), "ns/canary": svc("canary")},
+		eps: map[string][]k8s.Endpoint{
+			"ns/web":    {{Address: "10.0.0.1", Port: 8080, Ready: true}, {Address: "10.0.0.2", Port: 8080, Ready: false, Terminating: true}},
+			"ns/canary": {{Address: "10.0.1.1", Port: 8080, Ready: true}},
+		},
+		secrets: map[string]*corev1.Secret{
+			"ns/users": {Data: map[string][]byte{"auth": []byte("alice:$apr1$x$y\n\nbob:{SHA}z\n")}},
+			"ns/map":   {Data: map[string][]byte{"carol": []byte("$apr1$a$b"), "dave": []byte("{SHA}c")}},
+			"ns/cert":  {Data: map[string][]byte{"tls.crt": []byte("CRT"), "tls.key": []byte("KEY")}},
+		},
+	}
+}
+
+func ing(name, host, path string, pt netv1.PathType, svc string, ann map[string]string) *netv1.Ingress {
+	return &netv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, Annotations: ann},
+		Spec: netv1.IngressSpec{Rules: []netv1.IngressRule{{Host: host, IngressRuleValue: netv1.IngressRuleValue{HTTP: &netv1.HTTPIngressRuleValue{
+			Paths: []netv1.HTTPIngressPath{{Path: path, PathType: &pt, Backend: netv1.IngressBackend{Service: &netv1.IngressServiceBackend{Name: svc, Port: netv1.ServiceBackendPort{Number: 80}}}}},
+		}}}}},
+	}
+}
+
+func opts() *static.KubernetesIngressNGINXProvider {
+	o := &static.KubernetesIngressNGINXProvider{}
+	o.SetDefaults()
+	return o
+}
+
+func TestTranslate(t *testing.T) {
+	tests := []struct {
+		desc  string
+		ings  []*netv1.Ingress
+		opts  func(*static.KubernetesIngressNGINXProvider)
+		check func(t *testing.T, c *dynamic.Configuration, probs map[string][]problem)
+	}{
+		{desc: "prefix, service from ready endpoints", ings: []*netv1.Ingress{ing("a", "a.test", "/app/", netv1.PathTypePrefix, "web", nil)},
+			check: func(t *testing.T, c *dynamic.Configuration, _ map[string][]problem) {
+				r := c.HTTP.Routers["ns-a-rule-0-path-0"]
+				if r == nil || r.Rule != "Host(`a.test`) && (Path(`/app`) || PathPrefix(`/app/`))" || r.Service != "ns-a-web-80" || r.TLS != nil {
+					t.Fatalf("router %+v", r)
+				}
+				if tr := c.HTTP.Routers["ns-a-rule-0-path-0-tls"]; tr == nil || tr.TLS == nil {
+					t.Fatalf("tls router %+v", tr)
+				}
+				s := c.HTTP.Services["ns-a-web-80"].LoadBalancer
+				if len(s.Servers) != 1 || s.Servers[0].URL != "http://10.0.0.1:8080" || s.ServersTransport != "default" {
+					t.Fatalf("service %+v", s)
+				}
+				if b := c.HTTP.Middlewares["ns-a-body-size"]; b == nil || b.Buffering.MaxRequestBodyBytes != 1<<20 {
+					t.Fatalf("default body size %+v", b)
+				}
+				if slices.Contains(r.Middlewares, "ns-a-redirect-scheme") {
+					t.Fatal("redirect without TLS")
+				}
+			}},
+		{desc: "exact and implementation specific", ings: []*netv1.Ingress{
+			ing("a", "", "/x", netv1.PathTypeExact, "web", nil),
+			ing("b", "*.w.test", "/y", netv1.PathTypeImplementationSpecific, "web", nil),
+		}, check: func(t *testing.T, c *dynamic.Configuration, _ map[string][]problem) {
+			if r := c.HTTP.Routers["ns-a-rule-0-path-0"]; r.Rule != "Path(`/x`)" {
+				t.Errorf("exact %q", r.Rule)
+			}
+			if r := c.HTTP.Routers["ns-b-rule-0-path-0"]; r.Rule != "HostRegexp(`^[^.]+\\.w\\.test$`) && PathPrefix(`/y`)" {
+				t.Errorf("wildcard %q", r.Rule)
+			}
+		}},
+		{desc: "rewrite-target", ings: []*netv1.Ingress{ing("a", "a.test", "/api(/|$)(.*)", netv1.PathTypeImplementationSpecific, "web", ann("rewrite-target", "/$2"))},
+			check: func(t *testing.T, c *dynamic.Configuration, _ map[string][]problem) {
+				r := c.HTTP.Routers["ns-a-rule-0-path-0"]
+				if r.Rule != "Host(`a.test`) && PathRegexp(`(?i)^/api(/|$)(.*)`)" {
+					t.Errorf("rule %q", r.Rule)
+				}
+				m := c.HTTP.Middlewares["ns-a-rule-0-path-0-rewrite-target"]
+				if m == nil || m.ReplacePathRegex.Regex != "(?i)^(?:/api(/|$)(.*)).*$" || m.ReplacePathRegex.Replacement != "/${2}" || r.Middlewares[len(r.Middlewares)-1] != "ns-a-rule-0-path-0-rewrite-target" {
+					t.Errorf("rewrite %+v %v", m, r.Middlewares)
+				}
+			}},
+		{desc: "strict path type", ings: []*netv1.Ingress{ing("a", "a.test", "/api(/|$)(.*)", netv1.PathTypePrefix, "web", nil)},
+			check: func(t *testing.T, c *dynamic.Configuration, probs map[string][]problem) {
+				if len(c.HTTP.Routers) != 0 || len(probs["ns/a"]) != 1 || !probs["ns/a"][0].Fatal || len(c.Problems) != 2 {
+					t.Errorf("routers %v problems %v %v", c.HTTP.Routers, probs, c.Problems)
+				}
+			}},
+		{desc: "strict path type off", opts: func(o *static.KubernetesIngressNGINXProvider) { o.StrictValidatePathType = false },
+			ings: []*netv1.Ingress{ing("a", "a.test", "/api(/|$)(.*)", netv1.PathTypePrefix, "web", ann("use-regex", "true"))},
+			check: func(t *testing.T, c *dynamic.Configuration, _ map[string][]problem) {
+				if r := c.HTTP.Routers["ns-a-rule-0-path-0"]; r == nil || !strings.Contains(r.Rule, "PathRegexp") {
+					t.Errorf("router %+v", r)
+				}
+			}},
+		{desc: "tls and ssl redirect", ings: func() []*netv1.Ingress {
+			i := ing("a", "a.test", "/", netv1.PathTypePrefix, "web", nil)
+			i.Spec.TLS = []netv1.IngressTLS{{Hosts: []string{"a.test"}, SecretName: "cert"}}
+			j := ing("b", "b.test", "/", netv1.PathTypePrefix, "web", ann("ssl-redirect", "false"))
+			j.Spec.TLS = []netv1.IngressTLS{{Hosts: []string{"b.test"}, SecretName: "missing"}}
+			return []*netv1.Ingress{i, j}
+		}(), check: func(t *testing.T, c *dynamic.Configuration, probs map[string][]problem) {
+			if r := c.HTTP.Routers["ns-a-rule-0-path-0"]; r.Middlewares[0] != "ns-a-redirect-scheme" {
+				t.Errorf("plain router %v", r.Middlewares)
+			}
+			if r := c.HTTP.Routers["ns-a-rule-0-path-0-tls"]; slices.Contains(r.Middlewares, "ns-a-redirect-scheme") {
+				t.Errorf("tls router redirects %v", r.Middlewares)
+			}
+			if m := c.HTTP.Middlewares["ns-a-redirect-scheme"]; m.RedirectScheme.StatusCode != 308 {
+				t.Errorf("redirect %+v", m.RedirectScheme)
+			}
+			if r := c.HTTP.Routers["ns-b-rule-0-path-0"]; slices.Contains(r.Middlewares, "ns-b-redirect-scheme") {
+				t.Errorf("ssl-redirect false still redirects")
+			}
+			if len(c.TLS.Certificates) != 1 || c.TLS.Certificates[0].CertFile != "CRT" {
+				t.Errorf("certificates %v", c.TLS.Certificates)
+			}
+			if len(probs["ns/b"]) != 1 || !strings.Contains(probs["ns/b"][0].Msg, "not found") {
+				t.Errorf("missing secret %v", probs)
+			}
+		}},
+		{desc: "basic auth from both secret formats", ings: []*netv1.Ingress{
+			ing("a", "a.test", "/", netv1.PathTypePrefix, "web", ann("auth-type", "basic", "auth-secret", "users", "auth-realm", "R")),
+			ing("b", "b.test", "/", netv1.PathTypePrefix, "web", ann("auth-type", "basic", "auth-secret", "map", "auth-secret-type", "auth-map")),
+			ing("c", "c.test", "/", netv1.PathTypePrefix, "web", ann("auth-type", "basic", "auth-secret", "nope")),
+			ing("d", "d.test", "/", netv1.PathTypePrefix, "web", ann("auth-type", "basic", "auth-secret", "other/users")),
+		}, check: func(t *testing.T, c *dynamic.Configuration, probs map[string][]problem) {
+			if b := c.HTTP.Middlewares["ns-a-basic-auth"].BasicAuth; len(b.Users) != 2 || b.Realm != "R" {
+				t.Errorf("auth-file %+v", b)
+			}
+			if b := c.HTTP.Middlewares["ns-b-basic-auth"].BasicAuth; strings.Join(b.Users, ",") != "carol:$apr1$a$b,dave:{SHA}c" {
+				t.Errorf("auth-map %+v", b)
+			}
+			for _, n := range []string{"c", "d"} {
+				if _, ok := c.HTTP.Routers["ns-"+n+"-rule-0-path-0"]; ok || len(probs["ns/"+n]) == 0 || !probs["ns/"+n][0].Fatal {
+					t.Errorf("%s served without its users: %v", n, probs["ns/"+n])
+				}
+			}
+		}},
+		{desc: "canary by weight and header", ings: func() []*netv1.Ingress {
+			m := ing("main", "a.test", "/", netv1.PathTypePrefix, "web", nil)
+			c := ing("can", "a.test", "/", netv1.PathTypePrefix, "canary", ann("canary", "true", "canary-weight", "20", "canary-by-header", "X-Canary"))
+			return []*netv1.Ingress{c, m}
+		}(), check: func(t *testing.T, c *dynamic.Configuration, _ map[string][]problem) {
+			r := c.HTTP.Routers["ns-main-rule-0-path-0"]
+			w := c.HTTP.Services[r.Service]
+			if w == nil || w.Weighted == nil || *w.Weighted.Services[0].Weight != 80 || *w.Weighted.Services[1].Weight != 20 || w.Weighted.Services[1].Name != "ns-can-canary-80" {
+				t.Fatalf("weighted %+v", w)
+			}
+			h := c.HTTP.Routers["ns-main-rule-0-path-0-canary-header"]
+			if h == nil || h.Service != "ns-can-canary-80" || !strings.HasSuffix(h.Rule, "Header(`X-Canary`, `always`)") {
+				t.Fatalf("header router %+v", h)
+			}
+			if n := c.HTTP.Routers["ns-main-rule-0-path-0-canary-header-never"]; n == nil || n.Service != "ns-main-web-80" {
+				t.Fatalf("never router %+v", n)
+			}
+		}},
+		{desc: "missing service reported, router kept", ings: []*netv1.Ingress{ing("a", "a.test", "/", netv1.PathTypePrefix, "nope", nil)},
+			check: func(t *testing.T, c *dynamic.Configuration, probs map[string][]problem) {
+				if r := c.HTTP.Routers["ns-a-rule-0-path-0"]; r == nil || c.HTTP.Services[r.Service] != nil || len(probs["ns/a"]) != 1 {
+					t.Errorf("router %+v problems %v", r, probs)
+				}
+			}},
+		{desc: "snippet served with a warning", ings: []*netv1.Ingress{ing("a", "a.test", "/", netv1.PathTypePrefix, "web", ann("configuration-snippet", "return 200;"))},
+			check: func(t *testing.T, c *dynamic.Configuration, _ map[string][]problem) {
+				if _, ok := c.HTTP.Routers["ns-a-rule-0-path-0"]; !ok || len(c.Problems) != 2 || !c.Problems[0].Warning {
+					t.Errorf("problems %+v", c.Problems)
+				}
+			}},
+		{desc: "entrypoints and non-TLS routers off", opts: func(o *static.KubernetesIngressNGINXProvider) {
+			o.HTTPSEntryPoint = "websecure"
+			o.DisableNonTLSRouters = true
+		}, ings: []*netv1.Ingress{ing("a", "a.test", "/", netv1.PathTypePrefix, "web", nil)},
+			check: func(t *testing.T, c *dynamic.Configuration, _ map[string][]problem) {
+				if len(c.HTTP.Routers) != 1 || c.HTTP.Routers["ns-a-rule-0-path-0-tls"].EntryPoints[0] != "websecure" {
+					t.Errorf("routers %+v", c.HTTP.Routers)
+				}
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			o := opts()
+			if tc.opts != nil {
+				tc.opts(o)
+			}
+			res := translate(o, tc.ings, objs())
+			tc.check(t, res.conf, res.problems)
+		})
+	}
+}
+
+func TestHandles(t *testing.T) {
+	ours := map[string]bool{"nginx": true}
+	cls := func(s string) *string { return &s }
+	for _, tc := range []struct {
+		class   *string
+		ann     string
+		without bool
+		want    bool
+	}{
+		{class: cls("nginx"), want: true},
+		{class: cls("traefik"), want: false},
+		{class: cls("traefik"), ann: "nginx", want: false},
+		{ann: "nginx", want: true},
+		{ann: "other", want: false},
+		{want: false},
+		{without: true, want: true},
+		{ann: "other", without: true, want: false},
+	} {
+		i := &netv1.Ingress{Spec: netv1.IngressSpec{IngressClassName: tc.class}}
+		if tc.ann != "" {
+			i.Annotations = map[string]string{legacyClassAnnotation: tc.ann}
+		}
+		if got := handles(i, ours, "nginx", tc.without); got != tc.want {
+			t.Errorf("%+v: %v", tc, got)
+		}
+	}
+}
+
+func TestInit(t *testing.T) {
+	for _, tc := range []struct {
+		set  func(*static.KubernetesIngressNGINXProvider)
+		want string
+	}{
+		{set: func(o *static.KubernetesIngressNGINXProvider) { o.AllowSnippetAnnotations = true }, want: "allowSnippetAnnotations"},
+		{set: func(o *static.KubernetesIngressNGINXProvider) {
+			o.WatchNamespace, o.WatchNamespaceSelector = "a", "b=c"
+		}, want: "mutually exclusive"},
+		{set: func(o *static.KubernetesIngressNGINXProvider) { o.WatchNamespaceSelector = "a in (" }, want: "watchNamespaceSelector"},
+		{set: func(o *static.KubernetesIngressNGINXProvider) { o.PublishService = "nope" }, want: "publishService"},
+		{set: func(o *static.KubernetesIngressNGINXProvider) { o.PublishStatusAddress = "1.2.3.4, bad host" }, want: "publishStatusAddress"},
+		{set: func(o *static.KubernetesIngressNGINXProvider) { o.CustomHTTPErrors = []string{"404"} }, want: "customHTTPErrors"},
+		{set: func(o *static.KubernetesIngressNGINXProvider) { o.ProxyBuffering = true }, want: "proxyBuffering"},
+		{set: func(o *static.KubernetesIngressNGINXProvider) { o.ProxyNextUpstream = "error http_502" }, want: "proxyNextUpstream"},
+		{set: func(o *static.KubernetesIngressNGINXProvider) { o.DisableNonTLSRouters, o.HTTPEntryPoint = true, "web" }, want: "disableNonTLSRouters"},
+		{set: func(o *static.KubernetesIngressNGINXProvider) { o.GlobalAuthURL = "ftp://x" }, want: "globalAuthURL"},
+		{set: func(o *static.KubernetesIngressNGINXProvider) {}, want: ""},
+	} {
+		o := opts()
+		o.Endpoint = "https://127.0.0.1:6443"
+		tc.set(o)
+		err := New(*o).Init()
+		if (err == nil) != (tc.want == "") || err != nil && !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("want %q, got %v", tc.want, err)
+		}
+	}
+}
