@@ -33,7 +33,7 @@ func nginxEchoHandler(name string) http.Handler {
 	})
 }
 
-func parseEcho(t testing.TB, body string) nginxEcho {
+func nginxParseEcho(t testing.TB, body string) nginxEcho {
 	t.Helper()
 	var e nginxEcho
 	if err := json.Unmarshal([]byte(body), &e); err != nil {
@@ -82,9 +82,9 @@ providers:
 ` + extra
 }
 
-// httpsClient trusts anything (the default certificate is self-signed)
+// nginxHTTPSClient trusts anything (the default certificate is self-signed)
 // and never follows redirects.
-var httpsClient = &http.Client{
+var nginxHTTPSClient = &http.Client{
 	Transport: &http.Transport{Proxy: nil, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableCompression: true},
 	CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
@@ -109,20 +109,20 @@ func waitNginx(t testing.TB, url, host string, ok func(Reply) bool) Reply {
 	return last
 }
 
-func createIngress(t testing.TB, k *kubeCluster, ing *netv1.Ingress) {
+func nginxCreateIngress(t testing.TB, k *kubeCluster, ing *netv1.Ingress) {
 	t.Helper()
 	if _, err := k.Client.NetworkingV1().Ingresses(ing.Namespace).Create(context.Background(), ing, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create ingress %s: %v", ing.Name, err)
 	}
 }
 
-func pathType(p netv1.PathType) *netv1.PathType { return &p }
+func nginxPathType(p netv1.PathType) *netv1.PathType { return &p }
 
-func simpleIngress(ns, name, class, host, path string, pt netv1.PathType, svc string, ann map[string]string) *netv1.Ingress {
+func nginxSimpleIngress(ns, name, class, host, path string, pt netv1.PathType, svc string, ann map[string]string) *netv1.Ingress {
 	ing := &netv1.Ingress{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Annotations: ann},
 		Spec: netv1.IngressSpec{Rules: []netv1.IngressRule{{Host: host, IngressRuleValue: netv1.IngressRuleValue{HTTP: &netv1.HTTPIngressRuleValue{
-			Paths: []netv1.HTTPIngressPath{{Path: path, PathType: pathType(pt), Backend: netv1.IngressBackend{Service: &netv1.IngressServiceBackend{
+			Paths: []netv1.HTTPIngressPath{{Path: path, PathType: nginxPathType(pt), Backend: netv1.IngressBackend{Service: &netv1.IngressServiceBackend{
 				Name: svc, Port: netv1.ServiceBackendPort{Number: 80},
 			}}}},
 		}}}}},
@@ -150,13 +150,13 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 	nginxBackend(t, k, kn, ns, "web")
 	nginxBackend(t, k, kn, ns, "api")
 
-	createIngress(t, k, simpleIngress(ns, "plain", "nginx", "plain.example.test", "/app", netv1.PathTypePrefix, "web", nil))
-	createIngress(t, k, simpleIngress(ns, "other-class", "traefik", "other.example.test", "/", netv1.PathTypePrefix, "web", nil))
-	createIngress(t, k, simpleIngress(ns, "rewrite", "nginx", "rw.example.test", "/api(/|$)(.*)", netv1.PathTypeImplementationSpecific, "api",
+	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "plain", "nginx", "plain.example.test", "/app", netv1.PathTypePrefix, "web", nil))
+	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "other-class", "traefik", "other.example.test", "/", netv1.PathTypePrefix, "web", nil))
+	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "rewrite", "nginx", "rw.example.test", "/api(/|$)(.*)", netv1.PathTypeImplementationSpecific, "api",
 		map[string]string{"nginx.ingress.kubernetes.io/rewrite-target": "/$2", "nginx.ingress.kubernetes.io/use-regex": "true"}))
-	tlsIng := simpleIngress(ns, "secure", "nginx", "secure.example.test", "/", netv1.PathTypePrefix, "web", nil)
+	tlsIng := nginxSimpleIngress(ns, "secure", "nginx", "secure.example.test", "/", netv1.PathTypePrefix, "web", nil)
 	tlsIng.Spec.TLS = []netv1.IngressTLS{{Hosts: []string{"secure.example.test"}}}
-	createIngress(t, k, tlsIng)
+	nginxCreateIngress(t, k, tlsIng)
 
 	e := newEnv(t)
 	e.WriteStatic("yml", nginxStatic(k, ns, ""))
@@ -179,7 +179,7 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 	t.Run("rewrite-target capture groups", func(t *testing.T) {
 		for path, want := range map[string]string{"/api/users/7": "/users/7", "/API/users": "/users", "/api": "/", "/api/": "/"} {
 			r := waitNginx(t, base+path+"?x=1", "rw.example.test", func(r Reply) bool { return r.Status == 200 })
-			got := parseEcho(t, r.Body)
+			got := nginxParseEcho(t, r.Body)
 			if got.Path != want || got.Query != "x=1" || got.Name != "api" {
 				t.Errorf("%s: backend saw %q ?%s (%s), want %q ?x=1", path, got.Path, got.Query, got.Name, want)
 			}
@@ -197,7 +197,7 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 		}
 		req, _ := http.NewRequest(http.MethodGet, "https://"+e.Addr("websecure")+"/login", nil)
 		req.Host = "secure.example.test"
-		resp, err := httpsClient.Do(req)
+		resp, err := nginxHTTPSClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -214,7 +214,7 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 		ip, port := kn.ServeHTTP(t, nginxEchoHandler("web-2"))
 		k.SetEndpoints(t, ns, "web", "http", int32(port), KubeEndpoint{IP: ip, Ready: true})
 		waitNginx(t, base+"/app", "plain.example.test", func(r Reply) bool {
-			return r.Status == 200 && parseEcho(t, r.Body).Name == "web-2"
+			return r.Status == 200 && nginxParseEcho(t, r.Body).Name == "web-2"
 		})
 	})
 	rd := e.WaitAPI(10*time.Second, "routers", func(rd *Rawdata) bool {
