@@ -12,7 +12,7 @@ CORE_PKGS = $(shell $(GO) list ./... | grep -v /integration)
 FUZZTIME ?= 2m
 FUZZ     ?=
 
-.PHONY: all build run test test-unit test-integration consul kube crds lint fmt fuzz fuzz-list bench bench-quick bench-obs bench-smoke bench-tls clean
+.PHONY: all build run test test-unit test-integration consul kube crds helm helm-lint manifests image lint fmt fuzz fuzz-list bench bench-quick bench-obs bench-smoke bench-tls clean
 
 all: build
 
@@ -29,7 +29,7 @@ test-unit:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 10m $(CORE_PKGS)
 
-test-integration: consul kube
+test-integration: consul kube helm
 	$(GO) test -count=1 -timeout 20m ./integration/...
 
 consul: ## build the real Consul agent for the integration tests once (cached in ~/.cache/switchyard/consul-VERSION)
@@ -47,6 +47,18 @@ kube: ## etcd (Debian's etcd-server) and a real kube-apiserver built once (cache
 
 crds: ## regenerate deploy/crds/ (the kubernetesCRD provider's CustomResourceDefinitions) from the Go types with controller-gen
 	GO=$(GO) scripts/crds.sh
+
+helm: ## build Helm once for the deployment tests (cached in ~/.cache/switchyard/helm-VERSION)
+	GO=$(GO) integration/helm/build.sh
+
+helm-lint: helm ## lint the chart deploy/helm/switchyard
+	$$(GO=$(GO) integration/helm/build.sh | tail -n1) lint --strict deploy/helm/switchyard
+
+manifests: helm ## render deploy/manifests/ from the chart (the deployment test fails when they drift)
+	deploy/manifests/generate.sh "$$(GO=$(GO) integration/helm/build.sh | tail -n1)"
+
+image: ## build the container image (needs docker and a registry: not runnable in this workplace)
+	docker build --build-arg VERSION=$(VERSION) -t switchyard:$(VERSION) .
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

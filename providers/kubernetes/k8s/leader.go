@@ -2,6 +2,7 @@ package k8s
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"sync/atomic"
@@ -29,6 +30,71 @@ type LeaderOptions struct {
 	Name string
 	// Identity of this replica; default $POD_NAME, else the host name.
 	Identity string
+	// LeaseDuration, RenewDeadline and RetryPeriod time the election;
+	// zero takes $LEADER_ELECTION_LEASE_DURATION,
+	// $LEADER_ELECTION_RENEW_DEADLINE and $LEADER_ELECTION_RETRY_PERIOD
+	// (Go durations, set by the Helm chart), else 15 s, 10 s and 2 s. A
+	// dead leader is replaced within LeaseDuration + RetryPeriod.
+	LeaseDuration time.Duration
+	RenewDeadline time.Duration
+	RetryPeriod   time.Duration
+}
+
+// Default leader election timings (client-go's usual values).
+const (
+	DefaultLeaseDuration = 15 * time.Second
+	DefaultRenewDeadline = 10 * time.Second
+	DefaultRetryPeriod   = 2 * time.Second
+)
+
+// Environment variables that time the election when LeaderOptions do not.
+const (
+	EnvLeaseDuration = "LEADER_ELECTION_LEASE_DURATION"
+	EnvRenewDeadline = "LEADER_ELECTION_RENEW_DEADLINE"
+	EnvRetryPeriod   = "LEADER_ELECTION_RETRY_PERIOD"
+)
+
+// timings fills the zero durations of o from the environment (getenv),
+// then from the defaults, and checks client-go's constraints
+// (leaseDuration > renewDeadline > 1.2 x retryPeriod > 0). A bad value
+// is an error naming its variable; the defaults are then used whole.
+func (o LeaderOptions) timings(getenv func(string) string) (lease, renew, retry time.Duration, err error) {
+	pick := func(v time.Duration, env string, def time.Duration) (time.Duration, error) {
+		if v != 0 {
+			return v, nil
+		}
+		s := getenv(env)
+		if s == "" {
+			return def, nil
+		}
+		d, perr := time.ParseDuration(s)
+		if perr != nil {
+			return 0, fmt.Errorf("%s=%q: %w", env, s, perr)
+		}
+		if d <= 0 {
+			return 0, fmt.Errorf("%s=%q: must be positive", env, s)
+		}
+		return d, nil
+	}
+	var errs [3]error
+	lease, errs[0] = pick(o.LeaseDuration, EnvLeaseDuration, DefaultLeaseDuration)
+	renew, errs[1] = pick(o.RenewDeadline, EnvRenewDeadline, DefaultRenewDeadline)
+	retry, errs[2] = pick(o.RetryPeriod, EnvRetryPeriod, DefaultRetryPeriod)
+	for _, e := range errs {
+		if e != nil {
+			return DefaultLeaseDuration, DefaultRenewDeadline, DefaultRetryPeriod, e
+		}
+	}
+	switch {
+	case lease <= renew:
+		err = fmt.Errorf("leader election: lease duration %v must be longer than the renew deadline %v", lease, renew)
+	case float64(renew) <= leaderelection.JitterFactor*float64(retry):
+		err = fmt.Errorf("leader election: renew deadline %v must be longer than %v x the retry period %v", renew, leaderelection.JitterFactor, retry)
+	}
+	if err != nil {
+		return DefaultLeaseDuration, DefaultRenewDeadline, DefaultRetryPeriod, err
+	}
+	return lease, renew, retry, nil
 }
 
 // NewLeader returns a Leader that is not leading until Run elects it.
@@ -54,6 +120,11 @@ func (l *Leader) Run(ctx context.Context, cs kubernetes.Interface, o LeaderOptio
 	if o.Identity == "" {
 		o.Identity, _ = os.Hostname()
 	}
+	lease, renew, retry, err := o.timings(os.Getenv)
+	if err != nil && log != nil {
+		log.Error("leader election timings ignored, using the defaults", "error", err,
+			"leaseDuration", lease, "renewDeadline", renew, "retryPeriod", retry)
+	}
 	lock := &resourcelock.LeaseLock{
 		LeaseMeta:  metav1.ObjectMeta{Namespace: o.Namespace, Name: o.Name},
 		Client:     cs.CoordinationV1(),
@@ -62,9 +133,9 @@ func (l *Leader) Run(ctx context.Context, cs kubernetes.Interface, o LeaderOptio
 	for ctx.Err() == nil {
 		le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 			Lock:            lock,
-			LeaseDuration:   15 * time.Second,
-			RenewDeadline:   10 * time.Second,
-			RetryPeriod:     2 * time.Second,
+			LeaseDuration:   lease,
+			RenewDeadline:   renew,
+			RetryPeriod:     retry,
 			ReleaseOnCancel: true,
 			Name:            o.Name,
 			Callbacks: leaderelection.LeaderCallbacks{
@@ -75,10 +146,14 @@ func (l *Leader) Run(ctx context.Context, cs kubernetes.Interface, o LeaderOptio
 					default:
 					}
 					if log != nil {
-						log.Info("leading: this replica writes status", "lease", o.Namespace+"/"+o.Name)
+						log.Info("leading: this replica writes status", "lease", o.Namespace+"/"+o.Name, "identity", o.Identity)
 					}
 				},
-				OnStoppedLeading: func() { l.leading.Store(false) },
+				OnStoppedLeading: func() {
+					if l.leading.Swap(false) && log != nil {
+						log.Info("stopped leading: another replica writes status", "lease", o.Namespace+"/"+o.Name, "identity", o.Identity)
+					}
+				},
 			},
 		})
 		if err != nil {

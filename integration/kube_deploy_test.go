@@ -1,0 +1,714 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	kyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/restmapper"
+)
+
+// Deployment artefacts (deploy/helm/switchyard, deploy/manifests, the
+// Dockerfile) checked against the real API server: every rendered object
+// is applied (server-side apply: the API server validates each one), the
+// plain manifests are what the chart renders, and the image's build stage
+// makes a static binary that runs as a non-root user.
+
+var (
+	helmOnce sync.Once
+	helmBin  string
+	helmErr  error
+)
+
+// requireHelm builds Helm once (integration/helm/build.sh, cached in
+// ~/.cache/switchyard/helm-VERSION; make helm does it ahead).
+func requireHelm(t testing.TB) string {
+	t.Helper()
+	helmOnce.Do(func() { helmBin, helmErr = cachedBuild(filepath.Join(repoRoot, "integration", "helm", "build.sh")) })
+	if helmErr != nil {
+		t.Fatalf("helm: %v", helmErr)
+	}
+	return helmBin
+}
+
+// deployHelm runs the helm binary in the repository root and returns its
+// standard output, or an error carrying its standard error.
+func deployHelm(t testing.TB, args ...string) (string, error) {
+	t.Helper()
+	bin := requireHelm(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = repoRoot
+	dir := t.TempDir()
+	// No repositories, plugins or caches of the user's.
+	cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+dir+"/cache", "HELM_CONFIG_HOME="+dir+"/config", "HELM_DATA_HOME="+dir+"/data")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.String(), fmt.Errorf("helm %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return stdout.String(), nil
+}
+
+const deployChartDir = "deploy/helm/switchyard"
+
+// deployHelmTemplate renders the chart as release in namespace ns with --set
+// values.
+func deployHelmTemplate(t testing.TB, release, ns string, sets ...string) (string, error) {
+	t.Helper()
+	args := []string{"template", release, deployChartDir, "--namespace", ns}
+	for _, s := range sets {
+		args = append(args, "--set", s)
+	}
+	return deployHelm(t, args...)
+}
+
+// deployParse decodes a multi-document YAML stream into objects.
+func deployParse(t testing.TB, text string) []*unstructured.Unstructured {
+	t.Helper()
+	dec := kyaml.NewYAMLOrJSONDecoder(strings.NewReader(text), 4096)
+	var out []*unstructured.Unstructured
+	for {
+		var m map[string]any
+		err := dec.Decode(&m)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("decode rendered YAML: %v", err)
+		}
+		if len(m) == 0 {
+			continue
+		}
+		out = append(out, &unstructured.Unstructured{Object: m})
+	}
+	return out
+}
+
+// deployFind returns the objects of one kind.
+func deployFind(objs []*unstructured.Unstructured, kind string) []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	for _, o := range objs {
+		if o.GetKind() == kind {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// deployOne returns the only object of kind, converted to T.
+func deployOne[T any](t testing.TB, objs []*unstructured.Unstructured, kind string) *T {
+	t.Helper()
+	f := deployFind(objs, kind)
+	if len(f) != 1 {
+		t.Fatalf("%d objects of kind %s, want 1", len(f), kind)
+	}
+	v := new(T)
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(f[0].Object, v); err != nil {
+		t.Fatalf("%s: %v", kind, err)
+	}
+	return v
+}
+
+// applyObjects server-side applies objs (namespaced ones without a
+// namespace go to ns), so that the API server validates every object as
+// a cluster would. Cluster-scoped objects are deleted when the test ends
+// (namespaces never finish deleting here, their content does not matter).
+func deployApply(t testing.TB, k *kubeCluster, ns string, objs []*unstructured.Unstructured) {
+	t.Helper()
+	dc, err := discovery.NewDiscoveryClientForConfig(k.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, err := restmapper.GetAPIGroupResources(dc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapper := restmapper.NewDiscoveryRESTMapper(groups)
+	dyn, err := dynamic.NewForConfig(k.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, o := range objs {
+		gvk := o.GroupVersionKind()
+		m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			t.Fatalf("%s %s: %v", gvk, o.GetName(), err)
+		}
+		var ri dynamic.ResourceInterface = dyn.Resource(m.Resource)
+		if m.Scope.Name() == meta.RESTScopeNameNamespace {
+			if o.GetNamespace() == "" {
+				o.SetNamespace(ns)
+			}
+			ri = dyn.Resource(m.Resource).Namespace(o.GetNamespace())
+		} else {
+			res, name := m.Resource, o.GetName()
+			if gvk.Kind != "Namespace" {
+				t.Cleanup(func() { _ = dyn.Resource(res).Delete(context.Background(), name, metav1.DeleteOptions{}) })
+			}
+		}
+		if _, err := ri.Apply(ctx, o.GetName(), o, metav1.ApplyOptions{FieldManager: "switchyard-tests", Force: true}); err != nil {
+			t.Fatalf("apply %s %s/%s: %v", gvk.Kind, o.GetNamespace(), o.GetName(), err)
+		}
+	}
+}
+
+// checkDeployment asserts what every rendering must keep: non-root,
+// read-only root, no capability but NET_BIND_SERVICE when a port needs
+// it, probes on /ping, the downward API for leader election, and a grace
+// period that covers the entry points' shutdown.
+func deployCheckDeployment(t testing.TB, d *appsv1.Deployment, wantBind bool) {
+	t.Helper()
+	spec := d.Spec.Template.Spec
+	if len(spec.Containers) != 1 {
+		t.Fatalf("%d containers", len(spec.Containers))
+	}
+	c := spec.Containers[0]
+	if psc := spec.SecurityContext; psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot || psc.RunAsUser == nil || *psc.RunAsUser == 0 {
+		t.Errorf("pod securityContext %+v: want runAsNonRoot and a non-zero runAsUser", psc)
+	}
+	sc := c.SecurityContext
+	if sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+		t.Fatalf("container securityContext %+v: want readOnlyRootFilesystem, no privilege escalation", sc)
+	}
+	if sc.Capabilities == nil || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) {
+		t.Errorf("capabilities %+v: want drop [ALL]", sc.Capabilities)
+	}
+	var add []corev1.Capability
+	if sc.Capabilities != nil {
+		add = sc.Capabilities.Add
+	}
+	if wantBind && !slices.Equal(add, []corev1.Capability{"NET_BIND_SERVICE"}) || !wantBind && len(add) != 0 {
+		t.Errorf("capabilities add %v (want NET_BIND_SERVICE: %v)", add, wantBind)
+	}
+	if spec.EnableServiceLinks == nil || *spec.EnableServiceLinks {
+		t.Error("enableServiceLinks must be false: a Service named switchyard would inject SWITCHYARD_* variables")
+	}
+	env := map[string]string{}
+	for _, e := range c.Env {
+		if e.ValueFrom != nil && e.ValueFrom.FieldRef != nil {
+			env[e.Name] = e.ValueFrom.FieldRef.FieldPath
+		}
+	}
+	if env["POD_NAME"] != "metadata.name" || env["POD_NAMESPACE"] != "metadata.namespace" {
+		t.Errorf("downward API env %v: want POD_NAME=metadata.name, POD_NAMESPACE=metadata.namespace", env)
+	}
+	for name, p := range map[string]*corev1.Probe{"startup": c.StartupProbe, "readiness": c.ReadinessProbe, "liveness": c.LivenessProbe} {
+		if p == nil || p.HTTPGet == nil || p.HTTPGet.Path != "/ping" || p.HTTPGet.Port.String() != "traefik" {
+			t.Errorf("%s probe %+v: want GET /ping on port traefik", name, p)
+		}
+	}
+	if !slices.Contains(c.Args, "--configFile=/etc/switchyard/switchyard.yml") {
+		t.Errorf("args %v: want the static file from the ConfigMap", c.Args)
+	}
+	if spec.TerminationGracePeriodSeconds == nil || *spec.TerminationGracePeriodSeconds < 15 {
+		t.Errorf("terminationGracePeriodSeconds %v: want at least requestAcceptGraceTimeout + graceTimeOut (15 s by default)", spec.TerminationGracePeriodSeconds)
+	}
+}
+
+// staticConfigOf returns the switchyard.yml of the rendered ConfigMap.
+func deployStaticConfig(t testing.TB, objs []*unstructured.Unstructured) string {
+	t.Helper()
+	cm := deployOne[corev1.ConfigMap](t, objs, "ConfigMap")
+	s, ok := cm.Data["switchyard.yml"]
+	if !ok {
+		t.Fatalf("ConfigMap %s has no switchyard.yml", cm.Name)
+	}
+	return s
+}
+
+// knownProviders tells which Kubernetes providers the binary accepts
+// (others land on main one by one): `switchyard check` refuses the key of
+// a provider it does not have as an unknown key.
+func deployKnownProviders(t testing.TB) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	for _, p := range []string{"kubernetesIngress", "kubernetesIngressNGINX", "kubernetesCRD", "kubernetesGateway"} {
+		dir := t.TempDir()
+		f := filepath.Join(dir, "s.yml")
+		if err := os.WriteFile(f, []byte("entryPoints:\n  web:\n    address: \"127.0.0.1:0\"\nproviders:\n  "+p+":\n    endpoint: \"https://127.0.0.1:1\"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, text := runCmd(t, dir, nil, 30*time.Second, "check", "--configFile="+f)
+		out[p] = code == 0 || !strings.Contains(text, "providers."+p)
+	}
+	return out
+}
+
+// TestKubeDeployChart renders the chart with several value sets, checks
+// what each must keep, and applies every object to the real API server;
+// value combinations that cannot work are refused at render time.
+func TestKubeDeployChart(t *testing.T) {
+	k := requireKube(t)
+	if out, err := deployHelm(t, "lint", "--strict", deployChartDir); err != nil {
+		t.Fatalf("helm lint: %v\n%s", err, out)
+	}
+	cases := []struct {
+		name     string
+		sets     []string
+		wantBind bool
+		check    func(t *testing.T, ns string, objs []*unstructured.Unstructured)
+	}{
+		{name: "defaults", check: func(t *testing.T, ns string, objs []*unstructured.Unstructured) {
+			svc := deployOne[corev1.Service](t, objs, "Service")
+			if svc.Spec.Type != corev1.ServiceTypeLoadBalancer || len(svc.Spec.Ports) != 2 {
+				t.Errorf("service %s with %d ports, want LoadBalancer with web and websecure", svc.Spec.Type, len(svc.Spec.Ports))
+			}
+			for _, p := range svc.Spec.Ports {
+				want := map[string]int32{"web": 80, "websecure": 443}[p.Name]
+				if p.Port != want || p.TargetPort.String() != p.Name {
+					t.Errorf("service port %+v: want %d to the container port named %s", p, want, p.Name)
+				}
+			}
+			ic := deployOne[networkingv1.IngressClass](t, objs, "IngressClass")
+			if ic.Spec.Controller != "traefik.io/ingress-controller" {
+				t.Errorf("IngressClass controller %q", ic.Spec.Controller)
+			}
+			if len(deployFind(objs, "PodDisruptionBudget")) != 1 {
+				t.Error("no PodDisruptionBudget with 2 replicas")
+			}
+			cfg := deployStaticConfig(t, objs)
+			for _, want := range []string{"address: :8000", "address: :8443", "requestAcceptGraceTimeout: 5s", "graceTimeOut: 10s", "publishedService: " + ns + "/"} {
+				if !strings.Contains(cfg, want) {
+					t.Errorf("static configuration lacks %q:\n%s", want, cfg)
+				}
+			}
+			cr := deployOne[rbacv1.ClusterRole](t, objs, "ClusterRole")
+			deployCheckRules(t, cr.Rules, []string{"networking.k8s.io/ingresses:list", "networking.k8s.io/ingresses:watch", "networking.k8s.io/ingresses/status:update",
+				"networking.k8s.io/ingressclasses:list", "/services:list", "/secrets:watch", "discovery.k8s.io/endpointslices:list", "/events:create", "/events:patch"},
+				[]string{"/secrets:update", "/pods:list", "gateway.networking.k8s.io/gateways:list", "traefik.io/ingressroutes:list", "coordination.k8s.io/leases:get"})
+			if len(deployFind(objs, "Role")) != 1 || deployFind(objs, "Role")[0].GetName() == "" {
+				t.Error("want exactly one Role (leader election)")
+			}
+			role := deployOne[rbacv1.Role](t, objs, "Role")
+			deployCheckRules(t, role.Rules, []string{"coordination.k8s.io/leases:get", "coordination.k8s.io/leases:create", "coordination.k8s.io/leases:update"}, []string{"coordination.k8s.io/leases:delete"})
+		}},
+		{name: "all-providers-namespaced-rbac", sets: []string{
+			"providers.kubernetesCRD.enabled=true", "providers.kubernetesGateway.enabled=true",
+			"rbac.namespaced=true", "watchNamespaces={NS,NS-apps}",
+		}, check: func(t *testing.T, ns string, objs []*unstructured.Unstructured) {
+			if n := len(deployFind(objs, "Role")); n != 3 {
+				t.Errorf("%d Roles, want one per watched namespace and one for leader election", n)
+			}
+			cr := deployOne[rbacv1.ClusterRole](t, objs, "ClusterRole")
+			deployCheckRules(t, cr.Rules, []string{"networking.k8s.io/ingressclasses:list", "gateway.networking.k8s.io/gatewayclasses:watch", "gateway.networking.k8s.io/gatewayclasses/status:update", "/namespaces:list"},
+				[]string{"/secrets:list", "networking.k8s.io/ingresses:list"})
+			for _, r := range deployFind(objs, "Role") {
+				var role rbacv1.Role
+				_ = runtime.DefaultUnstructuredConverter.FromUnstructured(r.Object, &role)
+				if role.Namespace == ns && strings.HasSuffix(role.Name, "-leader-election") {
+					continue
+				}
+				deployCheckRules(t, role.Rules, []string{"traefik.io/ingressroutes:watch", "traefik.io/middlewares:list", "gateway.networking.k8s.io/httproutes:list",
+					"gateway.networking.k8s.io/httproutes/status:update", "/secrets:list", "/configmaps:list"}, nil)
+			}
+			cfg := deployStaticConfig(t, objs)
+			for _, p := range []string{"kubernetesIngress:", "kubernetesCRD:", "kubernetesGateway:", "- " + ns + "-apps"} {
+				if !strings.Contains(cfg, p) {
+					t.Errorf("static configuration lacks %q:\n%s", p, cfg)
+				}
+			}
+		}},
+		{name: "ingress-nginx-privileged-port-nodeport", wantBind: true, sets: []string{
+			"providers.kubernetesIngress.enabled=false", "providers.kubernetesIngressNGINX.enabled=true",
+			"providers.kubernetesIngressNGINX.createIngressClass=true", "providers.kubernetesIngressNGINX.options.ingressClass=nginx-NS",
+			"ports.web.port=80", "service.type=NodePort", "watchNamespaces={NS}",
+		}, check: func(t *testing.T, ns string, objs []*unstructured.Unstructured) {
+			if n := len(deployFind(objs, "IngressClass")); n != 2 {
+				t.Errorf("%d IngressClasses, want ours and nginx's", n)
+			}
+			cfg := deployStaticConfig(t, objs)
+			for _, want := range []string{"kubernetesIngressNGINX:", "publishService: " + ns + "/", "watchNamespace: " + ns, "address: :80\n"} {
+				if !strings.Contains(cfg, want) {
+					t.Errorf("static configuration lacks %q:\n%s", want, cfg)
+				}
+			}
+		}},
+		{name: "clusterip-one-replica-no-class", sets: []string{"service.type=ClusterIP", "replicas=1", "ingressClass.enabled=false", "terminationGracePeriodSeconds=60"},
+			check: func(t *testing.T, ns string, objs []*unstructured.Unstructured) {
+				if len(deployFind(objs, "PodDisruptionBudget")) != 0 || len(deployFind(objs, "IngressClass")) != 0 {
+					t.Error("a PodDisruptionBudget with one replica, or an IngressClass though disabled")
+				}
+				if d := deployOne[appsv1.Deployment](t, objs, "Deployment"); *d.Spec.Template.Spec.TerminationGracePeriodSeconds != 60 {
+					t.Errorf("terminationGracePeriodSeconds %d, want 60", *d.Spec.Template.Spec.TerminationGracePeriodSeconds)
+				}
+			}},
+	}
+	known := deployKnownProviders(t)
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ns := k.Namespace(t)
+			release := fmt.Sprintf("sy%d", i)
+			// Cluster-scoped names are per namespace: the shared API
+			// server outlives the test.
+			sets := []string{"fullnameOverride=" + ns, "ingressClass.name=" + ns}
+			for _, s := range tc.sets {
+				sets = append(sets, strings.ReplaceAll(s, "NS", ns))
+			}
+			for _, s := range sets {
+				if strings.HasPrefix(s, "watchNamespaces=") {
+					for _, w := range strings.Split(strings.Trim(strings.TrimPrefix(s, "watchNamespaces="), "{}"), ",") {
+						if w != ns {
+							deployNamespace(t, k, w)
+						}
+					}
+				}
+			}
+			out, err := deployHelmTemplate(t, release, ns, sets...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs := deployParse(t, out)
+			deployCheckDeployment(t, deployOne[appsv1.Deployment](t, objs, "Deployment"), tc.wantBind)
+			tc.check(t, ns, objs)
+			deployApply(t, k, ns, objs)
+			// The API server kept the objects as rendered.
+			d, err := k.Client.AppsV1().Deployments(ns).Get(context.Background(), ns, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			deployCheckDeployment(t, d, tc.wantBind)
+			deployCheckStatic(t, deployStaticConfig(t, objs), known)
+		})
+	}
+
+	t.Run("refused-values", func(t *testing.T) {
+		for _, c := range []struct {
+			sets []string
+			want string
+		}{
+			{[]string{"terminationGracePeriodSeconds=10"}, "must be at least lifecycle.requestAcceptGraceTimeout + lifecycle.graceTimeOut (15)"},
+			{[]string{"rbac.namespaced=true"}, "rbac.namespaced needs watchNamespaces"},
+			{[]string{"providers.kubernetesIngressNGINX.enabled=true", "watchNamespaces={a,b}"}, "watches one namespace or all"},
+			{[]string{"providers.kubernetesIngress.enabled=false"}, "no provider enabled"},
+			{[]string{"ports.traefik=null"}, "ports.traefik is required"},
+		} {
+			_, err := deployHelmTemplate(t, "bad", "default", c.sets...)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("--set %v: error %v, want one containing %q", c.sets, err, c.want)
+			}
+		}
+	})
+}
+
+func deployNamespace(t testing.TB, k *kubeCluster, name string) {
+	t.Helper()
+	_, err := k.Client.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+}
+
+// checkRules asserts that rules grant every "group/resource:verb" of want
+// and none of deny.
+func deployCheckRules(t testing.TB, rules []rbacv1.PolicyRule, want, deny []string) {
+	t.Helper()
+	granted := map[string]bool{}
+	for _, r := range rules {
+		for _, g := range r.APIGroups {
+			for _, res := range r.Resources {
+				for _, v := range r.Verbs {
+					granted[g+"/"+res+":"+v] = true
+				}
+			}
+		}
+	}
+	for _, w := range want {
+		if !granted[w] {
+			t.Errorf("RBAC does not grant %s", w)
+		}
+	}
+	for _, d := range deny {
+		if granted[d] {
+			t.Errorf("RBAC grants %s, which no provider needs", d)
+		}
+	}
+}
+
+// checkStaticConfig runs `switchyard check` on the rendered static
+// configuration when the binary has every provider it enables.
+func deployCheckStatic(t testing.TB, cfg string, known map[string]bool) {
+	t.Helper()
+	var m struct {
+		Providers map[string]any `yaml:"providers"`
+	}
+	if err := yaml.Unmarshal([]byte(cfg), &m); err != nil {
+		t.Fatalf("static configuration is not YAML: %v\n%s", err, cfg)
+	}
+	for p := range m.Providers {
+		if !known[p] {
+			t.Logf("switchyard check skipped: provider %s is not in this binary yet", p)
+			return
+		}
+	}
+	dir := t.TempDir()
+	f := filepath.Join(dir, "switchyard.yml")
+	if err := os.WriteFile(f, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := runCmd(t, dir, nil, 30*time.Second, "check", "--configFile="+f); code != 0 {
+		t.Errorf("switchyard check refuses the chart's static configuration (exit %d):\n%s\n%s", code, out, cfg)
+	}
+}
+
+// renderManifests renders deploy/manifests as `make manifests` does, into
+// a temporary copy, and returns its directory.
+func deployRenderManifests(t testing.TB) string {
+	t.Helper()
+	bin := requireHelm(t)
+	tmp := t.TempDir()
+	// generate.sh writes next to itself: run a copy of the tree it reads.
+	for _, d := range []string{"deploy/helm", "deploy/manifests", "integration/helm"} {
+		if err := os.MkdirAll(filepath.Join(tmp, filepath.Dir(d)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command("cp", "-r", filepath.Join(repoRoot, d), filepath.Join(tmp, d)).CombinedOutput(); err != nil {
+			t.Fatalf("cp %s: %v: %s", d, err, out)
+		}
+	}
+	if out, err := exec.Command(filepath.Join(tmp, "deploy/manifests/generate.sh"), bin).CombinedOutput(); err != nil {
+		t.Fatalf("generate.sh: %v\n%s", err, out)
+	}
+	return filepath.Join(tmp, "deploy/manifests")
+}
+
+// manifestFiles lists deploy/manifests/*.yaml but values.yaml, namespace
+// first.
+func deployManifestFiles(t testing.TB, dir string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := []string{filepath.Join(dir, "namespace.yaml")}
+	for _, f := range files {
+		if b := filepath.Base(f); b != "values.yaml" && b != "namespace.yaml" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// manifestObjects reads every object of the plain manifests.
+func deployManifestObjects(t testing.TB) []*unstructured.Unstructured {
+	t.Helper()
+	var objs []*unstructured.Unstructured
+	for _, f := range deployManifestFiles(t, filepath.Join(repoRoot, "deploy/manifests")) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, deployParse(t, string(b))...)
+	}
+	return objs
+}
+
+// TestKubeDeployManifests: deploy/manifests is what the chart renders
+// (make manifests leaves no diff) and the API server accepts all of it.
+func TestKubeDeployManifests(t *testing.T) {
+	k := requireKube(t)
+	fresh := deployRenderManifests(t)
+	for _, f := range deployManifestFiles(t, fresh) {
+		want, _ := os.ReadFile(f)
+		got, err := os.ReadFile(filepath.Join(repoRoot, "deploy/manifests", filepath.Base(f)))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("deploy/manifests/%s is not what the chart renders (run make manifests): %v", filepath.Base(f), err)
+		}
+	}
+	objs := deployManifestObjects(t)
+	kinds := map[string]int{}
+	for _, o := range objs {
+		kinds[o.GetKind()]++
+		if o.GetKind() != "Namespace" && o.GetKind() != "ClusterRole" && o.GetKind() != "ClusterRoleBinding" && o.GetKind() != "IngressClass" && o.GetNamespace() != "switchyard" {
+			t.Errorf("%s %s in namespace %q, want switchyard", o.GetKind(), o.GetName(), o.GetNamespace())
+		}
+	}
+	for kind, n := range map[string]int{"Namespace": 1, "ServiceAccount": 1, "ClusterRole": 1, "ClusterRoleBinding": 1, "Role": 1, "RoleBinding": 1,
+		"ConfigMap": 1, "Service": 1, "Deployment": 1, "IngressClass": 1, "PodDisruptionBudget": 1} {
+		if kinds[kind] != n {
+			t.Errorf("%d objects of kind %s, want %d", kinds[kind], kind, n)
+		}
+	}
+	deployCheckDeployment(t, deployOne[appsv1.Deployment](t, objs, "Deployment"), false)
+	deployApply(t, k, "switchyard", objs)
+	deployCheckStatic(t, deployStaticConfig(t, objs), deployKnownProviders(t))
+}
+
+// TestKubeDeployImage checks the Dockerfile's invariants (no registry is
+// reachable here, so the image itself is not built) and runs its build
+// stage's script: the binary must be static and run as the image's user.
+func TestKubeDeployImage(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	df := string(b)
+	stages := regexp.MustCompile(`(?m)^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?\s*$`).FindAllStringSubmatch(df, -1)
+	if len(stages) < 2 {
+		t.Fatalf("want a multi-stage Dockerfile, found %d FROM lines", len(stages))
+	}
+	// The build stage: golang at a full Go release, not older than go.mod's.
+	goVer := regexp.MustCompile(`(?m)^ARG GO_VERSION=(\d+\.\d+\.\d+)$`).FindStringSubmatch(df)
+	if goVer == nil || stages[0][1] != "golang:${GO_VERSION}-bookworm" {
+		t.Fatalf("build stage %q: want golang:${GO_VERSION}-bookworm with ARG GO_VERSION=X.Y.Z pinned", stages[0][1])
+	}
+	gomod, _ := os.ReadFile(filepath.Join(repoRoot, "go.mod"))
+	modVer := regexp.MustCompile(`(?m)^go (\d+\.\d+(?:\.\d+)?)$`).FindSubmatch(gomod)
+	if modVer == nil || deployVersionLess(goVer[1], string(modVer[1])) {
+		t.Errorf("Dockerfile Go %s is older than go.mod's %s", goVer[1], modVer)
+	}
+	// The final stage: scratch, or a distroless image pinned by digest.
+	final := stages[len(stages)-1][1]
+	if final != "scratch" && !regexp.MustCompile(`^gcr\.io/distroless/static-debian\d+(:[\w.-]+)?@sha256:[0-9a-f]{64}$`).MatchString(final) {
+		t.Errorf("final stage %q: want scratch or distroless/static pinned by digest", final)
+	}
+	finalPart := df[strings.LastIndex(df, "\nFROM "):]
+	user := regexp.MustCompile(`(?m)^USER\s+(\d+)(?::(\d+))?\s*$`).FindStringSubmatch(finalPart)
+	if user == nil || user[1] == "0" || user[2] == "0" {
+		t.Errorf("final stage: want USER <non-zero uid>:<non-zero gid>, got %v", user)
+	}
+	for _, want := range []string{
+		"deploy/docker/build.sh /rootfs/usr/local/bin/switchyard", // the build is the script tested below
+		"/etc/ssl/certs/ca-certificates.crt",                      // CA bundle for backends and the API server
+		`ENTRYPOINT ["/usr/local/bin/switchyard"]`,
+	} {
+		if !strings.Contains(df, want) {
+			t.Errorf("Dockerfile lacks %q", want)
+		}
+	}
+	if regexp.MustCompile(`(?m)^EXPOSE .*\b([1-9]\d{0,2}|10[01]\d|102[0-3])\b`).MatchString(finalPart) {
+		t.Error("the image exposes a port below 1024 (it runs without capabilities)")
+	}
+	script, _ := os.ReadFile(filepath.Join(repoRoot, "deploy/docker/build.sh"))
+	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", "./cmd/switchyard"} {
+		if !strings.Contains(string(script), want) {
+			t.Errorf("deploy/docker/build.sh lacks %q", want)
+		}
+	}
+	// .dockerignore keeps what the build needs.
+	ign, _ := os.ReadFile(filepath.Join(repoRoot, ".dockerignore"))
+	for _, line := range strings.Split(string(ign), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		for _, need := range []string{"go.mod", "go.sum", "cmd", "cmd/switchyard", "deploy", "deploy/docker/build.sh", "internal", "providers"} {
+			if ok, _ := filepath.Match(strings.TrimPrefix(line, "**/"), need); ok {
+				t.Errorf(".dockerignore %q drops %s, which the build needs", line, need)
+			}
+		}
+	}
+
+	// The build stage's script makes a static binary...
+	dir := t.TempDir()
+	for _, d := range []string{dir, filepath.Dir(dir)} { // the image's user reads it
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin := filepath.Join(dir, "switchyard")
+	start := time.Now()
+	cmd := exec.Command(filepath.Join(repoRoot, "deploy/docker/build.sh"), bin, "v0.0.0-test")
+	cmd.Dir = repoRoot
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("deploy/docker/build.sh: %v\n%s", err, out)
+	}
+	t.Logf("deploy/docker/build.sh: %v", time.Since(start).Round(time.Millisecond))
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
+			t.Errorf("binary has a %v program header: not static", p.Type)
+		}
+	}
+	if libs, _ := f.ImportedLibraries(); len(libs) != 0 {
+		t.Errorf("binary needs %v", libs)
+	}
+	if f.Section(".debug_info") != nil || f.Section(".symtab") != nil {
+		t.Error("binary keeps DWARF or a symbol table (-s -w)")
+	}
+	if data, err := os.ReadFile(bin); err == nil && bytes.Contains(data, []byte(repoRoot+"/")) {
+		t.Errorf("binary contains the build path %s (-trimpath)", repoRoot)
+	}
+	// ...that runs as the image's user.
+	uid, _ := strconv.Atoi(user[1])
+	gid := uid
+	if user[2] != "" {
+		gid, _ = strconv.Atoi(user[2])
+	}
+	if !isRoot() {
+		t.Skip("running as another user needs root")
+	}
+	out, err := deployRunAs(uid, gid, dir, bin, "version")
+	if err != nil || !strings.Contains(out, "v0.0.0-test") {
+		t.Errorf("%s version as %d:%d: %v\n%s", bin, uid, gid, err, out)
+	}
+}
+
+// runAs runs bin as uid:gid with an empty environment but HOME.
+func deployRunAs(uid, gid int, dir, bin string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	cmd.Env = []string{"HOME=/nonexistent"}
+	cmd.SysProcAttr = deployCredential(uid, gid)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// versionLess compares dotted numeric versions.
+func deployVersionLess(a, b string) bool {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < max(len(as), len(bs)); i++ {
+		var x, y int
+		if i < len(as) {
+			x, _ = strconv.Atoi(as[i])
+		}
+		if i < len(bs) {
+			y, _ = strconv.Atoi(bs[i])
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return false
+}
+
+// credential makes a started process run as uid:gid with no
+// supplementary groups.
+func deployCredential(uid, gid int) *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}, Pdeathsig: syscall.SIGKILL}
+}

@@ -1,0 +1,45 @@
+package k8s
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLeaderTimings(t *testing.T) {
+	def := [3]time.Duration{DefaultLeaseDuration, DefaultRenewDeadline, DefaultRetryPeriod}
+	tests := []struct {
+		name    string
+		opts    LeaderOptions
+		env     map[string]string
+		want    [3]time.Duration
+		wantErr string
+	}{
+		{name: "defaults", want: def},
+		{name: "from the environment", env: map[string]string{EnvLeaseDuration: "3s", EnvRenewDeadline: "2s", EnvRetryPeriod: "500ms"},
+			want: [3]time.Duration{3 * time.Second, 2 * time.Second, 500 * time.Millisecond}},
+		{name: "options win over the environment", opts: LeaderOptions{LeaseDuration: 4 * time.Second, RenewDeadline: 3 * time.Second, RetryPeriod: time.Second},
+			env:  map[string]string{EnvLeaseDuration: "3s", EnvRenewDeadline: "2s", EnvRetryPeriod: "500ms"},
+			want: [3]time.Duration{4 * time.Second, 3 * time.Second, time.Second}},
+		{name: "one from the environment, the others default", env: map[string]string{EnvLeaseDuration: "20s"},
+			want: [3]time.Duration{20 * time.Second, DefaultRenewDeadline, DefaultRetryPeriod}},
+		{name: "not a duration", env: map[string]string{EnvRetryPeriod: "2"}, want: def, wantErr: EnvRetryPeriod},
+		{name: "negative", env: map[string]string{EnvLeaseDuration: "-1s"}, want: def, wantErr: "must be positive"},
+		{name: "lease not longer than renew", env: map[string]string{EnvLeaseDuration: "10s"}, want: def, wantErr: "longer than the renew deadline"},
+		{name: "renew too close to retry", env: map[string]string{EnvLeaseDuration: "3s", EnvRenewDeadline: "2s", EnvRetryPeriod: "2s"}, want: def, wantErr: "retry period"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lease, renew, retry, err := tt.opts.timings(func(k string) string { return tt.env[k] })
+			if got := [3]time.Duration{lease, renew, retry}; got != tt.want {
+				t.Errorf("timings = %v, want %v", got, tt.want)
+			}
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("unexpected error %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("error %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
