@@ -397,7 +397,7 @@ func TestKubeDeployChart(t *testing.T) {
 				t.Fatal(err)
 			}
 			deployCheckDeployment(t, d, tc.wantBind)
-			deployCheckStatic(t, deployStaticConfig(t, objs), known)
+			deployCheckStatic(t, k, deployStaticConfig(t, objs), known)
 		})
 	}
 
@@ -454,9 +454,10 @@ func deployCheckRules(t testing.TB, rules []rbacv1.PolicyRule, want, deny []stri
 	}
 }
 
-// checkStaticConfig runs `switchyard check` on the rendered static
-// configuration when the binary has every provider it enables.
-func deployCheckStatic(t testing.TB, cfg string, known map[string]bool) {
+// deployCheckStatic runs `switchyard check` on the rendered static
+// configuration when the binary has every provider it enables. Out of a
+// cluster the providers take the API server from $KUBECONFIG.
+func deployCheckStatic(t testing.TB, k *kubeCluster, cfg string, known map[string]bool) {
 	t.Helper()
 	var m struct {
 		Providers map[string]any `yaml:"providers"`
@@ -475,7 +476,7 @@ func deployCheckStatic(t testing.TB, cfg string, known map[string]bool) {
 	if err := os.WriteFile(f, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, out := runCmd(t, dir, nil, 30*time.Second, "check", "--configFile="+f); code != 0 {
+	if code, out := runCmd(t, dir, []string{"KUBECONFIG=" + k.Kubeconfig}, 30*time.Second, "check", "--configFile="+f); code != 0 {
 		t.Errorf("switchyard check refuses the chart's static configuration (exit %d):\n%s\n%s", code, out, cfg)
 	}
 }
@@ -560,7 +561,7 @@ func TestKubeDeployManifests(t *testing.T) {
 	}
 	deployCheckDeployment(t, deployOne[appsv1.Deployment](t, objs, "Deployment"), false)
 	deployApply(t, k, "switchyard", objs)
-	deployCheckStatic(t, deployStaticConfig(t, objs), deployKnownProviders(t))
+	deployCheckStatic(t, k, deployStaticConfig(t, objs), deployKnownProviders(t))
 }
 
 // TestKubeDeployImage checks the Dockerfile's invariants (no registry is
