@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -51,6 +52,10 @@ func startKubeIngressDyn(t *testing.T, k *kubeCluster, namespaces []string, extr
 	if strings.Contains(extra, "ingressClass:") {
 		classLine = ""
 	}
+	conn := k.ProviderYAML("    ")
+	if strings.Contains(extra, "endpoint:") {
+		conn = ""
+	}
 	e.WriteStatic("yml", `
 entryPoints:
   web:
@@ -65,10 +70,18 @@ log:
 providers:
   providersThrottleDuration: 10ms
   kubernetesIngress:
-`+k.ProviderYAML("    ")+`    namespaces: ["`+strings.Join(namespaces, `", "`)+`"]
+`+conn+`    namespaces: ["`+strings.Join(namespaces, `", "`)+`"]
 `+classLine+extra+strings.Join(more, ""))
-	e.Start()
+	// The status Lease lives in the test's namespace, not "default".
+	e.StartWithEnv([]string{"POD_NAMESPACE=" + ke.ns, "POD_NAME=" + podName(t)})
 	return ke
+}
+
+var podSeq atomic.Int64
+
+// podName names each switchyard of the run differently (leader identity).
+func podName(t *testing.T) string {
+	return fmt.Sprintf("switchyard-%d", podSeq.Add(1))
 }
 
 // ingressClass creates a cluster-scoped IngressClass, removed after the test.
