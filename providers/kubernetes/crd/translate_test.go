@@ -55,7 +55,7 @@ func newFake() *fakeCluster {
 			"other/whoami":   {{Address: "10.1.0.1", Port: 8080, Ready: true}},
 		},
 		secrets: map[string]*corev1.Secret{
-			"default/ba": {Type: corev1.SecretTypeBasicAuth, Data: map[string][]byte{"username": []byte("alice"), "password": []byte("pw")}},
+			"default/ba":       {Type: corev1.SecretTypeBasicAuth, Data: map[string][]byte{"username": []byte("alice"), "password": []byte("pw")}},
 			"default/htpasswd": {Data: map[string][]byte{"users": []byte("bob:$apr1$x$y\n\n# comment\ncarol:{SHA}abc\n")}},
 			"default/cert":     {Type: corev1.SecretTypeTLS, Data: map[string][]byte{"tls.crt": []byte("CERT"), "tls.key": []byte("KEY")}},
 		},
