@@ -129,4 +129,19 @@ spec:
 			}
 		}
 	})
+	t.Run("deleted Middleware and IngressRoute followed", func(t *testing.T) {
+		crdDelete(t, k, ns, "Middleware", "hdr")
+		e.WaitAPI(30*time.Second, "router without its deleted middleware is disabled", func(rd *Rawdata) bool {
+			r, ok := rd.Routers[router]
+			return ok && r.Status == "disabled"
+		})
+		crdDelete(t, k, ns, "IngressRoute", "app")
+		e.WaitAPI(30*time.Second, "routers of the deleted IngressRoute gone", func(rd *Rawdata) bool {
+			_, ok := rd.Routers[router]
+			return !ok
+		})
+		if rep := do(t, request{url: e.URL("web") + "/api/x", host: "app.example.com"}); rep.Status != http.StatusNotFound {
+			t.Fatalf("after deletion: %d", rep.Status)
+		}
+	})
 }
