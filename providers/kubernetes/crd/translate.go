@@ -683,9 +683,14 @@ func (b *builder) middleware(m *v1alpha1.Middleware) (*dynamic.Middleware, error
 		AddPrefix: s.AddPrefix, StripPrefix: s.StripPrefix, StripPrefixRegex: s.StripPrefixRegex,
 		ReplacePath: s.ReplacePath, ReplacePathRegex: s.ReplacePathRegex,
 		IPAllowList: s.IPAllowList, IPDenyList: s.IPDenyList, Headers: s.Headers,
-		RedirectRegex: s.RedirectRegex, RedirectScheme: s.RedirectScheme,
 		InFlightReq: s.InFlightReq, Buffering: s.Buffering, Compress: s.Compress,
 		PassTLSClientCert: s.PassTLSClientCert, ContentType: s.ContentType, GrpcWeb: s.GrpcWeb,
+	}
+	if r := s.RedirectRegex; r != nil {
+		out.RedirectRegex = &dynamic.RedirectRegex{Regex: r.Regex, Replacement: r.Replacement, Permanent: r.Permanent}
+	}
+	if r := s.RedirectScheme; r != nil {
+		out.RedirectScheme = &dynamic.RedirectScheme{Scheme: r.Scheme, Port: r.Port, Permanent: r.Permanent}
 	}
 	if len(s.Plugin) > 0 {
 		return nil, errors.New("plugin: plugins are not supported by Switchyard")

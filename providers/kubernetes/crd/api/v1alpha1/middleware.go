@@ -36,8 +36,8 @@ type MiddlewareSpec struct {
 	Headers           *dynamic.Headers           `json:"headers,omitempty"`
 	Errors            *ErrorPage                 `json:"errors,omitempty"`
 	RateLimit         *RateLimit                 `json:"rateLimit,omitempty"`
-	RedirectRegex     *dynamic.RedirectRegex     `json:"redirectRegex,omitempty"`
-	RedirectScheme    *dynamic.RedirectScheme    `json:"redirectScheme,omitempty"`
+	RedirectRegex     *RedirectRegex             `json:"redirectRegex,omitempty"`
+	RedirectScheme    *RedirectScheme            `json:"redirectScheme,omitempty"`
 	BasicAuth         *BasicAuth                 `json:"basicAuth,omitempty"`
 	DigestAuth        *DigestAuth                `json:"digestAuth,omitempty"`
 	ForwardAuth       *ForwardAuth               `json:"forwardAuth,omitempty"`
@@ -143,4 +143,21 @@ type Retry struct {
 	// +kubebuilder:validation:Minimum=0
 	Attempts        int                 `json:"attempts,omitempty"`
 	InitialInterval *intstr.IntOrString `json:"initialInterval,omitempty"`
+}
+
+// The dynamic redirect types carry a provider-only status code that
+// Traefik's CRD does not expose: these two have the CRD's fields only.
+
+// RedirectRegex redirects URLs matching a regexp.
+type RedirectRegex struct {
+	Regex       string `json:"regex,omitempty"`
+	Replacement string `json:"replacement,omitempty"`
+	Permanent   bool   `json:"permanent,omitempty"`
+}
+
+// RedirectScheme redirects to another scheme (and port).
+type RedirectScheme struct {
+	Scheme    string `json:"scheme,omitempty"`
+	Port      string `json:"port,omitempty"`
+	Permanent bool   `json:"permanent,omitempty"`
 }
