@@ -5,7 +5,10 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +17,7 @@ import (
 	netv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/scheme"
 )
 
 // nginxEcho is what the ingress-nginx tests' backends answer: who they
@@ -227,3 +231,404 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 	_ = fmt.Sprint
 	_ = corev1.ServiceTypeClusterIP
 }
+
+// nginxApplyYAML decodes a multi-document YAML file with client-go and
+// creates every object in ns.
+func nginxApplyYAML(t testing.TB, k *kubeCluster, ns, text string) {
+	t.Helper()
+	ctx := context.Background()
+	dec := scheme.Codecs.UniversalDeserializer()
+	for i, doc := range strings.Split(text, "\n---\n") {
+		if strings.TrimSpace(strings.Trim(doc, "-")) == "" {
+			continue
+		}
+		obj, gvk, err := dec.Decode([]byte(doc), nil, nil)
+		if err != nil {
+			t.Fatalf("document %d: %v", i, err)
+		}
+		switch o := obj.(type) {
+		case *netv1.Ingress:
+			o.Namespace = ns
+			_, err = k.Client.NetworkingV1().Ingresses(ns).Create(ctx, o, metav1.CreateOptions{})
+		case *corev1.Secret:
+			o.Namespace = ns
+			_, err = k.Client.CoreV1().Secrets(ns).Create(ctx, o, metav1.CreateOptions{})
+		case *corev1.ConfigMap:
+			o.Namespace = ns
+			_, err = k.Client.CoreV1().ConfigMaps(ns).Create(ctx, o, metav1.CreateOptions{})
+		default:
+			t.Fatalf("document %d: unexpected %v", i, gvk)
+		}
+		if err != nil {
+			t.Fatalf("document %d (%v): %v", i, gvk, err)
+		}
+	}
+}
+
+// nginxSlowEcho is the echo backend; ?sleep=<duration> delays the answer.
+func nginxSlowEcho(name string) http.Handler {
+	echo := nginxEchoHandler(name)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d, err := time.ParseDuration(r.URL.Query().Get("sleep")); err == nil && d < 10*time.Second {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		echo.ServeHTTP(w, r)
+	})
+}
+
+// TestKubeIngressNGINXMigration: the Ingresses of
+// testdata/ingress-nginx/migration.yaml (29 of them, with their Secrets
+// and ConfigMap), applied unchanged, each answering through the real
+// binary as ingress-nginx would: rewritten paths seen by the backend,
+// 308/301/307/302 with their Location, 413, 403, 401 with the realm,
+// forward auth with a copied header, CORS headers, 429 over a rate limit
+// (ingress-nginx: 503, documented), a 25 % canary measured over 400
+// requests, header and cookie canaries, a sticky cookie, upstream vhost,
+// custom headers from a ConfigMap, an HTTPS backend, a read timeout's 504,
+// the legacy class annotation, another class left alone; a snippet
+// ignored with a warning in the API and an Event; status written.
+func TestKubeIngressNGINXMigration(t *testing.T) {
+	t.Parallel()
+	requireBinary(t)
+	k := requireKube(t)
+	kn := requireKubeNet(t)
+	nginxClass(t, k)
+	ns := k.Namespace(t)
+
+	for _, name := range []string{"storefront", "api", "legacy", "secure", "uploads", "admin", "web", "web-canary", "beta", "beta-canary"} {
+		ip, port := kn.ServeHTTP(t, nginxSlowEcho(name))
+		k.ServiceWithEndpoints(t, ns, name, "http", 80, int32(port), KubeEndpoint{IP: ip, Ready: true})
+	}
+	// Two pods behind the sticky service, on the same target port.
+	ipA, ipB := kn.NewIP(t), kn.NewIP(t)
+	lnA := kn.Listen(t, ipA, 0)
+	port := lnA.Addr().(*net.TCPAddr).Port
+	lnB := kn.Listen(t, ipB, port)
+	for ln, name := range map[net.Listener]string{lnA: "sticky-a", lnB: "sticky-b"} {
+		srv := &http.Server{Handler: nginxEchoHandler(name), ReadHeaderTimeout: 10 * time.Second}
+		go srv.Serve(ln)
+		t.Cleanup(func() { srv.Close() })
+	}
+	k.ServiceWithEndpoints(t, ns, "sticky", "http", 80, int32(port), KubeEndpoint{IP: ipA, Ready: true}, KubeEndpoint{IP: ipB, Ready: true})
+	// An HTTPS-only backend.
+	crt, key := selfSigned(t)
+	pair, err := tls.X509KeyPair(crt, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tip := kn.NewIP(t)
+	tln := tls.NewListener(kn.Listen(t, tip, 0), &tls.Config{Certificates: []tls.Certificate{pair}})
+	tsrv := &http.Server{Handler: nginxEchoHandler("tls-backend"), ReadHeaderTimeout: 10 * time.Second}
+	go tsrv.Serve(tln)
+	t.Cleanup(func() { tsrv.Close() })
+	k.ServiceWithEndpoints(t, ns, "tls-backend", "https", 443, int32(tln.Addr().(*net.TCPAddr).Port), KubeEndpoint{IP: tip, Ready: true})
+	// The authentication service: "Bearer good" is alice.
+	aip, aport := kn.ServeHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer good" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("X-Auth-User", "alice")
+		w.WriteHeader(http.StatusOK)
+	}))
+
+	text, err := os.ReadFile("testdata/ingress-nginx/migration.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(text), "\nkind: Ingress\n"); n < 20 {
+		t.Fatalf("%d Ingresses in the migration set", n)
+	}
+	nginxApplyYAML(t, k, ns, strings.ReplaceAll(string(text), "__AUTH_HOST__", net.JoinHostPort(aip, strconv.Itoa(aport))))
+
+	e := newEnv(t)
+	e.WriteStatic("yml", nginxStatic(k, ns, `    publishStatusAddress: "192.0.2.10"
+    globalAllowedResponseHeaders:
+      - X-Frame-Options
+      - X-Content-Type-Options
+`))
+	start := time.Now()
+	e.Start()
+	base := e.URL("web")
+	get := func(host, path string, hdr map[string]string) Reply {
+		t.Helper()
+		return do(t, request{url: base + path, host: host, header: hdr})
+	}
+	waitNginx(t, base+"/", "shop.migrate.test", func(r Reply) bool { return r.Status == 200 })
+	waitNginx(t, base+"/", "tlsb.migrate.test", func(r Reply) bool { return r.Status == 200 })
+	t.Logf("29 Ingresses served %v after start", time.Since(start).Round(time.Millisecond))
+
+	t.Run("storefront", func(t *testing.T) {
+		if r := get("shop.migrate.test", "/cart", nil); r.Status != 200 || nginxParseEcho(t, r.Body).Name != "storefront" {
+			t.Errorf("%d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("rewrite capture groups", func(t *testing.T) {
+		for path, want := range map[string]string{"/v1/users/42": "/users/42", "/V1/users": "/users", "/v1": "/"} {
+			r := get("api.migrate.test", path, nil)
+			if r.Status != 200 || nginxParseEcho(t, r.Body).Path != want {
+				t.Errorf("%s: %d %s, want path %s", path, r.Status, r.Body, want)
+			}
+		}
+		if r := get("api.migrate.test", "/v2/users", nil); r.Status != 404 {
+			t.Errorf("/v2: %d", r.Status)
+		}
+	})
+	t.Run("rewrite whole path", func(t *testing.T) {
+		for _, path := range []string{"/old", "/old/page", "/oldies"} {
+			if r := get("legacy.migrate.test", path+"?q=1", nil); r.Status != 200 || nginxParseEcho(t, r.Body).Path != "/new" || nginxParseEcho(t, r.Body).Query != "q=1" {
+				t.Errorf("%s: %d %s", path, r.Status, r.Body)
+			}
+		}
+	})
+	t.Run("tls and ssl-redirect", func(t *testing.T) {
+		r := get("secure.migrate.test", "/cart?x=1", nil)
+		if r.Status != 308 || r.Header.Get("Location") != "https://secure.migrate.test/cart?x=1" {
+			t.Errorf("redirect: %d %q", r.Status, r.Header.Get("Location"))
+		}
+		conn, err := tls.Dial("tcp", e.Addr("websecure"), &tls.Config{ServerName: "secure.migrate.test", InsecureSkipVerify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cn := conn.ConnectionState().PeerCertificates[0].Subject.CommonName
+		conn.Close()
+		if cn != "secure.migrate.test" {
+			t.Errorf("certificate served for secure.migrate.test: CN %q, want the Secret's", cn)
+		}
+		req, _ := http.NewRequest(http.MethodGet, "https://"+e.Addr("websecure")+"/cart", nil)
+		req.Host = "secure.migrate.test"
+		resp, err := nginxHTTPSClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("https: %d", resp.StatusCode)
+		}
+		if r := get("force.migrate.test", "/", nil); r.Status != 308 || r.Header.Get("Location") != "https://force.migrate.test/" {
+			t.Errorf("force-ssl-redirect: %d %q", r.Status, r.Header.Get("Location"))
+		}
+		if r := get("plain-tls.migrate.test", "/", nil); r.Status != 200 {
+			t.Errorf("ssl-redirect false: %d", r.Status)
+		}
+	})
+	t.Run("proxy-body-size 413", func(t *testing.T) {
+		if r := do(t, request{method: "POST", url: base + "/upload", host: "uploads.migrate.test", body: strings.Repeat("x", 2048)}); r.Status != 413 {
+			t.Errorf("2 KiB: %d", r.Status)
+		}
+		if r := do(t, request{method: "POST", url: base + "/upload", host: "uploads.migrate.test", body: strings.Repeat("x", 100)}); r.Status != 200 {
+			t.Errorf("100 B: %d", r.Status)
+		}
+	})
+	t.Run("cors", func(t *testing.T) {
+		r := do(t, request{method: "OPTIONS", url: base + "/items", host: "cors.migrate.test", header: map[string]string{
+			"Origin": "https://app.migrate.test", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "Authorization",
+		}})
+		h := r.Header
+		if r.Status/100 != 2 || h.Get("Access-Control-Allow-Origin") != "https://app.migrate.test" || !strings.Contains(h.Get("Access-Control-Allow-Methods"), "POST") ||
+			h.Get("Access-Control-Max-Age") != "600" || h.Get("Access-Control-Allow-Credentials") != "true" || !strings.Contains(h.Get("Access-Control-Allow-Headers"), "Authorization") {
+			t.Errorf("preflight: %d %v", r.Status, h)
+		}
+		if nginxBodyIsEcho(r.Body) {
+			t.Errorf("preflight reached the backend")
+		}
+		r = get("cors.migrate.test", "/items", map[string]string{"Origin": "https://pr-7.preview.migrate.test"})
+		if r.Status != 200 || r.Header.Get("Access-Control-Allow-Origin") != "https://pr-7.preview.migrate.test" || r.Header.Get("Access-Control-Expose-Headers") != "X-Request-Id" {
+			t.Errorf("wildcard origin: %d %v", r.Status, r.Header)
+		}
+		if r = get("cors.migrate.test", "/items", map[string]string{"Origin": "https://evil.test"}); r.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("foreign origin allowed: %v", r.Header)
+		}
+	})
+	t.Run("source ranges 403", func(t *testing.T) {
+		for _, h := range []string{"internal.migrate.test", "blocked.migrate.test"} {
+			if r := get(h, "/", nil); r.Status != 403 {
+				t.Errorf("%s: %d", h, r.Status)
+			}
+		}
+	})
+	t.Run("basic auth", func(t *testing.T) {
+		r := get("admin.migrate.test", "/", nil)
+		if r.Status != 401 || !strings.Contains(r.Header.Get("WWW-Authenticate"), `realm="Authentication Required - admin"`) {
+			t.Errorf("no credentials: %d %q", r.Status, r.Header.Get("WWW-Authenticate"))
+		}
+		if r := get("admin.migrate.test", "/", map[string]string{"Authorization": basicAuthHeader("admin", "wrong")}); r.Status != 401 {
+			t.Errorf("wrong password: %d", r.Status)
+		}
+		if r := get("admin.migrate.test", "/", map[string]string{"Authorization": basicAuthHeader("admin", "s3cret")}); r.Status != 200 {
+			t.Errorf("auth-file user: %d", r.Status)
+		}
+		if r := get("ops.migrate.test", "/", map[string]string{"Authorization": basicAuthHeader("ops", "opspass")}); r.Status != 200 {
+			t.Errorf("auth-map user: %d", r.Status)
+		}
+		if r := get("ops.migrate.test", "/", nil); r.Status != 401 {
+			t.Errorf("auth-map without credentials: %d", r.Status)
+		}
+	})
+	t.Run("forward auth", func(t *testing.T) {
+		if r := get("sso.migrate.test", "/me", nil); r.Status != 401 {
+			t.Errorf("denied: %d", r.Status)
+		}
+		r := get("sso.migrate.test", "/me", map[string]string{"Authorization": "Bearer good"})
+		if r.Status != 200 || nginxParseEcho(t, r.Body).Header.Get("X-Auth-User") != "alice" {
+			t.Errorf("allowed: %d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("rate limit", func(t *testing.T) {
+		codes := map[int]int{}
+		for range 12 {
+			codes[get("rl.migrate.test", "/", nil).Status]++
+		}
+		if codes[200] < 1 || codes[429] < 5 {
+			t.Errorf("12 requests at once with limit-rps 1, burst 2: %v (over the limit: 429; ingress-nginx answers 503)", codes)
+		}
+	})
+	t.Run("canary weight", func(t *testing.T) {
+		const n = 400
+		got := map[string]int{}
+		for range n {
+			r := get("web.migrate.test", "/", nil)
+			got[nginxParseEcho(t, r.Body).Name]++
+		}
+		share := float64(got["web-canary"]) / n
+		t.Logf("canary-weight 25: %v (%.1f %%)", got, share*100)
+		if share < 0.17 || share > 0.33 || got["web"]+got["web-canary"] != n {
+			t.Errorf("canary share %.2f, want 0.25 ± 0.08: %v", share, got)
+		}
+	})
+	t.Run("canary header and cookie", func(t *testing.T) {
+		for _, c := range []struct {
+			hdr  map[string]string
+			want string
+		}{
+			{nil, "beta"},
+			{map[string]string{"X-Beta": "always"}, "beta-canary"},
+			{map[string]string{"X-Beta": "never"}, "beta"},
+			{map[string]string{"X-Beta": "maybe"}, "beta"},
+			{map[string]string{"Cookie": "theme=dark; beta_user=always"}, "beta-canary"},
+			{map[string]string{"Cookie": "beta_user=never"}, "beta"},
+			{map[string]string{"X-Beta": "never", "Cookie": "beta_user=always"}, "beta"},
+			{map[string]string{"X-Beta": "always", "Cookie": "beta_user=never"}, "beta-canary"},
+		} {
+			if r := get("beta.migrate.test", "/", c.hdr); nginxParseEcho(t, r.Body).Name != c.want {
+				t.Errorf("%v: %s, want %s", c.hdr, r.Body, c.want)
+			}
+		}
+	})
+	t.Run("sticky cookie", func(t *testing.T) {
+		r := get("sticky.migrate.test", "/", nil)
+		sc := r.Header.Get("Set-Cookie")
+		if !strings.HasPrefix(sc, "SERVERID=") || !strings.Contains(sc, "Max-Age=3600") || !strings.Contains(sc, "HttpOnly") || !strings.Contains(sc, "SameSite=Lax") {
+			t.Fatalf("Set-Cookie %q", sc)
+		}
+		first := nginxParseEcho(t, r.Body).Name
+		cookie, _, _ := strings.Cut(sc, ";")
+		for range 10 {
+			if n := nginxParseEcho(t, get("sticky.migrate.test", "/", map[string]string{"Cookie": cookie}).Body).Name; n != first {
+				t.Fatalf("with the cookie: %s, then %s", first, n)
+			}
+		}
+		seen := map[string]bool{}
+		for range 10 {
+			seen[nginxParseEcho(t, get("sticky.migrate.test", "/", nil).Body).Name] = true
+		}
+		if len(seen) != 2 {
+			t.Errorf("without the cookie both pods serve: %v", seen)
+		}
+	})
+	t.Run("upstream vhost", func(t *testing.T) {
+		echo := nginxParseEcho(t, get("vhost.migrate.test", "/x", nil).Body)
+		if echo.Host != "internal.backend.local" || echo.Header.Get("X-Forwarded-Prefix") != "/vhost" {
+			t.Errorf("backend saw Host %q, X-Forwarded-Prefix %q", echo.Host, echo.Header.Get("X-Forwarded-Prefix"))
+		}
+	})
+	t.Run("redirects", func(t *testing.T) {
+		for _, c := range []struct {
+			host, path string
+			code       int
+			loc        string
+		}{
+			{"moved.migrate.test", "/any/page", 301, "https://new.migrate.test/welcome"},
+			{"maint.migrate.test", "/", 307, "https://status.migrate.test/"},
+			{"portal.migrate.test", "/", 302, "http://portal.migrate.test/portal"},
+		} {
+			if r := get(c.host, c.path, nil); r.Status != c.code || r.Header.Get("Location") != c.loc {
+				t.Errorf("%s%s: %d %q, want %d %q", c.host, c.path, r.Status, r.Header.Get("Location"), c.code, c.loc)
+			}
+		}
+		if r := get("portal.migrate.test", "/portal/home", nil); r.Status != 200 {
+			t.Errorf("app-root only redirects /: %d", r.Status)
+		}
+	})
+	t.Run("custom headers", func(t *testing.T) {
+		h := get("headers.migrate.test", "/", nil).Header
+		if h.Get("X-Frame-Options") != "DENY" || h.Get("X-Content-Type-Options") != "nosniff" || h.Get("X-Powered-By") != "" {
+			t.Errorf("headers %v", h)
+		}
+	})
+	t.Run("snippet ignored with a warning", func(t *testing.T) {
+		r := get("snippet.migrate.test", "/", nil)
+		if r.Status != 200 || r.Header.Get("X-Snippet") != "" {
+			t.Errorf("%d %v", r.Status, r.Header)
+		}
+		name := ns + "-snippet-rule-0-path-0@kubernetesingressnginx"
+		rd := e.WaitAPI(10*time.Second, "snippet router warning", func(rd *Rawdata) bool { return rd.Routers[name].Status == "warning" })
+		if !strings.Contains(strings.Join(rd.Routers[name].Error, " "), "configuration-snippet") {
+			t.Errorf("router %+v", rd.Routers[name])
+		}
+		e.waitFor(20*time.Second, "Event on the snippet Ingress", func() bool {
+			evs, err := k.Client.CoreV1().Events(ns).List(context.Background(), metav1.ListOptions{FieldSelector: "involvedObject.name=snippet"})
+			if err != nil {
+				return false
+			}
+			for _, ev := range evs.Items {
+				if ev.Type == corev1.EventTypeWarning && strings.Contains(ev.Message, "configuration-snippet") {
+					return true
+				}
+			}
+			return false
+		})
+	})
+	t.Run("https backend", func(t *testing.T) {
+		if r := get("tlsb.migrate.test", "/", nil); r.Status != 200 || nginxParseEcho(t, r.Body).Name != "tls-backend" {
+			t.Errorf("%d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("read timeout 504", func(t *testing.T) {
+		t0 := time.Now()
+		r := get("reports.migrate.test", "/?sleep=4s", nil)
+		if r.Status != 504 || time.Since(t0) > 3500*time.Millisecond {
+			t.Errorf("%d after %v", r.Status, time.Since(t0))
+		}
+		if r := get("reports.migrate.test", "/?sleep=10ms", nil); r.Status != 200 {
+			t.Errorf("fast: %d", r.Status)
+		}
+	})
+	t.Run("classes", func(t *testing.T) {
+		if r := get("old.migrate.test", "/healthz", nil); r.Status != 200 {
+			t.Errorf("legacy annotation: %d", r.Status)
+		}
+		if r := get("old.migrate.test", "/healthz/x", nil); r.Status != 404 {
+			t.Errorf("Exact: %d", r.Status)
+		}
+		if r := get("other.migrate.test", "/", nil); r.Status != 404 {
+			t.Errorf("another controller's Ingress: %d", r.Status)
+		}
+	})
+	t.Run("status", func(t *testing.T) {
+		e.waitFor(30*time.Second, "load-balancer status on the Ingresses", func() bool {
+			ing, err := k.Client.NetworkingV1().Ingresses(ns).Get(context.Background(), "storefront", metav1.GetOptions{})
+			return err == nil && len(ing.Status.LoadBalancer.Ingress) == 1 && ing.Status.LoadBalancer.Ingress[0].IP == "192.0.2.10"
+		})
+		ing, err := k.Client.NetworkingV1().Ingresses(ns).Get(context.Background(), "someone-else", metav1.GetOptions{})
+		if err != nil || len(ing.Status.LoadBalancer.Ingress) != 0 {
+			t.Errorf("status written on another controller's Ingress: %v %v", err, ing.Status)
+		}
+	})
+}
+
+func nginxBodyIsEcho(body string) bool { return strings.Contains(body, `"name"`) }
