@@ -1,8 +1,11 @@
 package integration
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -111,17 +114,51 @@ spec:
 			t.Fatalf("wrong password: %d", rep.Status)
 		}
 	})
-	t.Run("endpoint change followed", func(t *testing.T) {
-		// A new pod on its own address, same target port.
+	t.Run("endpoint change under load, no failed request", func(t *testing.T) {
+		// A new pod on its own address, same target port; the old one is
+		// marked terminating but keeps serving, as a pod in its grace period.
 		ip2 := kn.NewIP(t)
 		srv := &http.Server{Handler: echoPod("pod-2")}
 		go srv.Serve(kn.Listen(t, ip2, port))
 		t.Cleanup(func() { srv.Close() })
+		var (
+			stop         atomic.Bool
+			sent, failed atomic.Int64
+			wg           sync.WaitGroup
+			firstFailMu  sync.Mutex
+			firstFailure string
+		)
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for !stop.Load() {
+					rep, err := tryDo(request{url: e.URL("web") + "/api/x", host: "app.example.com"})
+					sent.Add(1)
+					if err != nil || rep.Status != http.StatusOK {
+						failed.Add(1)
+						firstFailMu.Lock()
+						if firstFailure == "" {
+							firstFailure = fmt.Sprintf("%d %q %v", rep.Status, rep.Body, err)
+						}
+						firstFailMu.Unlock()
+					}
+				}
+			}()
+		}
+		time.Sleep(200 * time.Millisecond)
 		k.SetEndpoints(t, ns, "whoami", "http", int32(port), KubeEndpoint{IP: ip2, Ready: true}, KubeEndpoint{IP: ip1, Ready: false, Terminating: true})
 		e.waitFor(30*time.Second, "traffic moves to pod-2", func() bool {
 			rep, err := tryDo(request{url: e.URL("web") + "/api/x", host: "app.example.com"})
 			return err == nil && rep.Status == 200 && strings.Contains(rep.Body, `"pod-2"`)
 		})
+		time.Sleep(200 * time.Millisecond)
+		stop.Store(true)
+		wg.Wait()
+		t.Logf("%d requests during the endpoint change, %d failed", sent.Load(), failed.Load())
+		if failed.Load() != 0 {
+			t.Fatalf("%d of %d requests failed during the endpoint change (first: %s)", failed.Load(), sent.Load(), firstFailure)
+		}
 		for range 20 {
 			rep := do(t, request{url: e.URL("web") + "/api/x", host: "app.example.com"})
 			if rep.Status != 200 || parseEcho(t, rep.Body).Name != "pod-2" {
