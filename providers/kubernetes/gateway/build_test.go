@@ -32,11 +32,11 @@ type memStore struct {
 }
 
 func (m *memStore) GatewayClasses() []*gatev1.GatewayClass { return m.classes }
-func (m *memStore) Gateways() []*gatev1.Gateway             { return m.gateways }
-func (m *memStore) HTTPRoutes() []*gatev1.HTTPRoute         { return m.http }
-func (m *memStore) GRPCRoutes() []*gatev1.GRPCRoute         { return m.grpc }
-func (m *memStore) TLSRoutes() []*gatev1.TLSRoute           { return m.tls }
-func (m *memStore) TCPRoutes() []*gatev1.TCPRoute           { return m.tcp }
+func (m *memStore) Gateways() []*gatev1.Gateway            { return m.gateways }
+func (m *memStore) HTTPRoutes() []*gatev1.HTTPRoute        { return m.http }
+func (m *memStore) GRPCRoutes() []*gatev1.GRPCRoute        { return m.grpc }
+func (m *memStore) TLSRoutes() []*gatev1.TLSRoute          { return m.tls }
+func (m *memStore) TCPRoutes() []*gatev1.TCPRoute          { return m.tcp }
 func (m *memStore) ReferenceGrants(ns string) (out []*gatev1.ReferenceGrant) {
 	for _, g := range m.grants {
 		if g.Namespace == ns {
