@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -712,4 +714,343 @@ func deployVersionLess(a, b string) bool {
 // supplementary groups.
 func deployCredential(uid, gid int) *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}, Pdeathsig: syscall.SIGKILL}
+}
+
+// ---------------------------------------------------------------------------
+// Running the manifests: a "pod" is the real binary started the way the
+// kubelet would start the Deployment's container, minus the container
+// runtime: in a mount namespace of its own where /etc holds only what the
+// image has (the CA bundle, passwd, group) plus the ConfigMap at
+// /etc/switchyard/switchyard.yml, /var/run/secrets/kubernetes.io/serviceaccount
+// holds the service account's token and CA (in-cluster authentication,
+// KUBERNETES_SERVICE_HOST/PORT pointing at the API server), /tmp is an
+// empty tmpfs (the emptyDir), the root filesystem is read-only, and the
+// process runs as 65532:65532 with no capability and no_new_privs. Only the
+// entry point addresses differ from the manifests' ConfigMap (loopback
+// ports of the test run instead of :8000, :8443, :8080).
+
+const deployPodScript = `set -eu
+D="$1"; BIN="$2"
+mount -t tmpfs -o mode=755 tmpfs /usr/local/bin
+touch /usr/local/bin/switchyard
+mount --bind "$BIN" /usr/local/bin/switchyard
+mount -t tmpfs -o mode=755 tmpfs /run
+mkdir -p /run/secrets/kubernetes.io/serviceaccount
+cp "$D/sa/token" "$D/sa/ca.crt" "$D/sa/namespace" /run/secrets/kubernetes.io/serviceaccount/
+mount -o remount,ro /run
+mount -t tmpfs -o mode=755 tmpfs /etc
+mkdir -p /etc/ssl/certs /etc/switchyard
+cp "$D/etc/ca-certificates.crt" /etc/ssl/certs/
+cp "$D/etc/passwd" "$D/etc/group" /etc/
+cp "$D/etc/switchyard.yml" /etc/switchyard/
+mount -o remount,ro /etc
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -o remount,bind,ro /
+exec setpriv --reuid=65532 --regid=65532 --clear-groups --no-new-privs --inh-caps=-all --bounding-set=-all \
+  /usr/local/bin/switchyard --configFile=/etc/switchyard/switchyard.yml
+`
+
+// deployPod is one running replica with its entry point ports.
+type deployPod struct {
+	*Proc
+	Name  string
+	Ports map[string]int // entry point name -> loopback port
+}
+
+// URL is http://127.0.0.1:<port of entry point ep>.
+func (p *deployPod) URL(ep string) string { return fmt.Sprintf("http://127.0.0.1:%d", p.Ports[ep]) }
+
+// deployStartPod starts a replica named name (POD_NAME) in namespace
+// switchyard with the static configuration cfg (the ConfigMap's), the
+// bearer token as its service account token, and extra environment.
+func deployStartPod(t testing.TB, k *kubeCluster, name, cfg, token string, env ...string) *deployPod {
+	t.Helper()
+	requireBinary(t)
+	if !isRoot() {
+		t.Skip("a pod's mount namespace needs root")
+	}
+	for _, tool := range []string{"unshare", "setpriv", "mount"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed (util-linux)", tool)
+		}
+	}
+	pod := &deployPod{Name: name, Ports: map[string]int{}}
+	var m map[string]any
+	if err := yaml.Unmarshal([]byte(cfg), &m); err != nil {
+		t.Fatal(err)
+	}
+	eps, _ := m["entryPoints"].(map[string]any)
+	for ep, v := range eps {
+		pod.Ports[ep] = freePort(t)
+		v.(map[string]any)["address"] = fmt.Sprintf("127.0.0.1:%d", pod.Ports[ep])
+	}
+	local, err := yaml.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	hostCA, err := os.ReadFile("/etc/ssl/certs/ca-certificates.crt")
+	if err != nil {
+		hostCA = []byte{} // the file must exist; its content does not matter here
+	}
+	apiCA, err := os.ReadFile(k.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, data := range map[string][]byte{
+		"sa/token": []byte(token), "sa/ca.crt": apiCA, "sa/namespace": []byte("switchyard"),
+		"etc/ca-certificates.crt": hostCA, "etc/switchyard.yml": local,
+		"etc/passwd": []byte("nonroot:x:65532:65532:nonroot:/nonexistent:/sbin/nologin\n"), "etc/group": []byte("nonroot:x:65532:\n"),
+	} {
+		f := filepath.Join(dir, path)
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	host, port, _ := strings.Cut(strings.TrimPrefix(k.URL, "https://"), ":")
+	p := &Proc{t: t, out: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", deployPodScript, "sh", dir, binSwitchyard)
+	p.cmd.Dir = "/"
+	// What the kubelet gives the container: the Deployment's variables
+	// and the API server's address; nothing of the test run's.
+	p.cmd.Env = append([]string{
+		"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME=/nonexistent",
+		"KUBERNETES_SERVICE_HOST=" + host, "KUBERNETES_SERVICE_PORT=" + port,
+		"POD_NAME=" + name, "POD_NAMESPACE=switchyard",
+	}, env...)
+	p.cmd.Stdout = p.out
+	p.cmd.Stderr = io.MultiWriter(p.out, p.stderr)
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start pod %s: %v", name, err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() || *verbose {
+			t.Logf("---- output of pod %s ----\n%s---- end of output ----", name, p.Output())
+		}
+	})
+	pod.Proc = p
+	deployWait(t, 30*time.Second, "pod "+name+" answers /ping", func() bool {
+		if p.Exited() {
+			t.Fatalf("pod %s exited: %v\n%s", name, p.err, p.Output())
+		}
+		r, err := tryDo(request{url: pod.URL("traefik") + "/ping"})
+		return err == nil && r.Status == 200
+	})
+	return pod
+}
+
+// deployWait polls cond every 100 ms until it holds or timeout passes.
+func deployWait(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s never happened", timeout, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// deploySetup applies the plain manifests, gives the Service the address
+// a cloud load balancer would, and returns the service account's token
+// and the static configuration of the ConfigMap.
+func deploySetup(t testing.TB, k *kubeCluster) (token, cfg string) {
+	t.Helper()
+	if !deployKnownProviders(t)["kubernetesIngress"] {
+		t.Skip("the kubernetesIngress provider the manifests enable is not in this binary yet")
+	}
+	objs := deployManifestObjects(t)
+	deployApply(t, k, "switchyard", objs)
+	ctx := context.Background()
+	svc, err := k.Client.CoreV1().Services("switchyard").Get(ctx, "switchyard", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "203.0.113.7"}}
+	if _, err := k.Client.CoreV1().Services("switchyard").UpdateStatus(ctx, svc, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// A lease left by an earlier test's replica would delay this one.
+	_ = k.Client.CoordinationV1().Leases("switchyard").Delete(ctx, "switchyard-ingress", metav1.DeleteOptions{})
+	tr, err := k.Client.CoreV1().ServiceAccounts("switchyard").CreateToken(ctx, "switchyard", &authenticationv1.TokenRequest{
+		Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptrTo(int64(3600))},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("service account token: %v", err)
+	}
+	return tr.Status.Token, deployStaticConfig(t, objs)
+}
+
+// deployIngress creates an Ingress of class switchyard: host -> service:80.
+func deployIngress(t testing.TB, k *kubeCluster, ns, name, host, service string) {
+	t.Helper()
+	prefix := networkingv1.PathTypePrefix
+	ing := &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: networkingv1.IngressSpec{
+			IngressClassName: ptrTo("switchyard"),
+			Rules: []networkingv1.IngressRule{{Host: host, IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+				Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: &prefix, Backend: networkingv1.IngressBackend{
+					Service: &networkingv1.IngressServiceBackend{Name: service, Port: networkingv1.ServiceBackendPort{Number: 80}},
+				}}},
+			}}}},
+		},
+	}
+	if _, err := k.Client.NetworkingV1().Ingresses(ns).Create(context.Background(), ing, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// deployStatusIPs is the load-balancer status of an Ingress.
+func deployStatusIPs(k *kubeCluster, ns, name string) string {
+	ing, err := k.Client.NetworkingV1().Ingresses(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	var ips []string
+	for _, in := range ing.Status.LoadBalancer.Ingress {
+		ips = append(ips, in.IP)
+	}
+	return strings.Join(ips, ",")
+}
+
+// deployLeaseHolder is the holder of the kubernetesIngress Lease.
+func deployLeaseHolder(k *kubeCluster) string {
+	l, err := k.Client.CoordinationV1().Leases("switchyard").Get(context.Background(), "switchyard-ingress", metav1.GetOptions{})
+	if err != nil || l.Spec.HolderIdentity == nil {
+		return ""
+	}
+	return *l.Spec.HolderIdentity
+}
+
+// deployRoutes reports whether a request for host through ep of pod gets
+// body from the backend.
+func deployRoutes(pod *deployPod, host, body string) bool {
+	r, err := tryDo(request{url: pod.URL("web") + "/", host: host})
+	return err == nil && r.Status == 200 && strings.Contains(r.Body, body)
+}
+
+// TestKubeDeployRBAC runs the plain manifests' configuration as a pod would
+// (in-cluster service account, non-root, read-only root): the ClusterRole
+// and the leader-election Role are enough to read, route, write Ingress
+// status and Events and hold the Lease, with no "forbidden" in the log.
+// A role missing one verb gets a log line that names the resource and the
+// verb, and the process keeps running.
+func TestKubeDeployRBAC(t *testing.T) {
+	k := requireKube(t)
+	kn := requireKubeNet(t)
+	token, cfg := deploySetup(t, k)
+	ns := k.Namespace(t)
+	ip, port := kn.ServeHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "deploy-backend") }))
+	k.ServiceWithEndpoints(t, ns, "web", "http", 80, int32(port), KubeEndpoint{IP: ip, Ready: true})
+	deployIngress(t, k, ns, "app", "app.deploy.test", "web")
+	deployIngress(t, k, ns, "broken", "broken.deploy.test", "missing")
+	short := []string{"LEADER_ELECTION_LEASE_DURATION=3s", "LEADER_ELECTION_RENEW_DEADLINE=2s", "LEADER_ELECTION_RETRY_PERIOD=500ms"}
+
+	t.Run("enough", func(t *testing.T) {
+		start := time.Now()
+		pod := deployStartPod(t, k, "switchyard-rbac", cfg, token, short...)
+		deployWait(t, 30*time.Second, "traffic routed by the Ingress", func() bool { return deployRoutes(pod, "app.deploy.test", "deploy-backend") })
+		t.Logf("routing %v after start", time.Since(start).Round(time.Millisecond))
+		deployWait(t, 30*time.Second, "Ingress status from the published Service", func() bool { return deployStatusIPs(k, ns, "app") == "203.0.113.7" })
+		deployWait(t, 30*time.Second, "Lease held", func() bool { return deployLeaseHolder(k) == "switchyard-rbac" })
+		deployWait(t, 30*time.Second, "Warning Event on the broken Ingress", func() bool {
+			evs, err := k.Client.CoreV1().Events(ns).List(context.Background(), metav1.ListOptions{FieldSelector: "involvedObject.name=broken"})
+			return err == nil && len(evs.Items) > 0
+		})
+		t.Logf("status, lease and event %v after start", time.Since(start).Round(time.Millisecond))
+		if out := pod.Output(); strings.Contains(strings.ToLower(out), "forbidden") {
+			t.Errorf("the manifests' RBAC is not enough: the log says forbidden:\n%s", out)
+		}
+
+		// Graceful shutdown as the Deployment expects it: after SIGTERM
+		// /ping answers 503 (the readiness probe takes the pod out of the
+		// Service) while requests are still served for
+		// requestAcceptGraceTimeout (5 s), then the process exits, well
+		// within terminationGracePeriodSeconds (20 s).
+		term := time.Now()
+		pod.Signal(syscall.SIGTERM)
+		deployWait(t, 4*time.Second, "/ping answers 503 after SIGTERM", func() bool {
+			r, err := tryDo(request{url: pod.URL("traefik") + "/ping"})
+			return err == nil && r.Status == 503
+		})
+		if !deployRoutes(pod, "app.deploy.test", "deploy-backend") {
+			t.Error("a request during requestAcceptGraceTimeout was not served")
+		}
+		if code := pod.Wait(20 * time.Second); code != 0 {
+			t.Errorf("exit code %d after SIGTERM", code)
+		}
+		t.Logf("exit %v after SIGTERM (requestAcceptGraceTimeout 5s, graceTimeOut 10s, terminationGracePeriodSeconds 20)", time.Since(term).Round(time.Millisecond))
+	})
+
+	t.Run("missing-verb", func(t *testing.T) {
+		// The manifests' ClusterRole without list on EndpointSlices,
+		// bound to user switchyard (the harness's second token) with the
+		// leader-election Role.
+		ctx := context.Background()
+		cr, err := k.Client.RbacV1().ClusterRoles().Get(ctx, "switchyard", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		trimmed := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "switchyard-trimmed-" + ns}}
+		for _, r := range cr.Rules {
+			if slices.Contains(r.Resources, "endpointslices") {
+				r.Verbs = slices.DeleteFunc(slices.Clone(r.Verbs), func(v string) bool { return v == "list" })
+			}
+			trimmed.Rules = append(trimmed.Rules, r)
+		}
+		user := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: kubeSwitchyardUser}}
+		if _, err := k.Client.RbacV1().ClusterRoles().Create(ctx, trimmed, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = k.Client.RbacV1().ClusterRoles().Delete(context.Background(), trimmed.Name, metav1.DeleteOptions{}) })
+		crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: trimmed.Name}, Subjects: user,
+			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: trimmed.Name}}
+		if _, err := k.Client.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = k.Client.RbacV1().ClusterRoleBindings().Delete(context.Background(), crb.Name, metav1.DeleteOptions{}) })
+		rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: trimmed.Name, Namespace: "switchyard"}, Subjects: user,
+			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "switchyard-leader-election"}}
+		if _, err := k.Client.RbacV1().RoleBindings("switchyard").Create(ctx, rb, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			_ = k.Client.RbacV1().RoleBindings("switchyard").Delete(context.Background(), rb.Name, metav1.DeleteOptions{})
+		})
+
+		pod := deployStartPod(t, k, "switchyard-trimmed", cfg, kubeSwitchyardToken, short...)
+		want := `cannot list resource \"endpointslices\" in API group \"discovery.k8s.io\"`
+		deployWait(t, 30*time.Second, "a log line naming the forbidden list of endpointslices", func() bool {
+			return strings.Contains(pod.Output(), want) || strings.Contains(pod.Output(), strings.ReplaceAll(want, `\"`, `"`))
+		})
+		for _, line := range strings.Split(pod.Output(), "\n") {
+			if strings.Contains(line, "endpointslices") {
+				t.Logf("log: %s", line)
+				break
+			}
+		}
+		// Still up, still answering its probes.
+		time.Sleep(time.Second)
+		if pod.Exited() {
+			t.Fatalf("switchyard exited on a forbidden list: %v", pod.err)
+		}
+		if r, err := tryDo(request{url: pod.URL("traefik") + "/ping"}); err != nil || r.Status != 200 {
+			t.Errorf("/ping after the forbidden list: %v %v", r.Status, err)
+		}
+	})
 }
