@@ -1017,13 +1017,17 @@ func TestKubeDeployRBAC(t *testing.T) {
 		if _, err := k.Client.RbacV1().ClusterRoles().Create(ctx, trimmed, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { _ = k.Client.RbacV1().ClusterRoles().Delete(context.Background(), trimmed.Name, metav1.DeleteOptions{}) })
+		t.Cleanup(func() {
+			_ = k.Client.RbacV1().ClusterRoles().Delete(context.Background(), trimmed.Name, metav1.DeleteOptions{})
+		})
 		crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: trimmed.Name}, Subjects: user,
 			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: trimmed.Name}}
 		if _, err := k.Client.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { _ = k.Client.RbacV1().ClusterRoleBindings().Delete(context.Background(), crb.Name, metav1.DeleteOptions{}) })
+		t.Cleanup(func() {
+			_ = k.Client.RbacV1().ClusterRoleBindings().Delete(context.Background(), crb.Name, metav1.DeleteOptions{})
+		})
 		rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: trimmed.Name, Namespace: "switchyard"}, Subjects: user,
 			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "switchyard-leader-election"}}
 		if _, err := k.Client.RbacV1().RoleBindings("switchyard").Create(ctx, rb, metav1.CreateOptions{}); err != nil {
