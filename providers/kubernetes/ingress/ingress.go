@@ -136,6 +136,16 @@ func (s *informerStore) Ingresses() []*netv1.Ingress {
 	return out
 }
 
+// ingress is the cached Ingress ns/name, or nil.
+func (s *informerStore) ingress(ns, name string) *netv1.Ingress {
+	for _, idx := range s.ingresses {
+		if ing := getFrom[netv1.Ingress](idx, ns, name); ing != nil {
+			return ing
+		}
+	}
+	return nil
+}
+
 func (s *informerStore) IngressClasses() []*netv1.IngressClass {
 	if s.classes == nil {
 		return nil
@@ -306,7 +316,7 @@ func (p *Provider) Provide(ctx context.Context, out chan<- dynamic.Message) erro
 	if p.opts.IngressEndpoint != nil {
 		leader := k8s.NewLeader()
 		go leader.Run(ctx, cs, k8s.LeaderOptions{Name: "switchyard-ingress"}, p.log)
-		status = newStatusWriter(cs, leader, p.opts.IngressEndpoint, pub, p.pubNS+"/"+p.pubName, p.log)
+		status = newStatusWriter(cs, leader, p.opts.IngressEndpoint, pub, p.pubNS+"/"+p.pubName, st.ingress, p.log)
 		go status.run(ctx)
 	}
 	certs := newCertCache()

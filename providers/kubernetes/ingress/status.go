@@ -29,6 +29,7 @@ type statusWriter struct {
 	ep      *static.KubernetesIngressEndpoint
 	pub     cache.Indexer // the published Service, or nil
 	pubKey  string
+	current func(ns, name string) *netv1.Ingress // newest cached copy
 	log     *slog.Logger
 	mu      sync.Mutex
 	served  []*netv1.Ingress
@@ -36,8 +37,10 @@ type statusWriter struct {
 	warnedN bool
 }
 
-func newStatusWriter(cs kubernetes.Interface, leader *k8s.Leader, ep *static.KubernetesIngressEndpoint, pub cache.Indexer, pubKey string, log *slog.Logger) *statusWriter {
-	return &statusWriter{cs: cs, leader: leader, ep: ep, pub: pub, pubKey: pubKey, log: log, wake: make(chan struct{}, 1)}
+func newStatusWriter(cs kubernetes.Interface, leader *k8s.Leader, ep *static.KubernetesIngressEndpoint, pub cache.Indexer, pubKey string,
+	current func(ns, name string) *netv1.Ingress, log *slog.Logger,
+) *statusWriter {
+	return &statusWriter{cs: cs, leader: leader, ep: ep, pub: pub, pubKey: pubKey, current: current, log: log, wake: make(chan struct{}, 1)}
 }
 
 // update hands over the Ingresses of the newest rebuild; it never blocks.
@@ -122,6 +125,13 @@ func (w *statusWriter) write(ctx context.Context, served []*netv1.Ingress) bool 
 	}
 	good := true
 	for _, ing := range served {
+		// Leadership may come long after the rebuild: compare with and
+		// update the newest copy, not the rebuild's.
+		if cur := w.current(ing.Namespace, ing.Name); cur != nil {
+			ing = cur
+		} else {
+			continue
+		}
 		if slices.EqualFunc(ing.Status.LoadBalancer.Ingress, want, lbEqual) {
 			continue
 		}
