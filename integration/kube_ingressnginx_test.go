@@ -285,7 +285,7 @@ func nginxSlowEcho(name string) http.Handler {
 // and ConfigMap), applied unchanged, each answering through the real
 // binary as ingress-nginx would: rewritten paths seen by the backend,
 // 308/301/307/302 with their Location, 413, 403, 401 with the realm,
-// forward auth with a copied header, CORS headers, 429 over a rate limit
+// forward auth with a copied header and the sign-in redirect, CORS headers, 429 over a rate limit
 // (ingress-nginx: 503, documented), a 25 % canary measured over 400
 // requests, header and cookie canaries, a sticky cookie, upstream vhost,
 // custom headers from a ConfigMap, an HTTPS backend, a read timeout's 504,
@@ -470,10 +470,11 @@ func TestKubeIngressNGINXMigration(t *testing.T) {
 		}
 	})
 	t.Run("forward auth", func(t *testing.T) {
-		if r := get("sso.migrate.test", "/me", nil); r.Status != 401 {
-			t.Errorf("denied: %d", r.Status)
+		r := get("sso.migrate.test", "/me?tab=1", nil)
+		if r.Status != 302 || r.Header.Get("Location") != "https://login.migrate.test/start?rd=http%3A%2F%2Fsso.migrate.test%2Fme%3Ftab%3D1" {
+			t.Errorf("denied: %d %q, want 302 to the sign-in page", r.Status, r.Header.Get("Location"))
 		}
-		r := get("sso.migrate.test", "/me", map[string]string{"Authorization": "Bearer good"})
+		r = get("sso.migrate.test", "/me", map[string]string{"Authorization": "Bearer good"})
 		if r.Status != 200 || nginxParseEcho(t, r.Body).Header.Get("X-Auth-User") != "alice" {
 			t.Errorf("allowed: %d %s", r.Status, r.Body)
 		}

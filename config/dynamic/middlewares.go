@@ -225,6 +225,12 @@ type ForwardAuth struct {
 	MaxBodySize              *int64     `json:"maxBodySize,omitempty" toml:"maxBodySize,omitempty" yaml:"maxBodySize,omitempty" export:"true"`
 	PreserveLocationHeader   bool       `json:"preserveLocationHeader,omitempty" toml:"preserveLocationHeader,omitempty" yaml:"preserveLocationHeader,omitempty" export:"true"`
 	PreserveRequestMethod    bool       `json:"preserveRequestMethod,omitempty" toml:"preserveRequestMethod,omitempty" yaml:"preserveRequestMethod,omitempty" export:"true"`
+	// SignInURL, when set, turns a 401 from the auth server into a 302 to
+	// it, with rd=<the URL the client asked for> unless it names rd
+	// itself; $scheme, $host, $request_uri and $escaped_request_uri are
+	// expanded (ingress-nginx's auth-signin). Set by providers only:
+	// never read from files, labels or KV.
+	SignInURL string `json:"signInURL,omitempty" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
 }
 
 // ClientTLS configures a TLS client (to an auth server, Redis, ...).

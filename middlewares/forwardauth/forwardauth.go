@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
+	"github.com/switchyard-proxy/switchyard/middlewares/redirectscheme"
 	"github.com/switchyard-proxy/switchyard/observability/accesslog"
 )
 
@@ -41,6 +42,7 @@ type Auth struct {
 	maxBody        int64 // -1: no limit
 	preserveLoc    bool
 	preserveMethod bool
+	signIn         string
 }
 
 // New validates cfg.
@@ -80,6 +82,12 @@ func New(cfg *dynamic.ForwardAuth) (*Auth, error) {
 		maxBody:        -1,
 		preserveLoc:    cfg.PreserveLocationHeader,
 		preserveMethod: cfg.PreserveRequestMethod,
+		signIn:         cfg.SignInURL,
+	}
+	if cfg.SignInURL != "" {
+		if u, err := url.Parse(cfg.SignInURL); err != nil || (u.Scheme != "http" && u.Scheme != "https" && !strings.HasPrefix(cfg.SignInURL, "/")) {
+			return nil, fmt.Errorf("signInURL %q must be an http(s) URL or an absolute path", cfg.SignInURL)
+		}
 	}
 	for _, h := range cfg.AuthResponseHeaders {
 		a.respHeaders = append(a.respHeaders, http.CanonicalHeaderKey(h))
@@ -179,6 +187,10 @@ func (a *Auth) serve(w http.ResponseWriter, r *http.Request, next http.Handler) 
 	defer resp.Body.Close()
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		if resp.StatusCode == http.StatusUnauthorized && a.signIn != "" {
+			http.Redirect(w, r, a.signInLocation(r), http.StatusFound)
+			return
+		}
 		a.reply(w, resp)
 		return
 	}
@@ -223,6 +235,30 @@ func (a *Auth) serve(w http.ResponseWriter, r *http.Request, next http.Handler) 
 		}
 	}
 	next.ServeHTTP(&cookieWriter{ResponseWriter: w, cookies: keep, names: a.cookies}, r)
+}
+
+// signInLocation is the sign-in URL for r: variables expanded, and
+// rd=<original URL> added unless the URL carries rd already.
+func (a *Auth) signInLocation(r *http.Request) string {
+	scheme, host, port, uri := redirectscheme.ClientURL(r)
+	orig := scheme + "://" + host + port + uri
+	loc := a.signIn
+	if strings.Contains(loc, "$") {
+		loc = strings.NewReplacer(
+			"$escaped_request_uri", url.QueryEscape(uri),
+			"$request_uri", uri,
+			"$scheme", scheme,
+			"$host", host,
+		).Replace(loc)
+	}
+	if u, err := url.Parse(loc); err == nil && !u.Query().Has("rd") {
+		sep := "?"
+		if strings.Contains(loc, "?") {
+			sep = "&"
+		}
+		loc += sep + "rd=" + url.QueryEscape(orig)
+	}
+	return loc
 }
 
 // reply sends the auth server's refusal to the client.

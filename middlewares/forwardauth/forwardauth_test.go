@@ -59,6 +59,24 @@ func TestForwardAuth(t *testing.T) {
 				t.Errorf("forward headers %v", *seen)
 			}
 		}},
+		{desc: "sign-in redirect on 401", auth: "bad", cfg: dynamic.ForwardAuth{SignInURL: "https://auth.example.com/start"}, wantStatus: 302,
+			check: func(t *testing.T, _ http.Header, resp *httptest.ResponseRecorder) {
+				if l := resp.Header().Get("Location"); l != "https://auth.example.com/start?rd=http%3A%2F%2Fexample.com%2Fa%3Fb%3Dc" {
+					t.Errorf("Location %q", l)
+				}
+			}},
+		{desc: "sign-in with variables and its own rd", auth: "bad", cfg: dynamic.ForwardAuth{SignInURL: "https://$host/oauth2/start?rd=$escaped_request_uri"}, wantStatus: 302,
+			check: func(t *testing.T, _ http.Header, resp *httptest.ResponseRecorder) {
+				if l := resp.Header().Get("Location"); l != "https://example.com/oauth2/start?rd=%2Fa%3Fb%3Dc" {
+					t.Errorf("Location %q", l)
+				}
+			}},
+		{desc: "sign-in only on 401", auth: "redirect", cfg: dynamic.ForwardAuth{SignInURL: "https://auth.example.com/start"}, wantStatus: 302,
+			check: func(t *testing.T, _ http.Header, resp *httptest.ResponseRecorder) {
+				if l := resp.Header().Get("Location"); !strings.HasSuffix(l, "/login?next=x") {
+					t.Errorf("Location %q", l)
+				}
+			}},
 		{desc: "allowed with response headers", auth: "good", cfg: dynamic.ForwardAuth{AuthResponseHeaders: []string{"X-Auth-User"}},
 			reqHdr: map[string]string{"X-Auth-User": "forged"}, wantStatus: 200, wantBody: "backend",
 			check: func(t *testing.T, b http.Header, _ *httptest.ResponseRecorder) {
@@ -172,7 +190,7 @@ func TestForwardAuth(t *testing.T) {
 func TestNewErrors(t *testing.T) {
 	bad := int64(-5)
 	for _, cfg := range []*dynamic.ForwardAuth{nil, {}, {Address: "not a url"}, {Address: "ftp://x"}, {Address: "http://a", AuthResponseHeadersRegex: "("},
-		{Address: "http://a", MaxBodySize: &bad}, {Address: "http://a", TLS: &dynamic.ClientTLS{CA: "nothing"}}} {
+		{Address: "http://a", MaxBodySize: &bad}, {Address: "http://a", SignInURL: "ftp://x"}, {Address: "http://a", TLS: &dynamic.ClientTLS{CA: "nothing"}}} {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("%+v accepted", cfg)
 		}

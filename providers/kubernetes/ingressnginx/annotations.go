@@ -132,7 +132,7 @@ var known = map[string]support{
 	"cors-expose-headers":    supported,
 	"whitelist-source-range": supported, "allowlist-source-range": supported, "denylist-source-range": supported,
 	"auth-type": partial, "auth-secret": supported, "auth-secret-type": supported, "auth-realm": supported,
-	"auth-url": partial, "auth-signin": unsupported, "auth-response-headers": supported, "auth-method": unsupported,
+	"auth-url": partial, "auth-signin": supported, "auth-response-headers": supported, "auth-method": unsupported,
 	"limit-rps": partial, "limit-rpm": partial, "limit-connections": partial, "limit-burst-multiplier": supported,
 	"canary": supported, "canary-weight": supported, "canary-weight-total": supported,
 	"canary-by-header": supported, "canary-by-header-value": supported, "canary-by-header-pattern": supported,
@@ -443,6 +443,15 @@ func parseAnnotations(ann map[string]string) (config, []problem) {
 			fatal("auth-url", "NGINX variables in the URL are not supported: the Ingress is not served")
 		default:
 			c.AuthURL = v
+		}
+		if v, ok := get("auth-signin"); ok {
+			probe := strings.NewReplacer("$escaped_request_uri", "x", "$request_uri", "/x", "$scheme", "https", "$host", "h").Replace(v)
+			u, err := url.Parse(probe)
+			if err != nil || strings.Contains(probe, "$") || (u.Scheme != "http" && u.Scheme != "https" && !strings.HasPrefix(probe, "/")) {
+				warn("auth-signin", "%q is not an http(s) URL (variables: $scheme, $host, $request_uri, $escaped_request_uri); ignored", v)
+			} else {
+				c.AuthSignin = v
+			}
 		}
 		if v, ok := get("auth-response-headers"); ok {
 			for _, h := range splitList(v) {

@@ -64,6 +64,10 @@ func TestParseAnnotations(t *testing.T) {
 		{desc: "forward auth", ann: ann("auth-url", "http://auth.example/verify", "auth-response-headers", "X-User, X-Email"), check: func(c config) bool {
 			return c.AuthURL == "http://auth.example/verify" && reflect.DeepEqual(c.AuthRespHdrs, []string{"X-User", "X-Email"})
 		}},
+		{desc: "sign-in", ann: ann("auth-url", "http://a/v", "auth-signin", "https://$host/oauth2/start?rd=$escaped_request_uri"), check: func(c config) bool {
+			return c.AuthSignin == "https://$host/oauth2/start?rd=$escaped_request_uri"
+		}},
+		{desc: "sign-in unknown variable", ann: ann("auth-url", "http://a/v", "auth-signin", "https://$server_name/x"), check: func(c config) bool { return c.AuthSignin == "" }, probs: []string{"auth-signin"}},
 		{desc: "forward auth with a variable", ann: ann("auth-url", "http://auth.example/verify?h=$host"), fatal: true, probs: []string{"variables"}},
 		{desc: "limits", ann: ann("limit-rps", "5", "limit-connections", "2", "limit-burst-multiplier", "3"), check: func(c config) bool {
 			return c.LimitRPS == 5 && c.LimitConns == 2 && c.LimitBurst == 3

@@ -138,7 +138,7 @@ func (t *translator) middlewares(ing *netv1.Ingress, c config) (ingressMiddlewar
 	}
 	if authURL != "" {
 		m.before = append(m.before, t.mw(p+"forward-auth", &dynamic.Middleware{ForwardAuth: &dynamic.ForwardAuth{
-			Address: authURL, AuthResponseHeaders: c.AuthRespHdrs,
+			Address: authURL, AuthResponseHeaders: c.AuthRespHdrs, SignInURL: c.AuthSignin,
 		}}))
 	}
 	body := o.ProxyBodySize
