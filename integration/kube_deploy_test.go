@@ -1058,3 +1058,94 @@ func TestKubeDeployRBAC(t *testing.T) {
 		}
 	})
 }
+
+// TestKubeDeployLeaderElection runs two replicas of the manifests'
+// configuration on one Lease, each publishing a different address
+// (ingressEndpoint.ip) so the Ingress status shows who wrote it: only the
+// leader writes; both route. Killed without releasing the Lease, the
+// leader is replaced within the lease duration (3 s here, through
+// LEADER_ELECTION_*), and the new leader rewrites the status.
+func TestKubeDeployLeaderElection(t *testing.T) {
+	k := requireKube(t)
+	kn := requireKubeNet(t)
+	token, cfg := deploySetup(t, k)
+	ns := k.Namespace(t)
+	ip, port := kn.ServeHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "leader-backend") }))
+	k.ServiceWithEndpoints(t, ns, "web", "http", 80, int32(port), KubeEndpoint{IP: ip, Ready: true})
+	deployIngress(t, k, ns, "app", "leader.deploy.test", "web")
+
+	withIP := func(addr string) string {
+		var m map[string]any
+		if err := yaml.Unmarshal([]byte(cfg), &m); err != nil {
+			t.Fatal(err)
+		}
+		m["providers"].(map[string]any)["kubernetesIngress"].(map[string]any)["ingressEndpoint"] = map[string]any{"ip": addr}
+		out, err := yaml.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	const lease = 3 * time.Second
+	env := []string{"LEADER_ELECTION_LEASE_DURATION=" + lease.String(), "LEADER_ELECTION_RENEW_DEADLINE=2s", "LEADER_ELECTION_RETRY_PERIOD=500ms"}
+
+	a := deployStartPod(t, k, "switchyard-a", withIP("203.0.113.1"), token, env...)
+	deployWait(t, 30*time.Second, "switchyard-a holds the Lease", func() bool { return deployLeaseHolder(k) == "switchyard-a" })
+	deployWait(t, 30*time.Second, "status written by switchyard-a", func() bool { return deployStatusIPs(k, ns, "app") == "203.0.113.1" })
+	b := deployStartPod(t, k, "switchyard-b", withIP("203.0.113.2"), token, env...)
+	for _, p := range []*deployPod{a, b} {
+		deployWait(t, 30*time.Second, p.Name+" routes", func() bool { return deployRoutes(p, "leader.deploy.test", "leader-backend") })
+	}
+	// Over a lease duration the follower never writes. The status is
+	// watched, so a write that a later one undid is seen too.
+	w, err := k.Client.NetworkingV1().Ingresses(ns).Watch(context.Background(), metav1.ListOptions{FieldSelector: "metadata.name=app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	timer := time.NewTimer(lease + time.Second)
+observe:
+	for {
+		select {
+		case ev := <-w.ResultChan():
+			if ing, ok := ev.Object.(*networkingv1.Ingress); ok {
+				for _, in := range ing.Status.LoadBalancer.Ingress {
+					if in.IP != "203.0.113.1" {
+						t.Errorf("status %s written while switchyard-a leads", in.IP)
+					}
+				}
+			}
+		case <-timer.C:
+			break observe
+		}
+	}
+	w.Stop()
+	if h := deployLeaseHolder(k); h != "switchyard-a" {
+		t.Fatalf("lease holder %q while switchyard-a runs", h)
+	}
+	if strings.Contains(b.Output(), "leading: this replica writes status") {
+		t.Error("switchyard-b says it leads while switchyard-a holds the Lease")
+	}
+
+	// The leader dies without releasing the Lease.
+	killed := time.Now()
+	if err := a.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	deployWait(t, lease+30*time.Second, "switchyard-b takes the Lease", func() bool { return deployLeaseHolder(k) == "switchyard-b" })
+	handover := time.Since(killed)
+	deployWait(t, 30*time.Second, "status rewritten by switchyard-b", func() bool { return deployStatusIPs(k, ns, "app") == "203.0.113.2" })
+	t.Logf("handover %v after the leader was killed (lease %v, retry 500ms); status rewritten %v after", handover.Round(time.Millisecond), lease, time.Since(killed).Round(time.Millisecond))
+	// A loaded 2-core machine may be late by a few retry periods; a
+	// handover that waits for anything but the lease (a second lease, a
+	// restart) would take far longer.
+	if handover > lease+5*time.Second {
+		t.Errorf("handover took %v, want about the lease duration %v", handover, lease)
+	}
+	if !deployRoutes(b, "leader.deploy.test", "leader-backend") {
+		t.Error("switchyard-b stopped routing")
+	}
+	if out := a.Output() + b.Output(); strings.Contains(strings.ToLower(out), "forbidden") {
+		t.Errorf("forbidden in the replicas' logs:\n%s", out)
+	}
+	_ = b.cmd.Process.Kill()
+}
