@@ -17,13 +17,12 @@ const (
 
 // routerConfig is what the router.* annotations of an Ingress say.
 type routerConfig struct {
-	EntryPoints   []string
-	Middlewares   []string
-	Priority      int
-	RuleSyntax    string
-	PathMatcher   string
-	TLS           *dynamic.RouterTLSConfig
-	Observability *dynamic.RouterObservabilityConfig
+	EntryPoints []string
+	Middlewares []string
+	Priority    int
+	RuleSyntax  string
+	PathMatcher string
+	TLS         *dynamic.RouterTLSConfig
 }
 
 // serviceConfig is what the service.* annotations of a Service say.
@@ -114,12 +113,6 @@ func parseRouterAnnotations(ann map[string]string) (*routerConfig, error) {
 		}
 		return rc.TLS
 	}
-	obs := func() *dynamic.RouterObservabilityConfig {
-		if rc.Observability == nil {
-			rc.Observability = &dynamic.RouterObservabilityConfig{}
-		}
-		return rc.Observability
-	}
 	for _, a := range list {
 		if !strings.HasPrefix(a.sub, "router.") {
 			if strings.HasPrefix(a.sub, "service.") {
@@ -167,13 +160,11 @@ func parseRouterAnnotations(ann map[string]string) (*routerConfig, error) {
 			if err != nil {
 				return nil, err
 			}
-			switch key {
-			case "observability.accesslogs":
-				obs().AccessLogs = &b
-			case "observability.metrics":
-				obs().Metrics = &b
-			default:
-				obs().Tracing = &b
+			// Routers follow their entrypoint's observability; turning it
+			// off for one router is not implemented: refuse rather than
+			// ignore. "true" (the default) is what happens anyway.
+			if !b {
+				return nil, annErr(a, "false is not supported: per-router observability is not implemented, the entrypoint's observability options apply")
 			}
 		default:
 			rest, ok := strings.CutPrefix(key, "tls.domains.")

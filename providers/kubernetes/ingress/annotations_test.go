@@ -15,7 +15,7 @@ func TestRouterAnnotations(t *testing.T) {
 		PrefixTraefik + "router.tls.domains.0.sans":       "x.a.com, y.a.com",
 		PrefixSwitchyard + "router.tls.certresolver":      "le",
 		PrefixTraefik + "router.tls.options":              "modern@file",
-		PrefixTraefik + "router.observability.accesslogs": "false",
+		PrefixTraefik + "router.observability.accesslogs": "true",
 		PrefixTraefik + "router.rulesyntax":               "v3",
 		PrefixTraefik + "service.passhostheader":          "false", // a Service's: ignored here
 		"kubernetes.io/ingress.class":                     "traefik",
@@ -27,8 +27,9 @@ func TestRouterAnnotations(t *testing.T) {
 		rc.TLS.Domains[0].Main != "a.com" || rc.TLS.Domains[0].SANs[1] != "y.a.com" || rc.TLS.Domains[1].Main != "b.com" {
 		t.Errorf("tls: %+v", rc.TLS)
 	}
-	if rc.Observability == nil || *rc.Observability.AccessLogs || rc.Observability.Metrics != nil {
-		t.Errorf("observability: %+v", rc.Observability)
+	if _, err := parseRouterAnnotations(map[string]string{PrefixTraefik + "router.observability.metrics": "false"}); err == nil ||
+		!strings.Contains(err.Error(), "router.observability.metrics: false is not supported") {
+		t.Errorf("observability false: %v", err)
 	}
 	for ann, want := range map[string]string{
 		PrefixTraefik + "router.priority":              "is not an integer",

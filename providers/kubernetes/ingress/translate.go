@@ -235,12 +235,11 @@ func (t *translator) ingress(s store, ing *netv1.Ingress) {
 
 func (t *translator) router(rule string, rc *routerConfig) *dynamic.Router {
 	r := &dynamic.Router{
-		Rule:          rule,
-		RuleSyntax:    rc.RuleSyntax,
-		Priority:      rc.Priority,
-		EntryPoints:   rc.EntryPoints,
-		Middlewares:   rc.Middlewares,
-		Observability: rc.Observability,
+		Rule:        rule,
+		RuleSyntax:  rc.RuleSyntax,
+		Priority:    rc.Priority,
+		EntryPoints: rc.EntryPoints,
+		Middlewares: rc.Middlewares,
 	}
 	if rc.TLS != nil {
 		c := *rc.TLS
