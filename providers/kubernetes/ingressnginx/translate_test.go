@@ -1,6 +1,7 @@
 package ingressnginx
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	"github.com/switchyard-proxy/switchyard/config/static"
 	"github.com/switchyard-proxy/switchyard/providers/kubernetes/k8s"
+	"github.com/switchyard-proxy/switchyard/routers/rules"
 )
 
 type fakeObjects struct {
@@ -283,4 +285,56 @@ func TestInit(t *testing.T) {
 			t.Errorf("want %q, got %v", tc.want, err)
 		}
 	}
+}
+
+// FuzzTranslate: a main Ingress and a canary with fuzzed host, path,
+// path type and routing annotations. The translation never panics; every
+// router rule it emits parses; every regex middleware compiles; every
+// middleware a router names is defined.
+func FuzzTranslate(f *testing.F) {
+	f.Add("a.test", "/api(/|$)(.*)", uint8(2), "/$2", "true", "X-Canary", "^v(1|2)$", "beta")
+	f.Add("*.w.test", "/", uint8(1), "", "false", "X-B", "", "c")
+	f.Add("", "/x", uint8(0), "/$1/$host", "true", "", "(", "")
+	f.Add("h.test", "/a b", uint8(2), "$", "1", "X`Y", "a`b", "k=v")
+	f.Fuzz(func(t *testing.T, host, path string, pt uint8, rewrite, regex, header, pattern, cookie string) {
+		host = strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '*' {
+				return r
+			}
+			return -1
+		}, host)
+		types := []netv1.PathType{netv1.PathTypeExact, netv1.PathTypePrefix, netv1.PathTypeImplementationSpecific}
+		ptype := types[int(pt)%len(types)]
+		main := ing("main", host, path, ptype, "web", ann("rewrite-target", rewrite, "use-regex", regex, "app-root", path, "permanent-redirect", rewrite))
+		can := ing("can", host, path, ptype, "canary", ann("canary", "true", "canary-weight", "10", "canary-by-header", header,
+			"canary-by-header-pattern", pattern, "canary-by-cookie", cookie))
+		for _, strict := range []bool{true, false} {
+			o := opts()
+			o.StrictValidatePathType = strict
+			res := translate(o, []*netv1.Ingress{main, can}, objs())
+			c := res.conf
+			for name, r := range c.HTTP.Routers {
+				if _, err := rules.ParseHTTP(r.Rule); err != nil {
+					t.Fatalf("router %s: rule %q: %v", name, r.Rule, err)
+				}
+				for _, m := range r.Middlewares {
+					if c.HTTP.Middlewares[m] == nil {
+						t.Fatalf("router %s: middleware %s undefined", name, m)
+					}
+				}
+			}
+			for name, m := range c.HTTP.Middlewares {
+				if rp := m.ReplacePathRegex; rp != nil {
+					if _, err := regexp.Compile(rp.Regex); err != nil {
+						t.Fatalf("middleware %s: %v", name, err)
+					}
+				}
+				if rr := m.RedirectRegex; rr != nil {
+					if _, err := regexp.Compile(rr.Regex); err != nil {
+						t.Fatalf("middleware %s: %v", name, err)
+					}
+				}
+			}
+		}
+	})
 }
