@@ -153,6 +153,29 @@ http:
 	ke.waitFor(10*time.Second, "broken secret logged", func() bool {
 		return strings.Contains(ke.Proc.Output(), "secret "+ns+"/broken: not a valid certificate")
 	})
+	rd = ke.WaitAPI(20*time.Second, "the broken Secret shown on its router", func(rd *Rawdata) bool {
+		return strings.Contains(strings.Join(rd.Routers[ns+"-badtls-bad-example-com@kubernetes"].Error, " "), "secret "+ns+"/broken: not a valid certificate")
+	})
+	t.Logf("badtls router: status %s, error %v", rd.Routers[ns+"-badtls-bad-example-com@kubernetes"].Status, rd.Routers[ns+"-badtls-bad-example-com@kubernetes"].Error)
+	// The Secret is rotated (a certificate from another CA): served after the watch sees it.
+	ca2 := newCA(t, "kube-ingress-ca2")
+	crt2, key2 := ca2.issue(t, "secure.example.com", []string{"secure.example.com"}, false)
+	sec, err := k.Client.CoreV1().Secrets(ns).Get(context.Background(), "good", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec.Data = map[string][]byte{"tls.crt": []byte(crt2), "tls.key": []byte(key2)}
+	if _, err := k.Client.CoreV1().Secrets(ns).Update(context.Background(), sec, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ke.waitFor(20*time.Second, "rotated certificate served", func() bool {
+		c, err := tlsDial(ke.Addr("websecure"), &tls.Config{ServerName: "secure.example.com", RootCAs: ca2.pool()})
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	})
 	// router.priority 1000 on "/" beats the longer "/api" rule.
 	ke.served(t, "/api/x", "prio.example.com", "pod-b")
 	// https to the TLS backend through the file provider's transport.

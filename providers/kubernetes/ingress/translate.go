@@ -184,7 +184,7 @@ func (t *translator) ingress(s store, ing *netv1.Ingress) {
 		}
 		return
 	}
-	t.tls(s, ing)
+	tlsErrs := t.tls(s, ing)
 
 	if len(ing.Spec.Rules) == 0 && ing.Spec.DefaultBackend != nil {
 		t.defaultBackend(s, ing, rc)
@@ -229,6 +229,10 @@ func (t *translator) ingress(s store, ing *netv1.Ingress) {
 				continue
 			}
 			t.conf.HTTP.Routers[name] = pr.router
+			for _, err := range tlsErrs {
+				// Served, but the API shows what is missing.
+				t.problem("router", name, err, true)
+			}
 		}
 	}
 }
@@ -440,25 +444,31 @@ func portString(p netv1.ServiceBackendPort) string {
 // is missing or bad is reported and left out; the others are served.
 // As in Traefik, this only loads certificates: TLS on the routers comes
 // from the router.tls annotations or the entrypoint.
-func (t *translator) tls(s store, ing *netv1.Ingress) {
+func (t *translator) tls(s store, ing *netv1.Ingress) []error {
+	var errs []error
 	for _, tl := range ing.Spec.TLS {
 		if tl.SecretName == "" {
 			continue
 		}
 		sec := s.Secret(ing.Namespace, tl.SecretName)
 		if sec == nil {
-			t.report(ing, fmt.Errorf("ingress %s/%s: tls: secret %s/%s not found", ing.Namespace, ing.Name, ing.Namespace, tl.SecretName))
+			err := fmt.Errorf("ingress %s/%s: tls: secret %s/%s not found", ing.Namespace, ing.Name, ing.Namespace, tl.SecretName)
+			t.report(ing, err)
+			errs = append(errs, err)
 			continue
 		}
 		cert, err := t.certs.get(sec)
 		if err != nil {
-			t.report(ing, fmt.Errorf("ingress %s/%s: tls: %w", ing.Namespace, ing.Name, err))
+			err = fmt.Errorf("ingress %s/%s: tls: %w", ing.Namespace, ing.Name, err)
+			t.report(ing, err)
+			errs = append(errs, err)
 			continue
 		}
 		if !slices.ContainsFunc(t.conf.TLS.Certificates, func(c *dynamic.CertAndStores) bool { return c.CertFile == cert.CertFile }) {
 			t.conf.TLS.Certificates = append(t.conf.TLS.Certificates, cert)
 		}
 	}
+	return errs
 }
 
 // certCache remembers the check of each secret version, so a rebuild does

@@ -219,4 +219,21 @@ func TestCertificates(t *testing.T) {
 	if res.Conf.HTTP.Routers["ns-t-t-example-com"] == nil {
 		t.Error("router dropped with its bad certificates")
 	}
+	if n := len(res.Conf.Problems); n != 3 || !res.Conf.Problems[0].Warning || res.Conf.Problems[0].Name != "ns-t-t-example-com" {
+		t.Errorf("want 3 warnings on the router: %+v", res.Conf.Problems)
+	}
+}
+
+func TestRouterNameCollision(t *testing.T) {
+	s := baseStore()
+	s.ings = []*netv1.Ingress{ing("c", nil, rule("c.example.com", path("/a-b", netv1.PathTypeExact, "web", 80), path("/a/b", netv1.PathTypeExact, "web", 80)))}
+	res := translate(static.KubernetesIngressProvider{}, s, newCertCache())
+	if len(res.Conf.HTTP.Routers) != 2 {
+		t.Fatalf("routers: %v", res.Conf.HTTP.Routers)
+	}
+	for name, r := range res.Conf.HTTP.Routers {
+		if !strings.HasPrefix(name, "ns-c-c-example-com-a-b-") || len(name) != len("ns-c-c-example-com-a-b-")+20 {
+			t.Errorf("name %q (rule %s): want the key and 20 hex digits", name, r.Rule)
+		}
+	}
 }
