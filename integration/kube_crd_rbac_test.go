@@ -127,3 +127,45 @@ providers:
 		t.Fatalf("an API call was forbidden with the documented rules:\n%s", e.Proc.Output())
 	}
 }
+
+// TestKubeCRDCheck: `switchyard check` validates the provider's static
+// options without contacting anything (no API server at the endpoint), and
+// names the key of a bad one; the same configuration fails `run` at load.
+func TestKubeCRDCheck(t *testing.T) {
+	for _, tc := range []struct {
+		name, extra, want string
+		ok                bool
+	}{
+		{"valid", "    labelSelector: \"app in (a,b)\"\n    throttleDuration: 1s\n    allowCrossNamespace: true\n", "", true},
+		{"bad label selector", "    labelSelector: \"app in (\"\n", "providers.kubernetesCRD: labelSelector", false},
+		{"bad endpoint", "    endpoint: \"127.0.0.1:6443\"\n", "providers.kubernetesCRD: endpoint", false},
+		{"unknown option", "    allowCrossNamespaces: true\n", "allowCrossNamespaces", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.WriteStatic("yml", `
+entryPoints:
+  web:
+    address: "<% addr "web" %>"
+providers:
+  kubernetesCRD:
+    token: "x"
+`+func() string {
+				if strings.Contains(tc.extra, "endpoint:") {
+					return tc.extra
+				}
+				return "    endpoint: \"https://127.0.0.1:1\"\n" + tc.extra
+			}())
+			code, out := runCmd(t, e.Dir, nil, 20*time.Second, "check", "--configFile="+e.StatPath)
+			if tc.ok != (code == 0) || !strings.Contains(out, tc.want) {
+				t.Fatalf("check exit %d (ok %v expected), output:\n%s", code, tc.ok, out)
+			}
+			if !tc.ok {
+				code, out = runCmd(t, e.Dir, nil, 20*time.Second, "--configFile="+e.StatPath)
+				if code == 0 || !strings.Contains(out, tc.want) {
+					t.Fatalf("run exit %d, output:\n%s", code, out)
+				}
+			}
+		})
+	}
+}
