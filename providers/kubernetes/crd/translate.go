@@ -247,7 +247,19 @@ func (b *builder) service(ns string, s v1alpha1.LoadBalancerSpec) (string, error
 		return "", err
 	}
 	name := serviceName(rns, s)
-	b.conf.HTTP.Services[name] = &dynamic.Service{LoadBalancer: lb}
+	svc := &dynamic.Service{LoadBalancer: lb}
+	if prev, ok := b.conf.HTTP.Services[name]; ok && dynamic.Hash(prev) != dynamic.Hash(svc) {
+		// Two references to one Service port with different options
+		// (strategy, sticky, serversTransport...) make one name, as in
+		// Traefik: the first one (in namespace/name order) is kept.
+		b.log.Warn("kubernetesCRD: one Service port referenced with different options; the first definition is kept", "service", name)
+		b.conf.Problems = append(b.conf.Problems, dynamic.ObjectProblem{
+			Kind: "service", Name: name, Warning: true,
+			Error: fmt.Sprintf("service %s/%s port %s is referenced with different options (strategy, sticky, serversTransport, healthCheck...): the first definition is kept; use another port reference (number or name) or a TraefikService to tell them apart", rns, s.Name, portString(s.Port)),
+		})
+		return name, nil
+	}
+	b.conf.HTTP.Services[name] = svc
 	return name, nil
 }
 

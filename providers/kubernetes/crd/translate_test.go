@@ -444,3 +444,24 @@ func TestNaming(t *testing.T) {
 		t.Fatalf("normalize %q", got)
 	}
 }
+
+func TestServiceConflict(t *testing.T) {
+	docs := `apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: a, namespace: default}
+spec:
+  routes:
+  - match: Host(` + "`a`" + `)
+    services: [{name: whoami, port: 80, strategy: p2c}]
+  - match: Host(` + "`b`" + `)
+    services: [{name: whoami, port: 80}]
+  - match: Host(` + "`c`" + `)
+    services: [{name: whoami, port: 80, strategy: p2c}]`
+	c, _ := Translate(objects(t, docs), newFake(), Options{}, nil)
+	if s := c.HTTP.Services["default-whoami-80"]; s.LoadBalancer.Strategy != "p2c" || len(c.HTTP.Routers) != 3 {
+		t.Fatalf("first definition kept: %+v, routers %d", s.LoadBalancer, len(c.HTTP.Routers))
+	}
+	if len(c.Problems) != 1 || !c.Problems[0].Warning || c.Problems[0].Name != "default-whoami-80" {
+		t.Fatalf("one warning on the service expected: %+v", c.Problems)
+	}
+}
