@@ -31,6 +31,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	kyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
@@ -316,6 +317,7 @@ func TestKubeDeployChart(t *testing.T) {
 		}},
 		{name: "all-providers-namespaced-rbac", sets: []string{
 			"providers.kubernetesCRD.enabled=true", "providers.kubernetesGateway.enabled=true",
+			"providers.kubernetesGateway.gatewayClass.name=NS",
 			"rbac.namespaced=true", "watchNamespaces={NS,NS-apps}",
 		}, check: func(t *testing.T, ns string, objs []*unstructured.Unstructured) {
 			if n := len(deployFind(objs, "Role")); n != 3 {
@@ -390,6 +392,9 @@ func TestKubeDeployChart(t *testing.T) {
 				t.Fatal(err)
 			}
 			objs := deployParse(t, out)
+			if len(deployFind(objs, "GatewayClass")) > 0 {
+				requireGatewayAPI(t, k)
+			}
 			deployCheckDeployment(t, deployOne[appsv1.Deployment](t, objs, "Deployment"), tc.wantBind)
 			tc.check(t, ns, objs)
 			deployApply(t, k, ns, objs)
@@ -1148,4 +1153,144 @@ observe:
 		t.Errorf("forbidden in the replicas' logs:\n%s", out)
 	}
 	_ = b.cmd.Process.Kill()
+}
+
+// TestKubeDeployAllProviders renders the chart with every Kubernetes
+// provider enabled and namespaced RBAC (Roles in the watched namespace, a
+// small ClusterRole for cluster-scoped reads), applies it, and runs it as
+// a pod: an Ingress, an ingress-nginx Ingress, an IngressRoute and an
+// HTTPRoute are all served, the status of each kind is written, and no
+// request of the four providers is forbidden.
+func TestKubeDeployAllProviders(t *testing.T) {
+	k := requireKube(t)
+	kn := requireKubeNet(t)
+	known := deployKnownProviders(t)
+	for _, p := range []string{"kubernetesIngress", "kubernetesIngressNGINX", "kubernetesCRD", "kubernetesGateway"} {
+		if !known[p] {
+			t.Skipf("provider %s is not in this binary yet", p)
+		}
+	}
+	requireCRDs(t, k)
+	requireGatewayAPI(t, k)
+	ns := k.Namespace(t)
+	release := "switchyard-all"
+	out, err := deployHelmTemplate(t, release, "switchyard",
+		"providers.kubernetesIngressNGINX.enabled=true", "providers.kubernetesIngressNGINX.createIngressClass=true",
+		"providers.kubernetesIngressNGINX.options.ingressClass=nginx-"+ns,
+		"providers.kubernetesCRD.enabled=true",
+		"providers.kubernetesGateway.enabled=true", "providers.kubernetesGateway.gatewayClass.name="+ns,
+		"ingressClass.name="+ns, "rbac.namespaced=true", "watchNamespaces={"+ns+"}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := deployParse(t, out)
+	deployNamespace(t, k, "switchyard")
+	deployApply(t, k, "switchyard", objs)
+	ctx := context.Background()
+	svc, err := k.Client.CoreV1().Services("switchyard").Get(ctx, release, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "203.0.113.9"}}
+	if _, err := k.Client.CoreV1().Services("switchyard").UpdateStatus(ctx, svc, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"switchyard-ingress", "switchyard-ingress-nginx", "switchyard-gateway"} {
+		_ = k.Client.CoordinationV1().Leases("switchyard").Delete(ctx, l, metav1.DeleteOptions{})
+	}
+	tr, err := k.Client.CoreV1().ServiceAccounts("switchyard").CreateToken(ctx, release, &authenticationv1.TokenRequest{
+		Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptrTo(int64(3600))},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ip, port := kn.ServeHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "all-backend") }))
+	k.ServiceWithEndpoints(t, ns, "web", "http", 80, int32(port), KubeEndpoint{IP: ip, Ready: true})
+	deployIngress(t, k, ns, "ing", "ing.deploy.test", "web")
+	nginx := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: "nginx", Namespace: ns}, Spec: networkingv1.IngressSpec{
+		IngressClassName: ptrTo("nginx-" + ns),
+		Rules: []networkingv1.IngressRule{{Host: "nginx.deploy.test", IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+			Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: ptrTo(networkingv1.PathTypePrefix), Backend: networkingv1.IngressBackend{
+				Service: &networkingv1.IngressServiceBackend{Name: "web", Port: networkingv1.ServiceBackendPort{Number: 80}},
+			}}},
+		}}}},
+	}}
+	if _, err := k.Client.NetworkingV1().Ingresses(ns).Create(ctx, nginx, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// deployIngress names class "switchyard": this release's is ns.
+	ing, _ := k.Client.NetworkingV1().Ingresses(ns).Get(ctx, "ing", metav1.GetOptions{})
+	ing.Spec.IngressClassName = ptrTo(ns)
+	if _, err := k.Client.NetworkingV1().Ingresses(ns).Update(ctx, ing, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deployApply(t, k, ns, deployParse(t, `
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: ir}
+spec:
+  entryPoints: [web]
+  routes:
+    - match: Host(`+"`crd.deploy.test`"+`)
+      kind: Rule
+      services: [{name: web, port: 80}]
+`))
+
+	env := []string{"LEADER_ELECTION_LEASE_DURATION=3s", "LEADER_ELECTION_RENEW_DEADLINE=2s", "LEADER_ELECTION_RETRY_PERIOD=500ms"}
+	pod := deployStartPod(t, k, "switchyard-all-0", deployStaticConfig(t, objs), tr.Status.Token, env...)
+	// Gateway listeners bind to the entry point of their port: the pod's.
+	deployApply(t, k, ns, deployParse(t, fmt.Sprintf(`
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  gatewayClassName: %s
+  listeners:
+    - {name: http, protocol: HTTP, port: %d}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: hr}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [gw.deploy.test]
+  rules:
+    - backendRefs: [{name: web, port: 80}]
+`, ns, pod.Ports["web"])))
+
+	for _, host := range []string{"ing.deploy.test", "nginx.deploy.test", "crd.deploy.test", "gw.deploy.test"} {
+		deployWait(t, 30*time.Second, host+" served", func() bool { return deployRoutes(pod, host, "all-backend") })
+	}
+	for _, name := range []string{"ing", "nginx"} {
+		deployWait(t, 30*time.Second, "status of Ingress "+name, func() bool { return deployStatusIPs(k, ns, name) == "203.0.113.9" })
+	}
+	dyn, err := dynamic.NewForConfig(k.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gwRes := dyn.Resource(schemaGVR("gateway.networking.k8s.io", "v1", "gateways")).Namespace(ns)
+	deployWait(t, 30*time.Second, "Gateway status with the Service's address and Programmed", func() bool {
+		gw, err := gwRes.Get(ctx, "gw", metav1.GetOptions{})
+		if err != nil {
+			return false
+		}
+		addrs, _, _ := unstructured.NestedSlice(gw.Object, "status", "addresses")
+		conds, _, _ := unstructured.NestedSlice(gw.Object, "status", "conditions")
+		programmed := false
+		for _, c := range conds {
+			if m, ok := c.(map[string]any); ok && m["type"] == "Programmed" && m["status"] == "True" {
+				programmed = true
+			}
+		}
+		return programmed && len(addrs) == 1 && addrs[0].(map[string]any)["value"] == "203.0.113.9"
+	})
+	if out := pod.Output(); strings.Contains(strings.ToLower(out), "forbidden") {
+		t.Errorf("the chart's RBAC is not enough for the four providers: the log says forbidden:\n%s", out)
+	}
+	_ = pod.cmd.Process.Kill()
+}
+
+func schemaGVR(group, version, resource string) schema.GroupVersionResource {
+	return schema.GroupVersionResource{Group: group, Version: version, Resource: resource}
 }

@@ -189,6 +189,8 @@ and the events they record.
 {{- if and $.Values.service.enabled $p.publishedService }}
 {{- if eq $name "kubernetesIngressNGINX" }}
 {{- $_ := set $o "publishService" (printf "%s/%s" $ns $svc) }}
+{{- else if eq $name "kubernetesGateway" }}
+{{- $_ := set $o "statusAddress" (dict "service" (dict "name" $svc "namespace" $ns)) }}
 {{- else }}
 {{- $_ := set $o "ingressEndpoint" (dict "publishedService" (printf "%s/%s" $ns $svc)) }}
 {{- end }}
