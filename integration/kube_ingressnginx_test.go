@@ -633,3 +633,214 @@ func TestKubeIngressNGINXMigration(t *testing.T) {
 }
 
 func nginxBodyIsEcho(body string) bool { return strings.Contains(body, `"name"`) }
+
+// TestKubeIngressNGINXOptions: the static options through the binary.
+// watchNamespaceSelector (a namespace with the label is watched, one
+// without is not); ingressClass + ingressClassByName (an IngressClass of
+// another controller picked by name) and the legacy annotation equal to
+// ingressClass; watchIngressWithoutClass; defaultBackendService as the
+// catch-all, then an Ingress's spec.defaultBackend taking over;
+// globalAuthURL with enable-global-auth "false" opting out;
+// disableSvcExternalName; publishService's external IP as status. Then
+// the life of an invalid Ingress: left out with the reason in the API and
+// an Invalid Event, served once fixed, gone once deleted.
+func TestKubeIngressNGINXOptions(t *testing.T) {
+	t.Parallel()
+	requireBinary(t)
+	k := requireKube(t)
+	kn := requireKubeNet(t)
+	ctx := context.Background()
+	ns := k.Namespace(t)
+	other := k.Namespace(t)
+	label := "switchyard-nginx-options-" + strconv.FormatInt(time.Now().UnixNano()%1e6, 36)
+	nsObj, err := k.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nsObj.Labels = map[string]string{"team": label}
+	if _, err := k.Client.CoreV1().Namespaces().Update(ctx, nsObj, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	className := "custom-" + label
+	ic := &netv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: className}, Spec: netv1.IngressClassSpec{Controller: "example.com/another-controller"}}
+	if _, err := k.Client.NetworkingV1().IngressClasses().Create(ctx, ic, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = k.Client.NetworkingV1().IngressClasses().Delete(context.Background(), className, metav1.DeleteOptions{})
+	})
+
+	for _, name := range []string{"web", "fallback", "ingress-default"} {
+		nginxBackend(t, k, kn, ns, name)
+	}
+	nginxBackend(t, k, kn, other, "web")
+	ext := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "external", Namespace: ns},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "localhost", Ports: []corev1.ServicePort{{Name: "http", Port: 80}}}}
+	if _, err := k.Client.CoreV1().Services(ns).Create(ctx, ext, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	front := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "front", Namespace: ns},
+		Spec: corev1.ServiceSpec{ExternalIPs: []string{"192.0.2.20"}, Ports: []corev1.ServicePort{{Name: "http", Port: 80}}}}
+	if _, err := k.Client.CoreV1().Services(ns).Create(ctx, front, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	aip, aport := kn.ServeHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer good" {
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+	}))
+
+	byName := nginxSimpleIngress(ns, "by-name", className, "byname.test", "/", netv1.PathTypePrefix, "web", nil)
+	nginxCreateIngress(t, k, byName)
+	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "legacy", "", "legacy.test", "/", netv1.PathTypePrefix, "web",
+		map[string]string{"kubernetes.io/ingress.class": className}))
+	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "classless", "", "classless.test", "/", netv1.PathTypePrefix, "web", nil))
+	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "no-global-auth", "", "open.test", "/", netv1.PathTypePrefix, "web",
+		map[string]string{"nginx.ingress.kubernetes.io/enable-global-auth": "false"}))
+	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "external", "", "external.test", "/", netv1.PathTypePrefix, "external", nil))
+	nginxCreateIngress(t, k, nginxSimpleIngress(other, "unwatched", "", "unwatched.test", "/", netv1.PathTypePrefix, "web", nil))
+
+	e := newEnv(t)
+	e.WriteStatic("yml", `entryPoints:
+  web:
+    address: "<% addr "web" %>"
+  traefik:
+    address: "<% addr "traefik" %>"
+api:
+  insecure: true
+providers:
+  providersThrottleDuration: 100ms
+  kubernetesIngressNGINX:
+`+k.ProviderYAML("    ")+`    watchNamespaceSelector: "team=`+label+`"
+    ingressClass: "`+className+`"
+    ingressClassByName: true
+    watchIngressWithoutClass: true
+    defaultBackendService: "`+ns+`/fallback"
+    globalAuthURL: "http://`+net.JoinHostPort(aip, strconv.Itoa(aport))+`/check"
+    disableSvcExternalName: true
+    publishService: "`+ns+`/front"
+`)
+	e.Start()
+	base := e.URL("web")
+	good := map[string]string{"Authorization": "Bearer good"}
+	waitNginx(t, base+"/", "open.test", func(r Reply) bool { return r.Status == 200 })
+
+	t.Run("classes and namespaces", func(t *testing.T) {
+		for host, want := range map[string]int{"byname.test": 200, "legacy.test": 200, "classless.test": 200} {
+			if r := do(t, request{url: base + "/", host: host, header: good}); r.Status != want || nginxParseEcho(t, r.Body).Name != "web" {
+				t.Errorf("%s: %d %s", host, r.Status, r.Body)
+			}
+		}
+		// Another namespace's Ingress is not ours: the catch-all answers.
+		if r := do(t, request{url: base + "/", host: "unwatched.test", header: good}); nginxParseEcho(t, r.Body).Name != "fallback" {
+			t.Errorf("unwatched namespace: %d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("global auth", func(t *testing.T) {
+		if r := do(t, request{url: base + "/", host: "classless.test"}); r.Status != 403 {
+			t.Errorf("without credentials: %d", r.Status)
+		}
+		if r := do(t, request{url: base + "/", host: "open.test"}); r.Status != 200 {
+			t.Errorf("enable-global-auth false: %d", r.Status)
+		}
+	})
+	t.Run("default backends", func(t *testing.T) {
+		if r := do(t, request{url: base + "/anything", host: "nobody.test"}); r.Status != 200 || nginxParseEcho(t, r.Body).Name != "fallback" {
+			t.Errorf("defaultBackendService: %d %s", r.Status, r.Body)
+		}
+		db := &netv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: "catch-all", Namespace: ns, Annotations: map[string]string{"nginx.ingress.kubernetes.io/enable-global-auth": "false"}},
+			Spec: netv1.IngressSpec{DefaultBackend: &netv1.IngressBackend{Service: &netv1.IngressServiceBackend{Name: "ingress-default", Port: netv1.ServiceBackendPort{Number: 80}}}}}
+		nginxCreateIngress(t, k, db)
+		waitNginx(t, base+"/anything", "nobody.test", func(r Reply) bool { return r.Status == 200 && nginxParseEcho(t, r.Body).Name == "ingress-default" })
+		if r := do(t, request{url: base + "/", host: "open.test"}); nginxParseEcho(t, r.Body).Name != "web" {
+			t.Errorf("a rule still wins over the default backend: %s", r.Body)
+		}
+	})
+	t.Run("disableSvcExternalName", func(t *testing.T) {
+		name := ns + "-external-rule-0-path-0@kubernetesingressnginx"
+		rd := e.WaitAPI(10*time.Second, "external router", func(rd *Rawdata) bool { _, ok := rd.Routers[name]; return ok })
+		if r := rd.Routers[name]; r.Status != "disabled" || !strings.Contains(strings.Join(r.Error, " "), "does not exist") {
+			t.Errorf("router to an ExternalName service: %+v", r)
+		}
+	})
+	t.Run("publishService status", func(t *testing.T) {
+		e.waitFor(30*time.Second, "status from publishService", func() bool {
+			ing, err := k.Client.NetworkingV1().Ingresses(ns).Get(ctx, "by-name", metav1.GetOptions{})
+			return err == nil && len(ing.Status.LoadBalancer.Ingress) == 1 && ing.Status.LoadBalancer.Ingress[0].IP == "192.0.2.20"
+		})
+		ing, _ := k.Client.NetworkingV1().Ingresses(other).Get(ctx, "unwatched", metav1.GetOptions{})
+		if len(ing.Status.LoadBalancer.Ingress) != 0 {
+			t.Errorf("status on an unwatched Ingress: %v", ing.Status)
+		}
+	})
+	t.Run("invalid Ingress lifecycle", func(t *testing.T) {
+		bad := nginxSimpleIngress(ns, "bad", "", "bad.test", "/", netv1.PathTypePrefix, "web", map[string]string{
+			"nginx.ingress.kubernetes.io/enable-global-auth":     "false",
+			"nginx.ingress.kubernetes.io/whitelist-source-range": "10.0.0.0/8, not-a-range",
+		})
+		nginxCreateIngress(t, k, bad)
+		name := ns + "-bad-rule-0-path-0@kubernetesingressnginx"
+		rd := e.WaitAPI(15*time.Second, "invalid Ingress in the API", func(rd *Rawdata) bool { _, ok := rd.Routers[name]; return ok })
+		if r := rd.Routers[name]; r.Status != "disabled" || !strings.Contains(strings.Join(r.Error, " "), "not-a-range") {
+			t.Errorf("router %+v", r)
+		}
+		if r := do(t, request{url: base + "/", host: "bad.test"}); nginxBodyIsEcho(r.Body) && nginxParseEcho(t, r.Body).Name == "web" {
+			t.Errorf("an Ingress with an invalid allow list reached its backend")
+		}
+		e.waitFor(20*time.Second, "Invalid Event", func() bool {
+			evs, err := k.Client.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.name=bad"})
+			if err != nil {
+				return false
+			}
+			for _, ev := range evs.Items {
+				if ev.Reason == "Invalid" && strings.Contains(ev.Message, "not-a-range") {
+					return true
+				}
+			}
+			return false
+		})
+		cur, err := k.Client.NetworkingV1().Ingresses(ns).Get(ctx, "bad", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur.Annotations["nginx.ingress.kubernetes.io/whitelist-source-range"] = "127.0.0.0/8"
+		if _, err := k.Client.NetworkingV1().Ingresses(ns).Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		waitNginx(t, base+"/", "bad.test", func(r Reply) bool { return r.Status == 200 && nginxParseEcho(t, r.Body).Name == "web" })
+		if err := k.Client.NetworkingV1().Ingresses(ns).Delete(ctx, "bad", metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		waitNginx(t, base+"/", "bad.test", func(r Reply) bool {
+			return nginxBodyIsEcho(r.Body) && nginxParseEcho(t, r.Body).Name == "ingress-default"
+		})
+	})
+}
+
+// TestKubeIngressNGINXCheck: switchyard check refuses, by name, the
+// options that have no equivalent, and contacts no API server.
+func TestKubeIngressNGINXCheck(t *testing.T) {
+	t.Parallel()
+	requireBinary(t)
+	for opt, want := range map[string]string{
+		"allowSnippetAnnotations: true":         "providers.kubernetesIngressNGINX: allowSnippetAnnotations",
+		"proxyNextUpstream: \"error http_502\"": "providers.kubernetesIngressNGINX: proxyNextUpstream",
+		"watchNamespaceSelector: \"a in (\"":    "providers.kubernetesIngressNGINX: watchNamespaceSelector",
+		"publishService: \"nope\"":              "providers.kubernetesIngressNGINX: publishService",
+		"proxyBodySize: 8388608":                "",
+	} {
+		e := newEnv(t)
+		e.WriteStatic("yml", "providers:\n  kubernetesIngressNGINX:\n    endpoint: \"https://127.0.0.1:1\"\n    "+opt+"\n")
+		code, out := runCmd(t, e.Dir, nil, 20*time.Second, "check", "--configFile="+e.StatPath)
+		if want == "" {
+			if code != 0 {
+				t.Errorf("%s: exit %d\n%s", opt, code, out)
+			}
+			continue
+		}
+		if code == 0 || !strings.Contains(out, want) {
+			t.Errorf("%s: exit %d, want an error naming %q:\n%s", opt, code, want, out)
+		}
+	}
+}
