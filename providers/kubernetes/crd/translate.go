@@ -242,7 +242,7 @@ func (b *builder) service(ns string, s v1alpha1.LoadBalancerSpec) (string, error
 	if err != nil {
 		return "", err
 	}
-	lb, err := b.loadBalancer(rns, s)
+	lb, err := b.loadBalancer(ns, rns, s)
 	if err != nil {
 		return "", err
 	}
@@ -263,8 +263,10 @@ func (b *builder) service(ns string, s v1alpha1.LoadBalancerSpec) (string, error
 	return name, nil
 }
 
-// loadBalancer builds the load balancer of a Kubernetes Service port.
-func (b *builder) loadBalancer(ns string, s v1alpha1.LoadBalancerSpec) (*dynamic.ServersLoadBalancer, error) {
+// loadBalancer builds the load balancer of a Kubernetes Service port of
+// namespace ns, referenced from an object of namespace parentNS (where its
+// serversTransport is looked up, as Traefik does).
+func (b *builder) loadBalancer(parentNS, ns string, s v1alpha1.LoadBalancerSpec) (*dynamic.ServersLoadBalancer, error) {
 	if s.NodePortLB {
 		return nil, fmt.Errorf("service %s/%s: nodePortLB is not supported", ns, s.Name)
 	}
@@ -304,7 +306,7 @@ func (b *builder) loadBalancer(ns string, s v1alpha1.LoadBalancerSpec) (*dynamic
 		if strings.Contains(s.ServersTransport, "@") {
 			lb.ServersTransport = s.ServersTransport
 		} else {
-			lb.ServersTransport = normalize(makeID(ns, s.ServersTransport))
+			lb.ServersTransport = normalize(makeID(parentNS, s.ServersTransport))
 		}
 	}
 	if hc := s.HealthCheck; hc != nil {
@@ -1161,7 +1163,7 @@ func (b *builder) routeTCP(ir *v1alpha1.IngressRouteTCP, key string, r v1alpha1.
 			if strings.Contains(s.ServersTransport, "@") {
 				lb.ServersTransport = s.ServersTransport
 			} else {
-				lb.ServersTransport = normalize(makeID(rns, s.ServersTransport))
+				lb.ServersTransport = normalize(makeID(ns, s.ServersTransport))
 			}
 		}
 		for _, a := range addrs {

@@ -465,3 +465,75 @@ spec:
 		t.Fatalf("one warning on the service expected: %+v", c.Problems)
 	}
 }
+
+func TestTranslateMoreMiddlewares(t *testing.T) {
+	docs := `apiVersion: traefik.io/v1alpha1
+kind: Middleware
+metadata: {name: err, namespace: default}
+spec:
+  errors:
+    status: ["500-599"]
+    query: /{status}.html
+    service: {name: whoami, port: 80}
+---
+apiVersion: traefik.io/v1alpha1
+kind: Middleware
+metadata: {name: fa, namespace: default}
+spec:
+  forwardAuth:
+    address: https://auth.example.com/check
+    authResponseHeaders: [X-User]
+    tls: {caSecret: cert-ca, certSecret: cert}
+---
+apiVersion: traefik.io/v1alpha1
+kind: Middleware
+metadata: {name: cb, namespace: default}
+spec:
+  circuitBreaker: {expression: "NetworkErrorRatio() > 0.5", checkPeriod: 2}
+---
+apiVersion: traefik.io/v1alpha1
+kind: Middleware
+metadata: {name: plug, namespace: default}
+spec:
+  plugin:
+    demo: {a: 1}
+---
+apiVersion: traefik.io/v1alpha1
+kind: ServersTransport
+metadata: {name: st, namespace: default}
+spec:
+  serverName: x.internal
+  forwardingTimeouts: {dialTimeout: 3, idleConnTimeout: 1m}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: app, namespace: default}
+spec:
+  routes:
+  - match: Host(` + "`a`" + `)
+    services: [{name: whoami, namespace: other, port: 80, serversTransport: st}]`
+	f := newFake()
+	f.secrets["default/cert-ca"] = &corev1.Secret{Data: map[string][]byte{"ca.crt": []byte("CA")}}
+	c, reps := Translate(objects(t, docs), f, Options{AllowCrossNamespace: true}, nil)
+	m := c.HTTP.Middlewares
+	if e := m["default-err"].Errors; e.Service != "default-whoami-80" || e.Query != "/{status}.html" || c.HTTP.Services["default-whoami-80"] == nil {
+		t.Fatalf("errors %+v", e)
+	}
+	if fa := m["default-fa"].ForwardAuth; fa.TLS.CA != "CA" || fa.TLS.Cert != "CERT" || fa.TLS.Key != "KEY" || fa.AuthResponseHeaders[0] != "X-User" {
+		t.Fatalf("forwardAuth %+v", fa)
+	}
+	if cb := m["default-cb"].CircuitBreaker; time.Duration(cb.CheckPeriod) != 2*time.Second || cb.ResponseCode != 503 {
+		t.Fatalf("circuitBreaker %+v", cb)
+	}
+	if m["default-plug"] != nil || len(reps) != 1 || !strings.Contains(reps[0].Err.Error(), "plugin") {
+		t.Fatalf("plugin middleware: %+v, reports %v", m["default-plug"], reps)
+	}
+	st := c.HTTP.ServersTransports["default-st"]
+	if st == nil || time.Duration(st.ForwardingTimeouts.DialTimeout) != 3*time.Second || time.Duration(st.ForwardingTimeouts.IdleConnTimeout) != time.Minute || st.MaxIdleConnsPerHost != 200 {
+		t.Fatalf("serversTransport %+v", st)
+	}
+	// The transport is looked up in the IngressRoute's namespace, as Traefik does.
+	if lb := c.HTTP.Services["other-whoami-80"].LoadBalancer; lb.ServersTransport != "default-st" {
+		t.Fatalf("serversTransport reference %q", lb.ServersTransport)
+	}
+}
