@@ -118,6 +118,7 @@ func (p *Provider) Provide(ctx context.Context, out chan<- dynamic.Message) erro
 	}
 	trig := k8s.NewTrigger()
 	var synced []cache.InformerSynced
+	var syncNames []string
 	watches := map[string]*watch{}
 	for _, ns := range namespaces {
 		w := &watch{crds: map[string]cache.GenericLister{}}
@@ -130,10 +131,11 @@ func (p *Provider) Provide(ctx context.Context, out chan<- dynamic.Message) erro
 				return err
 			}
 			synced = append(synced, gi.Informer().HasSynced)
+			syncNames = append(syncNames, GVR(kind).Resource+"."+v1alpha1.GroupName)
 			w.crds[kind] = gi.Lister()
 		}
 		kf := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(ns))
-		for _, inf := range []cache.SharedIndexInformer{
+		for i, inf := range []cache.SharedIndexInformer{
 			kf.Core().V1().Services().Informer(), kf.Discovery().V1().EndpointSlices().Informer(),
 			kf.Core().V1().Secrets().Informer(), kf.Core().V1().ConfigMaps().Informer(),
 		} {
@@ -141,6 +143,7 @@ func (p *Provider) Provide(ctx context.Context, out chan<- dynamic.Message) erro
 				return err
 			}
 			synced = append(synced, inf.HasSynced)
+			syncNames = append(syncNames, []string{"services", "endpointslices", "secrets", "configmaps"}[i])
 		}
 		w.services = kf.Core().V1().Services().Lister()
 		w.slices = kf.Discovery().V1().EndpointSlices().Lister()
@@ -151,7 +154,7 @@ func (p *Provider) Provide(ctx context.Context, out chan<- dynamic.Message) erro
 		watches[ns] = w
 	}
 	p.log.Info("kubernetesCRD: waiting for the informers to sync", "namespaces", namespaces)
-	if !k8s.WaitForSync(ctx, synced...) {
+	if !p.waitForSync(ctx, synced, syncNames) {
 		return ctx.Err()
 	}
 	p.log.Info("kubernetesCRD: informers synced")
@@ -174,6 +177,39 @@ func (p *Provider) Provide(ctx context.Context, out chan<- dynamic.Message) erro
 	}
 	k8s.Loop(ctx, ProviderName, trig, time.Duration(p.cfg.ThrottleDuration), build, out, p.log)
 	return nil
+}
+
+// waitForSync waits for every informer; every 15 s it logs the resources
+// not listed yet (a CRD not installed, RBAC missing), so a stuck start
+// says why.
+func (p *Provider) waitForSync(ctx context.Context, synced []cache.InformerSynced, names []string) bool {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	start := time.Now()
+	lastLog := start
+	for {
+		var missing []string
+		for i, s := range synced {
+			if !s() {
+				missing = append(missing, names[i])
+			}
+		}
+		if len(missing) == 0 {
+			return true
+		}
+		if time.Since(lastLog) >= 15*time.Second {
+			lastLog = time.Now()
+			slices.Sort(missing)
+			missing = slices.Compact(missing)
+			p.log.Warn("kubernetesCRD: still waiting for resources to be listed (CRDs installed? kubectl apply -f deploy/crds/all/crds.yaml; RBAC?)",
+				"resources", missing, "waited", time.Since(start).Round(time.Second).String())
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+		}
+	}
 }
 
 // collect converts every cached object into its Go type, sorted by
