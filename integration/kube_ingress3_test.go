@@ -81,12 +81,12 @@ func TestKubeIngressSelection(t *testing.T) {
 	r := func(ns, name, host string) string {
 		return ns + "-" + name + "-" + strings.ReplaceAll(host, ".", "-") + "@kubernetes"
 	}
-	rd := ke.WaitRouters(r(ns1, "traefik-class", "a.example.com"), r(ns1, "sy-class", "b.example.com"), r(ns1, "annotation", "d.example.com"),
+	ke.WaitRouters(r(ns1, "traefik-class", "a.example.com"), r(ns1, "sy-class", "b.example.com"), r(ns1, "annotation", "d.example.com"),
 		r(ns2, "in-ns2", "g.example.com"), r(ns1, "ext", "ext.example.com"), r(ns1, "empty", "empty.example.com"), r(ns1, "invalid", "invalid.example.com"))
 	ke.served(t, "/", "b.example.com", "pod")
 	ke.served(t, "/", "g.example.com", "pod")
 	time.Sleep(time.Second) // every object above is in the caches by now
-	rd = ke.WaitAPI(5*time.Second, "api", func(*Rawdata) bool { return true })
+	rd := ke.WaitAPI(5*time.Second, "api", func(*Rawdata) bool { return true })
 	for _, n := range []string{r(ns1, "other-class", "c.example.com"), r(ns1, "nginx-annotation", "e.example.com"), r(ns1, "blocked", "f.example.com"), r(ns3, "in-ns3", "h.example.com")} {
 		if _, ok := rd.Routers[n]; ok {
 			t.Errorf("%s served", n)

@@ -55,7 +55,7 @@ func TestKubeIngressRBAC(t *testing.T) {
 	})
 	front := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "front", Namespace: ns},
 		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Ports: []corev1.ServicePort{{Name: "http", Port: 80}}}}
-	front, err := k.Client.CoreV1().Services(ns).Create(ctx, front, metav1.CreateOptions{})
+	_, err := k.Client.CoreV1().Services(ns).Create(ctx, front, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

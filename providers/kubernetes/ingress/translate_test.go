@@ -30,8 +30,6 @@ func (f *fakeStore) EndpointSlices(ns, s string) []*discoveryv1.EndpointSlice {
 	return f.slices[ns+"/"+s]
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func svc(name string, ann map[string]string, ports ...corev1.ServicePort) *corev1.Service {
 	return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, Annotations: ann},
 		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, ClusterIP: "10.96.0.10", Ports: ports}}
