@@ -55,7 +55,7 @@ helm-lint: helm ## lint the chart deploy/helm/switchyard
 	$$(GO=$(GO) integration/helm/build.sh | tail -n1) lint --strict deploy/helm/switchyard
 
 manifests: helm ## render deploy/manifests/ from the chart (the deployment test fails when they drift)
-	deploy/manifests/generate.sh "$$(GO=$(GO) integration/helm/build.sh | tail -n1)"
+	deploy/helm/render-manifests.sh "$$(GO=$(GO) integration/helm/build.sh | tail -n1)"
 
 image: ## build the container image (needs docker and a registry: not runnable in this workplace)
 	docker build --build-arg VERSION=$(VERSION) -t switchyard:$(VERSION) .

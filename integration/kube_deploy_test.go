@@ -488,13 +488,13 @@ func deployCheckStatic(t testing.TB, k *kubeCluster, cfg string, known map[strin
 	}
 }
 
-// renderManifests renders deploy/manifests as `make manifests` does, into
-// a temporary copy, and returns its directory.
+// deployRenderManifests renders deploy/manifests as `make manifests` does,
+// into a temporary copy of the tree, and returns its directory.
 func deployRenderManifests(t testing.TB) string {
 	t.Helper()
 	bin := requireHelm(t)
 	tmp := t.TempDir()
-	// generate.sh writes next to itself: run a copy of the tree it reads.
+	// render-manifests.sh writes into the tree it runs from: run a copy.
 	for _, d := range []string{"deploy/helm", "deploy/manifests", "integration/helm"} {
 		if err := os.MkdirAll(filepath.Join(tmp, filepath.Dir(d)), 0o755); err != nil {
 			t.Fatal(err)
@@ -503,30 +503,27 @@ func deployRenderManifests(t testing.TB) string {
 			t.Fatalf("cp %s: %v: %s", d, err, out)
 		}
 	}
-	if out, err := exec.Command(filepath.Join(tmp, "deploy/manifests/generate.sh"), bin).CombinedOutput(); err != nil {
-		t.Fatalf("generate.sh: %v\n%s", err, out)
+	if out, err := exec.Command(filepath.Join(tmp, "deploy/helm/render-manifests.sh"), bin).CombinedOutput(); err != nil {
+		t.Fatalf("render-manifests.sh: %v\n%s", err, out)
 	}
 	return filepath.Join(tmp, "deploy/manifests")
 }
 
-// manifestFiles lists deploy/manifests/*.yaml but values.yaml, namespace
-// first.
+// deployManifestFiles lists the YAML files of a manifests directory in
+// the order kubectl apply -f takes them (by name: 00-namespace.yaml first).
 func deployManifestFiles(t testing.TB, dir string) []string {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := []string{filepath.Join(dir, "namespace.yaml")}
-	for _, f := range files {
-		if b := filepath.Base(f); b != "values.yaml" && b != "namespace.yaml" {
-			out = append(out, f)
-		}
+	if len(files) == 0 || filepath.Base(files[0]) != "00-namespace.yaml" {
+		t.Fatalf("manifests %v: want 00-namespace.yaml first", files)
 	}
-	return out
+	return files
 }
 
-// manifestObjects reads every object of the plain manifests.
+// deployManifestObjects reads every object of the plain manifests.
 func deployManifestObjects(t testing.TB) []*unstructured.Unstructured {
 	t.Helper()
 	var objs []*unstructured.Unstructured
@@ -541,10 +538,22 @@ func deployManifestObjects(t testing.TB) []*unstructured.Unstructured {
 }
 
 // TestKubeDeployManifests: deploy/manifests is what the chart renders
-// (make manifests leaves no diff) and the API server accepts all of it.
+// (make manifests leaves no diff) and the API server accepts all of it, in
+// the order kubectl apply -f deploy/manifests/ creates it.
 func TestKubeDeployManifests(t *testing.T) {
 	k := requireKube(t)
 	fresh := deployRenderManifests(t)
+	names := func(files []string) []string {
+		var out []string
+		for _, f := range files {
+			out = append(out, filepath.Base(f))
+		}
+		return out
+	}
+	have := deployManifestFiles(t, filepath.Join(repoRoot, "deploy/manifests"))
+	if got, want := names(have), names(deployManifestFiles(t, fresh)); !slices.Equal(got, want) {
+		t.Errorf("deploy/manifests holds %v, the chart renders %v (run make manifests)", got, want)
+	}
 	for _, f := range deployManifestFiles(t, fresh) {
 		want, _ := os.ReadFile(f)
 		got, err := os.ReadFile(filepath.Join(repoRoot, "deploy/manifests", filepath.Base(f)))
