@@ -1009,6 +1009,11 @@ func TestKubeDeployRBAC(t *testing.T) {
 			t.Errorf("exit code %d after SIGTERM", code)
 		}
 		t.Logf("exit %v after SIGTERM (requestAcceptGraceTimeout 5s, graceTimeOut 10s, terminationGracePeriodSeconds 20)", time.Since(term).Round(time.Millisecond))
+		if h := deployLeaseHolder(k); h != "" {
+			t.Logf("lease still names %q after a clean exit (not released)", h)
+		} else {
+			t.Log("lease released on a clean exit")
+		}
 	})
 
 	t.Run("missing-verb", func(t *testing.T) {
