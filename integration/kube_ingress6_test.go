@@ -72,8 +72,10 @@ func TestKubeIngressRBAC(t *testing.T) {
 	}
 	setLB("203.0.113.5", "")
 
+	// token names a file holding it (Traefik accepts a value or a path).
+	tokenFile := writeFile(t, t.TempDir(), "token", kubeSwitchyardToken+"\n")
 	ke := startKubeIngress(t, k, []string{ns}, `    endpoint: "`+k.URL+`"
-    token: "`+kubeSwitchyardToken+`"
+    token: "`+tokenFile+`"
     certAuthFilePath: "`+k.CAFile+`"
     ingressEndpoint:
       publishedService: "`+ns+`/front"
