@@ -416,6 +416,13 @@ func (b *builder) addresses(ns, name string, port intstr.IntOrString, native boo
 	return out, sp, nil
 }
 
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func weightOr1(w *int) *int {
 	if w != nil {
 		v := *w
@@ -444,14 +451,17 @@ func (b *builder) traefikServices(objs *Objects) {
 func (b *builder) traefikService(ts *v1alpha1.TraefikService) (*dynamic.Service, error) {
 	sp := ts.Spec
 	switch {
-	case sp.Weighted != nil && sp.Mirroring != nil:
-		return nil, errors.New("weighted and mirroring are exclusive")
+	case btoi(sp.Weighted != nil)+btoi(sp.Mirroring != nil)+btoi(sp.Failover != nil) > 1:
+		return nil, errors.New("weighted, mirroring and failover are exclusive")
 	case sp.Weighted != nil:
 		w := &dynamic.WeightedRoundRobin{Sticky: sp.Weighted.Sticky}
 		if len(sp.Weighted.Services) == 0 {
 			return nil, errors.New("weighted: no services")
 		}
 		for _, s := range sp.Weighted.Services {
+			if len(s.Middlewares) > 0 {
+				return nil, fmt.Errorf("weighted: service %q: per-child middlewares are not supported", s.Name)
+			}
 			n, err := b.service(ts.Namespace, s.LoadBalancerSpec)
 			if err != nil {
 				return nil, fmt.Errorf("weighted: %w", err)
@@ -468,12 +478,18 @@ func (b *builder) traefikService(ts *v1alpha1.TraefikService) (*dynamic.Service,
 		if sp.Mirroring.MaxBodySize != nil {
 			m.MaxBodySize = sp.Mirroring.MaxBodySize
 		}
+		if len(sp.Mirroring.Middlewares) > 0 {
+			return nil, errors.New("mirroring: per-child middlewares are not supported")
+		}
 		n, err := b.service(ts.Namespace, sp.Mirroring.LoadBalancerSpec)
 		if err != nil {
 			return nil, fmt.Errorf("mirroring: %w", err)
 		}
 		m.Service = n
 		for _, mi := range sp.Mirroring.Mirrors {
+			if len(mi.Middlewares) > 0 {
+				return nil, fmt.Errorf("mirroring: mirror %q: per-child middlewares are not supported", mi.Name)
+			}
 			n, err := b.service(ts.Namespace, mi.LoadBalancerSpec)
 			if err != nil {
 				return nil, fmt.Errorf("mirroring: mirror: %w", err)
@@ -481,8 +497,25 @@ func (b *builder) traefikService(ts *v1alpha1.TraefikService) (*dynamic.Service,
 			m.Mirrors = append(m.Mirrors, dynamic.MirrorService{Name: n, Percent: mi.Percent})
 		}
 		return &dynamic.Service{Mirroring: m}, nil
+	case sp.Failover != nil:
+		f := sp.Failover
+		if f.Errors != nil {
+			return nil, errors.New("failover.errors (status-based failover) is not supported: failover follows the main service's health check")
+		}
+		if len(f.Service.Middlewares) > 0 || len(f.Fallback.Middlewares) > 0 {
+			return nil, errors.New("failover: per-child middlewares are not supported")
+		}
+		main, err := b.service(ts.Namespace, f.Service.LoadBalancerSpec)
+		if err != nil {
+			return nil, fmt.Errorf("failover.service: %w", err)
+		}
+		fb, err := b.service(ts.Namespace, f.Fallback.LoadBalancerSpec)
+		if err != nil {
+			return nil, fmt.Errorf("failover.fallback: %w", err)
+		}
+		return &dynamic.Service{Failover: &dynamic.Failover{Service: main, Fallback: fb}}, nil
 	}
-	return nil, errors.New("one of weighted or mirroring is required")
+	return nil, errors.New("one of weighted, mirroring or failover is required")
 }
 
 // ---------------------------------------------------------------------------
@@ -544,6 +577,11 @@ func (b *builder) route(ir *v1alpha1.IngressRoute, key string, r v1alpha1.Route)
 			return nil, err
 		}
 		router.Middlewares = append(router.Middlewares, n)
+	}
+	for _, s := range r.Services {
+		if len(s.Middlewares) > 0 {
+			return nil, fmt.Errorf("service %q: per-child middlewares are not supported (put them on the route)", s.Name)
+		}
 	}
 	switch len(r.Services) {
 	case 0:
@@ -721,6 +759,9 @@ func (b *builder) middleware(m *v1alpha1.Middleware) (*dynamic.Middleware, error
 		out.Chain = c
 	}
 	if e := s.Errors; e != nil {
+		if len(e.Service.Middlewares) > 0 {
+			return nil, errors.New("errors: service middlewares are not supported")
+		}
 		n, err := b.service(ns, e.Service.LoadBalancerSpec)
 		if err != nil {
 			return nil, fmt.Errorf("errors: %w", err)

@@ -537,3 +537,49 @@ spec:
 		t.Fatalf("serversTransport reference %q", lb.ServersTransport)
 	}
 }
+
+func TestTraefikServiceFailoverAndChildMiddlewares(t *testing.T) {
+	docs := `apiVersion: traefik.io/v1alpha1
+kind: TraefikService
+metadata: {name: fo, namespace: default}
+spec:
+  failover:
+    service: {name: whoami, port: 80, healthCheck: {path: /health, interval: 5s}}
+    fallback: {name: backup, kind: TraefikService}
+---
+apiVersion: traefik.io/v1alpha1
+kind: TraefikService
+metadata: {name: fo-status, namespace: default}
+spec:
+  failover:
+    service: {name: whoami, port: 80}
+    fallback: {name: whoami, port: http}
+    errors: {status: ["500-503"]}
+---
+apiVersion: traefik.io/v1alpha1
+kind: TraefikService
+metadata: {name: child-mw, namespace: default}
+spec:
+  weighted:
+    services:
+    - {name: whoami, port: 80, middlewares: [{name: auth}]}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: app, namespace: default}
+spec:
+  routes:
+  - match: Host(` + "`a`" + `)
+    services: [{name: whoami, port: 80, middlewares: [{name: auth}]}]`
+	c, reps := Translate(objects(t, docs), newFake(), Options{}, nil)
+	f := c.HTTP.Services["default-fo"]
+	if f == nil || f.Failover.Service != "default-whoami-80" || f.Failover.Fallback != "default-backup" ||
+		time.Duration(c.HTTP.Services["default-whoami-80"].LoadBalancer.HealthCheck.Interval) != 5*time.Second {
+		t.Fatalf("failover %+v", f)
+	}
+	// Refused rather than served without the auth middleware or with
+	// another failover semantic.
+	if c.HTTP.Services["default-fo-status"] != nil || c.HTTP.Services["default-child-mw"] != nil || len(c.HTTP.Routers) != 0 || len(reps) != 3 {
+		t.Fatalf("services %v routers %v reports %v", c.HTTP.Services, c.HTTP.Routers, reps)
+	}
+}

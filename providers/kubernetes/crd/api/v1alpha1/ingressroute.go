@@ -108,6 +108,11 @@ type MiddlewareRef struct {
 // Service is a weighted target of a route or of a weighted TraefikService.
 type Service struct {
 	LoadBalancerSpec `json:",inline"`
+
+	// Middlewares of this child only (Traefik's per-child middlewares).
+	// Not supported by Switchyard: a service that sets them is refused and
+	// reported rather than served without them.
+	Middlewares []MiddlewareRef `json:"middlewares,omitempty"`
 }
 
 // LoadBalancerSpec references a Kubernetes Service (a load balancer over

@@ -20,12 +20,31 @@ type TraefikService struct {
 	Spec TraefikServiceSpec `json:"spec"`
 }
 
-// TraefikServiceSpec is exactly one of weighted or mirroring.
+// TraefikServiceSpec is exactly one of weighted, mirroring or failover.
 type TraefikServiceSpec struct {
 	// Weighted balances over services by weight.
 	Weighted *WeightedRoundRobin `json:"weighted,omitempty"`
 	// Mirroring sends to one service and copies to mirrors.
 	Mirroring *Mirroring `json:"mirroring,omitempty"`
+	// Failover sends to the fallback while the main service has no
+	// healthy server (give the main service a healthCheck).
+	Failover *Failover `json:"failover,omitempty"`
+}
+
+// Failover is a main service and its fallback.
+type Failover struct {
+	Service  Service `json:"service"`
+	Fallback Service `json:"fallback"`
+	// Errors switches to the fallback on response statuses (Traefik's
+	// status-based failover). Not supported by Switchyard, whose failover
+	// follows health checks: a TraefikService that sets it is refused.
+	Errors *FailoverError `json:"errors,omitempty"`
+}
+
+// FailoverError lists the statuses that trigger a status-based failover.
+type FailoverError struct {
+	Status              []string `json:"status,omitempty"`
+	MaxRequestBodyBytes *int64   `json:"maxRequestBodyBytes,omitempty"`
 }
 
 // WeightedRoundRobin balances over services by weight.
@@ -44,6 +63,8 @@ type Mirroring struct {
 	// MaxBodySize is the largest body mirrored (-1, the default: no limit).
 	MaxBodySize *int64          `json:"maxBodySize,omitempty"`
 	Mirrors     []MirrorService `json:"mirrors,omitempty"`
+	// Middlewares of the main service (not supported: refused).
+	Middlewares []MiddlewareRef `json:"middlewares,omitempty"`
 }
 
 // MirrorService is a mirror and the share of requests it gets.
@@ -54,4 +75,6 @@ type MirrorService struct {
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
 	Percent int `json:"percent,omitempty"`
+	// Middlewares of this mirror (not supported: refused).
+	Middlewares []MiddlewareRef `json:"middlewares,omitempty"`
 }
