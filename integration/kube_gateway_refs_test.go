@@ -110,9 +110,8 @@ providers:
 		web := e.URL("web")
 		c := gwWaitCond(t, "cross route", s.routeParentConds("HTTPRoute", "cross"), "ResolvedRefs", metav1.ConditionFalse, "RefNotPermitted")
 		t.Logf("without a grant: %s", c.Message)
-		if r := do(t, request{url: web + "/", host: "cross.example"}); r.Status == 200 {
-			t.Fatalf("cross-namespace backend served without a ReferenceGrant: %q", r.Body)
-		}
+		// A refused backendRef answers 500, as the Gateway API requires.
+		gwWaitHTTP(t, request{url: web + "/", host: "cross.example"}, "refused backend", func(r Reply) bool { return r.Status == 500 })
 		grant := &gatev1.ReferenceGrant{
 			ObjectMeta: metav1.ObjectMeta{Name: "allow-routes", Namespace: other},
 			Spec: gatev1.ReferenceGrantSpec{
@@ -131,7 +130,7 @@ providers:
 		if err := s.gw.GatewayV1().ReferenceGrants(other).Delete(ctx, "allow-routes", metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		gwWaitHTTP(t, request{url: web + "/", host: "cross.example"}, "grant removed", func(r Reply) bool { return r.Status != 200 })
+		gwWaitHTTP(t, request{url: web + "/", host: "cross.example"}, "grant removed", func(r Reply) bool { return r.Status == 500 })
 		gwWaitCond(t, "cross route", s.routeParentConds("HTTPRoute", "cross"), "ResolvedRefs", metav1.ConditionFalse, "RefNotPermitted")
 	})
 }

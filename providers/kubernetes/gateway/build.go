@@ -707,12 +707,26 @@ func joinHostPort(h string, p int32) string {
 }
 
 // emptyService is where the share of traffic of an invalid backend goes:
-// a load balancer without servers (answers 503).
+// a load balancer without servers (answers 503, which internalError turns
+// into the 500 the Gateway API requires).
 func (b *builder) emptyService() string {
 	const name = "invalid-backend"
 	if _, ok := b.conf.HTTP.Services[name]; !ok {
 		t := true
 		b.conf.HTTP.Services[name] = &dynamic.Service{LoadBalancer: &dynamic.ServersLoadBalancer{PassHostHeader: &t, Strategy: dynamic.StrategyWRR}}
+	}
+	return name
+}
+
+// internalError is the middleware of routers whose rule has an invalid
+// backend (or none): the 503 of the service without servers becomes a 500,
+// as the Gateway API requires for requests to an invalid backendRef.
+func (b *builder) internalError() string {
+	const name = "invalid-backend-500"
+	if _, ok := b.conf.HTTP.Middlewares[name]; !ok {
+		b.conf.HTTP.Middlewares[name] = &dynamic.Middleware{Errors: &dynamic.ErrorPage{
+			Status: []string{"503"}, StatusRewrites: map[string]int{"503": 500}, Service: b.emptyService(),
+		}}
 	}
 	return name
 }

@@ -241,6 +241,14 @@ func TestBuildStatusAndRouters(t *testing.T) {
 	if len(lb.Servers) != 2 || lb.Servers[0].URL != "http://10.0.0.1:8080" {
 		t.Errorf("servers %+v", lb.Servers)
 	}
+	// A rule whose backend is invalid answers 500 (its 503 rewritten).
+	bad := conf.HTTP.Routers["httproute-app-badref-gw-app-gw-ep-web-http-0-0"]
+	if bad == nil || len(bad.Middlewares) == 0 || bad.Middlewares[0] != "invalid-backend-500" {
+		t.Errorf("badref router %+v", bad)
+	}
+	if r.Middlewares != nil {
+		t.Errorf("valid router has middlewares %v", r.Middlewares)
+	}
 	// The granted cross-namespace reference resolves.
 	st.grants = []*gatev1.ReferenceGrant{{ObjectMeta: om("far", "g"), Spec: gatev1.ReferenceGrantSpec{
 		From: []gatev1.ReferenceGrantFrom{{Group: gatev1.GroupName, Kind: "HTTPRoute", Namespace: "app"}},

@@ -31,11 +31,19 @@ func routerName(kind, ns, name string, a attachment, idx ...int) string {
 // or a weighted service over several (invalid backends keep their share,
 // on a service without servers).
 func (b *builder) weighted(base string, backends []gatev1.BackendRef, routeKind, routeNs, scheme string, r *refs) string {
+	name, _ := b.weightedInvalid(base, backends, routeKind, routeNs, scheme, r)
+	return name
+}
+
+// weightedInvalid is weighted, also reporting whether some of the traffic
+// goes to the service without servers (an invalid backend or none).
+func (b *builder) weightedInvalid(base string, backends []gatev1.BackendRef, routeKind, routeNs, scheme string, r *refs) (string, bool) {
 	type wb struct {
 		name   string
 		weight int
 	}
 	var list []wb
+	invalid := false
 	for _, br := range backends {
 		w := 1
 		if br.Weight != nil {
@@ -50,16 +58,17 @@ func (b *builder) weighted(base string, backends []gatev1.BackendRef, routeKind,
 				continue // a TCP connection has no error page
 			}
 			name = b.emptyService()
+			invalid = true
 		}
 		list = append(list, wb{name, w})
 	}
 	switch {
 	case len(list) == 0 && scheme == "tcp":
-		return ""
+		return "", false
 	case len(list) == 0:
-		return b.emptyService()
+		return b.emptyService(), true
 	case len(list) == 1:
-		return list[0].name
+		return list[0].name, invalid
 	}
 	name := base + "-wrr"
 	if scheme == "tcp" {
@@ -68,14 +77,14 @@ func (b *builder) weighted(base string, backends []gatev1.BackendRef, routeKind,
 			wrr.Services = append(wrr.Services, dynamic.TCPWRRService{Name: e.name, Weight: ptr(e.weight)})
 		}
 		b.conf.TCP.Services[name] = &dynamic.TCPService{Weighted: wrr}
-		return name
+		return name, false
 	}
 	wrr := &dynamic.WeightedRoundRobin{}
 	for _, e := range list {
 		wrr.Services = append(wrr.Services, dynamic.WRRService{Name: e.name, Weight: ptr(e.weight)})
 	}
 	b.conf.HTTP.Services[name] = &dynamic.Service{Weighted: wrr}
-	return name
+	return name, invalid
 }
 
 // filterSet is the middlewares and mirrors of one rule.
@@ -261,7 +270,7 @@ func (b *builder) httpRoute(rt *gatev1.HTTPRoute, gateways map[types.NamespacedN
 		for _, br := range rule.BackendRefs {
 			backends = append(backends, br.BackendRef)
 		}
-		svc := b.weighted(base, backends, kindHTTP, rt.Namespace, "http", r)
+		svc, invalid := b.weightedInvalid(base, backends, kindHTTP, rt.Namespace, "http", r)
 		matches := rule.Matches
 		if len(matches) == 0 {
 			matches = []gatev1.HTTPRouteMatch{{}}
@@ -283,11 +292,15 @@ func (b *builder) httpRoute(rt *gatev1.HTTPRoute, gateways map[types.NamespacedN
 						acceptErr = fmt.Sprintf("rule %d: %v", i, err)
 						continue
 					}
+					mws := fs.middlewares
+					if invalid {
+						mws = append([]string{b.internalError()}, mws...)
+					}
 					router := &dynamic.Router{
 						EntryPoints: []string{a.l.ep},
 						Rule:        andRule(hostRule(a.hosts), hm.rule),
 						Priority:    hostScore(a.hosts)*1_000_000_000 + hm.prio,
-						Middlewares: fs.middlewares,
+						Middlewares: mws,
 						Service:     b.mirrored(name, svc, fs.mirrors),
 					}
 					if a.l.spec.Protocol == gatev1.HTTPSProtocolType {
@@ -323,7 +336,7 @@ func (b *builder) grpcRoute(rt *gatev1.GRPCRoute, gateways map[types.NamespacedN
 			}
 			backends = append(backends, br.BackendRef)
 		}
-		svc := b.weighted(base, backends, kindGRPC, rt.Namespace, "h2c", r)
+		svc, invalid := b.weightedInvalid(base, backends, kindGRPC, rt.Namespace, "h2c", r)
 		// GRPCRoute filters are a subset of HTTPRoute's.
 		var filters []gatev1.HTTPRouteFilter
 		for _, f := range rule.Filters {
@@ -356,11 +369,15 @@ func (b *builder) grpcRoute(rt *gatev1.GRPCRoute, gateways map[types.NamespacedN
 						acceptErr = fmt.Sprintf("rule %d: %v", i, err)
 						continue
 					}
+					mws := fs.middlewares
+					if invalid {
+						mws = append([]string{b.internalError()}, mws...)
+					}
 					router := &dynamic.Router{
 						EntryPoints: []string{a.l.ep},
 						Rule:        andRule(hostRule(a.hosts), hm.rule),
 						Priority:    hostScore(a.hosts)*1_000_000_000 + hm.prio,
-						Middlewares: fs.middlewares,
+						Middlewares: mws,
 						Service:     b.mirrored(name, svc, fs.mirrors),
 					}
 					if a.l.spec.Protocol == gatev1.HTTPSProtocolType {
