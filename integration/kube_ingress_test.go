@@ -229,9 +229,11 @@ func TestKubeIngressPaths(t *testing.T) {
 
 	// Endpoints move: svc-a's pod is replaced.
 	ipA2, portA2 := pod(t, "pod-a2")
+	moved := time.Now()
 	k.SetEndpoints(t, ns, "svc-a", "http", portA2, KubeEndpoint{IP: ipA2, Ready: true})
 	_ = portA
 	ke.served(t, "/exact", "shop.example.com", "pod-a2")
+	t.Logf("EndpointSlice update to traffic on the new pod: %v", time.Since(moved).Round(time.Millisecond))
 
 	// The Ingress goes: its routers go.
 	ke.deleteIngress(t, "shop")

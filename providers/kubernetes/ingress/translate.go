@@ -67,6 +67,7 @@ type translator struct {
 	conf    *dynamic.Configuration
 	reports map[*netv1.Ingress]*report
 	order   []*netv1.Ingress
+	owners  map[string]*netv1.Ingress // router name -> the Ingress that made it
 }
 
 func (t *translator) report(ing *netv1.Ingress, err error) {
@@ -86,7 +87,7 @@ func (t *translator) problem(kind, name string, err error, warning bool) {
 
 // translate builds the configuration of every Ingress this provider serves.
 func translate(opts static.KubernetesIngressProvider, s store, certs *certCache) result {
-	t := &translator{opts: opts, certs: certs, conf: dynamic.New(), reports: map[*netv1.Ingress]*report{}}
+	t := &translator{opts: opts, certs: certs, conf: dynamic.New(), reports: map[*netv1.Ingress]*report{}, owners: map[string]*netv1.Ingress{}}
 	var classes []*netv1.IngressClass
 	if !opts.DisableIngressClassLookup && !opts.DisableClusterScopeResources {
 		for _, ic := range s.IngressClasses() {
@@ -224,6 +225,13 @@ func (t *translator) ingress(s store, ing *netv1.Ingress) {
 				sum := sha256.Sum256([]byte(pr.router.Rule))
 				name = fmt.Sprintf("%s-%.10x", key, sum[:])
 			}
+			if o := t.owners[name]; o != nil && o != ing {
+				// Names normalise: ns "a-b" Ingress "c" and ns "a"
+				// Ingress "b-c" meet. The first (by namespace/name) keeps it.
+				t.report(ing, fmt.Errorf("ingress %s/%s: router name %q is already made by ingress %s/%s; this path is left out", ing.Namespace, ing.Name, name, o.Namespace, o.Name))
+				continue
+			}
+			t.owners[name] = ing
 			if pr.err != nil {
 				t.problem("router", name, pr.err, false)
 				continue

@@ -222,6 +222,20 @@ func TestCertificates(t *testing.T) {
 	}
 }
 
+func TestRouterNameAcrossIngresses(t *testing.T) {
+	s := baseStore()
+	a := ing("b-c", nil, rule("x.com", path("/", netv1.PathTypePrefix, "web", 80)))
+	b := ing("c", nil, rule("x.com", path("/", netv1.PathTypePrefix, "web", 80)))
+	a.Namespace, b.Namespace = "a", "a-b"
+	s.services["a/web"], s.services["a-b/web"] = s.services["ns/web"], s.services["ns/web"]
+	s.ings = []*netv1.Ingress{b, a}
+	res := translate(static.KubernetesIngressProvider{AllowEmptyServices: true}, s, newCertCache())
+	if len(res.Conf.HTTP.Routers) != 1 || len(res.Reports) != 1 || res.Reports[0].Ingress != b ||
+		!strings.Contains(res.Reports[0].Errors[0], "already made by ingress a/b-c") {
+		t.Errorf("routers %v, reports %+v", res.Conf.HTTP.Routers, res.Reports)
+	}
+}
+
 func TestRouterNameCollision(t *testing.T) {
 	s := baseStore()
 	s.ings = []*netv1.Ingress{ing("c", nil, rule("c.example.com", path("/a-b", netv1.PathTypeExact, "web", 80), path("/a/b", netv1.PathTypeExact, "web", 80)))}
