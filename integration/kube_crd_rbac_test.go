@@ -46,7 +46,9 @@ func TestKubeCRDRBACAndSelection(t *testing.T) {
 	if _, err := k.Client.RbacV1().RoleBindings(ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = k.Client.RbacV1().ClusterRoles().Delete(context.Background(), role.Name, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = k.Client.RbacV1().ClusterRoles().Delete(context.Background(), role.Name, metav1.DeleteOptions{})
+	})
 
 	ip, port := kn.ServeHTTP(t, echoPod("pod"))
 	k.ServiceWithEndpoints(t, ns, "whoami", "http", 80, int32(port), KubeEndpoint{IP: ip, Ready: true})
