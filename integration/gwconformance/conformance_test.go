@@ -121,6 +121,10 @@ providers:
 			ReportOutputPath: os.Getenv("CONFORMANCE_REPORT"),
 			RunTest:          os.Getenv("CONFORMANCE_RUN_TEST"),
 			Mode:             "default",
+			// Every Gateway of the suite is reached at 127.0.0.1:80 (one
+			// entrypoint per port): tests running at once would see each
+			// other's routes.
+			DisableParallelTests: os.Getenv("CONFORMANCE_PARALLEL") != "1",
 		},
 		Client:     gc,
 		Clientset:  k.Client,
