@@ -38,6 +38,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/providers"
 	"github.com/switchyard-proxy/switchyard/providers/aggregator"
 	"github.com/switchyard-proxy/switchyard/providers/builtin"
+	"github.com/switchyard-proxy/switchyard/providers/kubernetes/k8s"
 	"github.com/switchyard-proxy/switchyard/routers/builder"
 	"github.com/switchyard-proxy/switchyard/tls/acme"
 )
@@ -129,6 +130,9 @@ func runServer(cfg *cmdConfig, src *source) error {
 	}
 	srv.shutdown()
 	cancel()
+	// Kubernetes providers' leaders release their Leases (bounded: an
+	// unreachable API server must not hold the exit).
+	k8s.WaitReleased(3 * time.Second)
 	return nil
 }
 

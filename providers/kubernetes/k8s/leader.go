@@ -106,8 +106,31 @@ func (l *Leader) IsLeader() bool { return l.leading.Load() }
 // Changed fires when leadership is gained (write all status now).
 func (l *Leader) Changed() <-chan struct{} { return l.changed }
 
-// Run campaigns until ctx is done, re-campaigning after a lost lease.
+// campaigns counts the Run calls still going, so that the process can let
+// them release their Leases before it exits (WaitReleased). A counter, not
+// a WaitGroup: a provider may start campaigning while the process waits.
+var campaigns atomic.Int64
+
+// WaitReleased waits up to timeout for every Run whose context was
+// cancelled to return: a leader releases its Lease on the way out, so a
+// replica stopping cleanly (a rollout) hands over at once instead of after
+// the lease duration. It reports whether all returned in time.
+func WaitReleased(timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for campaigns.Load() > 0 {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
+}
+
+// Run campaigns until ctx is done, re-campaigning after a lost lease. On
+// the way out a leader releases its Lease (see WaitReleased).
 func (l *Leader) Run(ctx context.Context, cs kubernetes.Interface, o LeaderOptions, log *slog.Logger) {
+	campaigns.Add(1)
+	defer campaigns.Add(-1)
 	if o.Namespace == "" {
 		o.Namespace = os.Getenv("POD_NAMESPACE")
 	}

@@ -43,3 +43,24 @@ func TestLeaderTimings(t *testing.T) {
 		})
 	}
 }
+
+func TestWaitReleased(t *testing.T) {
+	if !WaitReleased(time.Second) {
+		t.Fatal("no campaign running, yet WaitReleased timed out")
+	}
+	campaigns.Add(1)
+	start := time.Now()
+	if WaitReleased(50 * time.Millisecond) {
+		t.Fatal("a campaign is running, yet WaitReleased returned true")
+	}
+	if d := time.Since(start); d < 50*time.Millisecond {
+		t.Fatalf("returned after %v, before its timeout", d)
+	}
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		campaigns.Add(-1)
+	}()
+	if !WaitReleased(5 * time.Second) {
+		t.Fatal("the campaign ended, yet WaitReleased timed out")
+	}
+}
