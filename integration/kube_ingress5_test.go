@@ -86,3 +86,27 @@ func TestKubeIngressStrictAndNativeLB(t *testing.T) {
 		return ok && len(rd.Services[ns+"-native-80@kubernetes"].ServerStatus) == 1
 	})
 }
+
+// TestKubeIngressNoClassLookup: with disableClusterScopeResources no
+// IngressClass is read: an Ingress naming a class is ignored, one with the
+// class annotation is served.
+func TestKubeIngressNoClassLookup(t *testing.T) {
+	t.Parallel()
+	k := requireKube(t)
+	ns := k.Namespace(t)
+	ip, port := pod(t, "pod")
+	k.ServiceWithEndpoints(t, ns, "svc", "http", 80, port, KubeEndpoint{IP: ip, Ready: true})
+	ke := startKubeIngress(t, k, []string{ns}, "    disableClusterScopeResources: true\n", "")
+	ke.apply(t, simpleIngress("by-name", "name.example.com", "svc", 80))
+	byAnn := simpleIngress("by-annotation", "ann.example.com", "svc", 80)
+	byAnn.Annotations = map[string]string{"kubernetes.io/ingress.class": ke.class}
+	ke.apply(t, byAnn)
+	ke.served(t, "/", "ann.example.com", "pod")
+	time.Sleep(500 * time.Millisecond)
+	rd := ke.WaitAPI(5*time.Second, "api", func(*Rawdata) bool { return true })
+	for n := range rd.Routers {
+		if strings.HasSuffix(n, "@kubernetes") && !strings.Contains(n, "by-annotation") {
+			t.Errorf("router %s served: an Ingress naming a class must be ignored", n)
+		}
+	}
+}
