@@ -151,5 +151,10 @@ spec:
 	t.Logf("%d requests served over 3 s with the API server away", n)
 
 	relay.Start(t)
-	e.waitStatus(request{url: e.URL("web") + "/", host: "later.example.com"}, http.StatusOK)
+	// client-go's reflectors retry with a backoff (up to tens of seconds
+	// after repeated failures): a generous bound.
+	e.waitFor(60*time.Second, "the IngressRoute created while away is served", func() bool {
+		rep, err := tryDo(request{url: e.URL("web") + "/", host: "later.example.com"})
+		return err == nil && rep.Status == http.StatusOK
+	})
 }
