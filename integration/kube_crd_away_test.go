@@ -151,10 +151,12 @@ spec:
 	t.Logf("%d requests served over 3 s with the API server away", n)
 
 	relay.Start(t)
+	back := time.Now()
 	// client-go's reflectors retry with a backoff (up to tens of seconds
 	// after repeated failures): a generous bound.
 	e.waitFor(60*time.Second, "the IngressRoute created while away is served", func() bool {
 		rep, err := tryDo(request{url: e.URL("web") + "/", host: "later.example.com"})
 		return err == nil && rep.Status == http.StatusOK
 	})
+	t.Logf("change made while away served %v after the API server came back", time.Since(back).Round(10*time.Millisecond))
 }
