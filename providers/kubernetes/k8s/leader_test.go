@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/client-go/tools/leaderelection"
 )
 
 func TestLeaderTimings(t *testing.T) {
@@ -63,4 +65,25 @@ func TestWaitReleased(t *testing.T) {
 	if !WaitReleased(5 * time.Second) {
 		t.Fatal("the campaign ended, yet WaitReleased timed out")
 	}
+}
+
+// FuzzLeaderTimings: whatever the three variables hold, timings never
+// panics and returns durations client-go accepts (its own checks).
+func FuzzLeaderTimings(f *testing.F) {
+	f.Add("15s", "10s", "2s")
+	f.Add("3s", "2s", "500ms")
+	f.Add("", "", "")
+	f.Add("1h", "-1s", "x")
+	f.Add("10s", "10s", "9s")
+	f.Add("9223372036854775807ns", "1ns", "0s")
+	f.Fuzz(func(t *testing.T, lease, renew, retry string) {
+		env := map[string]string{EnvLeaseDuration: lease, EnvRenewDeadline: renew, EnvRetryPeriod: retry}
+		l, r, p, err := LeaderOptions{}.timings(func(k string) string { return env[k] })
+		if l <= r || float64(r) <= leaderelection.JitterFactor*float64(p) || p <= 0 {
+			t.Fatalf("timings(%q, %q, %q) = %v, %v, %v (err %v): not valid for client-go", lease, renew, retry, l, r, p, err)
+		}
+		if err != nil && (l != DefaultLeaseDuration || r != DefaultRenewDeadline || p != DefaultRetryPeriod) {
+			t.Fatalf("error %v but not the defaults: %v, %v, %v", err, l, r, p)
+		}
+	})
 }
