@@ -71,6 +71,18 @@ func (p *Provider) writeStatus(ctx context.Context, gcs gateclient.Interface, st
 			p.log.Debug("status write", "kind", kind, "object", key.String(), "error", err)
 		}
 	}
+	// A problem is logged once, when the status saying it is written.
+	warn := func(kind string, key types.NamespacedName, conds []metav1.Condition) {
+		for _, c := range conds {
+			bad := c.Status == metav1.ConditionFalse
+			if c.Type == "Conflicted" {
+				bad = c.Status == metav1.ConditionTrue
+			}
+			if bad {
+				p.log.Warn("object not (fully) accepted", "kind", kind, "object", key.String(), "condition", c.Type, "reason", c.Reason, "message", c.Message)
+			}
+		}
+	}
 	for name, want := range s.GatewayClasses {
 		gc, err := st.classes.Get(name)
 		if err != nil {
@@ -118,6 +130,12 @@ func (p *Provider) writeStatus(ctx context.Context, gcs gateclient.Interface, st
 		c.Status = want
 		_, err = api.Gateways(key.Namespace).UpdateStatus(ctx, c, metav1.UpdateOptions{})
 		report("Gateway", key, err)
+		if err == nil {
+			warn("Gateway", key, want.Conditions)
+			for _, l := range want.Listeners {
+				warn("Gateway listener "+string(l.Name), key, l.Conditions)
+			}
+		}
 	}
 	for key, want := range s.Routes {
 		l := st.in(key.Namespace)
@@ -134,6 +152,11 @@ func (p *Provider) writeStatus(ctx context.Context, gcs gateclient.Interface, st
 					c.Status.Parents = parents
 					_, err = api.HTTPRoutes(key.Namespace).UpdateStatus(ctx, c, metav1.UpdateOptions{})
 					report(key.Kind, key.NamespacedName, err)
+					if err == nil {
+						for _, w := range want {
+							warn(key.Kind, key.NamespacedName, w.Conditions)
+						}
+					}
 				}
 			}
 		case kindGRPC:
@@ -144,6 +167,11 @@ func (p *Provider) writeStatus(ctx context.Context, gcs gateclient.Interface, st
 					c.Status.Parents = parents
 					_, err = api.GRPCRoutes(key.Namespace).UpdateStatus(ctx, c, metav1.UpdateOptions{})
 					report(key.Kind, key.NamespacedName, err)
+					if err == nil {
+						for _, w := range want {
+							warn(key.Kind, key.NamespacedName, w.Conditions)
+						}
+					}
 				}
 			}
 		case kindTLS:
@@ -154,6 +182,11 @@ func (p *Provider) writeStatus(ctx context.Context, gcs gateclient.Interface, st
 					c.Status.Parents = parents
 					_, err = api.TLSRoutes(key.Namespace).UpdateStatus(ctx, c, metav1.UpdateOptions{})
 					report(key.Kind, key.NamespacedName, err)
+					if err == nil {
+						for _, w := range want {
+							warn(key.Kind, key.NamespacedName, w.Conditions)
+						}
+					}
 				}
 			}
 		case kindTCP:
@@ -164,6 +197,11 @@ func (p *Provider) writeStatus(ctx context.Context, gcs gateclient.Interface, st
 					c.Status.Parents = parents
 					_, err = api.TCPRoutes(key.Namespace).UpdateStatus(ctx, c, metav1.UpdateOptions{})
 					report(key.Kind, key.NamespacedName, err)
+					if err == nil {
+						for _, w := range want {
+							warn(key.Kind, key.NamespacedName, w.Conditions)
+						}
+					}
 				}
 			}
 		}
