@@ -105,12 +105,22 @@ providers:
 	})
 
 	timeouts := config.DefaultTimeoutConfig()
+	supported := []features.FeatureName{features.SupportGateway, features.SupportHTTPRoute, features.SupportReferenceGrant}
+	if os.Getenv("CONFORMANCE_EXTENDED") == "1" {
+		// The extended HTTP features the provider claims on its
+		// GatewayClass (status.supportedFeatures).
+		supported = append(supported,
+			features.SupportGatewayPort8080, features.SupportHTTPRouteHostRewrite, features.SupportHTTPRouteMethodMatching,
+			features.SupportHTTPRoutePathRedirect, features.SupportHTTPRoutePathRewrite, features.SupportHTTPRoutePortRedirect,
+			features.SupportHTTPRouteQueryParamMatching, features.SupportHTTPRouteRequestMirror,
+			features.SupportHTTPRouteResponseHeaderModification, features.SupportHTTPRouteSchemeRedirect)
+	}
 	opts := suite.ConformanceOptions{
 		ConfigurableOptions: suite.ConfigurableOptions{
 			GatewayClassName:     "switchyard",
 			CleanupBaseResources: false,
 			CleanupTestResources: true,
-			SupportedFeatures:    []features.FeatureName{features.SupportGateway, features.SupportHTTPRoute, features.SupportReferenceGrant},
+			SupportedFeatures:    supported,
 			TimeoutConfig:        timeouts,
 			ConformanceProfiles:  []suite.ConformanceProfileName{suite.GatewayHTTPConformanceProfileName},
 			Implementation: confv1.Implementation{
