@@ -147,11 +147,13 @@ spec:
 			}()
 		}
 		time.Sleep(200 * time.Millisecond)
+		changed := time.Now()
 		k.SetEndpoints(t, ns, "whoami", "http", int32(port), KubeEndpoint{IP: ip2, Ready: true}, KubeEndpoint{IP: ip1, Ready: false, Terminating: true})
 		e.waitFor(30*time.Second, "traffic moves to pod-2", func() bool {
 			rep, err := tryDo(request{url: e.URL("web") + "/api/x", host: "app.example.com"})
 			return err == nil && rep.Status == 200 && strings.Contains(rep.Body, `"pod-2"`)
 		})
+		t.Logf("EndpointSlice write to traffic on the new pod: %v", time.Since(changed).Round(time.Millisecond))
 		time.Sleep(200 * time.Millisecond)
 		stop.Store(true)
 		wg.Wait()
