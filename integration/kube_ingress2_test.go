@@ -84,6 +84,10 @@ http:
   serversTransports:
     insecure:
       insecureSkipVerify: true
+tls:
+  options:
+    modern:
+      minVersion: VersionTLS13
 `)
 	ke.secret(t, "good", map[string][]byte{"tls.crt": []byte(crt), "tls.key": []byte(key)})
 	ke.secret(t, "broken", map[string][]byte{"tls.crt": []byte("not a certificate"), "tls.key": []byte("nor a key")})
@@ -92,6 +96,7 @@ http:
 			"traefik.ingress.kubernetes.io/router.tls":         "true",
 			"traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
 			"traefik.ingress.kubernetes.io/router.middlewares": "tag@file",
+			"traefik.ingress.kubernetes.io/router.tls.options": "modern@file",
 		}},
 		Spec: netv1.IngressSpec{
 			TLS:   []netv1.IngressTLS{{Hosts: []string{"secure.example.com"}, SecretName: "good"}},
@@ -143,6 +148,11 @@ http:
 	})
 	if backendName(body) != "pod-a" || hdr.Get("X-From-File") != "yes" {
 		t.Errorf("secure: backend %q, X-From-File %q", backendName(body), hdr.Get("X-From-File"))
+	}
+	// router.tls.options: TLS 1.2 refused for this host.
+	if c, err := tlsDial(ke.Addr("websecure"), &tls.Config{ServerName: "secure.example.com", RootCAs: ca.pool(), MaxVersion: tls.VersionTLS12}); err == nil {
+		c.Close()
+		t.Error("TLS 1.2 accepted despite router.tls.options modern@file (minVersion TLS 1.3)")
 	}
 	// router.entrypoints: not on web.
 	if rep := do(t, request{url: ke.URL("web") + "/", host: "secure.example.com"}); rep.Status != 404 {
