@@ -158,6 +158,9 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "other-class", "traefik", "other.example.test", "/", netv1.PathTypePrefix, "web", nil))
 	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "rewrite", "nginx", "rw.example.test", "/api(/|$)(.*)", netv1.PathTypeImplementationSpecific, "api",
 		map[string]string{"nginx.ingress.kubernetes.io/rewrite-target": "/$2", "nginx.ingress.kubernetes.io/use-regex": "true"}))
+	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "exact", "nginx", "plain.example.test", "/app", netv1.PathTypeExact, "api", nil))
+	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "no-host", "nginx", "", "/", netv1.PathTypePrefix, "api", nil))
+	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "wildcard", "nginx", "*.wild.test", "/", netv1.PathTypePrefix, "api", nil))
 	tlsIng := nginxSimpleIngress(ns, "secure", "nginx", "secure.example.test", "/", netv1.PathTypePrefix, "web", nil)
 	tlsIng.Spec.TLS = []netv1.IngressTLS{{Hosts: []string{"secure.example.test"}}}
 	nginxCreateIngress(t, k, tlsIng)
@@ -169,15 +172,32 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 	waitNginx(t, base+"/app/x", "plain.example.test", func(r Reply) bool { return r.Status == 200 })
 
 	t.Run("prefix matches whole path elements", func(t *testing.T) {
+		// /apple and / match no location of the server: 404 as in NGINX,
+		// even with a wildcard server and a default server around.
 		for path, want := range map[string]int{"/app": 200, "/app/": 200, "/app/a/b": 200, "/apple": 404, "/": 404} {
 			if r := do(t, request{url: base + path, host: "plain.example.test"}); r.Status != want {
 				t.Errorf("%s: %d, want %d", path, r.Status, want)
 			}
 		}
 	})
+	t.Run("priorities as NGINX picks server and location", func(t *testing.T) {
+		for _, c := range []struct{ host, path, want string }{
+			{"plain.example.test", "/app", "api"},   // exact location before the prefix one
+			{"plain.example.test", "/app/x", "web"}, // the prefix
+			{"any.wild.test", "/x", "api"},          // the wildcard server
+			{"nohost.test", "/x", "api"},            // the default server
+		} {
+			r := waitNginx(t, base+c.path, c.host, func(r Reply) bool { return r.Status == 200 })
+			if got := nginxParseEcho(t, r.Body).Name; got != c.want {
+				t.Errorf("%s%s: %s, want %s", c.host, c.path, got, c.want)
+			}
+		}
+	})
 	t.Run("other class not served", func(t *testing.T) {
-		if r := do(t, request{url: base + "/", host: "other.example.test"}); r.Status != 404 {
-			t.Errorf("Ingress of class traefik served: %d", r.Status)
+		// Not ours: the request goes to the default server (the Ingress
+		// without host), never to the other class's backend.
+		if r := do(t, request{url: base + "/", host: "other.example.test"}); r.Status != 200 || nginxParseEcho(t, r.Body).Name != "api" {
+			t.Errorf("Ingress of class traefik: %d %s", r.Status, r.Body)
 		}
 	})
 	t.Run("rewrite-target capture groups", func(t *testing.T) {
@@ -210,14 +230,14 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 			t.Errorf("https: %d", resp.StatusCode)
 		}
 		// A host without TLS is not redirected.
-		if r := do(t, request{url: base + "/app", host: "plain.example.test"}); r.Status != 200 {
+		if r := do(t, request{url: base + "/app/x", host: "plain.example.test"}); r.Status != 200 {
 			t.Errorf("plain host: %d", r.Status)
 		}
 	})
 	t.Run("endpoints follow the EndpointSlice", func(t *testing.T) {
 		ip, port := kn.ServeHTTP(t, nginxEchoHandler("web-2"))
 		k.SetEndpoints(t, ns, "web", "http", int32(port), KubeEndpoint{IP: ip, Ready: true})
-		waitNginx(t, base+"/app", "plain.example.test", func(r Reply) bool {
+		waitNginx(t, base+"/app/x", "plain.example.test", func(r Reply) bool {
 			return r.Status == 200 && nginxParseEcho(t, r.Body).Name == "web-2"
 		})
 	})

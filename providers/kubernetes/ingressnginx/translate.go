@@ -46,6 +46,10 @@ type translator struct {
 	// canaries to join.
 	mains map[string]*mainRoute
 	certs map[string]bool
+	// hosts are every host named by a rule, sorted: a request for one of
+	// them never reaches a wildcard or host-less rule (NGINX picks the
+	// server by name first).
+	hosts []string
 }
 
 type mainRoute struct {
@@ -58,6 +62,7 @@ type mainRoute struct {
 	tlsEP    []string
 	plainEP  []string
 	weighted bool
+	prio     int
 }
 
 func translate(opts *static.KubernetesIngressNGINXProvider, ings []*netv1.Ingress, objs objects) result {
@@ -79,6 +84,16 @@ func translate(opts *static.KubernetesIngressNGINXProvider, ings []*netv1.Ingres
 		}
 		return cmp.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
 	})
+	seen := map[string]bool{}
+	for _, ing := range ings {
+		for _, r := range ing.Spec.Rules {
+			if r.Host != "" && !seen[r.Host] && !strings.ContainsAny(r.Host, "`\\") {
+				seen[r.Host] = true
+				t.hosts = append(t.hosts, r.Host)
+			}
+		}
+	}
+	slices.Sort(t.hosts)
 	var canaries []*netv1.Ingress
 	for _, ing := range ings {
 		if v, _ := parseBoolAnn(ing.Annotations, "canary"); v {
@@ -117,6 +132,7 @@ type routeSpec struct {
 	path    string
 	rule    string
 	exact   bool
+	prio    int
 	backend netv1.IngressBackend
 }
 
@@ -165,8 +181,8 @@ func (t *translator) ingress(ing *netv1.Ingress) {
 		redirect := c.ForceSSL || (c.SSLRedirect == nil || *c.SSLRedirect) && (anyTLS && (tlsHosts[s.host] || tlsHosts["*"]))
 		plain := mws.withRewrite(mws.list(redirect, s.base), s.base, s.path, s.exact)
 		tlsList := mws.withRewrite(mws.list(false, s.base), s.base, s.path, s.exact)
-		m := &mainRoute{rule: s.rule, service: svc, ingress: key(ing), mws: plain, tlsMws: tlsList}
-		t.addRouters(s.base, s.rule, svc, plain, tlsList, 0)
+		m := &mainRoute{rule: s.rule, service: svc, ingress: key(ing), mws: plain, tlsMws: tlsList, prio: s.prio}
+		t.addRouters(s.base, s.rule, svc, plain, tlsList, s.prio)
 		m.routers = routers
 		k := s.host + "|" + s.path
 		if _, taken := t.mains[k]; !taken {
@@ -192,7 +208,7 @@ func (t *translator) ingress(ing *netv1.Ingress) {
 					continue
 				}
 				hb := fmt.Sprintf("%s-rule-%d", base, i)
-				t.addRouters(hb, hostRule(r.Host)+" && PathPrefix(`/`)", svc, mws.list(false, hb), mws.list(false, hb), 3)
+				t.addRouters(hb, hostRule(r.Host)+" && PathPrefix(`/`)", svc, mws.list(false, hb), mws.list(false, hb), priority(r.Host, "", false)-3)
 			}
 		}
 	}
@@ -275,11 +291,75 @@ func (t *translator) routes(ing *netv1.Ingress, c config) ([]routeSpec, *problem
 			if r.Host != "" {
 				rule = hostRule(r.Host) + " && " + pr
 			}
+			rule += t.exclusions(r.Host)
 			s.path, s.rule, s.exact = path, rule, pt == netv1.PathTypeExact
+			s.prio = priority(r.Host, path, s.exact)
 			out[len(out)-1] = s
 		}
 	}
 	return out, first
+}
+
+// Priorities order routers as NGINX picks a server and a location: a
+// server named exactly before a wildcard one before the default server
+// (rules without host); inside one, an exact location before the others,
+// and the longest path first (ingress-nginx sorts regex locations by
+// length too). Canary routers sit just above their main route (+1 to +3).
+const (
+	prioExactHost    = 1_000_000
+	prioWildcardHost = 500_000
+	prioExactPath    = 200_000
+)
+
+func priority(host, path string, exact bool) int {
+	p := min(len(path), 40_000) * 4
+	if exact {
+		p += prioExactPath
+	}
+	switch {
+	case strings.HasPrefix(host, "*."):
+		p += prioWildcardHost
+	case host != "":
+		p += prioExactHost
+	}
+	return p + 4
+}
+
+// maxExclusions bounds the hosts a wildcard or host-less rule excludes;
+// beyond it they are not excluded (documented).
+const maxExclusions = 256
+
+// exclusions keeps a wildcard rule off the hosts named exactly, and a
+// host-less rule off every named host, as NGINX sends a request to the
+// server of its name first and to the default server last.
+func (t *translator) exclusions(host string) string {
+	var b strings.Builder
+	n := 0
+	for _, h := range t.hosts {
+		if h == host {
+			continue
+		}
+		switch {
+		case host == "":
+		case strings.HasPrefix(host, "*."):
+			if strings.HasPrefix(h, "*.") || !wildcardMatches(host, h) {
+				continue
+			}
+		default:
+			continue
+		}
+		if n++; n > maxExclusions {
+			return ""
+		}
+		b.WriteString(" && !" + hostRule(h))
+	}
+	return b.String()
+}
+
+func wildcardMatches(wild, h string) bool {
+	rest := strings.TrimPrefix(wild, "*")
+	label, ok := strings.CutSuffix(h, rest)
+	return ok && label != "" && !strings.Contains(label, ".")
 }
 
 // hostRule matches a host as ingress-nginx does: exactly, or "*.x" one
@@ -562,34 +642,26 @@ func (t *translator) canary(ing *netv1.Ingress) {
 		// Every canary route carries the main route's middlewares (the
 		// canary Ingress's own annotations apply to its backend only, as
 		// in ingress-nginx).
-		add := func(suffix, extra, target string, prio int) {
+		// Header beats cookie beats weight: header routers at +3/+2,
+		// cookie routers at +1, all below the next longer path (+4).
+		add := func(suffix, extra, target string, offset int) {
 			rule := "(" + m.rule + ") && " + extra
-			if prio == 0 {
-				prio = len(rule)
-			}
-			t.addRouters(mainBase+suffix, rule, target, m.mws, m.tlsMws, prio)
+			t.addRouters(mainBase+suffix, rule, target, m.mws, m.tlsMws, m.prio+offset)
 		}
-		cookiePrio := 0
 		if h := c.CanaryCookie; h != "" {
 			q := regexp.QuoteMeta(h)
-			add("-canary-cookie", "HeaderRegexp(`Cookie`, `(^|;\\s*)"+q+"=always(;|$)`)", svc, 0)
-			add("-canary-cookie-never", "HeaderRegexp(`Cookie`, `(^|;\\s*)"+q+"=never(;|$)`)", m.service, 0)
-			cookiePrio = len(m.rule) + 64 + len(q)
+			add("-canary-cookie", "HeaderRegexp(`Cookie`, `(^|;\\s*)"+q+"=always(;|$)`)", svc, 1)
+			add("-canary-cookie-never", "HeaderRegexp(`Cookie`, `(^|;\\s*)"+q+"=never(;|$)`)", m.service, 1)
 		}
 		if h := c.CanaryHeader; h != "" {
-			// Header wins over cookie: a priority above the cookie rules.
-			prio := max(cookiePrio+1, 0)
-			if cookiePrio == 0 {
-				prio = 0
-			}
 			switch {
 			case c.CanaryHeaderValue != "":
-				add("-canary-header", "Header(`"+h+"`, `"+c.CanaryHeaderValue+"`)", svc, prio)
+				add("-canary-header", "Header(`"+h+"`, `"+c.CanaryHeaderValue+"`)", svc, 3)
 			case c.CanaryHeaderRegex != "":
-				add("-canary-header", "HeaderRegexp(`"+h+"`, `"+strings.ReplaceAll(c.CanaryHeaderRegex, "`", "")+"`)", svc, prio)
+				add("-canary-header", "HeaderRegexp(`"+h+"`, `"+strings.ReplaceAll(c.CanaryHeaderRegex, "`", "")+"`)", svc, 3)
 			default:
-				add("-canary-header", "Header(`"+h+"`, `always`)", svc, prio)
-				add("-canary-header-never", "Header(`"+h+"`, `never`)", m.service, prio)
+				add("-canary-header", "Header(`"+h+"`, `always`)", svc, 3)
+				add("-canary-header-never", "Header(`"+h+"`, `never`)", m.service, 3)
 			}
 		}
 		if c.CanaryWeight > 0 && !m.weighted {

@@ -103,11 +103,29 @@ func TestTranslate(t *testing.T) {
 			ing("a", "", "/x", netv1.PathTypeExact, "web", nil),
 			ing("b", "*.w.test", "/y", netv1.PathTypeImplementationSpecific, "web", nil),
 		}, check: func(t *testing.T, c *dynamic.Configuration, _ map[string][]problem) {
-			if r := c.HTTP.Routers["ns-a-rule-0-path-0"]; r.Rule != "Path(`/x`)" {
+			if r := c.HTTP.Routers["ns-a-rule-0-path-0"]; r.Rule != "Path(`/x`) && !HostRegexp(`^[^.]+\\.w\\.test$`)" {
 				t.Errorf("exact %q", r.Rule)
 			}
 			if r := c.HTTP.Routers["ns-b-rule-0-path-0"]; r.Rule != "HostRegexp(`^[^.]+\\.w\\.test$`) && PathPrefix(`/y`)" {
 				t.Errorf("wildcard %q", r.Rule)
+			}
+		}},
+		{desc: "servers and locations as NGINX picks them", ings: []*netv1.Ingress{
+			ing("exact", "a.w.test", "/app", netv1.PathTypeExact, "web", nil),
+			ing("prefix", "a.w.test", "/app", netv1.PathTypePrefix, "web", nil),
+			ing("short", "a.w.test", "/", netv1.PathTypePrefix, "web", nil),
+			ing("wild", "*.w.test", "/app/longer/path", netv1.PathTypePrefix, "web", nil),
+			ing("none", "", "/app/much/longer/path/than/the/others", netv1.PathTypePrefix, "web", nil),
+		}, check: func(t *testing.T, c *dynamic.Configuration, _ map[string][]problem) {
+			p := func(n string) int { return c.HTTP.Routers["ns-"+n+"-rule-0-path-0"].Priority }
+			if !(p("exact") > p("prefix") && p("prefix") > p("short") && p("short") > p("wild") && p("wild") > p("none") && p("none") > 2) {
+				t.Errorf("priorities exact %d prefix %d short %d wild %d none %d", p("exact"), p("prefix"), p("short"), p("wild"), p("none"))
+			}
+			if r := c.HTTP.Routers["ns-wild-rule-0-path-0"].Rule; !strings.HasSuffix(r, " && !Host(`a.w.test`)") {
+				t.Errorf("wildcard rule %q", r)
+			}
+			if r := c.HTTP.Routers["ns-none-rule-0-path-0"].Rule; !strings.HasSuffix(r, " && !HostRegexp(`^[^.]+\\.w\\.test$`) && !Host(`a.w.test`)") {
+				t.Errorf("host-less rule %q", r)
 			}
 		}},
 		{desc: "rewrite-target", ings: []*netv1.Ingress{ing("a", "a.test", "/api(/|$)(.*)", netv1.PathTypeImplementationSpecific, "web", ann("rewrite-target", "/$2"))},
