@@ -40,7 +40,6 @@ func TestInit(t *testing.T) {
 	}
 }
 
-
 func TestCollectReportsUndecodable(t *testing.T) {
 	good := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "traefik.io/v1alpha1", "kind": "IngressRoute",
