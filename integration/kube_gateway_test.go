@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gatev1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -134,6 +135,23 @@ func TestKubeGatewayHTTP(t *testing.T) {
 		if l.Name == "http" && l.AttachedRoutes != 1 {
 			t.Errorf("listener http attachedRoutes %d, want 1", l.AttachedRoutes)
 		}
+	}
+	// Status is written only when it changes: once settled, nothing is
+	// rewritten (the provider keeps rebuilding on events meanwhile: an
+	// EndpointSlice update here).
+	rvs := func() string {
+		g, err1 := s.gw.GatewayV1().Gateways(s.ns).Get(ctx, "gw", metav1.GetOptions{})
+		r, err2 := s.gw.GatewayV1().HTTPRoutes(s.ns).Get(ctx, "app", metav1.GetOptions{})
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		return g.ResourceVersion + "/" + r.ResourceVersion
+	}
+	before := rvs()
+	s.k.SetEndpoints(t, s.ns, "app", "http", int32(port), KubeEndpoint{IP: ip, Ready: true}, KubeEndpoint{IP: "198.18.255.254", Ready: false})
+	time.Sleep(2 * time.Second)
+	if after := rvs(); after != before {
+		t.Errorf("status rewritten without a change: resourceVersions %s -> %s", before, after)
 	}
 	// The router is in the API, named as Traefik names it.
 	name := fmt.Sprintf("httproute-%s-app-gw-%s-gw-ep-web-http-0-0@kubernetesgateway", s.ns, s.ns)
