@@ -166,12 +166,30 @@ func crdApply(k *kubeCluster, ns, text string) error {
 	return nil
 }
 
-// mustApply is crdApply failing the test.
+// mustApply is crdApply failing the test. The test's traefik.io objects
+// and Secrets are deleted when it ends: namespaces never finish
+// terminating here, and a later test's switchyard watching every namespace
+// must not find them.
 func mustApply(t testing.TB, k *kubeCluster, ns, text string) {
 	t.Helper()
+	t.Cleanup(func() { crdCleanup(k, ns) })
 	if err := crdApply(k, ns, text); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// crdCleanup deletes every traefik.io object and Secret of namespace ns.
+func crdCleanup(k *kubeCluster, ns string) {
+	dc, err := dynamic.NewForConfig(k.Config)
+	if err != nil {
+		return
+	}
+	ctx := context.Background()
+	for _, res := range traefikResources {
+		gvr := schema.GroupVersionResource{Group: "traefik.io", Version: "v1alpha1", Resource: res}
+		_ = dc.Resource(gvr).Namespace(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{})
+	}
+	_ = k.Client.CoreV1().Secrets(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{})
 }
 
 // crdDelete deletes one traefik.io object.
