@@ -864,3 +864,94 @@ func TestKubeIngressNGINXCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestKubeIngressNGINXBackends: backend-protocol GRPC reaches an h2c
+// backend over HTTP/2 and GRPCS a TLS one over h2; proxy-ssl-verify "on"
+// with proxy-ssl-secret's ca.crt and proxy-ssl-name accepts the backend's
+// certificate, and without the CA refuses it (502); limit-connections 1
+// refuses a second concurrent request (429; ingress-nginx: 503).
+func TestKubeIngressNGINXBackends(t *testing.T) {
+	t.Parallel()
+	requireBinary(t)
+	k := requireKube(t)
+	kn := requireKubeNet(t)
+	nginxClass(t, k)
+	ctx := context.Background()
+	ns := k.Namespace(t)
+	proto := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d, err := time.ParseDuration(r.URL.Query().Get("sleep")); err == nil && d < 5*time.Second {
+			time.Sleep(d)
+		}
+		fmt.Fprintf(w, "%s tls=%v", r.Proto, r.TLS != nil)
+	})
+	// h2c (prior knowledge), as a gRPC server without TLS.
+	hip := kn.NewIP(t)
+	hln := kn.Listen(t, hip, 0)
+	hsrv := &http.Server{Handler: proto, ReadHeaderTimeout: 10 * time.Second, Protocols: new(http.Protocols)}
+	hsrv.Protocols.SetHTTP1(true)
+	hsrv.Protocols.SetUnencryptedHTTP2(true)
+	go hsrv.Serve(hln)
+	t.Cleanup(func() { hsrv.Close() })
+	k.ServiceWithEndpoints(t, ns, "grpc", "grpc", 50051, int32(hln.Addr().(*net.TCPAddr).Port), KubeEndpoint{IP: hip, Ready: true})
+	// TLS with h2, certificate for "doc" from its own CA.
+	crt, key := selfSigned(t)
+	pair, err := tls.X509KeyPair(crt, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sip := kn.NewIP(t)
+	sln := kn.Listen(t, sip, 0)
+	ssrv := &http.Server{Handler: proto, ReadHeaderTimeout: 10 * time.Second, TLSConfig: &tls.Config{Certificates: []tls.Certificate{pair}}}
+	go ssrv.ServeTLS(sln, "", "")
+	t.Cleanup(func() { ssrv.Close() })
+	k.ServiceWithEndpoints(t, ns, "secure", "https", 443, int32(sln.Addr().(*net.TCPAddr).Port), KubeEndpoint{IP: sip, Ready: true})
+	if _, err := k.Client.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "backend-ca", Namespace: ns},
+		Data: map[string][]byte{"ca.crt": crt}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ing := func(name, svc string, port int32, ann map[string]string) {
+		i := nginxSimpleIngress(ns, name, "nginx", name+".test", "/", netv1.PathTypePrefix, svc, ann)
+		i.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Port.Number = port
+		nginxCreateIngress(t, k, i)
+	}
+	const p = "nginx.ingress.kubernetes.io/"
+	ing("grpc", "grpc", 50051, map[string]string{p + "backend-protocol": "GRPC"})
+	ing("grpcs", "secure", 443, map[string]string{p + "backend-protocol": "GRPCS"})
+	ing("verified", "secure", 443, map[string]string{p + "backend-protocol": "HTTPS", p + "proxy-ssl-verify": "on",
+		p + "proxy-ssl-secret": ns + "/backend-ca", p + "proxy-ssl-name": "doc"})
+	ing("unverifiable", "secure", 443, map[string]string{p + "backend-protocol": "HTTPS", p + "proxy-ssl-verify": "on", p + "proxy-ssl-name": "doc"})
+	ing("limited", "grpc", 50051, map[string]string{p + "limit-connections": "1"})
+
+	e := newEnv(t)
+	e.WriteStatic("yml", nginxStatic(k, ns, ""))
+	e.Start()
+	base := e.URL("web")
+	waitNginx(t, base+"/", "limited.test", func(r Reply) bool { return r.Status == 200 })
+	for host, want := range map[string]string{
+		"grpc.test":     "HTTP/2.0 tls=false",
+		"grpcs.test":    "HTTP/2.0 tls=true",
+		"verified.test": "tls=true",
+	} {
+		r := waitNginx(t, base+"/", host, func(r Reply) bool { return r.Status == 200 })
+		if !strings.Contains(r.Body, want) {
+			t.Errorf("%s: backend saw %q, want %q", host, r.Body, want)
+		}
+	}
+	if r := do(t, request{url: base + "/", host: "unverifiable.test"}); r.Status != 502 {
+		t.Errorf("proxy-ssl-verify without the CA: %d %s", r.Status, r.Body)
+	}
+	slow := make(chan Reply, 1)
+	go func() { r, _ := tryDo(request{url: base + "/?sleep=1500ms", host: "limited.test"}); slow <- r }()
+	deadline := time.Now().Add(1200 * time.Millisecond)
+	got429 := false
+	for time.Now().Before(deadline) && !got429 {
+		time.Sleep(100 * time.Millisecond)
+		got429 = do(t, request{url: base + "/", host: "limited.test"}).Status == 429
+	}
+	if r := <-slow; r.Status != 200 {
+		t.Errorf("the slow request: %d", r.Status)
+	}
+	if !got429 {
+		t.Errorf("limit-connections 1: a second concurrent request was never refused")
+	}
+}
