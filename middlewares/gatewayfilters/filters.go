@@ -119,7 +119,7 @@ type respWriter struct {
 func (w *respWriter) apply() {
 	if !w.applied {
 		w.applied = true
-		w.ops.apply(w.ResponseWriter.Header())
+		w.ops.apply(w.Header())
 	}
 }
 

@@ -210,11 +210,10 @@ func (b *builder) listeners(gw *gatev1.Gateway) []*listener {
 		conflicted, conflictReason, conflictMsg := false, string(gatev1.ListenerReasonNoConflicts), "no conflicts"
 
 		kinds := routeKindsFor(spec.Protocol)
-		switch {
-		case kinds == nil:
+		if kinds == nil {
 			accepted, acceptedReason = false, string(gatev1.ListenerReasonUnsupportedProtocol)
 			acceptedMsg = fmt.Sprintf("protocol %q is not supported (HTTP, HTTPS, TLS and TCP are)", spec.Protocol)
-		default:
+		} else {
 			for _, ep := range b.opts.EntryPoints {
 				if ep.Port == spec.Port && !ep.UDP {
 					l.ep = ep.Name
