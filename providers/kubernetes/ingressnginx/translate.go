@@ -59,8 +59,6 @@ type mainRoute struct {
 	ingress  string
 	mws      []string // middlewares of the plain router
 	tlsMws   []string
-	tlsEP    []string
-	plainEP  []string
 	weighted bool
 	prio     int
 }
@@ -79,7 +77,7 @@ func translate(opts *static.KubernetesIngressNGINXProvider, ings []*netv1.Ingres
 	// Ingress to claim a host and path keeps it.
 	ings = slices.Clone(ings)
 	slices.SortStableFunc(ings, func(a, b *netv1.Ingress) int {
-		if c := a.CreationTimestamp.Time.Compare(b.CreationTimestamp.Time); c != 0 {
+		if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
@@ -382,7 +380,7 @@ func pathRule(path string, pt netv1.PathType, regex bool) (string, error) {
 	}
 	if regex {
 		if _, err := regexp.Compile("(?i)^" + path); err != nil {
-			return "", fmt.Errorf("path %q is not a regular expression: %v", path, err)
+			return "", fmt.Errorf("path %q is not a regular expression: %w", path, err)
 		}
 		return "PathRegexp(`(?i)^" + path + "`)", nil
 	}

@@ -118,7 +118,7 @@ func TestTranslate(t *testing.T) {
 			ing("none", "", "/app/much/longer/path/than/the/others", netv1.PathTypePrefix, "web", nil),
 		}, check: func(t *testing.T, c *dynamic.Configuration, _ map[string][]problem) {
 			p := func(n string) int { return c.HTTP.Routers["ns-"+n+"-rule-0-path-0"].Priority }
-			if !(p("exact") > p("prefix") && p("prefix") > p("short") && p("short") > p("wild") && p("wild") > p("none") && p("none") > 2) {
+			if p("exact") <= p("prefix") || p("prefix") <= p("short") || p("short") <= p("wild") || p("wild") <= p("none") || p("none") <= 2 {
 				t.Errorf("priorities exact %d prefix %d short %d wild %d none %d", p("exact"), p("prefix"), p("short"), p("wild"), p("none"))
 			}
 			if r := c.HTTP.Routers["ns-wild-rule-0-path-0"].Rule; !strings.HasSuffix(r, " && !Host(`a.w.test`)") {
