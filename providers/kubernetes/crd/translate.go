@@ -777,6 +777,13 @@ func (b *builder) middleware(m *v1alpha1.Middleware) (*dynamic.Middleware, error
 		if r.Burst != nil {
 			rl.Burst = *r.Burst
 		}
+		if r.Redis != nil {
+			rd, err := b.redis(ns, r.Redis)
+			if err != nil {
+				return nil, fmt.Errorf("rateLimit.redis: %w", err)
+			}
+			rl.Redis = rd
+		}
 		out.RateLimit = rl
 	}
 	if a := s.BasicAuth; a != nil {
@@ -801,21 +808,10 @@ func (b *builder) middleware(m *v1alpha1.Middleware) (*dynamic.Middleware, error
 			HeaderField: a.HeaderField, ForwardBody: a.ForwardBody, MaxBodySize: a.MaxBodySize,
 			PreserveLocationHeader: a.PreserveLocationHeader, PreserveRequestMethod: a.PreserveRequestMethod,
 		}
-		if t := a.TLS; t != nil {
-			ct := &dynamic.ClientTLS{InsecureSkipVerify: t.InsecureSkipVerify, CAOptional: t.CAOptional}
-			if t.CASecret != "" {
-				ca, err := b.caFromSecret(ns, t.CASecret)
-				if err != nil {
-					return nil, fmt.Errorf("forwardAuth.tls.caSecret: %w", err)
-				}
-				ct.CA = ca
-			}
-			if t.CertSecret != "" {
-				c, k, err := b.tlsSecret(ns, t.CertSecret)
-				if err != nil {
-					return nil, fmt.Errorf("forwardAuth.tls.certSecret: %w", err)
-				}
-				ct.Cert, ct.Key = c, k
+		if a.TLS != nil {
+			ct, err := b.clientTLS(ns, a.TLS)
+			if err != nil {
+				return nil, fmt.Errorf("forwardAuth.%w", err)
 			}
 			fa.TLS = ct
 		}
@@ -863,6 +859,63 @@ func (b *builder) middleware(m *v1alpha1.Middleware) (*dynamic.Middleware, error
 		return nil, errors.New("no middleware kind set")
 	case n > 1:
 		return nil, fmt.Errorf("%d middleware kinds set: exactly one expected", n)
+	}
+	return out, nil
+}
+
+// clientTLS reads a ClientTLS section's Secrets.
+func (b *builder) clientTLS(ns string, t *v1alpha1.ClientTLS) (*dynamic.ClientTLS, error) {
+	ct := &dynamic.ClientTLS{InsecureSkipVerify: t.InsecureSkipVerify, CAOptional: t.CAOptional}
+	if t.CASecret != "" {
+		ca, err := b.caFromSecret(ns, t.CASecret)
+		if err != nil {
+			return nil, fmt.Errorf("tls.caSecret: %w", err)
+		}
+		ct.CA = ca
+	}
+	if t.CertSecret != "" {
+		c, k, err := b.tlsSecret(ns, t.CertSecret)
+		if err != nil {
+			return nil, fmt.Errorf("tls.certSecret: %w", err)
+		}
+		ct.Cert, ct.Key = c, k
+	}
+	return ct, nil
+}
+
+// redis reads a rate limit's Redis section (credentials from a Secret).
+func (b *builder) redis(ns string, r *v1alpha1.Redis) (*dynamic.Redis, error) {
+	out := &dynamic.Redis{
+		Endpoints: r.Endpoints, DB: r.DB, PoolSize: r.PoolSize, MinIdleConns: r.MinIdleConns,
+		MaxActiveConns: r.MaxActiveConns, DenyOnError: r.DenyOnError,
+	}
+	if r.TLS != nil {
+		t, err := b.clientTLS(ns, r.TLS)
+		if err != nil {
+			return nil, err
+		}
+		out.TLS = t
+	}
+	if r.Secret != "" {
+		s, ok := b.cl.Secret(ns, r.Secret)
+		if !ok {
+			return nil, fmt.Errorf("secret %s/%s not found", ns, r.Secret)
+		}
+		out.Username, out.Password = string(s.Data["username"]), string(s.Data["password"])
+	}
+	for _, d := range []struct {
+		name string
+		v    *intstr.IntOrString
+		dst  **ptypes.Duration
+	}{{"readTimeout", r.ReadTimeout, &out.ReadTimeout}, {"writeTimeout", r.WriteTimeout, &out.WriteTimeout}, {"dialTimeout", r.DialTimeout, &out.DialTimeout}} {
+		if d.v == nil {
+			continue
+		}
+		v, err := duration(d.v, 0)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", d.name, err)
+		}
+		*d.dst = &v
 	}
 	return out, nil
 }

@@ -583,3 +583,38 @@ spec:
 		t.Fatalf("services %v routers %v reports %v", c.HTTP.Services, c.HTTP.Routers, reps)
 	}
 }
+
+func TestRateLimitRedis(t *testing.T) {
+	docs := `apiVersion: traefik.io/v1alpha1
+kind: Middleware
+metadata: {name: rl, namespace: default}
+spec:
+  rateLimit:
+    average: 100
+    burst: 50
+    redis:
+      endpoints: ["redis:6379"]
+      secret: redis-creds
+      db: 2
+      dialTimeout: 3
+      readTimeout: 500ms
+---
+apiVersion: traefik.io/v1alpha1
+kind: Middleware
+metadata: {name: rl-missing, namespace: default}
+spec:
+  rateLimit:
+    average: 1
+    redis: {endpoints: ["redis:6379"], secret: nope}`
+	f := newFake()
+	f.secrets["default/redis-creds"] = &corev1.Secret{Data: map[string][]byte{"username": []byte("u"), "password": []byte("p")}}
+	c, reps := Translate(objects(t, docs), f, Options{}, nil)
+	r := c.HTTP.Middlewares["default-rl"].RateLimit
+	if r.Burst != 50 || r.Redis == nil || r.Redis.Username != "u" || r.Redis.Password != "p" || r.Redis.DB != 2 ||
+		time.Duration(*r.Redis.DialTimeout) != 3*time.Second || time.Duration(*r.Redis.ReadTimeout) != 500*time.Millisecond || r.Redis.WriteTimeout != nil {
+		t.Fatalf("rateLimit %+v redis %+v", r, r.Redis)
+	}
+	if c.HTTP.Middlewares["default-rl-missing"] != nil || len(reps) != 1 || !strings.Contains(reps[0].Err.Error(), "redis") {
+		t.Fatalf("missing redis secret: reports %v", reps)
+	}
+}

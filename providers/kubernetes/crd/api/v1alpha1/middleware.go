@@ -80,6 +80,27 @@ type RateLimit struct {
 	// +kubebuilder:validation:Minimum=0
 	Burst           *int64                   `json:"burst,omitempty"`
 	SourceCriterion *dynamic.SourceCriterion `json:"sourceCriterion,omitempty"`
+	// Redis shares the buckets between replicas.
+	Redis *Redis `json:"redis,omitempty"`
+}
+
+// Redis is the connection of a shared rate limit; credentials come from
+// a Secret.
+type Redis struct {
+	Endpoints []string `json:"endpoints,omitempty"`
+	// TLS towards Redis, with certificates from Secrets.
+	TLS *ClientTLS `json:"tls,omitempty"`
+	// Secret names a Secret of the namespace with "username" and
+	// "password" keys.
+	Secret         string              `json:"secret,omitempty"`
+	DB             int                 `json:"db,omitempty"`
+	PoolSize       int                 `json:"poolSize,omitempty"`
+	MinIdleConns   int                 `json:"minIdleConns,omitempty"`
+	MaxActiveConns int                 `json:"maxActiveConns,omitempty"`
+	ReadTimeout    *intstr.IntOrString `json:"readTimeout,omitempty"`
+	WriteTimeout   *intstr.IntOrString `json:"writeTimeout,omitempty"`
+	DialTimeout    *intstr.IntOrString `json:"dialTimeout,omitempty"`
+	DenyOnError    *bool               `json:"denyOnError,omitempty"`
 }
 
 // BasicAuth checks users from a Secret.
