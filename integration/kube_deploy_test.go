@@ -417,6 +417,11 @@ func TestKubeDeployChart(t *testing.T) {
 			{[]string{"providers.kubernetesIngressNGINX.enabled=true", "watchNamespaces={a,b}"}, "watches one namespace or all"},
 			{[]string{"providers.kubernetesIngress.enabled=false"}, "no provider enabled"},
 			{[]string{"ports.traefik=null"}, "ports.traefik is required"},
+			// values.schema.json
+			{[]string{"service.type=Foo"}, "value must be one of 'LoadBalancer', 'NodePort', 'ClusterIP'"},
+			{[]string{"ports.web.port=0"}, "/ports/web/port"},
+			{[]string{"providers.kubernetesFoo.enabled=true"}, "additional properties 'kubernetesFoo' not allowed"},
+			{[]string{"leaderElection.leaseDuration=15"}, "/leaderElection/leaseDuration"},
 		} {
 			_, err := deployHelmTemplate(t, "bad", "default", c.sets...)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
