@@ -45,6 +45,16 @@ func TestKubeGatewayFilters(t *testing.T) {
 		}
 	}))
 	s.k.ServiceWithEndpoints(t, s.ns, "m", "http", 80, int32(mport), KubeEndpoint{IP: mip, Ready: true})
+	sip, sport := kn.ServeHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			select {
+			case <-time.After(3 * time.Second):
+			case <-r.Context().Done():
+			}
+		}
+		w.Write([]byte("slow backend"))
+	}))
+	s.k.ServiceWithEndpoints(t, s.ns, "slow", "http", 80, int32(sport), KubeEndpoint{IP: sip, Ready: true})
 	gwStatic(e, s, "")
 	webPort := int32(e.Port("web"))
 	s.gateway(t, "gw", gatev1.Listener{Name: "http", Port: webPort, Protocol: gatev1.HTTPProtocolType,
@@ -110,14 +120,18 @@ func TestKubeGatewayFilters(t *testing.T) {
 	s.httpRoute(t, gwRoute("split", []string{"split.example"}, gatev1.HTTPRouteRule{
 		BackendRefs: backends(gwBackendRef("a", 80, 3), gwBackendRef("b", 80, 1)),
 	}))
+	s.httpRoute(t, gwRoute("timeouts", []string{"timeout.example"}, gatev1.HTTPRouteRule{
+		Timeouts:    &gatev1.HTTPRouteTimeouts{Request: gwPtr(gatev1.Duration("500ms"))},
+		BackendRefs: backends(gwBackendRef("slow", 80, 1)),
+	}))
 	start := time.Now()
 	e.Start()
 	web := e.URL("web")
-	for _, r := range []string{"match", "mod", "redir", "rw", "mirror", "split"} {
+	for _, r := range []string{"match", "mod", "redir", "rw", "mirror", "split", "timeouts"} {
 		gwWaitCond(t, r, s.routeParentConds("HTTPRoute", r), "Accepted", metav1.ConditionTrue, "Accepted")
 	}
 	gwWaitHTTP(t, request{url: web + "/", host: "split.example"}, "split route", func(r Reply) bool { return r.Status == 200 })
-	t.Logf("six routes accepted and served %v after start (the first start of a run includes building the binary)", time.Since(start).Round(time.Millisecond))
+	t.Logf("seven routes accepted and served %v after start (the first start of a run includes building the binary)", time.Since(start).Round(time.Millisecond))
 
 	t.Run("matches", func(t *testing.T) {
 		gwWaitHTTP(t, request{url: web + "/x", host: "match.example"}, "match route", func(r Reply) bool { return r.Status == 200 })
@@ -185,6 +199,18 @@ func TestKubeGatewayFilters(t *testing.T) {
 		}
 		if n := mirrored.Load(); n != 5 {
 			t.Errorf("mirror got %d copies, want 5", n)
+		}
+	})
+	t.Run("timeouts", func(t *testing.T) {
+		if r := do(t, request{url: web + "/fast", host: "timeout.example"}); r.Status != 200 {
+			t.Fatalf("fast request: %d %q", r.Status, r.Body)
+		}
+		t0 := time.Now()
+		r := do(t, request{url: web + "/slow", host: "timeout.example"})
+		took := time.Since(t0)
+		t.Logf("slow request: %d after %v (timeouts.request 500ms)", r.Status, took.Round(time.Millisecond))
+		if r.Status != http.StatusGatewayTimeout || took > 2500*time.Millisecond {
+			t.Errorf("slow request: %d after %v, want 504 well before the backend's 3 s", r.Status, took)
 		}
 	})
 	t.Run("weighted", func(t *testing.T) {

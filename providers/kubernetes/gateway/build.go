@@ -98,11 +98,14 @@ type listener struct {
 }
 
 type builder struct {
-	st     Store
-	opts   Options
-	conf   *dynamic.Configuration
-	status Status
-	certs  map[string]bool // secret ns/name already added
+	// transport is the serversTransport of the rule being translated
+	// (HTTPRoute timeouts), "" for the default one.
+	transport string
+	st        Store
+	opts      Options
+	conf      *dynamic.Configuration
+	status    Status
+	certs     map[string]bool // secret ns/name already added
 }
 
 // Build translates the Gateway API objects into a dynamic configuration and
@@ -653,6 +656,11 @@ func (b *builder) backend(routeKind, routeNs string, ref gatev1.BackendObjectRef
 	if scheme != "http" && scheme != "tcp" {
 		name += "-" + scheme
 	}
+	transport := ""
+	if scheme != "tcp" && b.transport != "" {
+		transport = b.transport
+		name += "-" + transport
+	}
 	addrs := b.addresses(svc, sp)
 	if scheme == "tcp" {
 		name += "-tcp"
@@ -667,7 +675,7 @@ func (b *builder) backend(routeKind, routeNs string, ref gatev1.BackendObjectRef
 	}
 	if _, ok := b.conf.HTTP.Services[name]; !ok {
 		t := true
-		lb := &dynamic.ServersLoadBalancer{PassHostHeader: &t, Strategy: dynamic.StrategyWRR}
+		lb := &dynamic.ServersLoadBalancer{PassHostHeader: &t, Strategy: dynamic.StrategyWRR, ServersTransport: transport}
 		for _, a := range addrs {
 			lb.Servers = append(lb.Servers, dynamic.Server{URL: scheme + "://" + a})
 		}

@@ -5,6 +5,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	ptypes "github.com/traefik/paerser/types"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -249,6 +252,23 @@ func TestBuildStatusAndRouters(t *testing.T) {
 	if r.Middlewares != nil {
 		t.Errorf("valid router has middlewares %v", r.Middlewares)
 	}
+	// Timeouts become a serversTransport of the rule's own services.
+	to := httpRoute("app", "to", []gatev1.ParentReference{parent("gw", "http")}, nil,
+		gatev1.HTTPRouteRule{Timeouts: &gatev1.HTTPRouteTimeouts{Request: ptr(gatev1.Duration("10s")), BackendRequest: ptr(gatev1.Duration("2s"))},
+			BackendRefs: []gatev1.HTTPBackendRef{ref("a", 80)}})
+	st.http = append(st.http, to)
+	conf, _ = Build(st, testOpts)
+	tr := conf.HTTP.ServersTransports["httproute-app-to-0-timeouts"]
+	if tr == nil || tr.ForwardingTimeouts.ResponseHeaderTimeout != ptypes.Duration(2*time.Second) {
+		t.Fatalf("transports %v", keys(conf.HTTP.ServersTransports))
+	}
+	if rs := conf.HTTP.Routers["httproute-app-to-gw-app-gw-ep-web-http-0-0"]; rs == nil || conf.HTTP.Services[rs.Service].LoadBalancer.ServersTransport != "httproute-app-to-0-timeouts" {
+		t.Errorf("router %+v", rs)
+	}
+	if conf.HTTP.Services["app-a-80"].LoadBalancer.ServersTransport != "" {
+		t.Error("the shared service got the rule's transport")
+	}
+	st.http = st.http[:len(st.http)-1]
 	// The granted cross-namespace reference resolves.
 	st.grants = []*gatev1.ReferenceGrant{{ObjectMeta: om("far", "g"), Spec: gatev1.ReferenceGrantSpec{
 		From: []gatev1.ReferenceGrantFrom{{Group: gatev1.GroupName, Kind: "HTTPRoute", Namespace: "app"}},

@@ -4,12 +4,47 @@ import (
 	"crypto/tls"
 	"fmt"
 	"strings"
+	"time"
+
+	ptypes "github.com/traefik/paerser/types"
 
 	"k8s.io/apimachinery/pkg/types"
 	gatev1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 )
+
+// timeouts turns an HTTPRoute rule's timeouts into a serversTransport
+// (returned by name; "" when none): the backend must send its response
+// head within backendRequest, else request (the stricter when both are
+// set), or the client gets 504. A zero duration disables the timeout.
+func (b *builder) timeouts(base string, t *gatev1.HTTPRouteTimeouts) (string, error) {
+	if t == nil || (t.Request == nil && t.BackendRequest == nil) {
+		return "", nil
+	}
+	var d time.Duration
+	for _, v := range []*gatev1.Duration{t.Request, t.BackendRequest} {
+		if v == nil {
+			continue
+		}
+		x, err := time.ParseDuration(string(*v))
+		if err != nil || x < 0 {
+			return "", fmt.Errorf("duration %q: not a Gateway API duration", *v)
+		}
+		if x > 0 && (d == 0 || x < d) {
+			d = x
+		}
+	}
+	if d == 0 {
+		return "", nil
+	}
+	name := base + "-timeouts"
+	st := &dynamic.ServersTransport{}
+	st.SetDefaults()
+	st.ForwardingTimeouts.ResponseHeaderTimeout = ptypes.Duration(d)
+	b.conf.HTTP.ServersTransports[name] = st
+	return name, nil
+}
 
 func validKeyPair(crt, key []byte) bool {
 	_, err := tls.X509KeyPair(crt, key)
@@ -270,6 +305,11 @@ func (b *builder) httpRoute(rt *gatev1.HTTPRoute, gateways map[types.NamespacedN
 		for _, br := range rule.BackendRefs {
 			backends = append(backends, br.BackendRef)
 		}
+		tr, err := b.timeouts(base, rule.Timeouts)
+		if err != nil {
+			acceptErr = fmt.Sprintf("rule %d: timeouts: %v", i, err)
+		}
+		b.transport = tr
 		svc, invalid := b.weightedInvalid(base, backends, kindHTTP, rt.Namespace, "http", r)
 		matches := rule.Matches
 		if len(matches) == 0 {
@@ -311,6 +351,7 @@ func (b *builder) httpRoute(rt *gatev1.HTTPRoute, gateways map[types.NamespacedN
 			}
 		}
 	}
+	b.transport = ""
 	if acceptErr == "" {
 		for n, rt := range routers {
 			b.conf.HTTP.Routers[n] = rt
