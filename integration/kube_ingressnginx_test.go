@@ -5,11 +5,13 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -953,5 +955,131 @@ func TestKubeIngressNGINXBackends(t *testing.T) {
 	}
 	if !got429 {
 		t.Errorf("limit-connections 1: a second concurrent request was never refused")
+	}
+}
+
+// nginxCutProxy is a TCP proxy to the API server that the test can cut
+// (listener and every connection closed) and restore on the same port.
+type nginxCutProxy struct {
+	t      testing.TB
+	target string
+	addr   string
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  []net.Conn
+}
+
+func newNginxCutProxy(t testing.TB, target string) *nginxCutProxy {
+	p := &nginxCutProxy{t: t, target: target}
+	p.listen("127.0.0.1:0")
+	t.Cleanup(p.cut)
+	return p
+}
+
+func (p *nginxCutProxy) listen(addr string) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		p.t.Fatalf("proxy listen %s: %v", addr, err)
+	}
+	p.mu.Lock()
+	p.ln, p.addr = ln, ln.Addr().String()
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", p.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, u)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(u, c); u.Close() }()
+			go func() { _, _ = io.Copy(c, u); c.Close() }()
+		}
+	}()
+}
+
+func (p *nginxCutProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+func (p *nginxCutProxy) restore() { p.listen(p.addr) }
+
+// TestKubeIngressNGINXAPIServerAway: the API server becoming unreachable
+// (every connection to it cut) keeps the last configuration serving;
+// once it is back, what changed meanwhile is picked up.
+func TestKubeIngressNGINXAPIServerAway(t *testing.T) {
+	t.Parallel()
+	requireBinary(t)
+	k := requireKube(t)
+	kn := requireKubeNet(t)
+	nginxClass(t, k)
+	ns := k.Namespace(t)
+	nginxBackend(t, k, kn, ns, "web")
+	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "before", "nginx", "before.test", "/", netv1.PathTypePrefix, "web", nil))
+	proxy := newNginxCutProxy(t, strings.TrimPrefix(k.URL, "https://"))
+
+	e := newEnv(t)
+	e.WriteStatic("yml", `entryPoints:
+  web:
+    address: "<% addr "web" %>"
+  traefik:
+    address: "<% addr "traefik" %>"
+api:
+  insecure: true
+providers:
+  providersThrottleDuration: 100ms
+  kubernetesIngressNGINX:
+    endpoint: "https://`+proxy.addr+`"
+    token: "`+kubeAdminToken+`"
+    certAuthFilePath: "`+k.CAFile+`"
+    watchNamespace: "`+ns+`"
+`)
+	e.Start()
+	base := e.URL("web")
+	waitNginx(t, base+"/", "before.test", func(r Reply) bool { return r.Status == 200 })
+
+	proxy.cut()
+	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "during", "nginx", "during.test", "/", netv1.PathTypePrefix, "web", nil))
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		if r := do(t, request{url: base + "/", host: "before.test"}); r.Status != 200 {
+			t.Fatalf("API server away: the last configuration stopped serving: %d", r.Status)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if r := do(t, request{url: base + "/", host: "during.test"}); r.Status != 404 {
+		t.Fatalf("an Ingress created while away served already: %d", r.Status)
+	}
+	proxy.restore()
+	back := time.Now()
+	// client-go's reflectors back off up to about 30 s between retries.
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		if r, err := tryDo(request{url: base + "/", host: "during.test"}); err == nil && r.Status == 200 {
+			t.Logf("the Ingress created while away served %v after the API server came back", time.Since(back).Round(100*time.Millisecond))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the Ingress created while the API server was away is not served 60 s after it came back")
+		}
+		if r := do(t, request{url: base + "/", host: "before.test"}); r.Status != 200 {
+			t.Fatalf("while reconnecting: %d", r.Status)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
