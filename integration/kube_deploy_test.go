@@ -650,20 +650,7 @@ func TestKubeDeployImage(t *testing.T) {
 	}
 
 	// The build stage's script makes a static binary...
-	dir := t.TempDir()
-	for _, d := range []string{dir, filepath.Dir(dir)} { // the image's user reads it
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bin := filepath.Join(dir, "switchyard")
-	start := time.Now()
-	cmd := exec.Command(filepath.Join(repoRoot, "deploy/docker/build.sh"), bin, "v0.0.0-test")
-	cmd.Dir = repoRoot
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("deploy/docker/build.sh: %v\n%s", err, out)
-	}
-	t.Logf("deploy/docker/build.sh: %v", time.Since(start).Round(time.Millisecond))
+	bin := deployImageBinary(t)
 	f, err := elf.Open(bin)
 	if err != nil {
 		t.Fatal(err)
@@ -692,13 +679,52 @@ func TestKubeDeployImage(t *testing.T) {
 	if !isRoot() {
 		t.Skip("running as another user needs root")
 	}
-	out, err := deployRunAs(uid, gid, dir, bin, "version")
+	out, err := deployRunAs(uid, gid, filepath.Dir(bin), bin, "version")
 	if err != nil || !strings.Contains(out, "v0.0.0-test") {
 		t.Errorf("%s version as %d:%d: %v\n%s", bin, uid, gid, err, out)
 	}
 }
 
-// runAs runs bin as uid:gid with an empty environment but HOME.
+var (
+	imageBinOnce sync.Once
+	imageBin     string
+	imageBinErr  error
+)
+
+// deployImageBinary builds switchyard with the Dockerfile's build stage
+// (deploy/docker/build.sh) once per run, into a directory the image's user
+// can read: TestKubeDeployImage checks it, the pod tests run it.
+func deployImageBinary(t testing.TB) string {
+	t.Helper()
+	imageBinOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "switchyard-image-")
+		if err != nil {
+			imageBinErr = err
+			return
+		}
+		atExit(func() { os.RemoveAll(dir) })
+		if err := os.Chmod(dir, 0o755); err != nil {
+			imageBinErr = err
+			return
+		}
+		bin := filepath.Join(dir, "switchyard")
+		start := time.Now()
+		cmd := exec.Command(filepath.Join(repoRoot, "deploy/docker/build.sh"), bin, "v0.0.0-test")
+		cmd.Dir = repoRoot
+		if out, err := cmd.CombinedOutput(); err != nil {
+			imageBinErr = fmt.Errorf("deploy/docker/build.sh: %v\n%s", err, out)
+			return
+		}
+		imageBin = bin
+		fmt.Fprintf(os.Stderr, "integration: deploy/docker/build.sh built the image's binary in %v\n", time.Since(start).Round(time.Millisecond))
+	})
+	if imageBinErr != nil {
+		t.Fatal(imageBinErr)
+	}
+	return imageBin
+}
+
+// deployRunAs runs bin as uid:gid with an empty environment but HOME.
 func deployRunAs(uid, gid int, dir, bin string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -735,9 +761,9 @@ func deployCredential(uid, gid int) *syscall.SysProcAttr {
 }
 
 // ---------------------------------------------------------------------------
-// Running the manifests: a "pod" is the real binary started the way the
-// kubelet would start the Deployment's container, minus the container
-// runtime: in a mount namespace of its own where /etc holds only what the
+// Running the manifests: a "pod" is the image's binary (built by the
+// Dockerfile's build stage script) started the way the kubelet would start
+// the Deployment's container, minus the container runtime: in a mount namespace of its own where /etc holds only what the
 // image has (the CA bundle, passwd, group) plus the ConfigMap at
 // /etc/switchyard/switchyard.yml, /var/run/secrets/kubernetes.io/serviceaccount
 // holds the service account's token and CA (in-cluster authentication,
@@ -830,7 +856,7 @@ func deployStartPod(t testing.TB, k *kubeCluster, name, cfg, token string, env .
 	}
 	host, port, _ := strings.Cut(strings.TrimPrefix(k.URL, "https://"), ":")
 	p := &Proc{t: t, out: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", deployPodScript, "sh", dir, binSwitchyard)
+	p.cmd = exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", deployPodScript, "sh", dir, deployImageBinary(t))
 	p.cmd.Dir = "/"
 	// What the kubelet gives the container: the Deployment's variables
 	// and the API server's address; nothing of the test run's.
