@@ -169,6 +169,10 @@ type RateLimit struct {
 	Burst           int64            `json:"burst,omitempty" toml:"burst,omitempty" yaml:"burst,omitempty" export:"true"`
 	SourceCriterion *SourceCriterion `json:"sourceCriterion,omitempty" toml:"sourceCriterion,omitempty" yaml:"sourceCriterion,omitempty" export:"true"`
 	Redis           *Redis           `json:"redis,omitempty" toml:"redis,omitempty" yaml:"redis,omitempty" export:"true"`
+	// StatusCode, when set (4xx or 5xx), answers a request over the limit
+	// instead of 429 (ingress-nginx's limit-req-status-code, 503). Set by
+	// providers only: never read from files, labels or KV.
+	StatusCode int `json:"statusCode,omitempty" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
 }
 
 // RedirectRegex redirects URLs matching a regexp.

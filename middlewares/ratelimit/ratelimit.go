@@ -26,6 +26,7 @@ type Limiter struct {
 	maxDelay    time.Duration // a request needing to wait longer is refused
 	store       store
 	passOnError bool // redis.denyOnError: false
+	status      int  // answer over the limit (429 by default)
 }
 
 // store takes one token for key, telling how long to wait when none is left.
@@ -64,7 +65,13 @@ func New(name string, cfg *dynamic.RateLimit) (*Limiter, error) {
 	if burst == 0 {
 		burst = 1
 	}
-	l := &Limiter{source: src, burst: float64(burst)}
+	l := &Limiter{source: src, burst: float64(burst), status: http.StatusTooManyRequests}
+	if cfg.StatusCode != 0 {
+		if cfg.StatusCode < 400 || cfg.StatusCode > 599 {
+			return nil, fmt.Errorf("statusCode %d: must be 4xx or 5xx", cfg.StatusCode)
+		}
+		l.status = cfg.StatusCode
+	}
 	if cfg.Average > 0 {
 		l.rate = float64(cfg.Average) / period.Seconds()
 		// Wait at most half a token interval, as Traefik does, capped at 500ms.
@@ -111,7 +118,7 @@ func (l *Limiter) Wrap(next http.Handler) http.Handler {
 		if !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 			w.Header().Set("X-Retry-In", wait.String())
-			http.Error(w, http.StatusText(http.StatusTooManyRequests), http.StatusTooManyRequests)
+			http.Error(w, http.StatusText(l.status), l.status)
 			return
 		}
 		if wait > 0 {

@@ -22,6 +22,8 @@ func TestNewErrors(t *testing.T) {
 		{Average: 1, Burst: -1},
 		{Average: 1, Period: ptypes.Duration(-time.Second)},
 		{Average: 1, SourceCriterion: &dynamic.SourceCriterion{RequestHost: true, RequestHeaderName: "X"}},
+		{Average: 1, StatusCode: 302},
+		{Average: 1, StatusCode: 600},
 	} {
 		if _, err := New("rl@file", cfg); err == nil {
 			t.Errorf("%+v accepted", cfg)
@@ -85,6 +87,8 @@ func TestHandler(t *testing.T) {
 		{"burst per IP", dynamic.RateLimit{Average: 1, Period: ptypes.Duration(time.Hour), Burst: 2},
 			[]func(*http.Request){nil, nil, nil, func(r *http.Request) { r.RemoteAddr = "10.0.0.2:1" }},
 			[]int{200, 200, 429, 200}},
+		{"status code of the provider", dynamic.RateLimit{Average: 1, Period: ptypes.Duration(time.Hour), StatusCode: 503},
+			[]func(*http.Request){nil, nil}, []int{200, 503}},
 		{"by header", dynamic.RateLimit{Average: 1, Period: ptypes.Duration(time.Hour), SourceCriterion: &dynamic.SourceCriterion{RequestHeaderName: "X-Key"}},
 			[]func(*http.Request){
 				func(r *http.Request) { r.Header.Set("X-Key", "a") },

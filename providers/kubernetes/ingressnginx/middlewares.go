@@ -109,13 +109,13 @@ func (t *translator) middlewares(ing *netv1.Ingress, c config) (ingressMiddlewar
 	if c.LimitRPS > 0 {
 		m.before = append(m.before, t.mw(p+"limit-rps", &dynamic.Middleware{RateLimit: &dynamic.RateLimit{
 			Average: int64(c.LimitRPS), Period: ptypes.Duration(time.Second), Burst: int64(c.LimitRPS * c.LimitBurst),
-			SourceCriterion: &dynamic.SourceCriterion{IPStrategy: &dynamic.IPStrategy{}},
+			SourceCriterion: &dynamic.SourceCriterion{IPStrategy: &dynamic.IPStrategy{}}, StatusCode: limitStatus,
 		}}))
 	}
 	if c.LimitRPM > 0 {
 		m.before = append(m.before, t.mw(p+"limit-rpm", &dynamic.Middleware{RateLimit: &dynamic.RateLimit{
 			Average: int64(c.LimitRPM), Period: ptypes.Duration(time.Minute), Burst: int64(c.LimitRPM * c.LimitBurst),
-			SourceCriterion: &dynamic.SourceCriterion{IPStrategy: &dynamic.IPStrategy{}},
+			SourceCriterion: &dynamic.SourceCriterion{IPStrategy: &dynamic.IPStrategy{}}, StatusCode: limitStatus,
 		}}))
 	}
 	if c.LimitConns > 0 {
@@ -184,6 +184,9 @@ func (t *translator) middlewares(ing *netv1.Ingress, c config) (ingressMiddlewar
 	}
 	return m, nil
 }
+
+// limitStatus is ingress-nginx's limit-req-status-code default.
+const limitStatus = 503
 
 // nginxReplacement turns an NGINX rewrite replacement ($1, $2...) into a
 // Go one (${1}, ${2}...). NGINX variables ($host...) have no equivalent:
