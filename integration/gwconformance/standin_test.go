@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/h2c"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -171,11 +169,12 @@ func (s *standIn) runPod(ctx context.Context, p *corev1.Pod) {
 		for _, port := range []string{httpPort, h2cPort} {
 			n, _ := strconv.Atoi(port)
 			ln := s.kn.Listen(s.t, ip, n)
-			var hh http.Handler = h
+			srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 			if port == h2cPort {
-				hh = h2c.NewHandler(h, &http2.Server{})
+				srv.Protocols = new(http.Protocols)
+				srv.Protocols.SetHTTP1(true)
+				srv.Protocols.SetUnencryptedHTTP2(true)
 			}
-			srv := &http.Server{Handler: hh, ReadHeaderTimeout: 10 * time.Second}
 			go srv.Serve(ln)
 			s.t.Cleanup(func() { srv.Close() })
 		}
