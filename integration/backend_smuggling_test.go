@@ -79,13 +79,6 @@ func startScriptBackendOn(t testing.TB, ln net.Listener, serve func(c net.Conn, 
 
 func (b *scriptBackend) URL() string { return "http://" + b.ln.Addr().String() }
 
-// openConns is the number of backend connections not yet closed by either side.
-func (b *scriptBackend) openConns() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.open)
-}
-
 // freshClient makes one request on a new connection and reads the whole body.
 func freshClient() *http.Client {
 	return &http.Client{

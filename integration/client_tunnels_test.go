@@ -93,7 +93,7 @@ func waitClosed(t *testing.T, c net.Conn, br *bufio.Reader, within time.Duration
 }
 
 func isTimeoutErr(err error) bool {
-	ne, ok := err.(net.Error) //nolint:errorlint // net errors are not wrapped here
+	ne, ok := err.(net.Error)
 	return ok && ne.Timeout()
 }
 

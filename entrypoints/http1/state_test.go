@@ -160,7 +160,7 @@ func TestStateMachineMixed(t *testing.T) {
 			time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond)
 			_ = s.Close()
 			err := <-done
-			if err == context.Canceled || err == context.DeadlineExceeded { //nolint:errorlint // sentinel values
+			if err == context.Canceled || err == context.DeadlineExceeded {
 				err = nil
 			}
 			return err

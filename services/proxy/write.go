@@ -7,10 +7,6 @@ import (
 	"time"
 )
 
-// defaultWriteTimeout bounds how long a write of the request to a backend may
-// make no progress (the backend stopped reading), as nginx's proxy_send_timeout.
-const defaultWriteTimeout = 60 * time.Second
-
 var errWriteTimeout = &timeoutError{"timeout writing request to backend: no progress"}
 
 // connWriter is what a connection's buffered writer writes to. Every socket

@@ -73,8 +73,8 @@ func RESTConfig(o ClientOptions) (*rest.Config, error) {
 		if _, err := os.Stat(o.CertAuthFilePath); err != nil {
 			return nil, fmt.Errorf("certAuthFilePath: %w", err)
 		}
-		cfg.TLSClientConfig.CAFile = o.CertAuthFilePath
-		cfg.TLSClientConfig.CAData = nil
+		cfg.CAFile = o.CertAuthFilePath
+		cfg.CAData = nil
 	}
 	cfg.UserAgent = userAgent
 	// Watches are long-lived; list bursts at start-up should not queue.
