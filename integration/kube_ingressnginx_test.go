@@ -451,7 +451,7 @@ func TestKubeIngressNGINXMigration(t *testing.T) {
 			"Origin": "https://app.migrate.test", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "Authorization",
 		}})
 		h := r.Header
-		if r.Status/100 != 2 || h.Get("Access-Control-Allow-Origin") != "https://app.migrate.test" || !strings.Contains(h.Get("Access-Control-Allow-Methods"), "POST") ||
+		if r.Status != 204 || h.Get("Access-Control-Allow-Origin") != "https://app.migrate.test" || !strings.Contains(h.Get("Access-Control-Allow-Methods"), "POST") ||
 			h.Get("Access-Control-Max-Age") != "600" || h.Get("Access-Control-Allow-Credentials") != "true" || !strings.Contains(h.Get("Access-Control-Allow-Headers"), "Authorization") {
 			t.Errorf("preflight: %d %v", r.Status, h)
 		}
@@ -464,6 +464,17 @@ func TestKubeIngressNGINXMigration(t *testing.T) {
 		}
 		if r = get("cors.migrate.test", "/items", map[string]string{"Origin": "https://evil.test"}); r.Header.Get("Access-Control-Allow-Origin") != "" {
 			t.Errorf("foreign origin allowed: %v", r.Header)
+		}
+		// The wildcard is one DNS label, as ingress-nginx's; an OPTIONS
+		// request from an origin not allowed goes to the backend.
+		if r = get("cors.migrate.test", "/items", map[string]string{"Origin": "https://a.b.preview.migrate.test"}); r.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("two-label origin allowed: %v", r.Header)
+		}
+		r = do(t, request{method: "OPTIONS", url: base + "/items", host: "cors.migrate.test", header: map[string]string{
+			"Origin": "https://evil.test", "Access-Control-Request-Method": "POST",
+		}})
+		if r.Status != 200 || !nginxBodyIsEcho(r.Body) || r.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("foreign preflight: %d %v", r.Status, r.Header)
 		}
 	})
 	t.Run("source ranges 403", func(t *testing.T) {

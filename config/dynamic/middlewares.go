@@ -104,6 +104,15 @@ type Headers struct {
 	AccessControlExposeHeaders        []string `json:"accessControlExposeHeaders,omitempty" toml:"accessControlExposeHeaders,omitempty" yaml:"accessControlExposeHeaders,omitempty" export:"true"`
 	AccessControlMaxAge               int64    `json:"accessControlMaxAge,omitempty" toml:"accessControlMaxAge,omitempty" yaml:"accessControlMaxAge,omitempty" export:"true"`
 	AddVaryHeader                     bool     `json:"addVaryHeader,omitempty" toml:"addVaryHeader,omitempty" yaml:"addVaryHeader,omitempty" export:"true"`
+	// CORSPreflightStatus, when set (2xx), switches CORS to ingress-nginx's
+	// behaviour: any OPTIONS request from an allowed origin (any OPTIONS
+	// request when the list is "*") is answered with this status (204
+	// there) and the CORS headers, an OPTIONS request from another origin
+	// goes to the backend, and responses to an allowed origin also carry
+	// Access-Control-Allow-Methods/-Headers and -Max-Age. Set by providers
+	// only: never read from files, labels or KV, and absent from the CRD
+	// schema (json "-").
+	CORSPreflightStatus int `json:"-" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
 
 	AllowedHosts                    []string          `json:"allowedHosts,omitempty" toml:"allowedHosts,omitempty" yaml:"allowedHosts,omitempty"`
 	HostsProxyHeaders               []string          `json:"hostsProxyHeaders,omitempty" toml:"hostsProxyHeaders,omitempty" yaml:"hostsProxyHeaders,omitempty" export:"true"`

@@ -7,7 +7,15 @@ import (
 
 func (h *handler) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 	if h.cors && req.Method == http.MethodOptions {
-		if origin := req.Header.Get("Origin"); origin != "" && req.Header.Get("Access-Control-Request-Method") != "" {
+		origin := req.Header.Get("Origin")
+		switch {
+		case h.preflightStatus != 0:
+			// ingress-nginx: every OPTIONS request from an allowed origin.
+			if _, ok := h.allowedOrigin(origin); ok {
+				h.preflight(rw, origin)
+				return
+			}
+		case origin != "" && req.Header.Get("Access-Control-Request-Method") != "":
 			h.preflight(rw, origin)
 			return
 		}
@@ -55,6 +63,15 @@ func (h *handler) preflight(rw http.ResponseWriter, origin string) {
 		hdr["Access-Control-Allow-Origin"] = []string{allowed}
 	}
 	hdr["Access-Control-Max-Age"] = []string{h.maxAge}
+	if h.preflightStatus != 0 {
+		if h.exposeHeaders != "" {
+			hdr["Access-Control-Expose-Headers"] = []string{h.exposeHeaders}
+		}
+		hdr["Content-Type"] = []string{"text/plain; charset=utf-8"}
+		hdr["Content-Length"] = []string{"0"}
+		rw.WriteHeader(h.preflightStatus)
+		return
+	}
 	rw.WriteHeader(http.StatusOK)
 }
 
@@ -144,7 +161,7 @@ func (h *handler) modifyResponse(hdr http.Header, origin string, secure, tls boo
 	}
 	n := len(sec) + len(h.resSet)
 	if h.cors {
-		n += 3
+		n += 6
 	}
 	vals := make([]string, 0, n)
 	set := func(k, v string) {
@@ -164,8 +181,18 @@ func (h *handler) modifyResponse(hdr http.Header, origin string, secure, tls boo
 	if !h.cors {
 		return
 	}
-	if allowed, ok := h.allowedOrigin(origin); ok {
+	allowed, ok := h.allowedOrigin(origin)
+	if ok {
 		set("Access-Control-Allow-Origin", allowed)
+		if h.preflightStatus != 0 {
+			if h.allowMethods != "" {
+				set("Access-Control-Allow-Methods", h.allowMethods)
+			}
+			if h.allowHeaders != "" {
+				set("Access-Control-Allow-Headers", h.allowHeaders)
+			}
+			set("Access-Control-Max-Age", h.maxAge)
+		}
 	}
 	if h.allowCreds {
 		set("Access-Control-Allow-Credentials", "true")

@@ -40,6 +40,7 @@ func TestSetupErrors(t *testing.T) {
 		"bad permissions":      {PermissionsPolicy: "a\nb"},
 		"bad expose headers":   {AccessControlExposeHeaders: []string{"\n"}},
 		"bad allow header val": {AccessControlAllowHeaders: []string{"\r"}},
+		"bad preflight status": {AccessControlAllowOriginList: []string{"*"}, CORSPreflightStatus: 404},
 	}
 	for name, cfg := range tests {
 		if _, err := Setup(cfg); err == nil {
@@ -529,3 +530,59 @@ type discardWriter struct{ h http.Header }
 func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (d *discardWriter) WriteHeader(int)             {}
+
+// TestCORSNginxMode: CORSPreflightStatus (set by kubernetesIngressNGINX)
+// answers every OPTIONS request from an allowed origin with that status,
+// passes the others to the backend, and adds the preflight headers to
+// normal responses of an allowed origin, as ingress-nginx does.
+func TestCORSNginxMode(t *testing.T) {
+	list := dynamic.Headers{
+		AccessControlAllowOriginListRegex: []string{`(?i)^https://[A-Za-z0-9\-]+\.example\.com$`},
+		AccessControlAllowMethods:         []string{"GET", "POST"}, AccessControlAllowHeaders: []string{"Authorization"},
+		AccessControlExposeHeaders: []string{"X-Id"}, AccessControlAllowCredentials: true, AccessControlMaxAge: 600,
+		CORSPreflightStatus: http.StatusNoContent,
+	}
+	star := list
+	star.AccessControlAllowOriginListRegex, star.AccessControlAllowOriginList = nil, []string{"*"}
+	tests := []struct {
+		desc        string
+		cfg         dynamic.Headers
+		method      string
+		hdr         http.Header
+		wantStatus  int
+		wantBackend bool
+		wantOrigin  string
+	}{
+		{"preflight allowed", list, http.MethodOptions, http.Header{"Origin": {"https://A.example.com"}, "Access-Control-Request-Method": {"POST"}}, 204, false, "https://A.example.com"},
+		{"options without request method", list, http.MethodOptions, http.Header{"Origin": {"https://a.example.com"}}, 204, false, "https://a.example.com"},
+		{"two labels refused", list, http.MethodOptions, http.Header{"Origin": {"https://a.b.example.com"}, "Access-Control-Request-Method": {"POST"}}, 200, true, ""},
+		{"foreign origin to backend", list, http.MethodOptions, http.Header{"Origin": {"https://evil.test"}, "Access-Control-Request-Method": {"POST"}}, 200, true, ""},
+		{"star answers any options", star, http.MethodOptions, http.Header{}, 204, false, "*"},
+		{"get allowed", list, http.MethodGet, http.Header{"Origin": {"https://a.example.com"}}, 200, true, "https://a.example.com"},
+		{"get star no origin", star, http.MethodGet, http.Header{}, 200, true, "*"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			called := false
+			h := mustSetup(t, &tc.cfg, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { called = true; w.WriteHeader(200) }))
+			req := httptest.NewRequest(tc.method, "/", nil)
+			req.Header = tc.hdr
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			res := rec.Result()
+			if rec.Code != tc.wantStatus || called != tc.wantBackend || res.Header.Get("Access-Control-Allow-Origin") != tc.wantOrigin {
+				t.Fatalf("status %d backend %v headers %v", rec.Code, called, res.Header)
+			}
+			if tc.wantOrigin == "" {
+				return
+			}
+			if res.Header.Get("Access-Control-Allow-Methods") != "GET,POST" || res.Header.Get("Access-Control-Max-Age") != "600" ||
+				res.Header.Get("Access-Control-Allow-Credentials") != "true" || res.Header.Get("Access-Control-Expose-Headers") != "X-Id" {
+				t.Errorf("headers %v", res.Header)
+			}
+			if !tc.wantBackend && res.Header.Get("Content-Length") != "0" {
+				t.Errorf("preflight Content-Length %q", res.Header.Get("Content-Length"))
+			}
+		})
+	}
+}

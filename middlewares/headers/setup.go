@@ -47,6 +47,8 @@ type handler struct {
 	exposeHeaders string
 	maxAge        string
 	addVary       bool
+	// preflightStatus != 0: ingress-nginx's CORS (see dynamic.Headers).
+	preflightStatus int
 
 	// security
 	checkHosts   bool
@@ -152,6 +154,12 @@ func (h *handler) setupCORS(cfg *dynamic.Headers) (bool, error) {
 	h.exposeHeaders = strings.Join(cfg.AccessControlExposeHeaders, ",")
 	h.maxAge = strconv.FormatInt(cfg.AccessControlMaxAge, 10)
 	h.addVary = cfg.AddVaryHeader
+	if st := cfg.CORSPreflightStatus; st != 0 {
+		if st < 200 || st > 299 {
+			return false, fmt.Errorf("corsPreflightStatus %d: must be 2xx", st)
+		}
+		h.preflightStatus = st
+	}
 	h.origins = slices.Clone(cfg.AccessControlAllowOriginList)
 	for _, v := range []struct{ name, value string }{
 		{"accessControlAllowHeaders", h.allowHeaders}, {"accessControlAllowMethods", h.allowMethods},

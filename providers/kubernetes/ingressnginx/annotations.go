@@ -127,7 +127,7 @@ var known = map[string]support{
 	"ssl-redirect": supported, "force-ssl-redirect": supported,
 	"backend-protocol": partial, "proxy-body-size": supported, "client-body-buffer-size": supported,
 	"proxy-connect-timeout": supported, "proxy-read-timeout": supported, "proxy-send-timeout": supported,
-	"enable-cors": partial, "cors-allow-origin": supported, "cors-allow-methods": supported,
+	"enable-cors": supported, "cors-allow-origin": supported, "cors-allow-methods": supported,
 	"cors-allow-headers": supported, "cors-allow-credentials": supported, "cors-max-age": supported,
 	"cors-expose-headers":    supported,
 	"whitelist-source-range": supported, "allowlist-source-range": supported, "denylist-source-range": supported,

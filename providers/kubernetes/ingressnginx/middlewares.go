@@ -2,6 +2,7 @@ package ingressnginx
 
 import (
 	"fmt"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -84,16 +85,9 @@ func (t *translator) middlewares(ing *netv1.Ingress, c config) (ingressMiddlewar
 			AccessControlExposeHeaders:    cc.Expose,
 			AccessControlAllowCredentials: cc.Credentials,
 			AccessControlMaxAge:           cc.MaxAge,
+			CORSPreflightStatus:           http.StatusNoContent,
 		}
-		for _, o := range cc.Origins {
-			if strings.Contains(o, "://*.") {
-				scheme, rest, _ := strings.Cut(o, "://*.")
-				h.AccessControlAllowOriginListRegex = append(h.AccessControlAllowOriginListRegex,
-					"^"+regexp.QuoteMeta(scheme)+`://[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.`+regexp.QuoteMeta(rest)+"$")
-				continue
-			}
-			h.AccessControlAllowOriginList = append(h.AccessControlAllowOriginList, o)
-		}
+		h.AccessControlAllowOriginList, h.AccessControlAllowOriginListRegex = corsOrigins(cc.Origins)
 		m.before = append(m.before, t.mw(p+"cors", &dynamic.Middleware{Headers: h}))
 	}
 	if len(c.AllowRange) > 0 {
@@ -289,4 +283,20 @@ func (t *translator) customHeaders(ing *netv1.Ingress, ref string) map[string]st
 		}
 	}
 	return out
+}
+
+// corsOrigins translates cors-allow-origin as ingress-nginx reads it: "*"
+// anywhere in the list allows every origin (answered "*"); otherwise each
+// origin matches case-insensitively, its "*" standing for one DNS label
+// (https://*.example.com matches https://a.example.com, not
+// https://a.b.example.com), and the request's origin is echoed.
+func corsOrigins(origins []string) (list, regexps []string) {
+	if slices.Contains(origins, "*") {
+		return []string{"*"}, nil
+	}
+	for _, o := range origins {
+		re := strings.Replace(regexp.QuoteMeta(o), `\*`, `[A-Za-z0-9\-]+`, 1)
+		regexps = append(regexps, "(?i)^"+re+"$")
+	}
+	return nil, regexps
 }

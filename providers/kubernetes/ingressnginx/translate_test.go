@@ -1,6 +1,7 @@
 package ingressnginx
 
 import (
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -355,4 +356,42 @@ func FuzzTranslate(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestCORSOrigins(t *testing.T) {
+	tests := []struct {
+		in          []string
+		list        []string
+		allow, deny []string
+	}{
+		{in: []string{"*"}, list: []string{"*"}},
+		{in: []string{"https://a.test", "*"}, list: []string{"*"}},
+		{in: []string{"https://a.test", "https://*.b.test:8443"},
+			allow: []string{"https://a.test", "HTTPS://A.TEST", "https://x-1.b.test:8443"},
+			deny:  []string{"https://a.test.evil", "https://x.y.b.test:8443", "https://b.test:8443", "https://x.b.test", "http://a.test"}},
+	}
+	for _, tc := range tests {
+		list, res := corsOrigins(tc.in)
+		if !reflect.DeepEqual(list, tc.list) {
+			t.Errorf("%v: list %v", tc.in, list)
+		}
+		match := func(o string) bool {
+			for _, r := range res {
+				if regexp.MustCompile(r).MatchString(o) {
+					return true
+				}
+			}
+			return false
+		}
+		for _, o := range tc.allow {
+			if !match(o) {
+				t.Errorf("%v: %s refused", tc.in, o)
+			}
+		}
+		for _, o := range tc.deny {
+			if match(o) {
+				t.Errorf("%v: %s allowed", tc.in, o)
+			}
+		}
+	}
 }
