@@ -311,6 +311,15 @@ func (b *builder) httpRoute(rt *gatev1.HTTPRoute, gateways map[types.NamespacedN
 		}
 		b.transport = tr
 		svc, invalid := b.weightedInvalid(base, backends, kindHTTP, rt.Namespace, "http", r)
+		retryMW, err := b.retry(base, rule.Retry)
+		if err != nil {
+			acceptErr = fmt.Sprintf("rule %d: %v", i, err)
+		}
+		cookie, err := sticky(rule.SessionPersistence, weightedCount(backends))
+		if err != nil {
+			acceptErr = fmt.Sprintf("rule %d: %v", i, err)
+		}
+		svc = b.stickyService(base, svc, cookie)
 		matches := rule.Matches
 		if len(matches) == 0 {
 			matches = []gatev1.HTTPRouteMatch{{}}
@@ -335,6 +344,10 @@ func (b *builder) httpRoute(rt *gatev1.HTTPRoute, gateways map[types.NamespacedN
 					mws := fs.middlewares
 					if invalid {
 						mws = append([]string{b.internalError()}, mws...)
+					}
+					if retryMW != "" {
+						// Last: a retry runs the request to the service again.
+						mws = append(mws, retryMW)
 					}
 					router := &dynamic.Router{
 						EntryPoints: []string{a.l.ep},
@@ -378,6 +391,11 @@ func (b *builder) grpcRoute(rt *gatev1.GRPCRoute, gateways map[types.NamespacedN
 			backends = append(backends, br.BackendRef)
 		}
 		svc, invalid := b.weightedInvalid(base, backends, kindGRPC, rt.Namespace, "h2c", r)
+		cookie, err := sticky(rule.SessionPersistence, weightedCount(backends))
+		if err != nil {
+			acceptErr = fmt.Sprintf("rule %d: %v", i, err)
+		}
+		svc = b.stickyService(base, svc, cookie)
 		// GRPCRoute filters are a subset of HTTPRoute's.
 		var filters []gatev1.HTTPRouteFilter
 		for _, f := range rule.Filters {

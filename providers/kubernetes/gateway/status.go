@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"time"
 
@@ -137,7 +138,13 @@ func (p *Provider) writeStatus(ctx context.Context, gcs gateclient.Interface, st
 			}
 		}
 	}
-	for key, want := range s.Routes {
+	// Routes that no longer attach to any of our Gateways (the Gateway was
+	// deleted, or the parentRef changed) lose this controller's entries.
+	routes := maps.Clone(s.Routes)
+	for _, k := range staleRoutes(st, s.Routes) {
+		routes[k] = nil
+	}
+	for key, want := range routes {
 		l := st.in(key.Namespace)
 		if l == nil {
 			continue
@@ -229,4 +236,33 @@ func mergeParents(old, want []gatev1.RouteParentStatus, now metav1.Time) ([]gate
 		out = append(out, w)
 	}
 	return out, !equality.Semantic.DeepEqual(old, out)
+}
+
+// staleRoutes are the routes of st that carry a parent status entry of
+// this controller but got no status in this build: no parentRef of theirs
+// names one of our Gateways any more. Their entries are removed.
+func staleRoutes(st Store, computed map[RouteKey][]gatev1.RouteParentStatus) []RouteKey {
+	var out []RouteKey
+	check := func(kind string, m metav1.Object, parents []gatev1.RouteParentStatus) {
+		k := RouteKey{Kind: kind, NamespacedName: types.NamespacedName{Namespace: m.GetNamespace(), Name: m.GetName()}}
+		if _, ok := computed[k]; ok {
+			return
+		}
+		if slices.ContainsFunc(parents, func(p gatev1.RouteParentStatus) bool { return p.ControllerName == ControllerName }) {
+			out = append(out, k)
+		}
+	}
+	for _, r := range st.HTTPRoutes() {
+		check(kindHTTP, r, r.Status.Parents)
+	}
+	for _, r := range st.GRPCRoutes() {
+		check(kindGRPC, r, r.Status.Parents)
+	}
+	for _, r := range st.TLSRoutes() {
+		check(kindTLS, r, r.Status.Parents)
+	}
+	for _, r := range st.TCPRoutes() {
+		check(kindTCP, r, r.Status.Parents)
+	}
+	return out
 }
