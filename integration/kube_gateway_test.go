@@ -156,4 +156,48 @@ func TestKubeGatewayHTTP(t *testing.T) {
 	// The router is in the API, named as Traefik names it.
 	name := fmt.Sprintf("httproute-%s-app-gw-%s-gw-ep-web-http-0-0@kubernetesgateway", s.ns, s.ns)
 	e.WaitRouters(name)
+
+	// The Gateway deleted: the route is no longer served, and the leader
+	// removes its parent entry from the route's status (another
+	// controller's entry stays).
+	r, err := s.gw.GatewayV1().HTTPRoutes(s.ns).Get(ctx, "app", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Status.Parents = append(r.Status.Parents, gatev1.RouteParentStatus{
+		ParentRef: gwParentRef("elsewhere", ""), ControllerName: "example.com/other",
+		Conditions: []metav1.Condition{{Type: "Accepted", Status: metav1.ConditionTrue, Reason: "Accepted", LastTransitionTime: metav1.Now()}},
+	})
+	if _, err := s.gw.GatewayV1().HTTPRoutes(s.ns).UpdateStatus(ctx, r, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := s.gw.GatewayV1().Gateways(s.ns).Delete(ctx, "gw", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	gwWaitHTTP(t, request{url: e.URL("web") + "/app/x"}, "route gone with its Gateway", func(r Reply) bool { return r.Status == 404 })
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		r, err := s.gw.GatewayV1().HTTPRoutes(s.ns).Get(ctx, "app", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ours, others := 0, 0
+		for _, p := range r.Status.Parents {
+			if p.ControllerName == "traefik.io/gateway-controller" {
+				ours++
+			} else {
+				others++
+			}
+		}
+		if ours == 0 {
+			if others != 1 {
+				t.Errorf("other controller's parent entries: %d, want 1", others)
+			}
+			t.Logf("parent entry removed %v after the Gateway's deletion", time.Since(start).Round(time.Millisecond))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("route status still has our parent entry: %+v", r.Status.Parents)
+		}
+	}
 }
