@@ -259,6 +259,10 @@ type ClientTLS struct {
 type InFlightReq struct {
 	Amount          int64            `json:"amount,omitempty" toml:"amount,omitempty" yaml:"amount,omitempty" export:"true"`
 	SourceCriterion *SourceCriterion `json:"sourceCriterion,omitempty" toml:"sourceCriterion,omitempty" yaml:"sourceCriterion,omitempty" export:"true"`
+	// StatusCode, when set (4xx or 5xx), answers a request over the limit
+	// instead of 429 (ingress-nginx's limit-conn-status-code, 503). Set by
+	// providers only: never read from files, labels or KV.
+	StatusCode int `json:"statusCode,omitempty" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
 }
 
 // Buffering reads whole bodies before forwarding.

@@ -5,6 +5,7 @@ package inflightreq
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -17,6 +18,7 @@ import (
 // its config is unchanged.
 type Limiter struct {
 	max    int64
+	status int
 	source *ipmatch.Source
 	mu     sync.Mutex
 	count  map[string]int64
@@ -31,7 +33,14 @@ func New(cfg *dynamic.InFlightReq) (*Limiter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Limiter{max: cfg.Amount, source: src, count: map[string]int64{}}, nil
+	status := http.StatusTooManyRequests
+	if cfg.StatusCode != 0 {
+		if cfg.StatusCode < 400 || cfg.StatusCode > 599 {
+			return nil, fmt.Errorf("statusCode %d: must be 4xx or 5xx", cfg.StatusCode)
+		}
+		status = cfg.StatusCode
+	}
+	return &Limiter{max: cfg.Amount, status: status, source: src, count: map[string]int64{}}, nil
 }
 
 func (l *Limiter) acquire(key string) bool {
@@ -59,7 +68,8 @@ func (l *Limiter) InFlight(key string) int64 {
 	return l.count[key]
 }
 
-// Wrap returns the limiting handler: over the limit it answers 429.
+// Wrap returns the limiting handler: over the limit it answers 429 (or
+// the configured statusCode).
 func (l *Limiter) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, err := l.source.Key(r)
@@ -69,7 +79,7 @@ func (l *Limiter) Wrap(next http.Handler) http.Handler {
 			return
 		}
 		if !l.acquire(key) {
-			http.Error(w, http.StatusText(http.StatusTooManyRequests), http.StatusTooManyRequests)
+			http.Error(w, http.StatusText(l.status), l.status)
 			return
 		}
 		defer l.release(key)

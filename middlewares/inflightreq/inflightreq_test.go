@@ -10,7 +10,7 @@ import (
 )
 
 func TestNew(t *testing.T) {
-	for _, cfg := range []*dynamic.InFlightReq{nil, {}, {Amount: -1}, {Amount: 1, SourceCriterion: &dynamic.SourceCriterion{RequestHost: true, IPStrategy: &dynamic.IPStrategy{}}}} {
+	for _, cfg := range []*dynamic.InFlightReq{nil, {}, {Amount: -1}, {Amount: 1, SourceCriterion: &dynamic.SourceCriterion{RequestHost: true, IPStrategy: &dynamic.IPStrategy{}}}, {Amount: 1, StatusCode: 200}, {Amount: 1, StatusCode: 600}} {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("%+v accepted", cfg)
 		}
@@ -25,6 +25,7 @@ func TestLimit(t *testing.T) {
 		blocked int // status of the extra request while `amount` are held
 	}{
 		{"same IP", dynamic.InFlightReq{Amount: 2}, nil, 429},
+		{"statusCode", dynamic.InFlightReq{Amount: 2, StatusCode: 503}, nil, 503},
 		{"other IP", dynamic.InFlightReq{Amount: 2}, func(r *http.Request) { r.RemoteAddr = "10.9.9.9:5" }, 200},
 		{"by header", dynamic.InFlightReq{Amount: 2, SourceCriterion: &dynamic.SourceCriterion{RequestHeaderName: "X-Key"}}, func(r *http.Request) { r.Header.Set("X-Key", "k") }, 429},
 		{"by header, other value", dynamic.InFlightReq{Amount: 2, SourceCriterion: &dynamic.SourceCriterion{RequestHeaderName: "X-Key"}}, nil, 200},

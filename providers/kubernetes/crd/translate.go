@@ -735,8 +735,11 @@ func (b *builder) middleware(m *v1alpha1.Middleware) (*dynamic.Middleware, error
 		AddPrefix: s.AddPrefix, StripPrefix: s.StripPrefix, StripPrefixRegex: s.StripPrefixRegex,
 		ReplacePath: s.ReplacePath, ReplacePathRegex: s.ReplacePathRegex,
 		IPAllowList: s.IPAllowList, IPDenyList: s.IPDenyList, Headers: s.Headers,
-		InFlightReq: s.InFlightReq, Buffering: s.Buffering, Compress: s.Compress,
+		Buffering: s.Buffering, Compress: s.Compress,
 		PassTLSClientCert: s.PassTLSClientCert, ContentType: s.ContentType, GrpcWeb: s.GrpcWeb,
+	}
+	if r := s.InFlightReq; r != nil {
+		out.InFlightReq = &dynamic.InFlightReq{Amount: r.Amount, SourceCriterion: r.SourceCriterion}
 	}
 	if r := s.RedirectRegex; r != nil {
 		out.RedirectRegex = &dynamic.RedirectRegex{Regex: r.Regex, Replacement: r.Replacement, Permanent: r.Permanent}

@@ -133,7 +133,7 @@ var known = map[string]support{
 	"whitelist-source-range": supported, "allowlist-source-range": supported, "denylist-source-range": supported,
 	"auth-type": partial, "auth-secret": supported, "auth-secret-type": supported, "auth-realm": supported,
 	"auth-url": partial, "auth-signin": supported, "auth-response-headers": supported, "auth-method": unsupported,
-	"limit-rps": supported, "limit-rpm": supported, "limit-connections": partial, "limit-burst-multiplier": supported,
+	"limit-rps": supported, "limit-rpm": supported, "limit-connections": supported, "limit-burst-multiplier": supported,
 	"canary": supported, "canary-weight": supported, "canary-weight-total": supported,
 	"canary-by-header": supported, "canary-by-header-value": supported, "canary-by-header-pattern": supported,
 	"canary-by-cookie": supported,

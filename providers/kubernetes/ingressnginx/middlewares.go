@@ -115,6 +115,7 @@ func (t *translator) middlewares(ing *netv1.Ingress, c config) (ingressMiddlewar
 	if c.LimitConns > 0 {
 		m.before = append(m.before, t.mw(p+"limit-connections", &dynamic.Middleware{InFlightReq: &dynamic.InFlightReq{
 			Amount: int64(c.LimitConns), SourceCriterion: &dynamic.SourceCriterion{IPStrategy: &dynamic.IPStrategy{}},
+			StatusCode: limitStatus, // ingress-nginx's limit-conn-status-code default, 503 as well
 		}}))
 	}
 	if c.AuthType == "basic" {
@@ -179,7 +180,8 @@ func (t *translator) middlewares(ing *netv1.Ingress, c config) (ingressMiddlewar
 	return m, nil
 }
 
-// limitStatus is ingress-nginx's limit-req-status-code default.
+// limitStatus is ingress-nginx's limit-req-status-code and
+// limit-conn-status-code default.
 const limitStatus = 503
 
 // nginxReplacement turns an NGINX rewrite replacement ($1, $2...) into a

@@ -227,6 +227,21 @@ func TestTranslate(t *testing.T) {
 					t.Errorf("problems %+v", c.Problems)
 				}
 			}},
+		{desc: "limits answer 503, CORS preflight 204", ings: []*netv1.Ingress{ing("a", "a.test", "/", netv1.PathTypePrefix, "web", map[string]string{
+			Prefix + "limit-connections": "2", Prefix + "limit-rps": "5", Prefix + "enable-cors": "true",
+		})},
+			check: func(t *testing.T, c *dynamic.Configuration, _ map[string][]problem) {
+				m := c.HTTP.Middlewares
+				if f := m["ns-a-limit-connections"]; f == nil || f.InFlightReq.Amount != 2 || f.InFlightReq.StatusCode != 503 {
+					t.Errorf("limit-connections %+v", f)
+				}
+				if r := m["ns-a-limit-rps"]; r == nil || r.RateLimit.StatusCode != 503 {
+					t.Errorf("limit-rps %+v", r)
+				}
+				if h := m["ns-a-cors"]; h == nil || h.Headers.CORSPreflightStatus != 204 || h.Headers.AccessControlAllowOriginList[0] != "*" {
+					t.Errorf("cors %+v", h)
+				}
+			}},
 		{desc: "entrypoints and non-TLS routers off", opts: func(o *static.KubernetesIngressNGINXProvider) {
 			o.HTTPSEntryPoint = "websecure"
 			o.DisableNonTLSRouters = true

@@ -41,7 +41,7 @@ type MiddlewareSpec struct {
 	BasicAuth         *BasicAuth                 `json:"basicAuth,omitempty"`
 	DigestAuth        *DigestAuth                `json:"digestAuth,omitempty"`
 	ForwardAuth       *ForwardAuth               `json:"forwardAuth,omitempty"`
-	InFlightReq       *dynamic.InFlightReq       `json:"inFlightReq,omitempty"`
+	InFlightReq       *InFlightReq               `json:"inFlightReq,omitempty"`
 	Buffering         *dynamic.Buffering         `json:"buffering,omitempty"`
 	CircuitBreaker    *CircuitBreaker            `json:"circuitBreaker,omitempty"`
 	Compress          *dynamic.Compress          `json:"compress,omitempty"`
@@ -181,4 +181,13 @@ type RedirectScheme struct {
 	Scheme    string `json:"scheme,omitempty"`
 	Port      string `json:"port,omitempty"`
 	Permanent bool   `json:"permanent,omitempty"`
+}
+
+// The dynamic inFlightReq type carries a provider-only status code that
+// Traefik's CRD does not expose: this one has the CRD's fields only.
+
+// InFlightReq limits simultaneous requests per source.
+type InFlightReq struct {
+	Amount          int64                    `json:"amount,omitempty"`
+	SourceCriterion *dynamic.SourceCriterion `json:"sourceCriterion,omitempty"`
 }
