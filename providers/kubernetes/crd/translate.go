@@ -451,8 +451,10 @@ func (b *builder) traefikServices(objs *Objects) {
 func (b *builder) traefikService(ts *v1alpha1.TraefikService) (*dynamic.Service, error) {
 	sp := ts.Spec
 	switch {
-	case btoi(sp.Weighted != nil)+btoi(sp.Mirroring != nil)+btoi(sp.Failover != nil) > 1:
-		return nil, errors.New("weighted, mirroring and failover are exclusive")
+	case btoi(sp.Weighted != nil)+btoi(sp.Mirroring != nil)+btoi(sp.Failover != nil)+btoi(sp.HighestRandomWeight != nil) > 1:
+		return nil, errors.New("weighted, mirroring, failover and highestRandomWeight are exclusive")
+	case sp.HighestRandomWeight != nil:
+		return nil, errors.New("highestRandomWeight is not supported: Switchyard has no highest-random-weight service (use weighted, or the hrw strategy of a Service's servers)")
 	case sp.Weighted != nil:
 		w := &dynamic.WeightedRoundRobin{Sticky: sp.Weighted.Sticky}
 		if len(sp.Weighted.Services) == 0 {
@@ -1118,6 +1120,9 @@ func (b *builder) serversTransport(t *v1alpha1.ServersTransport) (*dynamic.Serve
 	s := t.Spec
 	out := &dynamic.ServersTransport{}
 	out.SetDefaults()
+	if s.Spiffe != nil {
+		return nil, errSpiffe("spiffe")
+	}
 	out.ServerName, out.InsecureSkipVerify, out.DisableHTTP2, out.PeerCertURI = s.ServerName, s.InsecureSkipVerify, s.DisableHTTP2, s.PeerCertURI
 	if s.MaxIdleConnsPerHost != 0 {
 		out.MaxIdleConnsPerHost = s.MaxIdleConnsPerHost
@@ -1166,6 +1171,9 @@ func (b *builder) serversTransportTCP(t *v1alpha1.ServersTransportTCP) (*dynamic
 		return nil, fmt.Errorf("terminationDelay: %w", err)
 	}
 	if tc := s.TLS; tc != nil {
+		if tc.Spiffe != nil {
+			return nil, errSpiffe("tls.spiffe")
+		}
 		c := &dynamic.TLSClientConfig{ServerName: tc.ServerName, InsecureSkipVerify: tc.InsecureSkipVerify, PeerCertURI: tc.PeerCertURI}
 		if c.RootCAs, err = b.rootCAs(t.Namespace, tc.RootCAs, nil); err != nil {
 			return nil, err
@@ -1329,4 +1337,10 @@ func (b *builder) routeUDP(ir *v1alpha1.IngressRouteUDP, key string, r v1alpha1.
 	b.conf.UDP.Services[key] = &dynamic.UDPService{Weighted: w}
 	b.conf.UDP.Routers[key] = &dynamic.UDPRouter{EntryPoints: ir.Spec.EntryPoints, Service: key}
 	return nil
+}
+
+// errSpiffe refuses a transport's SPIFFE option by name: Switchyard has
+// no SPIFFE Workload API client to get an X509-SVID from.
+func errSpiffe(field string) error {
+	return fmt.Errorf("%s is not supported: Switchyard has no SPIFFE Workload API client", field)
 }

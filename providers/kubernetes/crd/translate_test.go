@@ -2,6 +2,7 @@ package crd
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -99,6 +100,9 @@ func objects(t *testing.T, docs string) *Objects {
 		case v1alpha1.KindServersTransport:
 			v := &v1alpha1.ServersTransport{}
 			objs.ServersTransports, dst = append(objs.ServersTransports, v), v
+		case v1alpha1.KindServersTransportTCP:
+			v := &v1alpha1.ServersTransportTCP{}
+			objs.ServersTransportTCPs, dst = append(objs.ServersTransportTCPs, v), v
 		default:
 			t.Fatalf("kind %q", tm.Kind)
 		}
@@ -617,4 +621,66 @@ spec:
 	if c.HTTP.Middlewares["default-rl-missing"] != nil || len(reps) != 1 || !strings.Contains(reps[0].Err.Error(), "redis") {
 		t.Fatalf("missing redis secret: reports %v", reps)
 	}
+}
+
+// Fields of Traefik's CRDs that Switchyard cannot honour are refused by
+// name: the object is reported and left out, never served without them.
+func TestRefusedTraefikFields(t *testing.T) {
+	docs := `apiVersion: traefik.io/v1alpha1
+kind: TraefikService
+metadata: {name: hrw, namespace: default}
+spec:
+  highestRandomWeight:
+    services:
+    - {name: whoami, port: 80, weight: 10}
+---
+apiVersion: traefik.io/v1alpha1
+kind: ServersTransport
+metadata: {name: st, namespace: default}
+spec:
+  serverName: example.org
+  spiffe: {ids: ["spiffe://example.org/app"], trustDomain: "spiffe://example.org"}
+---
+apiVersion: traefik.io/v1alpha1
+kind: ServersTransportTCP
+metadata: {name: sttcp, namespace: default}
+spec:
+  tls:
+    serverName: example.org
+    spiffe: {trustDomain: "spiffe://example.org"}
+---
+apiVersion: traefik.io/v1alpha1
+kind: ServersTransport
+metadata: {name: plain, namespace: default}
+spec:
+  serverName: example.org`
+	c, reps := Translate(objects(t, docs), newFake(), Options{}, nil)
+	if c.HTTP.Services["default-hrw"] != nil || c.HTTP.ServersTransports["default-st"] != nil || c.TCP.ServersTransports["default-sttcp"] != nil {
+		t.Fatalf("refused objects translated: services %v transports %v tcp transports %v", keys(c.HTTP.Services), keys(c.HTTP.ServersTransports), keys(c.TCP.ServersTransports))
+	}
+	if c.HTTP.ServersTransports["default-plain"] == nil {
+		t.Error("the valid transport is missing")
+	}
+	// Each object is reported (log and Event) naming the field; the
+	// service's problem is also in the API.
+	all := fmt.Sprint(reps)
+	for _, want := range []string{"hrw highestRandomWeight is not supported", "st spiffe is not supported", "sttcp tls.spiffe is not supported"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no report naming %q: %v", want, reps)
+		}
+	}
+	if len(c.Problems) != 1 || c.Problems[0].Name != "default-hrw" || !strings.Contains(c.Problems[0].Error, "highestRandomWeight") {
+		t.Errorf("problems %+v", c.Problems)
+	}
+	if len(reps) != 3 {
+		t.Errorf("reports %v, want 3", reps)
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }

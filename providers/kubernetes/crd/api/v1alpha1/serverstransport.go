@@ -35,6 +35,17 @@ type ServersTransportSpec struct {
 	ForwardingTimeouts  *ForwardingTimeouts `json:"forwardingTimeouts,omitempty"`
 	DisableHTTP2        bool                `json:"disableHTTP2,omitempty"`
 	PeerCertURI         string              `json:"peerCertURI,omitempty"`
+	// Spiffe checks the servers' SPIFFE identities (Traefik's option).
+	// Not supported by Switchyard (no SPIFFE Workload API client): a
+	// ServersTransport that sets it is refused.
+	Spiffe *Spiffe `json:"spiffe,omitempty"`
+}
+
+// Spiffe is Traefik's SPIFFE option of a servers transport: the allowed
+// SPIFFE IDs (they take precedence) or trust domain.
+type Spiffe struct {
+	IDs         []string `json:"ids,omitempty"`
+	TrustDomain string   `json:"trustDomain,omitempty"`
 }
 
 // RootCA is a CA certificate in a ConfigMap or a Secret of the namespace
@@ -82,4 +93,6 @@ type TLSClientConfig struct {
 	RootCAs             []RootCA `json:"rootCAs,omitempty"`
 	CertificatesSecrets []string `json:"certificatesSecrets,omitempty"`
 	PeerCertURI         string   `json:"peerCertURI,omitempty"`
+	// Spiffe: as ServersTransport's (refused).
+	Spiffe *Spiffe `json:"spiffe,omitempty"`
 }

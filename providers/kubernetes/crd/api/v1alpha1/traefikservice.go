@@ -20,7 +20,8 @@ type TraefikService struct {
 	Spec TraefikServiceSpec `json:"spec"`
 }
 
-// TraefikServiceSpec is exactly one of weighted, mirroring or failover.
+// TraefikServiceSpec is exactly one of weighted, mirroring, failover or
+// highestRandomWeight (the last refused).
 type TraefikServiceSpec struct {
 	// Weighted balances over services by weight.
 	Weighted *WeightedRoundRobin `json:"weighted,omitempty"`
@@ -29,6 +30,17 @@ type TraefikServiceSpec struct {
 	// Failover sends to the fallback while the main service has no
 	// healthy server (give the main service a healthCheck).
 	Failover *Failover `json:"failover,omitempty"`
+	// HighestRandomWeight picks a child service by consistent hashing of
+	// the client's address (Traefik's HRW service). Not supported by
+	// Switchyard, whose dynamic model has no such service (only the
+	// servers-level "hrw" strategy): a TraefikService that sets it is
+	// refused.
+	HighestRandomWeight *HighestRandomWeight `json:"highestRandomWeight,omitempty"`
+}
+
+// HighestRandomWeight is Traefik's HRW service: weighted children.
+type HighestRandomWeight struct {
+	Services []Service `json:"services,omitempty"`
 }
 
 // Failover is a main service and its fallback.
