@@ -8,6 +8,9 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 )
 
 // TestKubeCRDCrossNamespaceAndInvalid: a reference into another namespace
@@ -107,6 +110,38 @@ spec:
     - name: local
       port: 80
 `)
+	// Traefik fields Switchyard cannot honour: kept by the schema (not
+	// pruned: the provider sees them) and refused by name.
+	mustApply(t, k, ns1, `
+apiVersion: traefik.io/v1alpha1
+kind: TraefikService
+metadata:
+  name: hrw
+spec:
+  highestRandomWeight:
+    services:
+    - {name: local, port: 80, weight: 10}
+---
+apiVersion: traefik.io/v1alpha1
+kind: ServersTransport
+metadata:
+  name: spiffe
+spec:
+  spiffe: {ids: ["spiffe://example.org/app"]}
+`)
+	dc, err := dynamic.NewForConfig(k.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ res, name, field string }{{"traefikservices", "hrw", "highestRandomWeight"}, {"serverstransports", "spiffe", "spiffe"}} {
+		u, err := dc.Resource(schema.GroupVersionResource{Group: "traefik.io", Version: "v1alpha1", Resource: c.res}).Namespace(ns1).Get(context.Background(), c.name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, _ := unstructured.NestedFieldNoCopy(u.Object, "spec", c.field); !ok {
+			t.Fatalf("%s/%s: spec.%s pruned by the API server: %v", c.res, c.name, c.field, u.Object["spec"])
+		}
+	}
 	cross := ns1 + "-cross-" + routeHash("Host(`cross.example.com`)") + "@kubernetescrd"
 	local := ns1 + "-local-" + routeHash("Host(`local.example.com`)") + "@kubernetescrd"
 	locked := ns1 + "-local-" + routeHash("Host(`locked.example.com`)") + "@kubernetescrd"
@@ -142,6 +177,14 @@ spec:
 		}
 		if !strings.Contains(e.Proc.Output(), "cross-namespace reference refused") {
 			t.Fatal("the refusal is not in the log")
+		}
+		for _, want := range []string{"highestRandomWeight is not supported", "spiffe is not supported"} {
+			if !strings.Contains(e.Proc.Output(), want) {
+				t.Fatalf("%q is not in the log", want)
+			}
+		}
+		if s, ok := rd.Services[ns1+"-hrw@kubernetescrd"]; !ok || len(s.Error) == 0 || !strings.Contains(s.Error[0], "highestRandomWeight") {
+			t.Fatalf("the refused TraefikService in the API: %+v", s)
 		}
 		e.waitFor(30*time.Second, "a Warning Event on the IngressRoute", func() bool {
 			evs, err := k.Client.EventsV1().Events(ns1).List(context.Background(), metav1.ListOptions{})
