@@ -733,6 +733,16 @@ func TestKubeIngressNGINXOptions(t *testing.T) {
 		map[string]string{"nginx.ingress.kubernetes.io/enable-global-auth": "false"}))
 	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "external", "", "external.test", "/", netv1.PathTypePrefix, "external", nil))
 	nginxCreateIngress(t, k, nginxSimpleIngress(other, "unwatched", "", "unwatched.test", "/", netv1.PathTypePrefix, "web", nil))
+	bip, bport := kn.ServeHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/fail" {
+			http.Error(w, "backend failure", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "broken-ok")
+	}))
+	k.ServiceWithEndpoints(t, ns, "broken", "http", 80, int32(bport), KubeEndpoint{IP: bip, Ready: true})
+	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "custom-errors", "", "errors.test", "/", netv1.PathTypePrefix, "broken",
+		map[string]string{"nginx.ingress.kubernetes.io/enable-global-auth": "false", "nginx.ingress.kubernetes.io/custom-http-errors": "404, 503"}))
 
 	e := newEnv(t)
 	e.WriteStatic("yml", `entryPoints:
@@ -776,6 +786,26 @@ providers:
 		}
 		if r := do(t, request{url: base + "/", host: "open.test"}); r.Status != 200 {
 			t.Errorf("enable-global-auth false: %d", r.Status)
+		}
+	})
+	t.Run("custom-http-errors", func(t *testing.T) {
+		// A 503 of the backend is answered by defaultBackendService with
+		// ingress-nginx's headers, the status kept; a 200 passes.
+		waitNginx(t, base+"/fail", "errors.test", func(r Reply) bool { return strings.Contains(r.Body, `"fallback"`) })
+		r := do(t, request{url: base + "/fail?x=1", host: "errors.test", header: map[string]string{"Accept": "application/json"}})
+		e := nginxParseEcho(t, r.Body)
+		want := map[string]string{"X-Code": "503", "X-Format": "application/json", "X-Original-Uri": "/fail?x=1", "X-Namespace": ns,
+			"X-Ingress-Name": "custom-errors", "X-Service-Name": "broken", "X-Service-Port": "80"}
+		if r.Status != 503 || e.Path != "/" {
+			t.Errorf("error page: %d path %q", r.Status, e.Path)
+		}
+		for k, v := range want {
+			if e.Header.Get(k) != v {
+				t.Errorf("%s = %q, want %q", k, e.Header.Get(k), v)
+			}
+		}
+		if r := do(t, request{url: base + "/", host: "errors.test"}); r.Status != 200 || r.Body != "broken-ok" {
+			t.Errorf("a 200: %d %q", r.Status, r.Body)
 		}
 	})
 	t.Run("default backends", func(t *testing.T) {

@@ -146,6 +146,14 @@ type ErrorPage struct {
 	StatusRewrites map[string]int `json:"statusRewrites,omitempty" toml:"statusRewrites,omitempty" yaml:"statusRewrites,omitempty" export:"true"`
 	Service        string         `json:"service,omitempty" toml:"service,omitempty" yaml:"service,omitempty" export:"true"`
 	Query          string         `json:"query,omitempty" toml:"query,omitempty" yaml:"query,omitempty" export:"true"`
+	// NGINXHeaders sends the error page request with ingress-nginx's
+	// custom-http-errors headers: X-Code (the backend's status), X-Format
+	// (the request's Accept), X-Original-URI (the request URI), plus
+	// RequestHeaders (X-Namespace, X-Ingress-Name, X-Service-Name,
+	// X-Service-Port). Both are set by providers only (kubernetesIngressNGINX):
+	// never read from files, labels or KV; the CRD has its own ErrorPage type.
+	NGINXHeaders   bool              `json:"nginxHeaders,omitempty" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
+	RequestHeaders map[string]string `json:"requestHeaders,omitempty" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
 }
 
 // SourceCriterion picks what identifies a client for limits.

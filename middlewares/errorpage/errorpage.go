@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 )
 
@@ -72,6 +74,8 @@ type page struct {
 	ranges   Ranges
 	rewrites []rewrite
 	query    string
+	nginx    bool
+	reqSet   map[string]string // canonical keys
 }
 
 // Setup validates cfg; service is the handler of cfg.Service.
@@ -89,7 +93,16 @@ func Setup(cfg *dynamic.ErrorPage, service http.Handler) (func(http.Handler) htt
 	if err != nil {
 		return nil, err
 	}
-	p := page{service: service, ranges: rg, query: cfg.Query}
+	p := page{service: service, ranges: rg, query: cfg.Query, nginx: cfg.NGINXHeaders}
+	for k, v := range cfg.RequestHeaders {
+		if !httpguts.ValidHeaderFieldName(k) || !httpguts.ValidHeaderFieldValue(v) {
+			return nil, fmt.Errorf("requestHeaders %q: invalid header name or value", k)
+		}
+		if p.reqSet == nil {
+			p.reqSet = map[string]string{}
+		}
+		p.reqSet[http.CanonicalHeaderKey(k)] = v
+	}
 	for k, to := range cfg.StatusRewrites {
 		r, err := ParseRanges([]string{k})
 		if err != nil || len(r) != 1 {
@@ -120,6 +133,10 @@ func Setup(cfg *dynamic.ErrorPage, service http.Handler) (func(http.Handler) htt
 func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The original URL, before the next handlers rewrite it.
 	orig := r.URL.String()
+	origURI := r.RequestURI
+	if origURI == "" {
+		origURI = r.URL.RequestURI()
+	}
 	c := &catcher{rw: w, ranges: p.ranges, header: http.Header{}}
 	p.next.ServeHTTP(c, r)
 	if !c.caught {
@@ -151,6 +168,14 @@ func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	pr.Header.Del("Content-Length")
 	pr.Header.Del("Transfer-Encoding")
 	pr.Header.Del("Accept-Encoding") // the page body is sent as is
+	if p.nginx {
+		pr.Header.Set("X-Code", strconv.Itoa(c.code))
+		pr.Header.Set("X-Format", r.Header.Get("Accept"))
+		pr.Header.Set("X-Original-URI", origURI)
+	}
+	for k, v := range p.reqSet {
+		pr.Header[k] = []string{v}
+	}
 	p.service.ServeHTTP(&fixedStatus{ResponseWriter: w, code: status}, pr)
 }
 

@@ -80,6 +80,8 @@ func TestSetupErrors(t *testing.T) {
 		{&dynamic.ErrorPage{Service: "s"}, ok},
 		{&dynamic.ErrorPage{Status: []string{"x"}, Service: "s"}, ok},
 		{&dynamic.ErrorPage{Status: []string{"500"}, Service: "s", StatusRewrites: map[string]int{"500": 9}}, ok},
+		{&dynamic.ErrorPage{Status: []string{"500"}, Service: "s", RequestHeaders: map[string]string{"X Bad": "v"}}, ok},
+		{&dynamic.ErrorPage{Status: []string{"500"}, Service: "s", RequestHeaders: map[string]string{"X-Ok": "a\nb"}}, ok},
 	} {
 		if _, err := Setup(tc.cfg, tc.svc); err == nil {
 			t.Errorf("%+v accepted", tc.cfg)
@@ -90,4 +92,47 @@ func TestSetupErrors(t *testing.T) {
 func FuzzParseRanges(f *testing.F) {
 	f.Add("500-599,404")
 	f.Fuzz(func(t *testing.T, s string) { ParseRanges([]string{s}) })
+}
+
+// TestNGINXHeaders: ingress-nginx's custom-http-errors headers reach the
+// error page service; the client gets the backend's status and the page.
+func TestNGINXHeaders(t *testing.T) {
+	var got http.Header
+	var gotPath string
+	svc := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, gotPath = r.Header.Clone(), r.URL.Path
+		fmt.Fprint(w, "custom page")
+	})
+	wrap, err := Setup(&dynamic.ErrorPage{Status: []string{"404", "503"}, Service: "default-backend", NGINXHeaders: true,
+		RequestHeaders: map[string]string{"x-namespace": "ns", "X-Ingress-Name": "web", "X-Service-Name": "app", "X-Service-Port": "80"}}, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ok" {
+			fmt.Fprint(w, "fine")
+			return
+		}
+		http.Error(w, "backend 503", http.StatusServiceUnavailable)
+	}))
+	req := httptest.NewRequest("GET", "/missing/x?q=1", nil)
+	req.Header.Set("Accept", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	want := map[string]string{"X-Code": "503", "X-Format": "application/json", "X-Original-Uri": "/missing/x?q=1",
+		"X-Namespace": "ns", "X-Ingress-Name": "web", "X-Service-Name": "app", "X-Service-Port": "80"}
+	for k, v := range want {
+		if got.Get(k) != v {
+			t.Errorf("%s = %q, want %q", k, got.Get(k), v)
+		}
+	}
+	if rec.Code != 503 || rec.Body.String() != "custom page" || gotPath != "/" {
+		t.Errorf("answer %d %q, page path %q", rec.Code, rec.Body.String(), gotPath)
+	}
+	got = nil
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/ok", nil))
+	if rec.Code != 200 || rec.Body.String() != "fine" || got != nil {
+		t.Errorf("not caught: %d %q", rec.Code, rec.Body.String())
+	}
 }

@@ -68,6 +68,12 @@ type config struct {
 
 	CustomHeaders string // "name" or "ns/name" of a ConfigMap
 
+	// CustomHTTPErrors: statuses answered by the default backend;
+	// CustomHTTPErrorsSet tells the annotation was given (it overrides
+	// the customHTTPErrors option, even when empty).
+	CustomHTTPErrors    []string
+	CustomHTTPErrorsSet bool
+
 	ProxySSLVerify     bool
 	ProxySSLSecret     string
 	ProxySSLName       string
@@ -159,7 +165,7 @@ var known = map[string]support{
 	"auth-always-set-cookie": unsupported, "auth-signin-redirect-param": unsupported,
 	"auth-tls-secret": unsupported, "auth-tls-verify-depth": unsupported, "auth-tls-verify-client": unsupported,
 	"auth-tls-error-page": unsupported, "auth-tls-pass-certificate-to-upstream": unsupported, "auth-tls-match-cn": unsupported,
-	"custom-http-errors": unsupported, "disable-proxy-intercept-errors": unsupported, "default-backend": unsupported,
+	"custom-http-errors": supported, "disable-proxy-intercept-errors": unsupported, "default-backend": unsupported,
 	"from-to-www-redirect": unsupported, "http2-push-preload": unsupported,
 	"limit-rate": unsupported, "limit-rate-after": unsupported, "limit-whitelist": unsupported, "limit-allowlist": unsupported,
 	"global-rate-limit": unsupported, "global-rate-limit-window": unsupported, "global-rate-limit-key": unsupported,
@@ -464,6 +470,15 @@ func parseAnnotations(ann map[string]string) (config, []problem) {
 		}
 	}
 
+	if v, ok := get("custom-http-errors"); ok {
+		var bad []string
+		c.CustomHTTPErrors, bad = parseStatuses(v)
+		c.CustomHTTPErrorsSet = true
+		for _, b := range bad {
+			warn("custom-http-errors", "%q is not a status from 300 to 599; ignored", b)
+		}
+	}
+
 	c.LimitRPS, _ = integer("limit-rps", 0, 1<<30)
 	c.LimitRPM, _ = integer("limit-rpm", 0, 1<<30)
 	c.LimitConns, _ = integer("limit-connections", 0, 1<<30)
@@ -737,4 +752,19 @@ func validPath(p string) bool {
 		}
 	}
 	return true
+}
+
+// parseStatuses reads a custom-http-errors list: statuses from 300 to 599
+// (NGINX's error_page range), comma-separated; the others are returned
+// apart.
+func parseStatuses(v string) (ok, bad []string) {
+	for _, s := range splitList(v) {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 300 || n > 599 {
+			bad = append(bad, s)
+			continue
+		}
+		ok = append(ok, strconv.Itoa(n))
+	}
+	return ok, bad
 }

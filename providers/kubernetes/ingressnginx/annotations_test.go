@@ -2,6 +2,7 @@ package ingressnginx
 
 import (
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -145,6 +146,7 @@ func FuzzParseAnnotations(f *testing.F) {
 	f.Add("rewrite-target", "/$2", "proxy-body-size", "8m", "whitelist-source-range", "10.0.0.0/8")
 	f.Add("enable-cors", "true", "cors-allow-origin", "https://*.a.com", "canary-by-header-pattern", "^a(b")
 	f.Add("auth-type", "basic", "auth-secret", "ns/s", "limit-rps", "-1")
+	f.Add("custom-http-errors", "404, 5x3,99999,-1", "limit-connections", "2", "enable-cors", "true")
 	f.Add("canary", "true", "canary-weight", "99999999999999999999", "affinity", "cookie")
 	f.Add("permanent-redirect", "https://x/$1", "permanent-redirect-code", "306", "session-cookie-path", "/a b")
 	f.Fuzz(func(t *testing.T, k1, v1, k2, v2, k3, v3 string) {
@@ -152,6 +154,11 @@ func FuzzParseAnnotations(f *testing.F) {
 		c, _ := parseAnnotations(m)
 		if c.BodySize != nil && *c.BodySize < 0 {
 			t.Fatalf("negative body size %d", *c.BodySize)
+		}
+		for _, s := range c.CustomHTTPErrors {
+			if n, err := strconv.Atoi(s); err != nil || n < 300 || n > 599 {
+				t.Fatalf("custom-http-errors kept %q", s)
+			}
 		}
 		if c.CanaryWeight < 0 || c.CanaryWeight > c.CanaryWeightTotal {
 			t.Fatalf("canary weight %d of %d", c.CanaryWeight, c.CanaryWeightTotal)

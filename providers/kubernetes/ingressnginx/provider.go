@@ -158,8 +158,11 @@ func (p *Provider) Init() error {
 		return errors.New("proxyNextUpstreamTries: only the default (3) is supported")
 	case c.ProxyNextUpstreamTimeout != 0:
 		return errors.New("proxyNextUpstreamTimeout: not supported; leave it at 0")
-	case len(c.CustomHTTPErrors) > 0:
-		return errors.New("customHTTPErrors: not supported yet; leave it empty")
+	case len(c.CustomHTTPErrors) > 0 && c.DefaultBackendService == "":
+		return errors.New("customHTTPErrors: needs defaultBackendService (the error pages come from the default backend)")
+	}
+	if _, bad := parseStatuses(strings.Join(c.CustomHTTPErrors, ",")); len(bad) > 0 {
+		return fmt.Errorf("customHTTPErrors: %q: not statuses from 300 to 599", bad)
 	}
 	_, err := k8s.RESTConfig(k8s.ClientOptions{Endpoint: c.Endpoint, Token: c.Token, CertAuthFilePath: c.CertAuthFilePath})
 	return err

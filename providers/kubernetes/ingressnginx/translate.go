@@ -162,6 +162,13 @@ func (t *translator) ingress(ing *netv1.Ingress) {
 			fatal = append(fatal, err.String())
 		}
 	}
+	errCodes := t.customHTTPErrors(c)
+	if len(errCodes) > 0 && t.opts.DefaultBackendService == "" {
+		p := problem{Annotation: "custom-http-errors", Msg: "needs the defaultBackendService option (the error pages come from the default backend); ignored"}
+		t.report(ing, p)
+		probs = append(probs, p)
+		errCodes = nil
+	}
 	tlsHosts, anyTLS := t.tls(ing)
 	for _, s := range specs {
 		routers := t.routerNames(s.base)
@@ -179,6 +186,13 @@ func (t *translator) ingress(ing *netv1.Ingress) {
 		redirect := c.ForceSSL || (c.SSLRedirect == nil || *c.SSLRedirect) && (anyTLS && (tlsHosts[s.host] || tlsHosts["*"]))
 		plain := mws.withRewrite(mws.list(redirect, s.base), s.base, s.path, s.exact)
 		tlsList := mws.withRewrite(mws.list(false, s.base), s.base, s.path, s.exact)
+		if len(errCodes) > 0 {
+			// Outermost: NGINX's error_page also catches the statuses
+			// its own directives answer (auth, limits).
+			e := t.customErrorsMiddleware(ing, s.base, errCodes, s.backend)
+			plain = append([]string{e}, plain...)
+			tlsList = append([]string{e}, tlsList...)
+		}
 		m := &mainRoute{rule: s.rule, service: svc, ingress: key(ing), mws: plain, tlsMws: tlsList, prio: s.prio}
 		t.addRouters(s.base, s.rule, svc, plain, tlsList, s.prio)
 		m.routers = routers
@@ -587,6 +601,9 @@ func (t *translator) ref(ing *netv1.Ingress, ref string) (string, string, bool) 
 	return ns, name, true
 }
 
+// defaultBackendName names the defaultBackendService's router and service.
+const defaultBackendName = "default-backend"
+
 // defaultBackendService is the provider's catch-all router.
 func (t *translator) defaultBackendService() {
 	ref := t.opts.DefaultBackendService
@@ -595,7 +612,7 @@ func (t *translator) defaultBackendService() {
 	}
 	ns, name, _ := strings.Cut(ref, "/")
 	svc, ok := t.objs.Service(ns, name)
-	const base = "default-backend"
+	const base = defaultBackendName
 	svcName := base
 	if ok && len(svc.Spec.Ports) > 0 {
 		fake := &netv1.Ingress{}
@@ -676,4 +693,30 @@ func (t *translator) canary(ing *netv1.Ingress) {
 			m.weighted = true
 		}
 	}
+}
+
+// customHTTPErrors is the statuses an Ingress's errors go to the default
+// backend for: the annotation, else the customHTTPErrors option.
+func (t *translator) customHTTPErrors(c config) []string {
+	if c.CustomHTTPErrorsSet {
+		return c.CustomHTTPErrors
+	}
+	codes, _ := parseStatuses(strings.Join(t.opts.CustomHTTPErrors, ","))
+	return codes
+}
+
+// customErrorsMiddleware sends the responses of one route with those
+// statuses to the default backend, with ingress-nginx's headers.
+func (t *translator) customErrorsMiddleware(ing *netv1.Ingress, base string, codes []string, b netv1.IngressBackend) string {
+	hdr := map[string]string{"X-Namespace": ing.Namespace, "X-Ingress-Name": ing.Name}
+	if s := b.Service; s != nil {
+		hdr["X-Service-Name"] = s.Name
+		hdr["X-Service-Port"] = s.Port.Name
+		if s.Port.Number != 0 {
+			hdr["X-Service-Port"] = strconv.Itoa(int(s.Port.Number))
+		}
+	}
+	return t.mw(base+"-custom-http-errors", &dynamic.Middleware{Errors: &dynamic.ErrorPage{
+		Status: codes, Service: defaultBackendName, Query: "/", NGINXHeaders: true, RequestHeaders: hdr,
+	}})
 }

@@ -242,6 +242,45 @@ func TestTranslate(t *testing.T) {
 					t.Errorf("cors %+v", h)
 				}
 			}},
+		{desc: "custom-http-errors without a default backend: ignored with a warning", ings: []*netv1.Ingress{ing("a", "a.test", "/", netv1.PathTypePrefix, "web", map[string]string{
+			Prefix + "custom-http-errors": "404,503",
+		})},
+			check: func(t *testing.T, c *dynamic.Configuration, _ map[string][]problem) {
+				r := c.HTTP.Routers["ns-a-rule-0-path-0"]
+				if r == nil || slices.Contains(r.Middlewares, "ns-a-rule-0-path-0-custom-http-errors") || len(c.Problems) == 0 ||
+					!c.Problems[0].Warning || !strings.Contains(c.Problems[0].Error, "defaultBackendService") {
+					t.Errorf("router %+v problems %+v", r, c.Problems)
+				}
+			}},
+		{desc: "custom-http-errors to the default backend; the option as default", opts: func(o *static.KubernetesIngressNGINXProvider) {
+			o.DefaultBackendService = "ns/web"
+			o.CustomHTTPErrors = []string{"502"}
+		}, ings: []*netv1.Ingress{
+			ing("a", "a.test", "/", netv1.PathTypePrefix, "web", map[string]string{Prefix + "custom-http-errors": "404, 503, 200, x"}),
+			ing("b", "b.test", "/", netv1.PathTypePrefix, "web", nil),
+			ing("c", "c.test", "/", netv1.PathTypePrefix, "web", map[string]string{Prefix + "custom-http-errors": ""}),
+		},
+			check: func(t *testing.T, c *dynamic.Configuration, _ map[string][]problem) {
+				r := c.HTTP.Routers["ns-a-rule-0-path-0-tls"]
+				e := c.HTTP.Middlewares["ns-a-rule-0-path-0-custom-http-errors"]
+				if r == nil || r.Middlewares[0] != "ns-a-rule-0-path-0-custom-http-errors" || e == nil {
+					t.Fatalf("router %+v", r)
+				}
+				want := &dynamic.ErrorPage{Status: []string{"404", "503"}, Service: "default-backend", Query: "/", NGINXHeaders: true,
+					RequestHeaders: map[string]string{"X-Namespace": "ns", "X-Ingress-Name": "a", "X-Service-Name": "web", "X-Service-Port": "80"}}
+				if !reflect.DeepEqual(e.Errors, want) {
+					t.Errorf("errors %+v", e.Errors)
+				}
+				if b := c.HTTP.Middlewares["ns-b-rule-0-path-0-custom-http-errors"]; b == nil || !reflect.DeepEqual(b.Errors.Status, []string{"502"}) {
+					t.Errorf("option default %+v", b)
+				}
+				if _, ok := c.HTTP.Middlewares["ns-c-rule-0-path-0-custom-http-errors"]; ok {
+					t.Error("an empty annotation overrides the option")
+				}
+				if c.HTTP.Services["default-backend"] == nil {
+					t.Error("no default-backend service")
+				}
+			}},
 		{desc: "entrypoints and non-TLS routers off", opts: func(o *static.KubernetesIngressNGINXProvider) {
 			o.HTTPSEntryPoint = "websecure"
 			o.DisableNonTLSRouters = true
@@ -304,7 +343,13 @@ func TestInit(t *testing.T) {
 		{set: func(o *static.KubernetesIngressNGINXProvider) { o.WatchNamespaceSelector = "a in (" }, want: "watchNamespaceSelector"},
 		{set: func(o *static.KubernetesIngressNGINXProvider) { o.PublishService = "nope" }, want: "publishService"},
 		{set: func(o *static.KubernetesIngressNGINXProvider) { o.PublishStatusAddress = "1.2.3.4, bad host" }, want: "publishStatusAddress"},
-		{set: func(o *static.KubernetesIngressNGINXProvider) { o.CustomHTTPErrors = []string{"404"} }, want: "customHTTPErrors"},
+		{set: func(o *static.KubernetesIngressNGINXProvider) { o.CustomHTTPErrors = []string{"404"} }, want: "customHTTPErrors: needs defaultBackendService"},
+		{set: func(o *static.KubernetesIngressNGINXProvider) {
+			o.CustomHTTPErrors, o.DefaultBackendService = []string{"404,abc"}, "ns/db"
+		}, want: "customHTTPErrors"},
+		{set: func(o *static.KubernetesIngressNGINXProvider) {
+			o.CustomHTTPErrors, o.DefaultBackendService = []string{"404", "502,503"}, "ns/db"
+		}, want: ""},
 		{set: func(o *static.KubernetesIngressNGINXProvider) { o.ProxyBuffering = true }, want: "proxyBuffering"},
 		{set: func(o *static.KubernetesIngressNGINXProvider) { o.ProxyNextUpstream = "error http_502" }, want: "proxyNextUpstream"},
 		{set: func(o *static.KubernetesIngressNGINXProvider) { o.DisableNonTLSRouters, o.HTTPEntryPoint = true, "web" }, want: "disableNonTLSRouters"},
