@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+
+	"github.com/switchyard-proxy/switchyard/integration/kubetest"
 )
 
 // A real Consul agent (v1.14.8, built once by integration/consul/build.sh)
@@ -38,22 +40,8 @@ func requireConsul(t testing.TB) string {
 }
 
 // cachedBuild runs one of the build scripts that keep a real server built
-// outside the clone (keyed by version) and returns the binary's path, which
-// the script prints on its last line.
-func cachedBuild(script string) (string, error) {
-	cmd := exec.Command(script)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("%s: %v\n%s", filepath.Base(filepath.Dir(script)), err, tail(stderr.String(), 2000))
-	}
-	lines := strings.Fields(strings.TrimSpace(string(out)))
-	if len(lines) == 0 {
-		return "", fmt.Errorf("%s printed no binary path", script)
-	}
-	return lines[len(lines)-1], nil
-}
+// outside the clone and returns the binary's path.
+func cachedBuild(script string) (string, error) { return kubetest.CachedBuild(script) }
 
 func tail(s string, n int) string {
 	if len(s) > n {

@@ -2,17 +2,62 @@ package gwconformance
 
 import (
 	"bytes"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
+
+	"github.com/switchyard-proxy/switchyard/integration/kubetest"
 )
 
-// Shims for the copy of the integration package's Kubernetes harness
-// (kube_harness_test.go, copied unchanged but for its package name).
+type (
+	kubeCluster = kubetest.Cluster
+	kubeNet     = kubetest.Net
+)
+
+const kubeAdminToken = kubetest.AdminToken
+
+var (
+	kubeOnce    sync.Once
+	kube        *kubeCluster
+	kubeErr     error
+	kubeNetOnce sync.Once
+	kubeNetV    *kubeNet
+	kubeNetErr  error
+)
+
+func requireKube(t testing.TB) *kubeCluster {
+	t.Helper()
+	kubeOnce.Do(func() {
+		kube, kubeErr = kubetest.Start(repoRoot)
+		if kubeErr == nil {
+			atExit(kube.Stop)
+		}
+	})
+	if kubeErr != nil {
+		t.Fatalf("Kubernetes API server: %v", kubeErr)
+	}
+	return kube
+}
+
+func requireKubeNet(t testing.TB) *kubeNet {
+	t.Helper()
+	kubeNetOnce.Do(func() {
+		kubeNetV, kubeNetErr = kubetest.NewNet()
+		if kubeNetErr == nil {
+			atExit(kubeNetV.Remove)
+		}
+	})
+	if kubeNetErr != nil {
+		t.Fatalf("test network namespace: %v", kubeNetErr)
+	}
+	return kubeNetV
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// The integration package's Kubernetes harness (integration/kubetest) under
+// the names the integration tests use, and the little else they share.
 
 var (
 	repoRoot   string
@@ -53,21 +98,6 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-func cachedBuild(script string) (string, error) {
-	cmd := exec.Command(script)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("%s: %v\n%s", filepath.Base(filepath.Dir(script)), err, tail(stderr.String(), 2000))
-	}
-	lines := strings.Fields(strings.TrimSpace(string(out)))
-	if len(lines) == 0 {
-		return "", fmt.Errorf("%s printed no binary path", script)
-	}
-	return lines[len(lines)-1], nil
 }
 
 func tail(s string, n int) string {

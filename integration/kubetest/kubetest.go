@@ -1,6 +1,7 @@
-package gwconformance
+package kubetest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -31,6 +32,12 @@ import (
 	"k8s.io/client-go/rest"
 )
 
+// Package kubetest runs a real Kubernetes API server (kube-apiserver v1.34.2
+// built once by integration/kube/build.sh, on etcd 3.4 from Debian's
+// etcd-server) and a network namespace for endpoints, for the integration
+// tests and the Gateway API conformance run (a module of its own), which
+// both import it.
+//
 // A real Kubernetes API server (kube-apiserver v1.34.2 built once by
 // integration/kube/build.sh, on etcd 3.4 from Debian's etcd-server) shared
 // by every Kubernetes test of the run; each test works in a namespace of
@@ -41,12 +48,12 @@ import (
 // switchyard user has no rights but those a test grants (the deploy
 // manifests' RBAC is checked with it).
 const (
-	kubeAdminToken      = "admin-token-for-tests"
-	kubeSwitchyardToken = "switchyard-token-for-tests"
-	kubeSwitchyardUser  = "switchyard"
+	AdminToken      = "admin-token-for-tests"
+	SwitchyardToken = "switchyard-token-for-tests"
+	SwitchyardUser  = "switchyard"
 )
 
-type kubeCluster struct {
+type Cluster struct {
 	URL        string // https://127.0.0.1:PORT
 	CAFile     string // the API server's self-signed serving certificate
 	Kubeconfig string // admin kubeconfig, for tools
@@ -58,33 +65,19 @@ type kubeCluster struct {
 	apiOut     *syncBuffer
 }
 
-var (
-	kubeOnce sync.Once
-	kube     *kubeCluster
-	kubeErr  error
-)
-
-// requireKube starts the shared API server on first use. A missing etcd or
-// an API server that cannot be built fails the test (make test installs
-// both); KUBE_SKIP=1 skips instead, for quick local runs.
-func requireKube(t testing.TB) *kubeCluster {
-	t.Helper()
-	kubeOnce.Do(func() { kube, kubeErr = startKube() })
-	if kubeErr != nil {
-		if os.Getenv("KUBE_SKIP") == "1" {
-			t.Skipf("no Kubernetes API server: %v", kubeErr)
-		}
-		t.Fatalf("Kubernetes API server: %v", kubeErr)
-	}
-	return kube
+// Start starts etcd and the API server (building the API server on first
+// use with repoRoot/integration/kube/build.sh) and waits until both are
+// ready. Stop ends them.
+func Start(repoRoot string) (*Cluster, error) {
+	return startKube(repoRoot)
 }
 
-func startKube() (*kubeCluster, error) {
+func startKube(repoRoot string) (*Cluster, error) {
 	etcdBin, err := exec.LookPath("etcd")
 	if err != nil {
 		return nil, fmt.Errorf("etcd not installed (apt-get install etcd-server; make test does it): %w", err)
 	}
-	apiBin, err := cachedBuild(filepath.Join(repoRoot, "integration", "kube", "build.sh"))
+	apiBin, err := CachedBuild(filepath.Join(repoRoot, "integration", "kube", "build.sh"))
 	if err != nil {
 		return nil, err
 	}
@@ -92,14 +85,14 @@ func startKube() (*kubeCluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := &kubeCluster{dir: dir}
+	k := &Cluster{dir: dir}
 	ok := false
 	defer func() {
 		if !ok {
-			k.stop()
+			k.Stop()
 		}
 	}()
-	etcdClient, etcdPeer := freePortNoT(), freePortNoT()
+	etcdClient, etcdPeer := FreePort(), FreePort()
 	k.etcd = exec.Command(etcdBin,
 		"--name=default", "--data-dir="+filepath.Join(dir, "etcd"),
 		"--listen-client-urls=http://127.0.0.1:"+strconv.Itoa(etcdClient),
@@ -125,11 +118,11 @@ func startKube() (*kubeCluster, error) {
 	}
 	tokens := filepath.Join(dir, "tokens.csv")
 	if err := os.WriteFile(tokens, []byte(
-		kubeAdminToken+",admin,1,\"system:masters\"\n"+
-			kubeSwitchyardToken+","+kubeSwitchyardUser+",2,\"switchyard\"\n"), 0o600); err != nil {
+		AdminToken+",admin,1,\"system:masters\"\n"+
+			SwitchyardToken+","+SwitchyardUser+",2,\"switchyard\"\n"), 0o600); err != nil {
 		return nil, err
 	}
-	port := freePortNoT()
+	port := FreePort()
 	certDir := filepath.Join(dir, "certs")
 	k.apiOut = &syncBuffer{}
 	k.api = exec.Command(apiBin,
@@ -159,7 +152,7 @@ func startKube() (*kubeCluster, error) {
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		req, _ := http.NewRequest(http.MethodGet, k.URL+"/readyz", nil)
-		req.Header.Set("Authorization", "Bearer "+kubeAdminToken)
+		req.Header.Set("Authorization", "Bearer "+AdminToken)
 		resp, err := hc.Do(req)
 		if err == nil {
 			resp.Body.Close()
@@ -172,7 +165,7 @@ func startKube() (*kubeCluster, error) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	k.Config = &rest.Config{Host: k.URL, BearerToken: kubeAdminToken, TLSClientConfig: rest.TLSClientConfig{CAFile: k.CAFile}, QPS: 100, Burst: 200}
+	k.Config = &rest.Config{Host: k.URL, BearerToken: AdminToken, TLSClientConfig: rest.TLSClientConfig{CAFile: k.CAFile}, QPS: 100, Burst: 200}
 	k.Client, err = kubernetes.NewForConfig(k.Config)
 	if err != nil {
 		return nil, err
@@ -183,7 +176,7 @@ func startKube() (*kubeCluster, error) {
 			break
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("default namespace never appeared: %v", err)
+			return nil, fmt.Errorf("default namespace never appeared: %w", err)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -200,26 +193,26 @@ contexts:
 - name: test
   context: {cluster: test, user: admin}
 current-context: test
-`, k.URL, k.CAFile, kubeAdminToken)), 0o600); err != nil {
+`, k.URL, k.CAFile, AdminToken)), 0o600); err != nil {
 		return nil, err
 	}
 	ok = true
-	atExit(k.stop)
 	return k, nil
 }
 
-func (k *kubeCluster) stop() {
+// Stop kills the API server and etcd and removes their files.
+func (k *Cluster) Stop() {
 	for _, c := range []*exec.Cmd{k.api, k.etcd} {
 		if c != nil && c.Process != nil {
-			c.Process.Kill()
-			c.Wait()
+			_ = c.Process.Kill()
+			_ = c.Wait()
 		}
 	}
 	os.RemoveAll(k.dir)
 }
 
-// freePortNoT is freePort for code that has no testing.TB (shared servers).
-func freePortNoT() int {
+// FreePort is freePort for code that has no testing.TB (shared servers).
+func FreePort() int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		panic(err)
@@ -230,12 +223,12 @@ func freePortNoT() int {
 
 // ProviderYAML is the connection part of a Kubernetes provider's static
 // YAML (admin token), indented for a block under providers.<name>.
-func (k *kubeCluster) ProviderYAML(indent string) string {
-	return fmt.Sprintf("%sendpoint: %q\n%stoken: %q\n%scertAuthFilePath: %q\n", indent, k.URL, indent, kubeAdminToken, indent, k.CAFile)
+func (k *Cluster) ProviderYAML(indent string) string {
+	return fmt.Sprintf("%sendpoint: %q\n%stoken: %q\n%scertAuthFilePath: %q\n", indent, k.URL, indent, AdminToken, indent, k.CAFile)
 }
 
 // Namespace creates a fresh namespace for one test, deleted after it.
-func (k *kubeCluster) Namespace(t testing.TB) string {
+func (k *Cluster) Namespace(t testing.TB) string {
 	t.Helper()
 	name := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
 	if len(name) > 40 {
@@ -254,8 +247,8 @@ func (k *kubeCluster) Namespace(t testing.TB) string {
 	return name
 }
 
-// KubeEndpoint is one endpoint of a test Service.
-type KubeEndpoint struct {
+// Endpoint is one endpoint of a test Service.
+type Endpoint struct {
 	IP          string
 	Ready       bool
 	Terminating bool
@@ -265,7 +258,7 @@ type KubeEndpoint struct {
 // Service with one port (named portName, number port, target port
 // targetPort) and one EndpointSlice holding eps at targetPort, as the
 // endpoint-slice controller would write it.
-func (k *kubeCluster) ServiceWithEndpoints(t testing.TB, ns, name, portName string, port, targetPort int32, eps ...KubeEndpoint) {
+func (k *Cluster) ServiceWithEndpoints(t testing.TB, ns, name, portName string, port, targetPort int32, eps ...Endpoint) {
 	t.Helper()
 	ctx := context.Background()
 	svc := &corev1.Service{
@@ -281,7 +274,7 @@ func (k *kubeCluster) ServiceWithEndpoints(t testing.TB, ns, name, portName stri
 }
 
 // SetEndpoints writes the EndpointSlice "<svc>-test" of a Service.
-func (k *kubeCluster) SetEndpoints(t testing.TB, ns, svc, portName string, targetPort int32, eps ...KubeEndpoint) {
+func (k *Cluster) SetEndpoints(t testing.TB, ns, svc, portName string, targetPort int32, eps ...Endpoint) {
 	t.Helper()
 	ctx := context.Background()
 	slice := &discoveryv1.EndpointSlice{
@@ -290,15 +283,15 @@ func (k *kubeCluster) SetEndpoints(t testing.TB, ns, svc, portName string, targe
 			Labels: map[string]string{discoveryv1.LabelServiceName: svc, discoveryv1.LabelManagedBy: "switchyard-tests"},
 		},
 		AddressType: discoveryv1.AddressTypeIPv4,
-		Ports:       []discoveryv1.EndpointPort{{Name: &portName, Port: &targetPort, Protocol: ptrTo(corev1.ProtocolTCP)}},
+		Ports:       []discoveryv1.EndpointPort{{Name: &portName, Port: &targetPort, Protocol: Ptr(corev1.ProtocolTCP)}},
 	}
 	for _, e := range eps {
 		slice.Endpoints = append(slice.Endpoints, discoveryv1.Endpoint{
 			Addresses: []string{e.IP},
 			Conditions: discoveryv1.EndpointConditions{
-				Ready:       ptrTo(e.Ready),
-				Serving:     ptrTo(e.Ready || e.Terminating),
-				Terminating: ptrTo(e.Terminating),
+				Ready:       Ptr(e.Ready),
+				Serving:     Ptr(e.Ready || e.Terminating),
+				Terminating: Ptr(e.Terminating),
 			},
 		})
 	}
@@ -315,7 +308,7 @@ func (k *kubeCluster) SetEndpoints(t testing.TB, ns, svc, portName string, targe
 	}
 }
 
-func ptrTo[T any](v T) *T { return &v }
+func Ptr[T any](v T) *T { return &v }
 
 // ---------------------------------------------------------------------------
 // A network namespace for endpoints: the API server refuses loopback
@@ -323,7 +316,7 @@ func ptrTo[T any](v T) *T { return &v }
 // benchmarking space) inside a namespace of the test run's own, reached
 // from the host through a veth pair. Nothing outside the run changes.
 
-type kubeNet struct {
+type Net struct {
 	name   string // netns name
 	host   string // veth end in the host namespace
 	prefix string // "198.18.N."
@@ -331,31 +324,17 @@ type kubeNet struct {
 	next   int
 }
 
-var (
-	kubeNetOnce sync.Once
-	kubeNetV    *kubeNet
-	kubeNetErr  error
-)
-
-// requireKubeNet creates the run's network namespace on first use.
-func requireKubeNet(t testing.TB) *kubeNet {
-	t.Helper()
-	kubeNetOnce.Do(func() { kubeNetV, kubeNetErr = newKubeNet() })
-	if kubeNetErr != nil {
-		t.Fatalf("test network namespace: %v", kubeNetErr)
-	}
-	return kubeNetV
-}
-
 func ipCmd(args ...string) error {
 	out, err := exec.Command("ip", args...).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("ip %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }
 
-func newKubeNet() (*kubeNet, error) {
+// NewNet creates the network namespace and its veth pair; Remove deletes
+// them.
+func NewNet() (*Net, error) {
 	// The host-side veth name reserves N: parallel runs (worktrees) pick
 	// different subnets.
 	start := os.Getpid() % 250
@@ -365,7 +344,7 @@ func newKubeNet() (*kubeNet, error) {
 		if err := ipCmd("link", "add", host, "type", "veth", "peer", "name", fmt.Sprintf("sy%dn", n)); err != nil {
 			continue
 		}
-		kn := &kubeNet{name: fmt.Sprintf("switchyard-test-%d", n), host: host, prefix: fmt.Sprintf("198.18.%d.", n), next: 2}
+		kn := &Net{name: fmt.Sprintf("switchyard-test-%d", n), host: host, prefix: fmt.Sprintf("198.18.%d.", n), next: 2}
 		steps := [][]string{
 			{"netns", "add", kn.name},
 			{"link", "set", fmt.Sprintf("sy%dn", n), "netns", kn.name},
@@ -376,23 +355,23 @@ func newKubeNet() (*kubeNet, error) {
 		}
 		for _, s := range steps {
 			if err := ipCmd(s...); err != nil {
-				kn.remove()
+				kn.Remove()
 				return nil, err
 			}
 		}
-		atExit(kn.remove)
 		return kn, nil
 	}
 	return nil, fmt.Errorf("no free veth name sy1h..sy250h")
 }
 
-func (n *kubeNet) remove() {
+// Remove deletes the namespace and the veth pair.
+func (n *Net) Remove() {
 	_ = ipCmd("link", "del", n.host)
 	_ = ipCmd("netns", "del", n.name)
 }
 
 // NewIP adds one more address inside the namespace (one per "pod").
-func (n *kubeNet) NewIP(t testing.TB) string {
+func (n *Net) NewIP(t testing.TB) string {
 	t.Helper()
 	n.mu.Lock()
 	if n.next > 254 {
@@ -411,7 +390,7 @@ func (n *kubeNet) NewIP(t testing.TB) string {
 // Listen opens a TCP listener on ip:port inside the namespace (port 0
 // picks one). The socket stays in the namespace after the thread that
 // made it returns to the host's.
-func (n *kubeNet) Listen(t testing.TB, ip string, port int) net.Listener {
+func (n *Net) Listen(t testing.TB, ip string, port int) net.Listener {
 	t.Helper()
 	var ln net.Listener
 	err := n.inNetns(func() error {
@@ -427,7 +406,7 @@ func (n *kubeNet) Listen(t testing.TB, ip string, port int) net.Listener {
 }
 
 // ListenUDP is Listen for UDP.
-func (n *kubeNet) ListenUDP(t testing.TB, ip string, port int) net.PacketConn {
+func (n *Net) ListenUDP(t testing.TB, ip string, port int) net.PacketConn {
 	t.Helper()
 	var pc net.PacketConn
 	err := n.inNetns(func() error {
@@ -438,11 +417,11 @@ func (n *kubeNet) ListenUDP(t testing.TB, ip string, port int) net.PacketConn {
 	if err != nil {
 		t.Fatalf("listen udp in %s on %s:%d: %v", n.name, ip, port, err)
 	}
-	t.Cleanup(func() { pc.Close() })
+	t.Cleanup(func() { _ = pc.Close() })
 	return pc
 }
 
-func (n *kubeNet) inNetns(f func() error) error {
+func (n *Net) inNetns(f func() error) error {
 	runtime.LockOSThread()
 	orig, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
 	if err != nil {
@@ -472,12 +451,55 @@ func (n *kubeNet) inNetns(f func() error) error {
 
 // ServeHTTP serves h on a fresh address in the namespace and returns
 // that address (ip) and port.
-func (n *kubeNet) ServeHTTP(t testing.TB, h http.Handler) (string, int) {
+func (n *Net) ServeHTTP(t testing.TB, h http.Handler) (string, int) {
 	t.Helper()
 	ip := n.NewIP(t)
 	ln := n.Listen(t, ip, 0)
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
 	return ip, ln.Addr().(*net.TCPAddr).Port
+}
+
+// CachedBuild runs one of the build scripts that keep a real server built
+// outside the clone (keyed by version) and returns the binary's path, which
+// the script prints on its last line.
+func CachedBuild(script string) (string, error) {
+	cmd := exec.Command(script)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("%s: %w\n%s", filepath.Base(filepath.Dir(script)), err, tail(stderr.String(), 2000))
+	}
+	lines := strings.Fields(strings.TrimSpace(string(out)))
+	if len(lines) == 0 {
+		return "", fmt.Errorf("%s printed no binary path", script)
+	}
+	return lines[len(lines)-1], nil
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// syncBuffer collects a process's output for error messages.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
