@@ -8,6 +8,7 @@ import (
 
 	ptypes "github.com/traefik/paerser/types"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	gatev1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -456,61 +457,56 @@ func (b *builder) grpcRoute(rt *gatev1.GRPCRoute, gateways map[types.NamespacedN
 }
 
 func (b *builder) tlsRoute(rt *gatev1.TLSRoute, gateways map[types.NamespacedName][]*listener) {
-	parents := attach(kindTLS, rt, rt.Spec.ParentRefs, rt.Spec.Hostnames, gateways, b.st)
-	if len(parents) == 0 {
-		return
-	}
-	r := newRefs()
+	rules := make([][]gatev1.BackendRef, len(rt.Spec.Rules))
 	for i, rule := range rt.Spec.Rules {
-		base := fmt.Sprintf("tlsroute-%s-%s-%d", rt.Namespace, rt.Name, i)
-		svc := b.weighted(base, rule.BackendRefs, kindTLS, rt.Namespace, "tcp", r)
-		if svc == "" {
-			continue
-		}
-		for _, p := range parents {
-			for _, a := range p.atts {
-				if !a.l.valid {
-					continue
-				}
-				name := routerName(kindTLS, rt.Namespace, rt.Name, a, i)
-				b.conf.TCP.Routers[name] = &dynamic.TCPRouter{
-					EntryPoints: []string{a.l.ep},
-					Rule:        sniRule(a.hosts),
-					Priority:    hostScore(a.hosts),
-					Service:     svc,
-					TLS:         &dynamic.RouterTCPTLSConfig{Passthrough: a.l.passthru},
-				}
-			}
-		}
+		rules[i] = rule.BackendRefs
 	}
-	b.setRouteStatus(kindTLS, rt.Namespace, rt.Name, parents, r, "")
+	b.l4Route(kindTLS, "tlsroute", rt, rt.Spec.ParentRefs, rt.Spec.Hostnames, rules, gateways,
+		func(a attachment, svc string) *dynamic.TCPRouter {
+			return &dynamic.TCPRouter{
+				EntryPoints: []string{a.l.ep},
+				Rule:        sniRule(a.hosts),
+				Priority:    hostScore(a.hosts),
+				Service:     svc,
+				TLS:         &dynamic.RouterTCPTLSConfig{Passthrough: a.l.passthru},
+			}
+		})
 }
 
 func (b *builder) tcpRoute(rt *gatev1.TCPRoute, gateways map[types.NamespacedName][]*listener) {
-	parents := attach(kindTCP, rt, rt.Spec.ParentRefs, nil, gateways, b.st)
+	rules := make([][]gatev1.BackendRef, len(rt.Spec.Rules))
+	for i, rule := range rt.Spec.Rules {
+		rules[i] = rule.BackendRefs
+	}
+	b.l4Route(kindTCP, "tcproute", rt, rt.Spec.ParentRefs, nil, rules, gateways,
+		func(a attachment, svc string) *dynamic.TCPRouter {
+			return &dynamic.TCPRouter{EntryPoints: []string{a.l.ep}, Rule: "HostSNI(`*`)", Service: svc}
+		})
+}
+
+// l4Route is the body TLSRoute and TCPRoute share: per rule one weighted
+// TCP service, and one TCP router (made by router) per valid attachment.
+func (b *builder) l4Route(kind, prefix string, rt metav1.Object, parentRefs []gatev1.ParentReference, hostnames []gatev1.Hostname,
+	rules [][]gatev1.BackendRef, gateways map[types.NamespacedName][]*listener, router func(a attachment, svc string) *dynamic.TCPRouter) {
+	parents := attach(kind, rt, parentRefs, hostnames, gateways, b.st)
 	if len(parents) == 0 {
 		return
 	}
+	ns, name := rt.GetNamespace(), rt.GetName()
 	r := newRefs()
-	for i, rule := range rt.Spec.Rules {
-		base := fmt.Sprintf("tcproute-%s-%s-%d", rt.Namespace, rt.Name, i)
-		svc := b.weighted(base, rule.BackendRefs, kindTCP, rt.Namespace, "tcp", r)
+	for i, backends := range rules {
+		base := fmt.Sprintf("%s-%s-%s-%d", prefix, ns, name, i)
+		svc := b.weighted(base, backends, kind, ns, "tcp", r)
 		if svc == "" {
 			continue
 		}
 		for _, p := range parents {
 			for _, a := range p.atts {
-				if !a.l.valid {
-					continue
-				}
-				name := routerName(kindTCP, rt.Namespace, rt.Name, a, i)
-				b.conf.TCP.Routers[name] = &dynamic.TCPRouter{
-					EntryPoints: []string{a.l.ep},
-					Rule:        "HostSNI(`*`)",
-					Service:     svc,
+				if a.l.valid {
+					b.conf.TCP.Routers[routerName(kind, ns, name, a, i)] = router(a, svc)
 				}
 			}
 		}
 	}
-	b.setRouteStatus(kindTCP, rt.Namespace, rt.Name, parents, r, "")
+	b.setRouteStatus(kind, ns, name, parents, r, "")
 }
