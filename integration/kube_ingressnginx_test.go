@@ -163,6 +163,8 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "exact", "nginx", "plain.example.test", "/app", netv1.PathTypeExact, "api", nil))
 	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "no-host", "nginx", "", "/", netv1.PathTypePrefix, "api", nil))
 	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "wildcard", "nginx", "*.wild.test", "/", netv1.PathTypePrefix, "api", nil))
+	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "fromwww", "nginx", "fw.example.test", "/", netv1.PathTypePrefix, "web",
+		map[string]string{"nginx.ingress.kubernetes.io/from-to-www-redirect": "true"}))
 	tlsIng := nginxSimpleIngress(ns, "secure", "nginx", "secure.example.test", "/", netv1.PathTypePrefix, "web", nil)
 	tlsIng.Spec.TLS = []netv1.IngressTLS{{Hosts: []string{"secure.example.test"}}}
 	nginxCreateIngress(t, k, tlsIng)
@@ -234,6 +236,15 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 		// A host without TLS is not redirected.
 		if r := do(t, request{url: base + "/app/x", host: "plain.example.test"}); r.Status != 200 {
 			t.Errorf("plain host: %d", r.Status)
+		}
+	})
+	t.Run("from-to-www-redirect", func(t *testing.T) {
+		r := waitNginx(t, base+"/p?q=1", "www.fw.example.test", func(r Reply) bool { return r.Status == 308 })
+		if loc := r.Header.Get("Location"); loc != "http://fw.example.test/p?q=1" {
+			t.Errorf("Location %q", loc)
+		}
+		if r := do(t, request{url: base + "/p", host: "fw.example.test"}); r.Status != 200 || nginxParseEcho(t, r.Body).Name != "web" {
+			t.Errorf("the host itself: %d %s", r.Status, r.Body)
 		}
 	})
 	t.Run("endpoints follow the EndpointSlice", func(t *testing.T) {

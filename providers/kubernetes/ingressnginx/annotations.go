@@ -31,6 +31,7 @@ type config struct {
 	UpstreamVhost string
 	ServiceUp     bool
 	AppRoot       string
+	FromToWWW     bool
 
 	PermRedirect     string
 	PermRedirectCode int
@@ -166,7 +167,7 @@ var known = map[string]support{
 	"auth-tls-secret": unsupported, "auth-tls-verify-depth": unsupported, "auth-tls-verify-client": unsupported,
 	"auth-tls-error-page": unsupported, "auth-tls-pass-certificate-to-upstream": unsupported, "auth-tls-match-cn": unsupported,
 	"custom-http-errors": supported, "disable-proxy-intercept-errors": unsupported, "default-backend": unsupported,
-	"from-to-www-redirect": unsupported, "http2-push-preload": unsupported,
+	"from-to-www-redirect": supported, "http2-push-preload": unsupported,
 	"limit-rate": unsupported, "limit-rate-after": unsupported, "limit-whitelist": unsupported, "limit-allowlist": unsupported,
 	"global-rate-limit": unsupported, "global-rate-limit-window": unsupported, "global-rate-limit-key": unsupported,
 	"global-rate-limit-ignored-cidrs": unsupported,
@@ -314,6 +315,7 @@ func parseAnnotations(ann map[string]string) (config, []problem) {
 		c.SSLRedirect = &b
 	}
 	c.ForceSSL, _ = boolean("force-ssl-redirect")
+	c.FromToWWW, _ = boolean("from-to-www-redirect")
 	if v, ok := get("backend-protocol"); ok {
 		switch p := strings.ToUpper(v); p {
 		case "HTTP", "HTTPS", "GRPC", "GRPCS":

@@ -208,6 +208,9 @@ func (t *translator) ingress(ing *netv1.Ingress) {
 			}
 		}
 	}
+	if c.FromToWWW && len(fatal) == 0 {
+		t.fromToWWW(ing)
+	}
 	if db := ing.Spec.DefaultBackend; db != nil && len(fatal) == 0 {
 		base := ing.Namespace + "-" + ing.Name + "-default-backend"
 		svc := t.service(ing, c, *db, "/")
@@ -719,4 +722,30 @@ func (t *translator) customErrorsMiddleware(ing *netv1.Ingress, base string, cod
 	return t.mw(base+"-custom-http-errors", &dynamic.Middleware{Errors: &dynamic.ErrorPage{
 		Status: codes, Service: defaultBackendName, Query: "/", NGINXHeaders: true, RequestHeaders: hdr,
 	}})
+}
+
+// fromToWWW answers the other form of each host of the Ingress (www.<host>
+// for <host>, <host> for www.<host>) with a 308 to the same scheme, port,
+// path and query on the host the rule names, as ingress-nginx's
+// from-to-www-redirect. Wildcard hosts are skipped, and so is a form that
+// an Ingress rule names itself (that rule serves it).
+func (t *translator) fromToWWW(ing *netv1.Ingress) {
+	for i, r := range ing.Spec.Rules {
+		h := r.Host
+		if h == "" || strings.HasPrefix(h, "*") || strings.ContainsAny(h, "`\\") {
+			continue
+		}
+		from := "www." + h
+		if rest, ok := strings.CutPrefix(h, "www."); ok {
+			from = rest
+		}
+		if _, named := slices.BinarySearch(t.hosts, from); named {
+			continue
+		}
+		base := fmt.Sprintf("%s-%s-rule-%d-from-to-www-redirect", ing.Namespace, ing.Name, i)
+		mw := t.mw(base, &dynamic.Middleware{RedirectRegex: &dynamic.RedirectRegex{
+			Regex: `^(https?)://[^/:]+(:[0-9]+)?(.*)$`, Replacement: "${1}://" + escapeDollar(h) + "${2}${3}", StatusCode: 308,
+		}})
+		t.addRouters(base, hostRule(from)+" && PathPrefix(`/`)", "noop@internal", []string{mw}, []string{mw}, priority(from, "", false))
+	}
 }

@@ -281,6 +281,30 @@ func TestTranslate(t *testing.T) {
 					t.Error("no default-backend service")
 				}
 			}},
+		{desc: "from-to-www-redirect both ways, skipped for a named host and a wildcard", ings: []*netv1.Ingress{
+			ing("a", "a.test", "/", netv1.PathTypePrefix, "web", ann("from-to-www-redirect", "true")),
+			ing("b", "www.b.test", "/", netv1.PathTypePrefix, "web", ann("from-to-www-redirect", "true")),
+			ing("c", "c.test", "/", netv1.PathTypePrefix, "web", ann("from-to-www-redirect", "true")),
+			ing("c2", "www.c.test", "/", netv1.PathTypePrefix, "web", nil),
+			ing("d", "*.d.test", "/", netv1.PathTypePrefix, "web", ann("from-to-www-redirect", "true")),
+		},
+			check: func(t *testing.T, c *dynamic.Configuration, _ map[string][]problem) {
+				r := c.HTTP.Routers["ns-a-rule-0-from-to-www-redirect"]
+				if r == nil || r.Rule != "Host(`www.a.test`) && PathPrefix(`/`)" || r.Service != "noop@internal" || c.HTTP.Routers["ns-a-rule-0-from-to-www-redirect-tls"] == nil {
+					t.Fatalf("router %+v", r)
+				}
+				m := c.HTTP.Middlewares[r.Middlewares[0]].RedirectRegex
+				re := regexp.MustCompile(m.Regex)
+				if got := re.ReplaceAllString("https://www.a.test:8443/x?y=1", strings.ReplaceAll(m.Replacement, "$$", "$")); got != "https://a.test:8443/x?y=1" || m.StatusCode != 308 {
+					t.Fatalf("redirect %+v -> %s", m, got)
+				}
+				if r := c.HTTP.Routers["ns-b-rule-0-from-to-www-redirect"]; r == nil || r.Rule != "Host(`b.test`) && PathPrefix(`/`)" {
+					t.Fatalf("www to bare %+v", r)
+				}
+				if c.HTTP.Routers["ns-c-rule-0-from-to-www-redirect"] != nil || c.HTTP.Routers["ns-d-rule-0-from-to-www-redirect"] != nil {
+					t.Fatal("redirect for a named host or a wildcard")
+				}
+			}},
 		{desc: "entrypoints and non-TLS routers off", opts: func(o *static.KubernetesIngressNGINXProvider) {
 			o.HTTPSEntryPoint = "websecure"
 			o.DisableNonTLSRouters = true
