@@ -165,6 +165,15 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "wildcard", "nginx", "*.wild.test", "/", netv1.PathTypePrefix, "api", nil))
 	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "fromwww", "nginx", "fw.example.test", "/", netv1.PathTypePrefix, "web",
 		map[string]string{"nginx.ingress.kubernetes.io/from-to-www-redirect": "true"}))
+	clientCA := newCA(t, "nginx client CA")
+	if _, err := k.Client.CoreV1().Secrets(ns).Create(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "client-ca", Namespace: ns},
+		Data: map[string][]byte{"ca.crt": []byte(clientCA.PEM)}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	mtlsIng := nginxSimpleIngress(ns, "mtls", "nginx", "mtls.example.test", "/", netv1.PathTypePrefix, "web",
+		map[string]string{"nginx.ingress.kubernetes.io/auth-tls-secret": ns + "/client-ca", "nginx.ingress.kubernetes.io/auth-tls-verify-client": "on"})
+	mtlsIng.Spec.TLS = []netv1.IngressTLS{{Hosts: []string{"mtls.example.test"}}}
+	nginxCreateIngress(t, k, mtlsIng)
 	tlsIng := nginxSimpleIngress(ns, "secure", "nginx", "secure.example.test", "/", netv1.PathTypePrefix, "web", nil)
 	tlsIng.Spec.TLS = []netv1.IngressTLS{{Hosts: []string{"secure.example.test"}}}
 	nginxCreateIngress(t, k, tlsIng)
@@ -245,6 +254,53 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 		}
 		if r := do(t, request{url: base + "/p", host: "fw.example.test"}); r.Status != 200 || nginxParseEcho(t, r.Body).Name != "web" {
 			t.Errorf("the host itself: %d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("auth-tls-secret client certificates", func(t *testing.T) {
+		crt, key := clientCA.issue(t, "client", nil, true)
+		pair, err := tls.X509KeyPair([]byte(crt), []byte(key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		get := func(certs []tls.Certificate) (int, error) {
+			c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil, TLSClientConfig: &tls.Config{
+				InsecureSkipVerify: true, ServerName: "mtls.example.test", Certificates: certs}}} //nolint:gosec // the default certificate is self-signed
+			defer c.CloseIdleConnections()
+			req, _ := http.NewRequest(http.MethodGet, "https://"+e.Addr("websecure")+"/x", nil)
+			req.Host = "mtls.example.test"
+			resp, err := c.Do(req)
+			if err != nil {
+				return 0, err
+			}
+			resp.Body.Close()
+			return resp.StatusCode, nil
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			st, err := get([]tls.Certificate{pair})
+			if err == nil && st == 200 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("with a client certificate: %d %v", st, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if st, err := get(nil); err == nil {
+			t.Errorf("without a client certificate: %d, want a handshake failure", st)
+		}
+		other, okey := newCA(t, "other CA").issue(t, "client", nil, true)
+		opair, _ := tls.X509KeyPair([]byte(other), []byte(okey))
+		if st, err := get([]tls.Certificate{opair}); err == nil {
+			t.Errorf("with a certificate of another CA: %d, want a handshake failure", st)
+		}
+		// Another host keeps serving without client certificates.
+		req, _ := http.NewRequest(http.MethodGet, "https://"+e.Addr("websecure")+"/login", nil)
+		req.Host = "secure.example.test"
+		if resp, err := nginxHTTPSClient.Do(req); err != nil || resp.StatusCode != 200 {
+			t.Errorf("other host: %v", err)
+		} else {
+			resp.Body.Close()
 		}
 	})
 	t.Run("endpoints follow the EndpointSlice", func(t *testing.T) {

@@ -127,7 +127,7 @@ func (b *build) recordRouterTLS(name string, r *dynamic.Router, eps []string) {
 		if t.CertResolver != "" {
 			b.recordResolver(info, t, rules.Domains(tree))
 		}
-		for _, h := range rules.Domains(tree) {
+		for _, h := range rules.PositiveDomains(tree) {
 			h = strings.ToLower(rules.TrimDot(h))
 			cur, ok := b.edge.hosts[ep][h]
 			if !ok {

@@ -134,3 +134,32 @@ func Domains(t *Tree) []string {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+// PositiveDomains is Domains without the hosts under a negation: the hosts
+// a request can match the rule with (a `!Host(x)` rule never serves x, so
+// its TLS options must not claim x).
+func PositiveDomains(t *Tree) []string {
+	if t == nil || t.Root == nil {
+		return nil
+	}
+	var out []string
+	var walk func(n *Node, neg bool)
+	walk = func(n *Node, neg bool) {
+		switch n.Kind {
+		case KindMatcher:
+			if name, ok := Resolve(n.Name, HTTPMatchers...); ok && name == MatchHost && !neg {
+				for _, a := range n.Args {
+					out = append(out, strings.ToLower(a))
+				}
+			}
+		case KindNot:
+			walk(n.Left, !neg)
+		case KindAnd, KindOr:
+			walk(n.Left, neg)
+			walk(n.Right, neg)
+		}
+	}
+	walk(t.Root, false)
+	slices.Sort(out)
+	return slices.Compact(out)
+}

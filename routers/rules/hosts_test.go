@@ -57,6 +57,13 @@ func TestDomains(t *testing.T) {
 	if got, want := Domains(tree), []string{"*.c.com", "a.com", "b.com"}; !slices.Equal(got, want) {
 		t.Errorf("Domains = %q, want %q", got, want)
 	}
+	if got, want := PositiveDomains(tree), []string{"*.c.com", "b.com"}; !slices.Equal(got, want) {
+		t.Errorf("PositiveDomains = %q, want %q", got, want)
+	}
+	tree, _ = Parse("!(!Host(`x.com`) && Host(`y.com`))")
+	if got, want := PositiveDomains(tree), []string{"x.com"}; !slices.Equal(got, want) {
+		t.Errorf("PositiveDomains = %q, want %q", got, want)
+	}
 }
 
 // TestHostsNestedIsFast guards against host sets growing with nesting.

@@ -32,6 +32,10 @@ type config struct {
 	ServiceUp     bool
 	AppRoot       string
 	FromToWWW     bool
+	// AuthTLSSecret ("name" or "ns/name", key ca.crt) and the
+	// clientAuthType auth-tls-verify-client asks for.
+	AuthTLSSecret string
+	AuthTLSVerify string
 
 	PermRedirect     string
 	PermRedirectCode int
@@ -164,7 +168,7 @@ var known = map[string]support{
 	"auth-keepalive-share-vars": unsupported, "auth-keepalive-requests": unsupported, "auth-keepalive-timeout": unsupported,
 	"auth-proxy-set-headers": unsupported, "enable-global-auth": partial, "auth-request-redirect": unsupported,
 	"auth-always-set-cookie": unsupported, "auth-signin-redirect-param": unsupported,
-	"auth-tls-secret": unsupported, "auth-tls-verify-depth": unsupported, "auth-tls-verify-client": unsupported,
+	"auth-tls-secret": supported, "auth-tls-verify-depth": unsupported, "auth-tls-verify-client": supported,
 	"auth-tls-error-page": unsupported, "auth-tls-pass-certificate-to-upstream": unsupported, "auth-tls-match-cn": unsupported,
 	"custom-http-errors": supported, "disable-proxy-intercept-errors": unsupported, "default-backend": unsupported,
 	"from-to-www-redirect": supported, "http2-push-preload": unsupported,
@@ -316,6 +320,27 @@ func parseAnnotations(ann map[string]string) (config, []problem) {
 	}
 	c.ForceSSL, _ = boolean("force-ssl-redirect")
 	c.FromToWWW, _ = boolean("from-to-www-redirect")
+	if v, ok := get("auth-tls-secret"); ok {
+		if !objectRefRE.MatchString(v) {
+			fatal("auth-tls-secret", "%q is not a secret name or namespace/name: the Ingress is not served", v)
+		} else {
+			c.AuthTLSSecret = v
+			c.AuthTLSVerify = "RequireAndVerifyClientCert"
+		}
+	}
+	if v, ok := get("auth-tls-verify-client"); ok && c.AuthTLSSecret != "" {
+		switch strings.ToLower(v) {
+		case "on":
+		case "optional":
+			c.AuthTLSVerify = "VerifyClientCertIfGiven"
+		case "optional_no_ca":
+			c.AuthTLSVerify = "RequestClientCert"
+		case "off":
+			c.AuthTLSVerify = "NoClientCert"
+		default:
+			warn("auth-tls-verify-client", "%q is not on, off, optional or optional_no_ca; on is used", v)
+		}
+	}
 	if v, ok := get("backend-protocol"); ok {
 		switch p := strings.ToUpper(v); p {
 		case "HTTP", "HTTPS", "GRPC", "GRPCS":

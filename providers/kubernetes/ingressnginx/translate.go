@@ -50,6 +50,9 @@ type translator struct {
 	// them never reaches a wildcard or host-less rule (NGINX picks the
 	// server by name first).
 	hosts []string
+	// tlsOption is the TLS option of the Ingress being translated
+	// (auth-tls-secret), set on each TLS router it adds.
+	tlsOption string
 }
 
 type mainRoute struct {
@@ -153,6 +156,13 @@ func (t *translator) ingress(ing *netv1.Ingress) {
 	}
 	// Middlewares and services are built once per Ingress; a failure
 	// there (missing auth secret) is fatal too.
+	if len(fatal) == 0 && c.AuthTLSSecret != "" {
+		if err := t.authTLS(ing, c); err != nil {
+			t.report(ing, *err)
+			fatal = append(fatal, err.String())
+		}
+		defer func() { t.tlsOption = "" }()
+	}
 	var mws ingressMiddlewares
 	if len(fatal) == 0 {
 		var err *problem
@@ -248,7 +258,7 @@ func (t *translator) addRouters(base, rule, svc string, plain, tlsMws []string, 
 		}
 		t.conf.HTTP.Routers[base] = r
 	}
-	r := &dynamic.Router{Rule: rule, Service: svc, Middlewares: tlsMws, Priority: prio, TLS: &dynamic.RouterTLSConfig{}}
+	r := &dynamic.Router{Rule: rule, Service: svc, Middlewares: tlsMws, Priority: prio, TLS: &dynamic.RouterTLSConfig{Options: t.tlsOption}}
 	if t.opts.HTTPSEntryPoint != "" {
 		r.EntryPoints = []string{t.opts.HTTPSEntryPoint}
 	}
@@ -748,4 +758,29 @@ func (t *translator) fromToWWW(ing *netv1.Ingress) {
 		}})
 		t.addRouters(base, hostRule(from)+" && PathPrefix(`/`)", "noop@internal", []string{mw}, []string{mw}, priority(from, "", false))
 	}
+}
+
+// authTLS adds the TLS option of auth-tls-secret (client certificates
+// checked against its ca.crt, as auth-tls-verify-client asks) and makes it
+// the option of the Ingress's TLS routers. Options apply per host (SNI):
+// another Ingress of the same host with other options makes the host use
+// the default options, reported on the routers. A missing secret or CA
+// leaves the Ingress out rather than serve it without the check.
+func (t *translator) authTLS(ing *netv1.Ingress, c config) *problem {
+	sec, ok := t.secretRef(ing, c.AuthTLSSecret)
+	if !ok {
+		return &problem{Annotation: "auth-tls-secret", Msg: fmt.Sprintf("secret %s not found (or in another namespace without allowCrossNamespaceResources): the Ingress is not served", c.AuthTLSSecret), Fatal: true}
+	}
+	ca := sec.Data["ca.crt"]
+	if len(ca) == 0 {
+		return &problem{Annotation: "auth-tls-secret", Msg: fmt.Sprintf("secret %s has no ca.crt: the Ingress is not served", c.AuthTLSSecret), Fatal: true}
+	}
+	name := ing.Namespace + "-" + ing.Name + "-auth-tls"
+	opt := dynamic.TLSOptions{ClientAuth: dynamic.ClientAuth{ClientAuthType: c.AuthTLSVerify}}
+	if c.AuthTLSVerify != "NoClientCert" && c.AuthTLSVerify != "RequestClientCert" {
+		opt.ClientAuth.CAFiles = []dynamic.FileOrContent{dynamic.FileOrContent(ca)}
+	}
+	t.conf.TLS.Options[name] = opt
+	t.tlsOption = name
+	return nil
 }

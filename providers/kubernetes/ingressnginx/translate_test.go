@@ -54,6 +54,7 @@ func objs() fakeObjects {
 			"ns/users": {Data: map[string][]byte{"auth": []byte("alice:$apr1$x$y\n\nbob:{SHA}z\n")}},
 			"ns/map":   {Data: map[string][]byte{"carol": []byte("$apr1$a$b"), "dave": []byte("{SHA}c")}},
 			"ns/cert":  {Data: map[string][]byte{"tls.crt": []byte("CRT"), "tls.key": []byte("KEY")}},
+			"ns/ca":    {Data: map[string][]byte{"ca.crt": []byte("CA")}},
 		},
 	}
 }
@@ -303,6 +304,36 @@ func TestTranslate(t *testing.T) {
 				}
 				if c.HTTP.Routers["ns-c-rule-0-from-to-www-redirect"] != nil || c.HTTP.Routers["ns-d-rule-0-from-to-www-redirect"] != nil {
 					t.Fatal("redirect for a named host or a wildcard")
+				}
+			}},
+		{desc: "auth-tls-secret: a TLS option per Ingress with the CA, on the TLS routers only", ings: []*netv1.Ingress{
+			ing("a", "a.test", "/", netv1.PathTypePrefix, "web", ann("auth-tls-secret", "ns/ca")),
+			ing("b", "b.test", "/", netv1.PathTypePrefix, "web", ann("auth-tls-secret", "ca", "auth-tls-verify-client", "optional")),
+			ing("c", "c.test", "/", netv1.PathTypePrefix, "web", ann("auth-tls-secret", "ns/nope")),
+			ing("d", "d.test", "/", netv1.PathTypePrefix, "web", ann("auth-tls-secret", "users")),
+			ing("e", "e.test", "/", netv1.PathTypePrefix, "web", nil),
+		},
+			check: func(t *testing.T, c *dynamic.Configuration, probs map[string][]problem) {
+				o, ok := c.TLS.Options["ns-a-auth-tls"]
+				if !ok || o.ClientAuth.ClientAuthType != "RequireAndVerifyClientCert" || len(o.ClientAuth.CAFiles) != 1 || o.ClientAuth.CAFiles[0] != "CA" {
+					t.Fatalf("option %+v", o)
+				}
+				if r := c.HTTP.Routers["ns-a-rule-0-path-0-tls"]; r.TLS.Options != "ns-a-auth-tls" {
+					t.Fatalf("tls router %+v", r.TLS)
+				}
+				if r := c.HTTP.Routers["ns-a-rule-0-path-0"]; r.TLS != nil {
+					t.Fatal("plain router with TLS")
+				}
+				if o := c.TLS.Options["ns-b-auth-tls"]; o.ClientAuth.ClientAuthType != "VerifyClientCertIfGiven" {
+					t.Fatalf("optional %+v", o)
+				}
+				for _, n := range []string{"c", "d"} {
+					if c.HTTP.Routers["ns-"+n+"-rule-0-path-0-tls"] != nil || len(probs["ns/"+n]) == 0 || !probs["ns/"+n][0].Fatal {
+						t.Errorf("%s served without its CA: %v", n, probs["ns/"+n])
+					}
+				}
+				if r := c.HTTP.Routers["ns-e-rule-0-path-0-tls"]; r.TLS.Options != "" {
+					t.Fatalf("option leaked to the next Ingress: %+v", r.TLS)
 				}
 			}},
 		{desc: "entrypoints and non-TLS routers off", opts: func(o *static.KubernetesIngressNGINXProvider) {
