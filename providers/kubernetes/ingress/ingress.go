@@ -317,6 +317,19 @@ func (p *Provider) Provide(ctx context.Context, out chan<- dynamic.Message) erro
 		leader := k8s.NewLeader()
 		go leader.Run(ctx, cs, k8s.LeaderOptions{Name: "switchyard-ingress"}, p.log)
 		status = newStatusWriter(cs, leader, p.opts.IngressEndpoint, pub, p.pubNS+"/"+p.pubName, st.ingress, p.log)
+		if pub != nil && !p.opts.DisableClusterScopeResources {
+			status.startNodes = func(wake func()) (cache.Indexer, cache.InformerSynced) {
+				nf := informers.NewSharedInformerFactory(cs, 0)
+				nInf := nf.Core().V1().Nodes().Informer()
+				_, _ = nInf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+					AddFunc:    func(any) { wake() },
+					UpdateFunc: func(_, _ any) { wake() },
+					DeleteFunc: func(any) { wake() },
+				})
+				nf.Start(ctx.Done())
+				return nInf.GetIndexer(), nInf.HasSynced
+			}
+		}
 		go status.run(ctx)
 	}
 	certs := newCertCache()

@@ -35,6 +35,13 @@ type statusWriter struct {
 	served  []*netv1.Ingress
 	wake    chan struct{}
 	warnedN bool
+	// Nodes, for a NodePort published Service: started on first need by
+	// startNodes (nil: cluster-scope reads are disabled), so the Node read
+	// right is needed only then.
+	startNodes func(wake func()) (cache.Indexer, cache.InformerSynced)
+	nodes      cache.Indexer
+	nodesSync  cache.InformerSynced
+	pending    bool // desired is waiting for the Node cache: retry
 }
 
 func newStatusWriter(cs kubernetes.Interface, leader *k8s.Leader, ep *static.KubernetesIngressEndpoint, pub cache.Indexer, pubKey string,
@@ -100,11 +107,23 @@ func (w *statusWriter) desired() ([]netv1.IngressLoadBalancerIngress, bool) {
 			out = append(out, e)
 		}
 	case corev1.ServiceTypeNodePort:
-		if !w.warnedN {
-			w.warnedN = true
-			w.log.Warn("ingressEndpoint.publishedService: NodePort services are not supported (node addresses are not looked up); status not written", "service", w.pubKey)
+		// As Traefik: the nodes' external addresses.
+		if w.startNodes == nil {
+			if !w.warnedN {
+				w.warnedN = true
+				w.log.Warn("ingressEndpoint.publishedService: a NodePort service needs the Nodes, not read with disableClusterScopeResources; status not written", "service", w.pubKey)
+			}
+			return nil, false
 		}
-		return nil, false
+		if w.nodes == nil {
+			w.log.Info("published service is a NodePort: watching Nodes for their external addresses", "service", w.pubKey)
+			w.nodes, w.nodesSync = w.startNodes(w.poke)
+		}
+		if !w.nodesSync() {
+			w.pending = true
+			return nil, false
+		}
+		out = nodeAddresses(w.nodes.List())
 	default:
 		for _, ip := range svc.Spec.ExternalIPs {
 			out = append(out, netv1.IngressLoadBalancerIngress{IP: ip})
@@ -116,12 +135,45 @@ func (w *statusWriter) desired() ([]netv1.IngressLoadBalancerIngress, bool) {
 	return out, true
 }
 
+// poke makes run look again (a Node changed); it never blocks.
+func (w *statusWriter) poke() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// nodeAddresses is one entry per distinct ExternalIP address of the nodes,
+// sorted so the status does not change with the cache's order.
+func nodeAddresses(objs []any) []netv1.IngressLoadBalancerIngress {
+	var ips []string
+	for _, o := range objs {
+		n, ok := o.(*corev1.Node)
+		if !ok {
+			continue
+		}
+		for _, a := range n.Status.Addresses {
+			if a.Type == corev1.NodeExternalIP && a.Address != "" {
+				ips = append(ips, a.Address)
+			}
+		}
+	}
+	slices.Sort(ips)
+	ips = slices.Compact(ips)
+	out := make([]netv1.IngressLoadBalancerIngress, 0, len(ips))
+	for _, ip := range ips {
+		out = append(out, netv1.IngressLoadBalancerIngress{IP: ip})
+	}
+	return out
+}
+
 // write updates every served Ingress whose status differs; false: some
-// update failed and should be retried.
+// update failed (or the Node cache is not ready yet) and should be retried.
 func (w *statusWriter) write(ctx context.Context, served []*netv1.Ingress) bool {
+	w.pending = false
 	want, ok := w.desired()
 	if !ok {
-		return true
+		return !w.pending
 	}
 	good := true
 	for _, ing := range served {

@@ -44,7 +44,34 @@ func TestStatusDesired(t *testing.T) {
 	svc2.Spec.Type = corev1.ServiceTypeNodePort
 	_ = idx.Update(svc2)
 	if _, ok = w.desired(); ok {
-		t.Error("NodePort: something to write")
+		t.Error("NodePort without Node reads: something to write")
+	}
+	nodes := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{})
+	synced, started := false, 0
+	w.startNodes = func(func()) (cache.Indexer, cache.InformerSynced) {
+		started++
+		return nodes, func() bool { return synced }
+	}
+	if _, ok = w.desired(); ok || !w.pending {
+		t.Errorf("NodePort, Node cache not synced: ok %v pending %v", ok, w.pending)
+	}
+	synced = true
+	if _, ok = w.desired(); ok {
+		t.Error("NodePort, no node: something to write")
+	}
+	node := func(name string, addrs ...corev1.NodeAddress) *corev1.Node {
+		return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}, Status: corev1.NodeStatus{Addresses: addrs}}
+	}
+	_ = nodes.Add(node("b", corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: "10.0.0.2"}, corev1.NodeAddress{Type: corev1.NodeExternalIP, Address: "203.0.113.9"}))
+	_ = nodes.Add(node("a", corev1.NodeAddress{Type: corev1.NodeExternalIP, Address: "203.0.113.7"}, corev1.NodeAddress{Type: corev1.NodeHostName, Address: "a"}))
+	_ = nodes.Add(node("c", corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: "10.0.0.3"}))
+	_ = nodes.Add(node("d", corev1.NodeAddress{Type: corev1.NodeExternalIP, Address: "203.0.113.9"}))
+	got, ok = w.desired()
+	if !ok || len(got) != 2 || got[0].IP != "203.0.113.7" || got[1].IP != "203.0.113.9" || got[0].Hostname != "" {
+		t.Errorf("NodePort: %+v %v", got, ok)
+	}
+	if started != 1 {
+		t.Errorf("Node informer started %d times", started)
 	}
 
 	e := "boom"

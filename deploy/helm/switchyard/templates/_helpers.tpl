@@ -139,6 +139,11 @@ and the events they record.
   resources: [ingressclasses]
   verbs: [get, list, watch]
 {{- end }}
+{{- if and $p.kubernetesIngress.enabled $p.kubernetesIngress.publishedService .Values.service.enabled (eq .Values.service.type "NodePort") }}
+- apiGroups: [""]
+  resources: [nodes]
+  verbs: [get, list, watch]
+{{- end }}
 {{- if or $p.kubernetesGateway.enabled $p.kubernetesIngressNGINX.enabled }}
 - apiGroups: [""]
   resources: [namespaces]
