@@ -174,6 +174,16 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 		map[string]string{"nginx.ingress.kubernetes.io/auth-tls-secret": ns + "/client-ca", "nginx.ingress.kubernetes.io/auth-tls-verify-client": "on"})
 	mtlsIng.Spec.TLS = []netv1.IngressTLS{{Hosts: []string{"mtls.example.test"}}}
 	nginxCreateIngress(t, k, mtlsIng)
+	passCertPEM, passKeyPEM := clientCA.issue(t, "pass-backend", []string{"pass.example.test"}, false)
+	passCert, err := tls.X509KeyPair([]byte(passCertPEM), []byte(passKeyPEM))
+	if err != nil {
+		t.Fatal(err)
+	}
+	passIP := kn.NewIP(t)
+	passPort := serveTCPEchoIn(t, kn, passIP, 0, "pass", &passCert)
+	k.ServiceWithEndpoints(t, ns, "pass", "https", 80, int32(passPort), KubeEndpoint{IP: passIP, Ready: true})
+	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "pass", "nginx", "pass.example.test", "/", netv1.PathTypePrefix, "pass",
+		map[string]string{"nginx.ingress.kubernetes.io/ssl-passthrough": "true"}))
 	tlsIng := nginxSimpleIngress(ns, "secure", "nginx", "secure.example.test", "/", netv1.PathTypePrefix, "web", nil)
 	tlsIng.Spec.TLS = []netv1.IngressTLS{{Hosts: []string{"secure.example.test"}}}
 	nginxCreateIngress(t, k, tlsIng)
@@ -302,6 +312,21 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 		} else {
 			resp.Body.Close()
 		}
+	})
+	t.Run("ssl-passthrough", func(t *testing.T) {
+		// The backend's own certificate and bytes: the TLS is not terminated.
+		e.waitFor(30*time.Second, "passthrough to the backend", func() bool {
+			c, err := tlsDial(e.Addr("websecure"), &tls.Config{ServerName: "pass.example.test", InsecureSkipVerify: true}) //nolint:gosec // the test checks the peer by name
+			if err != nil {
+				return false
+			}
+			defer c.Close()
+			if c.ConnectionState().PeerCertificates[0].Subject.CommonName != "pass-backend" {
+				return false
+			}
+			got, _ := tcpExchange(c, "hi")
+			return got == "pass|hi"
+		})
 	})
 	t.Run("endpoints follow the EndpointSlice", func(t *testing.T) {
 		ip, port := kn.ServeHTTP(t, nginxEchoHandler("web-2"))

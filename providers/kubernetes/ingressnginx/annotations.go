@@ -32,6 +32,7 @@ type config struct {
 	ServiceUp     bool
 	AppRoot       string
 	FromToWWW     bool
+	Passthrough   bool
 	// AuthTLSSecret ("name" or "ns/name", key ca.crt) and the
 	// clientAuthType auth-tls-verify-client asks for.
 	AuthTLSSecret string
@@ -182,7 +183,7 @@ var known = map[string]support{
 	"proxy-ssl-verify-depth": unsupported, "proxy-buffering": unsupported, "proxy-buffers-number": unsupported,
 	"proxy-buffer-size": unsupported, "proxy-max-temp-file-size": unsupported,
 	"enable-rewrite-log": unsupported, "satisfy": unsupported, "server-alias": unsupported,
-	"ssl-passthrough": unsupported, "ssl-ciphers": unsupported, "ssl-prefer-server-ciphers": unsupported,
+	"ssl-passthrough": supported, "ssl-ciphers": unsupported, "ssl-prefer-server-ciphers": unsupported,
 	"upstream-hash-by": unsupported, "upstream-hash-by-subset": unsupported, "upstream-hash-by-subset-size": unsupported,
 	"connection-proxy-header": unsupported, "enable-access-log": unsupported,
 	"enable-opentelemetry": unsupported, "opentelemetry-trust-incoming-span": unsupported,
@@ -320,6 +321,7 @@ func parseAnnotations(ann map[string]string) (config, []problem) {
 	}
 	c.ForceSSL, _ = boolean("force-ssl-redirect")
 	c.FromToWWW, _ = boolean("from-to-www-redirect")
+	c.Passthrough, _ = boolean("ssl-passthrough")
 	if v, ok := get("auth-tls-secret"); ok {
 		if !objectRefRE.MatchString(v) {
 			fatal("auth-tls-secret", "%q is not a secret name or namespace/name: the Ingress is not served", v)

@@ -93,8 +93,8 @@ func TestParseAnnotations(t *testing.T) {
 		{desc: "app root relative", ann: ann("app-root", "dashboard"), check: func(c config) bool { return c.AppRoot == "" }, probs: []string{"absolute"}},
 		{desc: "snippets warned", ann: ann("configuration-snippet", "more_set_headers x;", "server-snippet", "location /x {}", "foo-snippet", "x"),
 			check: func(c config) bool { return true }, probs: []string{"configuration-snippet: NGINX snippets", "foo-snippet: NGINX snippets", "server-snippet: NGINX snippets"}},
-		{desc: "unknown and unsupported", ann: ann("made-up", "1", "ssl-passthrough", "true"), check: func(c config) bool { return true },
-			probs: []string{"made-up: unknown", "ssl-passthrough: not supported"}},
+		{desc: "unknown and unsupported", ann: ann("made-up", "1", "satisfy", "any"), check: func(c config) bool { return true },
+			probs: []string{"made-up: unknown", "satisfy: not supported"}},
 		{desc: "vhost and prefix", ann: ann("upstream-vhost", "internal.svc:8080", "x-forwarded-prefix", "/app"), check: func(c config) bool {
 			return c.UpstreamVhost == "internal.svc:8080" && c.XFwdPrefix == "/app"
 		}},

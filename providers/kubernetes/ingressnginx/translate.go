@@ -218,6 +218,9 @@ func (t *translator) ingress(ing *netv1.Ingress) {
 			}
 		}
 	}
+	if c.Passthrough && len(fatal) == 0 {
+		t.passthrough(ing, c)
+	}
 	if c.FromToWWW && len(fatal) == 0 {
 		t.fromToWWW(ing)
 	}
@@ -783,4 +786,49 @@ func (t *translator) authTLS(ing *netv1.Ingress, c config) *problem {
 	t.conf.TLS.Options[name] = opt
 	t.tlsOption = name
 	return nil
+}
+
+// passthrough adds, for each host of the Ingress, a TCP router
+// HostSNI(host) with TLS passthrough on the TLS entrypoint, to the
+// backend of the rule's "/" path (else its first path), as
+// ingress-nginx's ssl-passthrough: TLS connections for the host go
+// untouched to the endpoints, which terminate TLS; annotations acting on
+// HTTP do not apply to them. Plain HTTP for the host keeps its HTTP routers.
+func (t *translator) passthrough(ing *netv1.Ingress, c config) {
+	for i, r := range ing.Spec.Rules {
+		if r.Host == "" || r.HTTP == nil || len(r.HTTP.Paths) == 0 || strings.ContainsAny(r.Host, "`\\") {
+			t.report(ing, problem{Annotation: "ssl-passthrough", Msg: fmt.Sprintf("rule %d: needs a host and a path; not passed through", i)})
+			continue
+		}
+		b := r.HTTP.Paths[0].Backend
+		for _, p := range r.HTTP.Paths {
+			if p.Path == "/" || p.Path == "" {
+				b = p.Backend
+				break
+			}
+		}
+		if b.Service == nil {
+			continue
+		}
+		svc, ok := t.objs.Service(ing.Namespace, b.Service.Name)
+		if !ok {
+			continue // reported by the HTTP routers
+		}
+		lb := t.loadBalancer(ing, c, svc, b.Service.Port.Number, b.Service.Port.Name, "/")
+		if lb == nil {
+			continue
+		}
+		base := fmt.Sprintf("%s-%s-rule-%d-ssl-passthrough", ing.Namespace, ing.Name, i)
+		tlb := &dynamic.TCPServersLoadBalancer{Servers: []dynamic.TCPServer{}}
+		for _, s := range lb.Servers {
+			_, hp, _ := strings.Cut(s.URL, "://")
+			tlb.Servers = append(tlb.Servers, dynamic.TCPServer{Address: hp})
+		}
+		t.conf.TCP.Services[base] = &dynamic.TCPService{LoadBalancer: tlb}
+		rt := &dynamic.TCPRouter{Rule: "HostSNI(`" + r.Host + "`)", Service: base, TLS: &dynamic.RouterTCPTLSConfig{Passthrough: true}}
+		if t.opts.HTTPSEntryPoint != "" {
+			rt.EntryPoints = []string{t.opts.HTTPSEntryPoint}
+		}
+		t.conf.TCP.Routers[base] = rt
+	}
 }

@@ -336,6 +336,21 @@ func TestTranslate(t *testing.T) {
 					t.Fatalf("option leaked to the next Ingress: %+v", r.TLS)
 				}
 			}},
+		{desc: "ssl-passthrough: a TCP router per host to the endpoints", opts: func(o *static.KubernetesIngressNGINXProvider) { o.HTTPSEntryPoint = "websecure" },
+			ings: []*netv1.Ingress{ing("a", "a.test", "/", netv1.PathTypePrefix, "web", ann("ssl-passthrough", "true")),
+				ing("b", "", "/", netv1.PathTypePrefix, "web", ann("ssl-passthrough", "true"))},
+			check: func(t *testing.T, c *dynamic.Configuration, probs map[string][]problem) {
+				r := c.TCP.Routers["ns-a-rule-0-ssl-passthrough"]
+				if r == nil || r.Rule != "HostSNI(`a.test`)" || r.TLS == nil || !r.TLS.Passthrough || r.EntryPoints[0] != "websecure" || r.Service != "ns-a-rule-0-ssl-passthrough" {
+					t.Fatalf("router %+v", r)
+				}
+				if s := c.TCP.Services[r.Service].LoadBalancer; len(s.Servers) != 1 || s.Servers[0].Address != "10.0.0.1:8080" {
+					t.Fatalf("service %+v", s)
+				}
+				if len(c.TCP.Routers) != 1 || len(probs["ns/b"]) == 0 {
+					t.Fatalf("host-less rule passed through: %v %v", c.TCP.Routers, probs)
+				}
+			}},
 		{desc: "entrypoints and non-TLS routers off", opts: func(o *static.KubernetesIngressNGINXProvider) {
 			o.HTTPSEntryPoint = "websecure"
 			o.DisableNonTLSRouters = true
