@@ -171,7 +171,8 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 		t.Fatal(err)
 	}
 	mtlsIng := nginxSimpleIngress(ns, "mtls", "nginx", "mtls.example.test", "/", netv1.PathTypePrefix, "web",
-		map[string]string{"nginx.ingress.kubernetes.io/auth-tls-secret": ns + "/client-ca", "nginx.ingress.kubernetes.io/auth-tls-verify-client": "on"})
+		map[string]string{"nginx.ingress.kubernetes.io/auth-tls-secret": ns + "/client-ca", "nginx.ingress.kubernetes.io/auth-tls-verify-client": "on",
+			"nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream": "true"})
 	mtlsIng.Spec.TLS = []netv1.IngressTLS{{Hosts: []string{"mtls.example.test"}}}
 	nginxCreateIngress(t, k, mtlsIng)
 	passCertPEM, passKeyPEM := clientCA.issue(t, "pass-backend", []string{"pass.example.test"}, false)
@@ -272,17 +273,21 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var body string
 		get := func(certs []tls.Certificate) (int, error) {
 			c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil, TLSClientConfig: &tls.Config{
 				InsecureSkipVerify: true, ServerName: "mtls.example.test", Certificates: certs}}} //nolint:gosec // the default certificate is self-signed
 			defer c.CloseIdleConnections()
 			req, _ := http.NewRequest(http.MethodGet, "https://"+e.Addr("websecure")+"/x", nil)
 			req.Host = "mtls.example.test"
+			req.Header.Set("Ssl-Client-Verify", "forged")
 			resp, err := c.Do(req)
 			if err != nil {
 				return 0, err
 			}
+			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
+			body = string(b)
 			return resp.StatusCode, nil
 		}
 		deadline := time.Now().Add(30 * time.Second)
@@ -295,6 +300,12 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 				t.Fatalf("with a client certificate: %d %v", st, err)
 			}
 			time.Sleep(100 * time.Millisecond)
+		}
+		// auth-tls-pass-certificate-to-upstream: ingress-nginx's headers.
+		h := nginxParseEcho(t, body).Header
+		if h.Get("Ssl-Client-Verify") != "SUCCESS" || h.Get("Ssl-Client-Subject-Dn") != "CN=client" || h.Get("Ssl-Client-Issuer-Dn") != "CN=nginx client CA" ||
+			!strings.HasPrefix(h.Get("Ssl-Client-Cert"), "-----BEGIN%20CERTIFICATE-----%0A") {
+			t.Errorf("backend headers %v", h)
 		}
 		if st, err := get(nil); err == nil {
 			t.Errorf("without a client certificate: %d, want a handshake failure", st)

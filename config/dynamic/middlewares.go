@@ -304,6 +304,11 @@ type Compress struct {
 type PassTLSClientCert struct {
 	PEM  bool                      `json:"pem,omitempty" toml:"pem,omitempty" yaml:"pem,omitempty" export:"true"`
 	Info *TLSClientCertificateInfo `json:"info,omitempty" toml:"info,omitempty" yaml:"info,omitempty" export:"true"`
+	// NGINXHeaders sends ingress-nginx's headers instead: Ssl-Client-Verify,
+	// Ssl-Client-Subject-Dn, Ssl-Client-Issuer-Dn, and with PEM
+	// Ssl-Client-Cert (the URL-escaped PEM of the leaf). Set by the
+	// kubernetesIngressNGINX provider only (auth-tls-*).
+	NGINXHeaders bool `json:"nginxHeaders,omitempty" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
 }
 
 // TLSClientCertificateInfo selects the certificate fields to forward.

@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/base64"
+	"encoding/pem"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -50,6 +51,9 @@ func Setup(cfg *dynamic.PassTLSClientCert) (func(http.Handler) http.Handler, err
 			}
 			p.info = p.notAfter || p.notBefore || p.sans || p.serial || (p.subject != nil && p.subject.any()) || (p.issuer != nil && p.issuer.any())
 		}
+	}
+	if cfg != nil && cfg.NGINXHeaders {
+		return nginx(cfg.PEM), nil
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -154,4 +158,45 @@ func dn(n pkix.Name, f dnFields) string {
 		add(f.cn, "CN", []string{n.CommonName})
 	}
 	return strings.Join(out, ",")
+}
+
+// ingress-nginx's client certificate headers (auth-tls-*).
+const (
+	HeaderNGINXCert      = "Ssl-Client-Cert"
+	HeaderNGINXVerify    = "Ssl-Client-Verify"
+	HeaderNGINXSubjectDN = "Ssl-Client-Subject-Dn"
+	HeaderNGINXIssuerDN  = "Ssl-Client-Issuer-Dn"
+)
+
+// nginx sets ingress-nginx's headers as its template does with
+// auth-tls-secret: the verification result (SUCCESS, NONE, or FAILED for
+// a certificate that was not verified) and the RFC 2253 subject and
+// issuer of the leaf, plus the URL-escaped PEM with pem. Client-sent
+// headers of those names are always removed.
+func nginx(withPEM bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			for _, h := range []string{HeaderNGINXCert, HeaderNGINXVerify, HeaderNGINXSubjectDN, HeaderNGINXIssuerDN} {
+				r.Header.Del(h)
+			}
+			if r.TLS != nil {
+				verify := "NONE"
+				if len(r.TLS.PeerCertificates) > 0 {
+					leaf := r.TLS.PeerCertificates[0]
+					verify = "FAILED:certificate not verified"
+					if len(r.TLS.VerifiedChains) > 0 {
+						verify = "SUCCESS"
+					}
+					r.Header.Set(HeaderNGINXSubjectDN, leaf.Subject.String())
+					r.Header.Set(HeaderNGINXIssuerDN, leaf.Issuer.String())
+					if withPEM {
+						p := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw})
+						r.Header.Set(HeaderNGINXCert, strings.ReplaceAll(url.QueryEscape(string(p)), "+", "%20"))
+					}
+				}
+				r.Header.Set(HeaderNGINXVerify, verify)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }

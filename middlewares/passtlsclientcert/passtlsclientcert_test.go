@@ -91,3 +91,37 @@ func TestPass(t *testing.T) {
 		})
 	}
 }
+
+func TestNGINXHeaders(t *testing.T) {
+	c := testCert(t)
+	h, _ := Setup(&dynamic.PassTLSClientCert{PEM: true, NGINXHeaders: true})
+	var got http.Header
+	srv := h(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = r.Header.Clone() }))
+	for _, tc := range []struct {
+		desc   string
+		state  *tls.ConnectionState
+		verify string
+		cert   bool
+	}{
+		{"verified", &tls.ConnectionState{PeerCertificates: []*x509.Certificate{c}, VerifiedChains: [][]*x509.Certificate{{c}}}, "SUCCESS", true},
+		{"not verified", &tls.ConnectionState{PeerCertificates: []*x509.Certificate{c}}, "FAILED:certificate not verified", true},
+		{"no certificate", &tls.ConnectionState{}, "NONE", false},
+		{"plain HTTP: spoofed headers removed", nil, "", false},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.TLS = tc.state
+		r.Header.Set(HeaderNGINXVerify, "SUCCESS")
+		r.Header.Set(HeaderNGINXCert, "forged")
+		srv.ServeHTTP(httptest.NewRecorder(), r)
+		if v := got.Get(HeaderNGINXVerify); v != tc.verify {
+			t.Errorf("%s: verify %q, want %q", tc.desc, v, tc.verify)
+		}
+		pemText, err := url.QueryUnescape(got.Get(HeaderNGINXCert))
+		if tc.cert != (err == nil && pemText != "") || tc.cert && pemText[:27] != "-----BEGIN CERTIFICATE-----" {
+			t.Errorf("%s: cert %q", tc.desc, got.Get(HeaderNGINXCert))
+		}
+		if tc.cert && got.Get(HeaderNGINXSubjectDN) != c.Subject.String() {
+			t.Errorf("%s: subject %q", tc.desc, got.Get(HeaderNGINXSubjectDN))
+		}
+	}
+}

@@ -37,6 +37,7 @@ type config struct {
 	// clientAuthType auth-tls-verify-client asks for.
 	AuthTLSSecret string
 	AuthTLSVerify string
+	AuthTLSPass   bool
 
 	PermRedirect     string
 	PermRedirectCode int
@@ -170,7 +171,7 @@ var known = map[string]support{
 	"auth-proxy-set-headers": unsupported, "enable-global-auth": partial, "auth-request-redirect": unsupported,
 	"auth-always-set-cookie": unsupported, "auth-signin-redirect-param": unsupported,
 	"auth-tls-secret": supported, "auth-tls-verify-depth": unsupported, "auth-tls-verify-client": supported,
-	"auth-tls-error-page": unsupported, "auth-tls-pass-certificate-to-upstream": unsupported, "auth-tls-match-cn": unsupported,
+	"auth-tls-error-page": unsupported, "auth-tls-pass-certificate-to-upstream": supported, "auth-tls-match-cn": unsupported,
 	"custom-http-errors": supported, "disable-proxy-intercept-errors": unsupported, "default-backend": unsupported,
 	"from-to-www-redirect": supported, "http2-push-preload": unsupported,
 	"limit-rate": unsupported, "limit-rate-after": unsupported, "limit-whitelist": unsupported, "limit-allowlist": unsupported,
@@ -330,6 +331,7 @@ func parseAnnotations(ann map[string]string) (config, []problem) {
 			c.AuthTLSVerify = "RequireAndVerifyClientCert"
 		}
 	}
+	c.AuthTLSPass, _ = boolean("auth-tls-pass-certificate-to-upstream")
 	if v, ok := get("auth-tls-verify-client"); ok && c.AuthTLSSecret != "" {
 		switch strings.ToLower(v) {
 		case "on":

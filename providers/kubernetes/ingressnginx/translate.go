@@ -196,6 +196,13 @@ func (t *translator) ingress(ing *netv1.Ingress) {
 		redirect := c.ForceSSL || (c.SSLRedirect == nil || *c.SSLRedirect) && (anyTLS && (tlsHosts[s.host] || tlsHosts["*"]))
 		plain := mws.withRewrite(mws.list(redirect, s.base), s.base, s.path, s.exact)
 		tlsList := mws.withRewrite(mws.list(false, s.base), s.base, s.path, s.exact)
+		if c.AuthTLSSecret != "" {
+			// ingress-nginx's Ssl-Client-* headers, on the plain router
+			// too so that a client cannot forge them.
+			h := t.mw(ing.Namespace+"-"+ing.Name+"-auth-tls-headers", &dynamic.Middleware{PassTLSClientCert: &dynamic.PassTLSClientCert{NGINXHeaders: true, PEM: c.AuthTLSPass}})
+			plain = append([]string{h}, plain...)
+			tlsList = append([]string{h}, tlsList...)
+		}
 		if len(errCodes) > 0 {
 			// Outermost: NGINX's error_page also catches the statuses
 			// its own directives answer (auth, limits).

@@ -308,7 +308,7 @@ func TestTranslate(t *testing.T) {
 			}},
 		{desc: "auth-tls-secret: a TLS option per Ingress with the CA, on the TLS routers only", ings: []*netv1.Ingress{
 			ing("a", "a.test", "/", netv1.PathTypePrefix, "web", ann("auth-tls-secret", "ns/ca")),
-			ing("b", "b.test", "/", netv1.PathTypePrefix, "web", ann("auth-tls-secret", "ca", "auth-tls-verify-client", "optional")),
+			ing("b", "b.test", "/", netv1.PathTypePrefix, "web", ann("auth-tls-secret", "ca", "auth-tls-verify-client", "optional", "auth-tls-pass-certificate-to-upstream", "true")),
 			ing("c", "c.test", "/", netv1.PathTypePrefix, "web", ann("auth-tls-secret", "ns/nope")),
 			ing("d", "d.test", "/", netv1.PathTypePrefix, "web", ann("auth-tls-secret", "users")),
 			ing("e", "e.test", "/", netv1.PathTypePrefix, "web", nil),
@@ -323,6 +323,12 @@ func TestTranslate(t *testing.T) {
 				}
 				if r := c.HTTP.Routers["ns-a-rule-0-path-0"]; r.TLS != nil {
 					t.Fatal("plain router with TLS")
+				}
+				if m := c.HTTP.Middlewares["ns-a-auth-tls-headers"]; m == nil || !m.PassTLSClientCert.NGINXHeaders || m.PassTLSClientCert.PEM || !slices.Contains(c.HTTP.Routers["ns-a-rule-0-path-0"].Middlewares, "ns-a-auth-tls-headers") {
+					t.Fatalf("headers %+v", m)
+				}
+				if m := c.HTTP.Middlewares["ns-b-auth-tls-headers"]; m == nil || !m.PassTLSClientCert.PEM {
+					t.Fatalf("pass certificate %+v", m)
 				}
 				if o := c.TLS.Options["ns-b-auth-tls"]; o.ClientAuth.ClientAuthType != "VerifyClientCertIfGiven" {
 					t.Fatalf("optional %+v", o)
