@@ -20,6 +20,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/switchyard-proxy/switchyard/middlewares/digestauth"
 )
 
 // nginxEcho is what the ingress-nginx tests' backends answer: who they
@@ -185,6 +187,13 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 	k.ServiceWithEndpoints(t, ns, "pass", "https", 80, int32(passPort), KubeEndpoint{IP: passIP, Ready: true})
 	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "pass", "nginx", "pass.example.test", "/", netv1.PathTypePrefix, "pass",
 		map[string]string{"nginx.ingress.kubernetes.io/ssl-passthrough": "true"}))
+	digestHA1 := digestauth.HA1("alice", "Office", "secret")
+	if _, err := k.Client.CoreV1().Secrets(ns).Create(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "digest", Namespace: ns},
+		Data: map[string][]byte{"auth": []byte("alice:Office:" + digestHA1 + "\n")}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "digest", "nginx", "digest.example.test", "/", netv1.PathTypePrefix, "web",
+		map[string]string{"nginx.ingress.kubernetes.io/auth-type": "digest", "nginx.ingress.kubernetes.io/auth-secret": "digest"}))
 	tlsIng := nginxSimpleIngress(ns, "secure", "nginx", "secure.example.test", "/", netv1.PathTypePrefix, "web", nil)
 	tlsIng.Spec.TLS = []netv1.IngressTLS{{Hosts: []string{"secure.example.test"}}}
 	nginxCreateIngress(t, k, tlsIng)
@@ -338,6 +347,19 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 			got, _ := tcpExchange(c, "hi")
 			return got == "pass|hi"
 		})
+	})
+	t.Run("auth-type digest", func(t *testing.T) {
+		r := waitNginx(t, base+"/x", "digest.example.test", func(r Reply) bool { return r.Status == 401 })
+		ch := r.Header.Get("WWW-Authenticate")
+		if !strings.HasPrefix(ch, "Digest ") || !strings.Contains(ch, `realm="Office"`) {
+			t.Fatalf("challenge %q", ch)
+		}
+		p := digestauth.ParseParams(ch[len("Digest "):])
+		resp := digestauth.Response(digestHA1, "GET", "/x", p["nonce"], "00000001", "c0ffee", "auth")
+		auth := fmt.Sprintf(`Digest username="alice", realm="Office", nonce=%q, uri="/x", qop=auth, nc=00000001, cnonce="c0ffee", response=%q, opaque=%q`, p["nonce"], resp, p["opaque"])
+		if r := do(t, request{url: base + "/x", host: "digest.example.test", header: map[string]string{"Authorization": auth}}); r.Status != 200 || nginxParseEcho(t, r.Body).Name != "web" {
+			t.Errorf("with credentials: %d %s", r.Status, r.Body)
+		}
 	})
 	t.Run("endpoints follow the EndpointSlice", func(t *testing.T) {
 		ip, port := kn.ServeHTTP(t, nginxEchoHandler("web-2"))

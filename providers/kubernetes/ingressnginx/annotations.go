@@ -49,7 +49,7 @@ type config struct {
 	AllowRange []string
 	DenyRange  []string
 
-	AuthType       string // "basic" (digest refused)
+	AuthType       string // "basic" or "digest"
 	AuthSecret     string // "name" or "ns/name"
 	AuthSecretType string // auth-file (default) or auth-map
 	AuthRealm      string
@@ -144,7 +144,7 @@ var known = map[string]support{
 	"cors-allow-headers": supported, "cors-allow-credentials": supported, "cors-max-age": supported,
 	"cors-expose-headers":    supported,
 	"whitelist-source-range": supported, "allowlist-source-range": supported, "denylist-source-range": supported,
-	"auth-type": partial, "auth-secret": supported, "auth-secret-type": supported, "auth-realm": supported,
+	"auth-type": supported, "auth-secret": supported, "auth-secret-type": supported, "auth-realm": supported,
 	"auth-url": partial, "auth-signin": supported, "auth-response-headers": supported, "auth-method": unsupported,
 	"limit-rps": supported, "limit-rpm": supported, "limit-connections": supported, "limit-burst-multiplier": supported,
 	"canary": supported, "canary-weight": supported, "canary-weight-total": supported,
@@ -439,7 +439,7 @@ func parseAnnotations(ann map[string]string) (config, []problem) {
 		case "basic":
 			c.AuthType = "basic"
 		case "digest":
-			fatal("auth-type", "digest authentication from an htdigest secret is not supported: the Ingress is not served")
+			c.AuthType = "digest"
 		default:
 			fatal("auth-type", "%q is not basic or digest: the Ingress is not served", v)
 		}

@@ -60,7 +60,7 @@ func TestParseAnnotations(t *testing.T) {
 			return c.AuthType == "basic" && c.AuthSecret == "other/users" && c.AuthSecretType == "auth-file" && c.AuthRealm == "Go away"
 		}},
 		{desc: "basic auth without secret", ann: ann("auth-type", "basic"), fatal: true, probs: []string{"required"}},
-		{desc: "digest refused", ann: ann("auth-type", "digest", "auth-secret", "s"), fatal: true, probs: []string{"digest"}},
+		{desc: "digest", ann: ann("auth-type", "digest", "auth-secret", "s"), check: func(c config) bool { return c.AuthType == "digest" && c.AuthSecret == "s" }},
 		{desc: "auth map", ann: ann("auth-type", "basic", "auth-secret", "s", "auth-secret-type", "auth-map"), check: func(c config) bool { return c.AuthSecretType == "auth-map" }},
 		{desc: "forward auth", ann: ann("auth-url", "http://auth.example/verify", "auth-response-headers", "X-User, X-Email"), check: func(c config) bool {
 			return c.AuthURL == "http://auth.example/verify" && reflect.DeepEqual(c.AuthRespHdrs, []string{"X-User", "X-Email"})

@@ -125,6 +125,28 @@ func (t *translator) middlewares(ing *netv1.Ingress, c config) (ingressMiddlewar
 		}
 		m.before = append(m.before, t.mw(p+"basic-auth", &dynamic.Middleware{BasicAuth: &dynamic.BasicAuth{Users: users, Realm: c.AuthRealm}}))
 	}
+	if c.AuthType == "digest" {
+		// htdigest lines user:realm:HA1; the challenge's realm is
+		// auth-realm, else the realm of the secret's first user (the HA1
+		// hashes only match their own realm).
+		users, err := t.basicUsers(ing, c)
+		if err == nil {
+			for _, u := range users {
+				if strings.Count(u, ":") != 2 {
+					err = fmt.Errorf("secret %q: %q is not an htdigest line user:realm:hash", c.AuthSecret, strings.SplitN(u, ":", 2)[0])
+					break
+				}
+			}
+		}
+		if err != nil {
+			return m, &problem{Annotation: "auth-secret", Msg: err.Error() + ": the Ingress is not served", Fatal: true}
+		}
+		realm := c.AuthRealm
+		if realm == "" {
+			realm = strings.Split(users[0], ":")[1]
+		}
+		m.before = append(m.before, t.mw(p+"digest-auth", &dynamic.Middleware{DigestAuth: &dynamic.DigestAuth{Users: users, Realm: realm}}))
+	}
 	authURL := c.AuthURL
 	if authURL == "" && o.GlobalAuthURL != "" {
 		if v, ok := parseBoolAnn(ing.Annotations, "enable-global-auth"); !ok || v {

@@ -51,10 +51,11 @@ func objs() fakeObjects {
 			"ns/canary": {{Address: "10.0.1.1", Port: 8080, Ready: true}},
 		},
 		secrets: map[string]*corev1.Secret{
-			"ns/users": {Data: map[string][]byte{"auth": []byte("alice:$apr1$x$y\n\nbob:{SHA}z\n")}},
-			"ns/map":   {Data: map[string][]byte{"carol": []byte("$apr1$a$b"), "dave": []byte("{SHA}c")}},
-			"ns/cert":  {Data: map[string][]byte{"tls.crt": []byte("CRT"), "tls.key": []byte("KEY")}},
-			"ns/ca":    {Data: map[string][]byte{"ca.crt": []byte("CA")}},
+			"ns/users":  {Data: map[string][]byte{"auth": []byte("alice:$apr1$x$y\n\nbob:{SHA}z\n")}},
+			"ns/map":    {Data: map[string][]byte{"carol": []byte("$apr1$a$b"), "dave": []byte("{SHA}c")}},
+			"ns/cert":   {Data: map[string][]byte{"tls.crt": []byte("CRT"), "tls.key": []byte("KEY")}},
+			"ns/ca":     {Data: map[string][]byte{"ca.crt": []byte("CA")}},
+			"ns/digest": {Data: map[string][]byte{"auth": []byte("alice:Office:0123\nbob:Office:4567\n")}},
 		},
 	}
 }
@@ -355,6 +356,20 @@ func TestTranslate(t *testing.T) {
 				}
 				if len(c.TCP.Routers) != 1 || len(probs["ns/b"]) == 0 {
 					t.Fatalf("host-less rule passed through: %v %v", c.TCP.Routers, probs)
+				}
+			}},
+		{desc: "digest auth from an htdigest secret; basic lines refused", ings: []*netv1.Ingress{
+			ing("a", "a.test", "/", netv1.PathTypePrefix, "web", ann("auth-type", "digest", "auth-secret", "digest")),
+			ing("b", "b.test", "/", netv1.PathTypePrefix, "web", ann("auth-type", "digest", "auth-secret", "users")),
+		},
+			check: func(t *testing.T, c *dynamic.Configuration, probs map[string][]problem) {
+				m := c.HTTP.Middlewares["ns-a-digest-auth"]
+				if m == nil || m.DigestAuth.Realm != "Office" || !slices.Equal(m.DigestAuth.Users, []string{"alice:Office:0123", "bob:Office:4567"}) ||
+					!slices.Contains(c.HTTP.Routers["ns-a-rule-0-path-0"].Middlewares, "ns-a-digest-auth") {
+					t.Fatalf("digest %+v", m)
+				}
+				if c.HTTP.Routers["ns-b-rule-0-path-0"] != nil || len(probs["ns/b"]) == 0 || !probs["ns/b"][0].Fatal {
+					t.Fatalf("htpasswd lines served as digest: %v", probs["ns/b"])
 				}
 			}},
 		{desc: "entrypoints and non-TLS routers off", opts: func(o *static.KubernetesIngressNGINXProvider) {
