@@ -187,6 +187,8 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 	k.ServiceWithEndpoints(t, ns, "pass", "https", 80, int32(passPort), KubeEndpoint{IP: passIP, Ready: true})
 	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "pass", "nginx", "pass.example.test", "/", netv1.PathTypePrefix, "pass",
 		map[string]string{"nginx.ingress.kubernetes.io/ssl-passthrough": "true"}))
+	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "alias", "nginx", "alias.example.test", "/", netv1.PathTypePrefix, "web",
+		map[string]string{"nginx.ingress.kubernetes.io/server-alias": "alias2.example.test, plain.example.test"}))
 	digestHA1 := digestauth.HA1("alice", "Office", "secret")
 	if _, err := k.Client.CoreV1().Secrets(ns).Create(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "digest", Namespace: ns},
 		Data: map[string][]byte{"auth": []byte("alice:Office:" + digestHA1 + "\n")}}, metav1.CreateOptions{}); err != nil {
@@ -347,6 +349,17 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 			got, _ := tcpExchange(c, "hi")
 			return got == "pass|hi"
 		})
+	})
+	t.Run("server-alias", func(t *testing.T) {
+		for _, h := range []string{"alias.example.test", "alias2.example.test"} {
+			if r := waitNginx(t, base+"/x", h, func(r Reply) bool { return r.Status == 200 }); nginxParseEcho(t, r.Body).Name != "web" {
+				t.Errorf("%s: %s", h, r.Body)
+			}
+		}
+		// An alias another Ingress names is left to that Ingress.
+		if r := do(t, request{url: base + "/x", host: "plain.example.test"}); r.Status != 404 {
+			t.Errorf("alias of a named host: %d", r.Status)
+		}
 	})
 	t.Run("auth-type digest", func(t *testing.T) {
 		r := waitNginx(t, base+"/x", "digest.example.test", func(r Reply) bool { return r.Status == 401 })

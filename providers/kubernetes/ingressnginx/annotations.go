@@ -32,6 +32,7 @@ type config struct {
 	ServiceUp     bool
 	AppRoot       string
 	FromToWWW     bool
+	ServerAlias   []string
 	Passthrough   bool
 	// AuthTLSSecret ("name" or "ns/name", key ca.crt) and the
 	// clientAuthType auth-tls-verify-client asks for.
@@ -183,7 +184,7 @@ var known = map[string]support{
 	"proxy-http-version": unsupported, "proxy-ssl-ciphers": unsupported, "proxy-ssl-protocols": unsupported,
 	"proxy-ssl-verify-depth": unsupported, "proxy-buffering": unsupported, "proxy-buffers-number": unsupported,
 	"proxy-buffer-size": unsupported, "proxy-max-temp-file-size": unsupported,
-	"enable-rewrite-log": unsupported, "satisfy": unsupported, "server-alias": unsupported,
+	"enable-rewrite-log": unsupported, "satisfy": unsupported, "server-alias": supported,
 	"ssl-passthrough": supported, "ssl-ciphers": unsupported, "ssl-prefer-server-ciphers": unsupported,
 	"upstream-hash-by": unsupported, "upstream-hash-by-subset": unsupported, "upstream-hash-by-subset-size": unsupported,
 	"connection-proxy-header": unsupported, "enable-access-log": unsupported,
@@ -322,6 +323,18 @@ func parseAnnotations(ann map[string]string) (config, []problem) {
 	}
 	c.ForceSSL, _ = boolean("force-ssl-redirect")
 	c.FromToWWW, _ = boolean("from-to-www-redirect")
+	if v, ok := get("server-alias"); ok {
+		for _, a := range strings.Split(v, ",") {
+			a = strings.ToLower(strings.TrimSpace(a))
+			switch {
+			case a == "":
+			case strings.Contains(a, ":") || !validHost(strings.TrimPrefix(a, "*.")):
+				warn("server-alias", "%q is not a host name; ignored", a)
+			case !slices.Contains(c.ServerAlias, a):
+				c.ServerAlias = append(c.ServerAlias, a)
+			}
+		}
+	}
 	c.Passthrough, _ = boolean("ssl-passthrough")
 	if v, ok := get("auth-tls-secret"); ok {
 		if !objectRefRE.MatchString(v) {

@@ -324,7 +324,7 @@ func (t *translator) routes(ing *netv1.Ingress, c config) ([]routeSpec, *problem
 			}
 			rule := pr
 			if r.Host != "" {
-				rule = hostRule(r.Host) + " && " + pr
+				rule = t.hostsRule(r.Host, c.ServerAlias) + " && " + pr
 			}
 			rule += t.exclusions(r.Host)
 			s.path, s.rule, s.exact = path, rule, pt == netv1.PathTypeExact
@@ -838,4 +838,21 @@ func (t *translator) passthrough(ing *netv1.Ingress, c config) {
 		}
 		t.conf.TCP.Routers[base] = rt
 	}
+}
+
+// hostsRule matches the host of a rule and its server-alias names; an
+// alias that an Ingress rule names itself is left to that rule, as
+// ingress-nginx ignores an alias that is another server's name.
+func (t *translator) hostsRule(h string, aliases []string) string {
+	parts := []string{hostRule(h)}
+	for _, a := range aliases {
+		if _, named := slices.BinarySearch(t.hosts, a); named || a == h {
+			continue
+		}
+		parts = append(parts, hostRule(a))
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return "(" + strings.Join(parts, " || ") + ")"
 }

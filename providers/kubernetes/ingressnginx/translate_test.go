@@ -372,6 +372,23 @@ func TestTranslate(t *testing.T) {
 					t.Fatalf("htpasswd lines served as digest: %v", probs["ns/b"])
 				}
 			}},
+		{desc: "server-alias: more hosts for the rules, not the ones another rule names", ings: []*netv1.Ingress{
+			ing("a", "a.test", "/", netv1.PathTypePrefix, "web", ann("server-alias", "b.test, A2.test,*.w.test,bad host,b.test")),
+			ing("b", "b.test", "/", netv1.PathTypePrefix, "web", nil),
+		},
+			check: func(t *testing.T, c *dynamic.Configuration, probs map[string][]problem) {
+				r := c.HTTP.Routers["ns-a-rule-0-path-0"]
+				want := "(Host(`a.test`) || Host(`a2.test`) || HostRegexp(`^[^.]+\\.w\\.test$`)) && PathPrefix(`/`)"
+				if r == nil || r.Rule != want {
+					t.Fatalf("rule %q, want %q", r.Rule, want)
+				}
+				if _, err := rules.Parse(r.Rule); err != nil {
+					t.Fatal(err)
+				}
+				if len(probs["ns/a"]) != 1 || !strings.Contains(probs["ns/a"][0].String(), "bad host") {
+					t.Fatalf("problems %v", probs["ns/a"])
+				}
+			}},
 		{desc: "entrypoints and non-TLS routers off", opts: func(o *static.KubernetesIngressNGINXProvider) {
 			o.HTTPSEntryPoint = "websecure"
 			o.DisableNonTLSRouters = true
