@@ -488,7 +488,8 @@ func TestKubeIngressNGINXMigration(t *testing.T) {
 	k.ServiceWithEndpoints(t, ns, "tls-backend", "https", 443, int32(tln.Addr().(*net.TCPAddr).Port), KubeEndpoint{IP: tip, Ready: true})
 	// The authentication service: "Bearer good" is alice.
 	aip, aport := kn.ServeHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer good" {
+		// auth-method POST: a GET from the client is checked with a POST.
+		if r.Header.Get("Authorization") != "Bearer good" || r.Method != http.MethodPost {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}

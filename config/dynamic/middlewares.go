@@ -252,6 +252,9 @@ type ForwardAuth struct {
 	// expanded (ingress-nginx's auth-signin). Set by providers only:
 	// never read from files, labels or KV.
 	SignInURL string `json:"signInURL,omitempty" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
+	// Method, when set, is the method of every request to the auth server
+	// (ingress-nginx's auth-method). Set by providers only.
+	Method string `json:"method,omitempty" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
 }
 
 // ClientTLS configures a TLS client (to an auth server, Redis, ...).

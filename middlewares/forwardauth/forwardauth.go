@@ -43,6 +43,7 @@ type Auth struct {
 	preserveLoc    bool
 	preserveMethod bool
 	signIn         string
+	method         string
 }
 
 // New validates cfg.
@@ -83,6 +84,7 @@ func New(cfg *dynamic.ForwardAuth) (*Auth, error) {
 		preserveLoc:    cfg.PreserveLocationHeader,
 		preserveMethod: cfg.PreserveRequestMethod,
 		signIn:         cfg.SignInURL,
+		method:         cfg.Method,
 	}
 	if cfg.SignInURL != "" {
 		if u, err := url.Parse(cfg.SignInURL); err != nil || (u.Scheme != "http" && u.Scheme != "https" && !strings.HasPrefix(cfg.SignInURL, "/")) {
@@ -149,7 +151,10 @@ func (a *Auth) Wrap(next http.Handler) http.Handler {
 
 func (a *Auth) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	method := http.MethodGet
-	if a.preserveMethod {
+	switch {
+	case a.method != "":
+		method = a.method
+	case a.preserveMethod:
 		method = r.Method
 	}
 	var body io.Reader

@@ -59,6 +59,12 @@ func TestForwardAuth(t *testing.T) {
 				t.Errorf("forward headers %v", *seen)
 			}
 		}},
+		{desc: "method set by the provider (auth-method)", auth: "bad", method: http.MethodPost, cfg: dynamic.ForwardAuth{Method: http.MethodHead, PreserveRequestMethod: true}, wantStatus: 401,
+			check: func(t *testing.T, _ http.Header, _ *httptest.ResponseRecorder) {
+				if seen.Get("X-Test-Method") != http.MethodHead || seen.Get("X-Forwarded-Method") != http.MethodPost {
+					t.Errorf("auth request %v", *seen)
+				}
+			}},
 		{desc: "sign-in redirect on 401", auth: "bad", cfg: dynamic.ForwardAuth{SignInURL: "https://auth.example.com/start"}, wantStatus: 302,
 			check: func(t *testing.T, _ http.Header, resp *httptest.ResponseRecorder) {
 				if l := resp.Header().Get("Location"); l != "https://auth.example.com/start?rd=http%3A%2F%2Fexample.com%2Fa%3Fb%3Dc" {

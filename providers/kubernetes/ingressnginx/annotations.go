@@ -146,7 +146,7 @@ var known = map[string]support{
 	"cors-expose-headers":    supported,
 	"whitelist-source-range": supported, "allowlist-source-range": supported, "denylist-source-range": supported,
 	"auth-type": supported, "auth-secret": supported, "auth-secret-type": supported, "auth-realm": supported,
-	"auth-url": partial, "auth-signin": supported, "auth-response-headers": supported, "auth-method": unsupported,
+	"auth-url": partial, "auth-signin": supported, "auth-response-headers": supported, "auth-method": supported,
 	"limit-rps": supported, "limit-rpm": supported, "limit-connections": supported, "limit-burst-multiplier": supported,
 	"canary": supported, "canary-weight": supported, "canary-weight-total": supported,
 	"canary-by-header": supported, "canary-by-header-value": supported, "canary-by-header-pattern": supported,
@@ -501,6 +501,14 @@ func parseAnnotations(ann map[string]string) (config, []problem) {
 				warn("auth-signin", "%q is not an http(s) URL (variables: $scheme, $host, $request_uri, $escaped_request_uri); ignored", v)
 			} else {
 				c.AuthSignin = v
+			}
+		}
+		if v, ok := get("auth-method"); ok {
+			switch m := strings.ToUpper(strings.TrimSpace(v)); m {
+			case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS":
+				c.AuthMethod = m
+			default:
+				warn("auth-method", "%q is not an HTTP method; GET is used", v)
 			}
 		}
 		if v, ok := get("auth-response-headers"); ok {

@@ -95,6 +95,8 @@ func TestParseAnnotations(t *testing.T) {
 			check: func(c config) bool { return true }, probs: []string{"configuration-snippet: NGINX snippets", "foo-snippet: NGINX snippets", "server-snippet: NGINX snippets"}},
 		{desc: "unknown and unsupported", ann: ann("made-up", "1", "satisfy", "any"), check: func(c config) bool { return true },
 			probs: []string{"made-up: unknown", "satisfy: not supported"}},
+		{desc: "auth method", ann: ann("auth-url", "http://auth.test/", "auth-method", "post"), check: func(c config) bool { return c.AuthMethod == "POST" }},
+		{desc: "auth method invalid", ann: ann("auth-url", "http://auth.test/", "auth-method", "GET /x"), check: func(c config) bool { return c.AuthMethod == "" }, probs: []string{"auth-method"}},
 		{desc: "vhost and prefix", ann: ann("upstream-vhost", "internal.svc:8080", "x-forwarded-prefix", "/app"), check: func(c config) bool {
 			return c.UpstreamVhost == "internal.svc:8080" && c.XFwdPrefix == "/app"
 		}},

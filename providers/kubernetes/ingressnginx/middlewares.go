@@ -155,7 +155,7 @@ func (t *translator) middlewares(ing *netv1.Ingress, c config) (ingressMiddlewar
 	}
 	if authURL != "" {
 		m.before = append(m.before, t.mw(p+"forward-auth", &dynamic.Middleware{ForwardAuth: &dynamic.ForwardAuth{
-			Address: authURL, AuthResponseHeaders: c.AuthRespHdrs, SignInURL: c.AuthSignin,
+			Address: authURL, AuthResponseHeaders: c.AuthRespHdrs, SignInURL: c.AuthSignin, Method: c.AuthMethod,
 		}}))
 	}
 	body := o.ProxyBodySize
