@@ -189,6 +189,12 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 		map[string]string{"nginx.ingress.kubernetes.io/ssl-passthrough": "true"}))
 	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "alias", "nginx", "alias.example.test", "/", netv1.PathTypePrefix, "web",
 		map[string]string{"nginx.ingress.kubernetes.io/server-alias": "alias2.example.test, plain.example.test"}))
+	rip, rport := kn.ServeHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://internal.svc:8080/login?next=1", http.StatusFound)
+	}))
+	k.ServiceWithEndpoints(t, ns, "redir", "http", 80, int32(rport), KubeEndpoint{IP: rip, Ready: true})
+	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "redir", "nginx", "redir.example.test", "/", netv1.PathTypePrefix, "redir",
+		map[string]string{"nginx.ingress.kubernetes.io/proxy-redirect-from": "http://internal.svc:8080/", "nginx.ingress.kubernetes.io/proxy-redirect-to": "https://redir.example.test/app/"}))
 	digestHA1 := digestauth.HA1("alice", "Office", "secret")
 	if _, err := k.Client.CoreV1().Secrets(ns).Create(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "digest", Namespace: ns},
 		Data: map[string][]byte{"auth": []byte("alice:Office:" + digestHA1 + "\n")}}, metav1.CreateOptions{}); err != nil {
@@ -359,6 +365,12 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 		// An alias another Ingress names is left to that Ingress.
 		if r := do(t, request{url: base + "/x", host: "plain.example.test"}); r.Status != 404 {
 			t.Errorf("alias of a named host: %d", r.Status)
+		}
+	})
+	t.Run("proxy-redirect-from/to", func(t *testing.T) {
+		r := waitNginx(t, base+"/x", "redir.example.test", func(r Reply) bool { return r.Status == 302 })
+		if loc := r.Header.Get("Location"); loc != "https://redir.example.test/app/login?next=1" {
+			t.Errorf("Location %q", loc)
 		}
 	})
 	t.Run("auth-type digest", func(t *testing.T) {

@@ -113,6 +113,12 @@ type Headers struct {
 	// only: never read from files, labels or KV, and absent from the CRD
 	// schema (json "-").
 	CORSPreflightStatus int `json:"-" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
+	// ProxyRedirectFrom/To rewrite a response Location header that starts
+	// with From: that prefix becomes To (ingress-nginx's
+	// proxy-redirect-from/-to, NGINX's proxy_redirect). Set by providers
+	// only (json "-", like CORSPreflightStatus).
+	ProxyRedirectFrom string `json:"-" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
+	ProxyRedirectTo   string `json:"-" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
 
 	AllowedHosts                    []string          `json:"allowedHosts,omitempty" toml:"allowedHosts,omitempty" yaml:"allowedHosts,omitempty"`
 	HostsProxyHeaders               []string          `json:"hostsProxyHeaders,omitempty" toml:"hostsProxyHeaders,omitempty" yaml:"hostsProxyHeaders,omitempty" export:"true"`
@@ -254,7 +260,7 @@ type ForwardAuth struct {
 	SignInURL string `json:"signInURL,omitempty" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
 	// Method, when set, is the method of every request to the auth server
 	// (ingress-nginx's auth-method). Set by providers only.
-	Method string `json:"method,omitempty" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
+	Method string `json:"-" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
 }
 
 // ClientTLS configures a TLS client (to an auth server, Redis, ...).
@@ -311,7 +317,7 @@ type PassTLSClientCert struct {
 	// Ssl-Client-Subject-Dn, Ssl-Client-Issuer-Dn, and with PEM
 	// Ssl-Client-Cert (the URL-escaped PEM of the leaf). Set by the
 	// kubernetesIngressNGINX provider only (auth-tls-*).
-	NGINXHeaders bool `json:"nginxHeaders,omitempty" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
+	NGINXHeaders bool `json:"-" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
 }
 
 // TLSClientCertificateInfo selects the certificate fields to forward.

@@ -178,6 +178,11 @@ func (h *handler) modifyResponse(hdr http.Header, origin string, secure, tls boo
 	for _, k := range h.resDel {
 		delete(hdr, k)
 	}
+	if h.redirFrom != "" {
+		if loc := hdr["Location"]; len(loc) == 1 && strings.HasPrefix(loc[0], h.redirFrom) {
+			hdr["Location"] = []string{h.redirTo + loc[0][len(h.redirFrom):]}
+		}
+	}
 	if !h.cors {
 		return
 	}

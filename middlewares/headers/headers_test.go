@@ -586,3 +586,30 @@ func TestCORSNginxMode(t *testing.T) {
 		})
 	}
 }
+
+func TestProxyRedirect(t *testing.T) {
+	wrap, err := Setup(&dynamic.Headers{ProxyRedirectFrom: "http://backend:8080/", ProxyRedirectTo: "https://example.com/app/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for loc, want := range map[string]string{
+		"http://backend:8080/login?x=1": "https://example.com/app/login?x=1",
+		"http://other/login":            "http://other/login",
+		"":                              "",
+	} {
+		h := wrap(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			if loc != "" {
+				w.Header().Set("Location", loc)
+			}
+			w.WriteHeader(http.StatusFound)
+		}))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		if got := rec.Header().Get("Location"); got != want {
+			t.Errorf("%q: %q, want %q", loc, got, want)
+		}
+	}
+	if _, err := Setup(&dynamic.Headers{ProxyRedirectFrom: "/", ProxyRedirectTo: "bad\nvalue"}); err == nil {
+		t.Error("invalid replacement accepted")
+	}
+}

@@ -50,6 +50,9 @@ type handler struct {
 	// preflightStatus != 0: ingress-nginx's CORS (see dynamic.Headers).
 	preflightStatus int
 
+	// proxy_redirect (see dynamic.Headers.ProxyRedirectFrom)
+	redirFrom, redirTo string
+
 	// security
 	checkHosts   bool
 	allowedHosts []string
@@ -84,11 +87,17 @@ func Setup(cfg *dynamic.Headers) (func(next http.Handler) http.Handler, error) {
 	}
 	deprecated := cfg.SSLRedirect != nil || cfg.SSLTemporaryRedirect != nil || cfg.SSLHost != nil ||
 		cfg.SSLForceHost != nil || cfg.FeaturePolicy != nil
-	if !custom && !cors && !secure && !deprecated {
+	if cfg.ProxyRedirectFrom != "" {
+		if !httpguts.ValidHeaderFieldValue(cfg.ProxyRedirectTo) {
+			return nil, fmt.Errorf("proxyRedirectTo: invalid header value %q", cfg.ProxyRedirectTo)
+		}
+		h.redirFrom, h.redirTo = cfg.ProxyRedirectFrom, cfg.ProxyRedirectTo
+	}
+	if !custom && !cors && !secure && !deprecated && h.redirFrom == "" {
 		return nil, errors.New("headers configuration not valid")
 	}
 	h.modifiesResponse = len(h.resSet) > 0 || len(h.resDel) > 0 || h.cors ||
-		len(h.secPlain) > 0 || len(h.secTLS) > 0
+		len(h.secPlain) > 0 || len(h.secTLS) > 0 || h.redirFrom != ""
 	return func(next http.Handler) http.Handler {
 		c := *h
 		c.next = next

@@ -32,6 +32,8 @@ type config struct {
 	ServiceUp     bool
 	AppRoot       string
 	FromToWWW     bool
+	RedirectFrom  string // proxy-redirect-from/-to
+	RedirectTo    string
 	ServerAlias   []string
 	Passthrough   bool
 	// AuthTLSSecret ("name" or "ns/name", key ca.crt) and the
@@ -180,7 +182,7 @@ var known = map[string]support{
 	"global-rate-limit-ignored-cidrs": unsupported,
 	"proxy-cookie-domain":             unsupported, "proxy-cookie-path": unsupported,
 	"proxy-next-upstream": unsupported, "proxy-next-upstream-timeout": unsupported, "proxy-next-upstream-tries": unsupported,
-	"proxy-request-buffering": unsupported, "proxy-redirect-from": unsupported, "proxy-redirect-to": unsupported,
+	"proxy-request-buffering": unsupported, "proxy-redirect-from": supported, "proxy-redirect-to": supported,
 	"proxy-http-version": unsupported, "proxy-ssl-ciphers": unsupported, "proxy-ssl-protocols": unsupported,
 	"proxy-ssl-verify-depth": unsupported, "proxy-buffering": unsupported, "proxy-buffers-number": unsupported,
 	"proxy-buffer-size": unsupported, "proxy-max-temp-file-size": unsupported,
@@ -323,6 +325,18 @@ func parseAnnotations(ann map[string]string) (config, []problem) {
 	}
 	c.ForceSSL, _ = boolean("force-ssl-redirect")
 	c.FromToWWW, _ = boolean("from-to-www-redirect")
+	if from, ok := get("proxy-redirect-from"); ok {
+		to, _ := get("proxy-redirect-to")
+		switch {
+		case from == "off" || from == "":
+		case from == "default":
+			warn("proxy-redirect-from", "default is not supported (Location headers are not rewritten); ignored")
+		case to == "" || strings.ContainsAny(to, "\r\n") || strings.ContainsAny(from, "\r\n"):
+			warn("proxy-redirect-to", "needs a replacement with proxy-redirect-from; ignored")
+		default:
+			c.RedirectFrom, c.RedirectTo = from, to
+		}
+	}
 	if v, ok := get("server-alias"); ok {
 		for _, a := range strings.Split(v, ",") {
 			a = strings.ToLower(strings.TrimSpace(a))

@@ -97,6 +97,10 @@ func TestParseAnnotations(t *testing.T) {
 			probs: []string{"made-up: unknown", "satisfy: not supported"}},
 		{desc: "auth method", ann: ann("auth-url", "http://auth.test/", "auth-method", "post"), check: func(c config) bool { return c.AuthMethod == "POST" }},
 		{desc: "auth method invalid", ann: ann("auth-url", "http://auth.test/", "auth-method", "GET /x"), check: func(c config) bool { return c.AuthMethod == "" }, probs: []string{"auth-method"}},
+		{desc: "proxy redirect", ann: ann("proxy-redirect-from", "http://b/", "proxy-redirect-to", "https://a/x/"), check: func(c config) bool {
+			return c.RedirectFrom == "http://b/" && c.RedirectTo == "https://a/x/"
+		}},
+		{desc: "proxy redirect off and without replacement", ann: ann("proxy-redirect-from", "http://b/"), check: func(c config) bool { return c.RedirectFrom == "" }, probs: []string{"proxy-redirect-to"}},
 		{desc: "vhost and prefix", ann: ann("upstream-vhost", "internal.svc:8080", "x-forwarded-prefix", "/app"), check: func(c config) bool {
 			return c.UpstreamVhost == "internal.svc:8080" && c.XFwdPrefix == "/app"
 		}},

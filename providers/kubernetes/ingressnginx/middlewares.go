@@ -63,6 +63,9 @@ func (t *translator) middlewares(ing *netv1.Ingress, c config) (ingressMiddlewar
 	o := t.opts
 
 	m.redirect = t.mw(p+"redirect-scheme", &dynamic.Middleware{RedirectScheme: &dynamic.RedirectScheme{Scheme: "https", StatusCode: 308}})
+	if c.RedirectFrom != "" {
+		m.before = append(m.before, t.mw(p+"proxy-redirect", &dynamic.Middleware{Headers: &dynamic.Headers{ProxyRedirectFrom: c.RedirectFrom, ProxyRedirectTo: c.RedirectTo}}))
+	}
 	if c.AppRoot != "" {
 		m.before = append(m.before, t.mw(p+"app-root", &dynamic.Middleware{RedirectRegex: &dynamic.RedirectRegex{
 			Regex: `^(https?://[^/]+)/(\?.*)?$`, Replacement: "${1}" + escapeDollar(c.AppRoot), StatusCode: 302,
