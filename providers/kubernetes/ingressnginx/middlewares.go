@@ -1,6 +1,8 @@
 package ingressnginx
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -64,7 +66,10 @@ func (t *translator) middlewares(ing *netv1.Ingress, c config) (ingressMiddlewar
 
 	m.redirect = t.mw(p+"redirect-scheme", &dynamic.Middleware{RedirectScheme: &dynamic.RedirectScheme{Scheme: "https", StatusCode: 308}})
 	if c.RedirectFrom != "" {
-		m.before = append(m.before, t.mw(p+"proxy-redirect", &dynamic.Middleware{Headers: &dynamic.Headers{ProxyRedirectFrom: c.RedirectFrom, ProxyRedirectTo: c.RedirectTo}}))
+		// Named after its values: the provider-only fields are not in the
+		// configuration's JSON hash (a change must change the name).
+		sum := sha256.Sum256([]byte(c.RedirectFrom + "\x00" + c.RedirectTo))
+		m.before = append(m.before, t.mw(p+"proxy-redirect-"+hex.EncodeToString(sum[:4]), &dynamic.Middleware{Headers: &dynamic.Headers{ProxyRedirectFrom: c.RedirectFrom, ProxyRedirectTo: c.RedirectTo}}))
 	}
 	if c.AppRoot != "" {
 		m.before = append(m.before, t.mw(p+"app-root", &dynamic.Middleware{RedirectRegex: &dynamic.RedirectRegex{
@@ -157,7 +162,11 @@ func (t *translator) middlewares(ing *netv1.Ingress, c config) (ingressMiddlewar
 		}
 	}
 	if authURL != "" {
-		m.before = append(m.before, t.mw(p+"forward-auth", &dynamic.Middleware{ForwardAuth: &dynamic.ForwardAuth{
+		fa := p + "forward-auth"
+		if c.AuthMethod != "" {
+			fa += "-" + strings.ToLower(c.AuthMethod) // not in the JSON hash: the name carries it
+		}
+		m.before = append(m.before, t.mw(fa, &dynamic.Middleware{ForwardAuth: &dynamic.ForwardAuth{
 			Address: authURL, AuthResponseHeaders: c.AuthRespHdrs, SignInURL: c.AuthSignin, Method: c.AuthMethod,
 		}}))
 	}

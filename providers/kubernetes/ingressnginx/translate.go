@@ -199,7 +199,14 @@ func (t *translator) ingress(ing *netv1.Ingress) {
 		if c.AuthTLSSecret != "" {
 			// ingress-nginx's Ssl-Client-* headers, on the plain router
 			// too so that a client cannot forge them.
-			h := t.mw(ing.Namespace+"-"+ing.Name+"-auth-tls-headers", &dynamic.Middleware{PassTLSClientCert: &dynamic.PassTLSClientCert{NGINXHeaders: true, PEM: c.AuthTLSPass}})
+			// The name tells the variant: the provider-only fields are
+			// not in the configuration's JSON hash, so a change of the
+			// annotation alone must change a name to be applied.
+			hn := ing.Namespace + "-" + ing.Name + "-auth-tls-headers"
+			if c.AuthTLSPass {
+				hn += "-pem"
+			}
+			h := t.mw(hn, &dynamic.Middleware{PassTLSClientCert: &dynamic.PassTLSClientCert{NGINXHeaders: true, PEM: c.AuthTLSPass}})
 			plain = append([]string{h}, plain...)
 			tlsList = append([]string{h}, tlsList...)
 		}

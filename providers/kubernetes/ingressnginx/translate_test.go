@@ -328,7 +328,7 @@ func TestTranslate(t *testing.T) {
 				if m := c.HTTP.Middlewares["ns-a-auth-tls-headers"]; m == nil || !m.PassTLSClientCert.NGINXHeaders || m.PassTLSClientCert.PEM || !slices.Contains(c.HTTP.Routers["ns-a-rule-0-path-0"].Middlewares, "ns-a-auth-tls-headers") {
 					t.Fatalf("headers %+v", m)
 				}
-				if m := c.HTTP.Middlewares["ns-b-auth-tls-headers"]; m == nil || !m.PassTLSClientCert.PEM {
+				if m := c.HTTP.Middlewares["ns-b-auth-tls-headers-pem"]; m == nil || !m.PassTLSClientCert.PEM {
 					t.Fatalf("pass certificate %+v", m)
 				}
 				if o := c.TLS.Options["ns-b-auth-tls"]; o.ClientAuth.ClientAuthType != "VerifyClientCertIfGiven" {
@@ -560,6 +560,24 @@ func TestCORSOrigins(t *testing.T) {
 			if match(o) {
 				t.Errorf("%v: %s allowed", tc.in, o)
 			}
+		}
+	}
+}
+
+// TestProviderOnlyFieldsChangeTheHash: fields absent from the JSON (so
+// from the hash that decides whether a configuration is sent) are carried
+// by the middleware names.
+func TestProviderOnlyFieldsChangeTheHash(t *testing.T) {
+	hash := func(a map[string]string) string {
+		return dynamic.Hash(translate(opts(), []*netv1.Ingress{ing("a", "a.test", "/", netv1.PathTypePrefix, "web", a)}, objs()).conf)
+	}
+	for _, pair := range [][2]map[string]string{
+		{ann("proxy-redirect-from", "http://b/", "proxy-redirect-to", "https://a/"), ann("proxy-redirect-from", "http://b/", "proxy-redirect-to", "https://c/")},
+		{ann("auth-url", "http://auth.test/"), ann("auth-url", "http://auth.test/", "auth-method", "POST")},
+		{ann("auth-tls-secret", "ca"), ann("auth-tls-secret", "ca", "auth-tls-pass-certificate-to-upstream", "true")},
+	} {
+		if hash(pair[0]) == hash(pair[1]) {
+			t.Errorf("%v and %v hash the same", pair[0], pair[1])
 		}
 	}
 }
