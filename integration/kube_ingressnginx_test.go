@@ -190,11 +190,13 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "alias", "nginx", "alias.example.test", "/", netv1.PathTypePrefix, "web",
 		map[string]string{"nginx.ingress.kubernetes.io/server-alias": "alias2.example.test, plain.example.test"}))
 	rip, rport := kn.ServeHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Set-Cookie", "sid=1; Domain=internal.svc; Path=/login; HttpOnly")
 		http.Redirect(w, r, "http://internal.svc:8080/login?next=1", http.StatusFound)
 	}))
 	k.ServiceWithEndpoints(t, ns, "redir", "http", 80, int32(rport), KubeEndpoint{IP: rip, Ready: true})
 	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "redir", "nginx", "redir.example.test", "/", netv1.PathTypePrefix, "redir",
-		map[string]string{"nginx.ingress.kubernetes.io/proxy-redirect-from": "http://internal.svc:8080/", "nginx.ingress.kubernetes.io/proxy-redirect-to": "https://redir.example.test/app/"}))
+		map[string]string{"nginx.ingress.kubernetes.io/proxy-redirect-from": "http://internal.svc:8080/", "nginx.ingress.kubernetes.io/proxy-redirect-to": "https://redir.example.test/app/",
+			"nginx.ingress.kubernetes.io/proxy-cookie-domain": "internal.svc redir.example.test", "nginx.ingress.kubernetes.io/proxy-cookie-path": "/ /app/"}))
 	digestHA1 := digestauth.HA1("alice", "Office", "secret")
 	if _, err := k.Client.CoreV1().Secrets(ns).Create(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "digest", Namespace: ns},
 		Data: map[string][]byte{"auth": []byte("alice:Office:" + digestHA1 + "\n")}}, metav1.CreateOptions{}); err != nil {
@@ -367,10 +369,14 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 			t.Errorf("alias of a named host: %d", r.Status)
 		}
 	})
-	t.Run("proxy-redirect-from/to", func(t *testing.T) {
+	t.Run("proxy-redirect and proxy-cookie", func(t *testing.T) {
 		r := waitNginx(t, base+"/x", "redir.example.test", func(r Reply) bool { return r.Status == 302 })
 		if loc := r.Header.Get("Location"); loc != "https://redir.example.test/app/login?next=1" {
 			t.Errorf("Location %q", loc)
+		}
+		// proxy-cookie-domain and proxy-cookie-path.
+		if c := r.Header.Get("Set-Cookie"); c != "sid=1; Domain=redir.example.test; Path=/app/login; HttpOnly" {
+			t.Errorf("Set-Cookie %q", c)
 		}
 	})
 	t.Run("auth-type digest", func(t *testing.T) {

@@ -119,6 +119,12 @@ type Headers struct {
 	// only (json "-", like CORSPreflightStatus).
 	ProxyRedirectFrom string `json:"-" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
 	ProxyRedirectTo   string `json:"-" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
+	// ProxyCookieDomain/Path ({from, to}) rewrite the Domain attribute
+	// equal to from (case-insensitive) and the Path attribute starting
+	// with from of each response Set-Cookie (ingress-nginx's
+	// proxy-cookie-domain/-path, NGINX's proxy_cookie_*). Providers only.
+	ProxyCookieDomain []string `json:"-" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
+	ProxyCookiePath   []string `json:"-" toml:"-" yaml:"-" label:"-" file:"-" kv:"-"`
 
 	AllowedHosts                    []string          `json:"allowedHosts,omitempty" toml:"allowedHosts,omitempty" yaml:"allowedHosts,omitempty"`
 	HostsProxyHeaders               []string          `json:"hostsProxyHeaders,omitempty" toml:"hostsProxyHeaders,omitempty" yaml:"hostsProxyHeaders,omitempty" export:"true"`

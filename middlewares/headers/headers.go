@@ -183,6 +183,15 @@ func (h *handler) modifyResponse(hdr http.Header, origin string, secure, tls boo
 			hdr["Location"] = []string{h.redirTo + loc[0][len(h.redirFrom):]}
 		}
 	}
+	if h.cookieDomain != nil || h.cookiePath != nil {
+		if cs := hdr["Set-Cookie"]; len(cs) > 0 {
+			out := make([]string, len(cs))
+			for i, c := range cs {
+				out[i] = h.rewriteCookie(c)
+			}
+			hdr["Set-Cookie"] = out
+		}
+	}
 	if !h.cors {
 		return
 	}
@@ -226,4 +235,29 @@ func addVaryOrigin(hdr http.Header) {
 	default:
 		hdr["Vary"] = []string{strings.Join(vary, ",") + ",Origin"}
 	}
+}
+
+// rewriteCookie applies proxy_cookie_domain and proxy_cookie_path to the
+// attributes of one Set-Cookie value; the rest is kept byte for byte.
+func (h *handler) rewriteCookie(c string) string {
+	parts := strings.Split(c, ";")
+	changed := false
+	for i := 1; i < len(parts); i++ {
+		k, v, ok := strings.Cut(parts[i], "=")
+		if !ok {
+			continue
+		}
+		name := strings.TrimSpace(k)
+		val := strings.TrimSpace(v)
+		switch {
+		case h.cookieDomain != nil && strings.EqualFold(name, "domain") && strings.EqualFold(val, h.cookieDomain[0]):
+			parts[i], changed = k+"="+h.cookieDomain[1], true
+		case h.cookiePath != nil && strings.EqualFold(name, "path") && strings.HasPrefix(val, h.cookiePath[0]):
+			parts[i], changed = k+"="+h.cookiePath[1]+val[len(h.cookiePath[0]):], true
+		}
+	}
+	if !changed {
+		return c
+	}
+	return strings.Join(parts, ";")
 }

@@ -613,3 +613,23 @@ func TestProxyRedirect(t *testing.T) {
 		t.Error("invalid replacement accepted")
 	}
 }
+
+func TestProxyCookie(t *testing.T) {
+	wrap, err := Setup(&dynamic.Headers{ProxyCookieDomain: []string{"backend.local", "example.com"}, ProxyCookiePath: []string{"/", "/app/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := wrap(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Add("Set-Cookie", "a=1; Domain=Backend.Local; Path=/x; HttpOnly")
+		w.Header().Add("Set-Cookie", "b=2; domain=other.local")
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	got := rec.Header()["Set-Cookie"]
+	if len(got) != 2 || got[0] != "a=1; Domain=example.com; Path=/app/x; HttpOnly" || got[1] != "b=2; domain=other.local" {
+		t.Errorf("Set-Cookie %q", got)
+	}
+	if _, err := Setup(&dynamic.Headers{ProxyCookiePath: []string{"/"}}); err == nil {
+		t.Error("one value accepted")
+	}
+}

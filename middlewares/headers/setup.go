@@ -51,7 +51,8 @@ type handler struct {
 	preflightStatus int
 
 	// proxy_redirect (see dynamic.Headers.ProxyRedirectFrom)
-	redirFrom, redirTo string
+	redirFrom, redirTo       string
+	cookieDomain, cookiePath []string // {from, to} or nil
 
 	// security
 	checkHosts   bool
@@ -93,11 +94,25 @@ func Setup(cfg *dynamic.Headers) (func(next http.Handler) http.Handler, error) {
 		}
 		h.redirFrom, h.redirTo = cfg.ProxyRedirectFrom, cfg.ProxyRedirectTo
 	}
-	if !custom && !cors && !secure && !deprecated && h.redirFrom == "" {
+	for _, p := range []struct {
+		name string
+		v    []string
+		dst  *[]string
+	}{{"proxyCookieDomain", cfg.ProxyCookieDomain, &h.cookieDomain}, {"proxyCookiePath", cfg.ProxyCookiePath, &h.cookiePath}} {
+		if p.v == nil {
+			continue
+		}
+		if len(p.v) != 2 || p.v[0] == "" || strings.ContainsAny(p.v[1], ";\r\n") {
+			return nil, fmt.Errorf("%s: want a non-empty value to match and a replacement without ';', got %q", p.name, p.v)
+		}
+		*p.dst = slices.Clone(p.v)
+	}
+	if !custom && !cors && !secure && !deprecated && h.redirFrom == "" && h.cookieDomain == nil && h.cookiePath == nil {
 		return nil, errors.New("headers configuration not valid")
 	}
 	h.modifiesResponse = len(h.resSet) > 0 || len(h.resDel) > 0 || h.cors ||
-		len(h.secPlain) > 0 || len(h.secTLS) > 0 || h.redirFrom != ""
+		len(h.secPlain) > 0 || len(h.secTLS) > 0 || h.redirFrom != "" ||
+		h.cookieDomain != nil || h.cookiePath != nil
 	return func(next http.Handler) http.Handler {
 		c := *h
 		c.next = next

@@ -34,6 +34,8 @@ type config struct {
 	FromToWWW     bool
 	RedirectFrom  string // proxy-redirect-from/-to
 	RedirectTo    string
+	CookieDomain  []string // proxy-cookie-domain/-path: {from, to}
+	CookiePath    []string
 	ServerAlias   []string
 	Passthrough   bool
 	// AuthTLSSecret ("name" or "ns/name", key ca.crt) and the
@@ -180,7 +182,7 @@ var known = map[string]support{
 	"limit-rate": unsupported, "limit-rate-after": unsupported, "limit-whitelist": unsupported, "limit-allowlist": unsupported,
 	"global-rate-limit": unsupported, "global-rate-limit-window": unsupported, "global-rate-limit-key": unsupported,
 	"global-rate-limit-ignored-cidrs": unsupported,
-	"proxy-cookie-domain":             unsupported, "proxy-cookie-path": unsupported,
+	"proxy-cookie-domain":             supported, "proxy-cookie-path": supported,
 	"proxy-next-upstream": unsupported, "proxy-next-upstream-timeout": unsupported, "proxy-next-upstream-tries": unsupported,
 	"proxy-request-buffering": unsupported, "proxy-redirect-from": supported, "proxy-redirect-to": supported,
 	"proxy-http-version": unsupported, "proxy-ssl-ciphers": unsupported, "proxy-ssl-protocols": unsupported,
@@ -325,6 +327,21 @@ func parseAnnotations(ann map[string]string) (config, []problem) {
 	}
 	c.ForceSSL, _ = boolean("force-ssl-redirect")
 	c.FromToWWW, _ = boolean("from-to-www-redirect")
+	for _, a := range []struct {
+		name string
+		dst  *[]string
+	}{{"proxy-cookie-domain", &c.CookieDomain}, {"proxy-cookie-path", &c.CookiePath}} {
+		v, ok := get(a.name)
+		if !ok || v == "off" {
+			continue
+		}
+		f := strings.Fields(v)
+		if len(f) != 2 || strings.Contains(f[1], ";") {
+			warn(a.name, "%q is not \"<value> <replacement>\" or off; ignored", v)
+			continue
+		}
+		*a.dst = f
+	}
 	if from, ok := get("proxy-redirect-from"); ok {
 		to, _ := get("proxy-redirect-to")
 		switch {

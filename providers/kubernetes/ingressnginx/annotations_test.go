@@ -2,6 +2,7 @@ package ingressnginx
 
 import (
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -101,6 +102,10 @@ func TestParseAnnotations(t *testing.T) {
 			return c.RedirectFrom == "http://b/" && c.RedirectTo == "https://a/x/"
 		}},
 		{desc: "proxy redirect off and without replacement", ann: ann("proxy-redirect-from", "http://b/"), check: func(c config) bool { return c.RedirectFrom == "" }, probs: []string{"proxy-redirect-to"}},
+		{desc: "proxy cookie", ann: ann("proxy-cookie-domain", "b.local a.test", "proxy-cookie-path", "off"), check: func(c config) bool {
+			return slices.Equal(c.CookieDomain, []string{"b.local", "a.test"}) && c.CookiePath == nil
+		}},
+		{desc: "proxy cookie invalid", ann: ann("proxy-cookie-path", "/"), check: func(c config) bool { return c.CookiePath == nil }, probs: []string{"proxy-cookie-path"}},
 		{desc: "vhost and prefix", ann: ann("upstream-vhost", "internal.svc:8080", "x-forwarded-prefix", "/app"), check: func(c config) bool {
 			return c.UpstreamVhost == "internal.svc:8080" && c.XFwdPrefix == "/app"
 		}},

@@ -71,6 +71,10 @@ func (t *translator) middlewares(ing *netv1.Ingress, c config) (ingressMiddlewar
 		sum := sha256.Sum256([]byte(c.RedirectFrom + "\x00" + c.RedirectTo))
 		m.before = append(m.before, t.mw(p+"proxy-redirect-"+hex.EncodeToString(sum[:4]), &dynamic.Middleware{Headers: &dynamic.Headers{ProxyRedirectFrom: c.RedirectFrom, ProxyRedirectTo: c.RedirectTo}}))
 	}
+	if c.CookieDomain != nil || c.CookiePath != nil {
+		sum := sha256.Sum256([]byte(strings.Join(c.CookieDomain, "\x00") + "\x01" + strings.Join(c.CookiePath, "\x00")))
+		m.before = append(m.before, t.mw(p+"proxy-cookie-"+hex.EncodeToString(sum[:4]), &dynamic.Middleware{Headers: &dynamic.Headers{ProxyCookieDomain: c.CookieDomain, ProxyCookiePath: c.CookiePath}}))
+	}
 	if c.AppRoot != "" {
 		m.before = append(m.before, t.mw(p+"app-root", &dynamic.Middleware{RedirectRegex: &dynamic.RedirectRegex{
 			Regex: `^(https?://[^/]+)/(\?.*)?$`, Replacement: "${1}" + escapeDollar(c.AppRoot), StatusCode: 302,

@@ -574,6 +574,7 @@ func TestProviderOnlyFieldsChangeTheHash(t *testing.T) {
 	for _, pair := range [][2]map[string]string{
 		{ann("proxy-redirect-from", "http://b/", "proxy-redirect-to", "https://a/"), ann("proxy-redirect-from", "http://b/", "proxy-redirect-to", "https://c/")},
 		{ann("auth-url", "http://auth.test/"), ann("auth-url", "http://auth.test/", "auth-method", "POST")},
+		{ann("proxy-cookie-path", "/ /a/"), ann("proxy-cookie-path", "/ /b/")},
 		{ann("auth-tls-secret", "ca"), ann("auth-tls-secret", "ca", "auth-tls-pass-certificate-to-upstream", "true")},
 	} {
 		if hash(pair[0]) == hash(pair[1]) {
