@@ -197,6 +197,9 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "redir", "nginx", "redir.example.test", "/", netv1.PathTypePrefix, "redir",
 		map[string]string{"nginx.ingress.kubernetes.io/proxy-redirect-from": "http://internal.svc:8080/", "nginx.ingress.kubernetes.io/proxy-redirect-to": "https://redir.example.test/app/",
 			"nginx.ingress.kubernetes.io/proxy-cookie-domain": "internal.svc redir.example.test", "nginx.ingress.kubernetes.io/proxy-cookie-path": "/ /app/"}))
+	k.ServiceWithEndpoints(t, ns, "empty", "http", 80, 8080, KubeEndpoint{IP: kn.NewIP(t), Ready: false})
+	nginxCreateIngress(t, k, nginxSimpleIngress(ns, "fallback", "nginx", "fb.example.test", "/", netv1.PathTypePrefix, "empty",
+		map[string]string{"nginx.ingress.kubernetes.io/default-backend": "api"}))
 	digestHA1 := digestauth.HA1("alice", "Office", "secret")
 	if _, err := k.Client.CoreV1().Secrets(ns).Create(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "digest", Namespace: ns},
 		Data: map[string][]byte{"auth": []byte("alice:Office:" + digestHA1 + "\n")}}, metav1.CreateOptions{}); err != nil {
@@ -377,6 +380,12 @@ func TestKubeIngressNGINXBasic(t *testing.T) {
 		// proxy-cookie-domain and proxy-cookie-path.
 		if c := r.Header.Get("Set-Cookie"); c != "sid=1; Domain=redir.example.test; Path=/app/login; HttpOnly" {
 			t.Errorf("Set-Cookie %q", c)
+		}
+	})
+	t.Run("default-backend annotation", func(t *testing.T) {
+		// The path's Service has no ready endpoint: the default-backend serves.
+		if r := waitNginx(t, base+"/x", "fb.example.test", func(r Reply) bool { return r.Status == 200 }); nginxParseEcho(t, r.Body).Name != "api" {
+			t.Errorf("fallback: %s", r.Body)
 		}
 	})
 	t.Run("auth-type digest", func(t *testing.T) {

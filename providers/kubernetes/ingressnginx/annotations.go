@@ -36,6 +36,7 @@ type config struct {
 	RedirectTo    string
 	CookieDomain  []string // proxy-cookie-domain/-path: {from, to}
 	CookiePath    []string
+	DefaultBack   string // default-backend: a Service of the namespace
 	ServerAlias   []string
 	Passthrough   bool
 	// AuthTLSSecret ("name" or "ns/name", key ca.crt) and the
@@ -177,7 +178,7 @@ var known = map[string]support{
 	"auth-always-set-cookie": unsupported, "auth-signin-redirect-param": unsupported,
 	"auth-tls-secret": supported, "auth-tls-verify-depth": unsupported, "auth-tls-verify-client": supported,
 	"auth-tls-error-page": unsupported, "auth-tls-pass-certificate-to-upstream": supported, "auth-tls-match-cn": unsupported,
-	"custom-http-errors": supported, "disable-proxy-intercept-errors": unsupported, "default-backend": unsupported,
+	"custom-http-errors": supported, "disable-proxy-intercept-errors": unsupported, "default-backend": supported,
 	"from-to-www-redirect": supported, "http2-push-preload": unsupported,
 	"limit-rate": unsupported, "limit-rate-after": unsupported, "limit-whitelist": unsupported, "limit-allowlist": unsupported,
 	"global-rate-limit": unsupported, "global-rate-limit-window": unsupported, "global-rate-limit-key": unsupported,
@@ -327,6 +328,13 @@ func parseAnnotations(ann map[string]string) (config, []problem) {
 	}
 	c.ForceSSL, _ = boolean("force-ssl-redirect")
 	c.FromToWWW, _ = boolean("from-to-www-redirect")
+	if v, ok := get("default-backend"); ok {
+		if !objectRefRE.MatchString(v) || strings.Contains(v, "/") {
+			warn("default-backend", "%q is not a Service name of the Ingress's namespace; ignored", v)
+		} else {
+			c.DefaultBack = v
+		}
+	}
 	for _, a := range []struct {
 		name string
 		dst  *[]string

@@ -500,6 +500,17 @@ func (t *translator) service(ing *netv1.Ingress, c config, b netv1.IngressBacken
 	if lb == nil {
 		return name
 	}
+	if len(lb.Servers) == 0 && c.DefaultBack != "" {
+		// default-backend: the Service's first port serves while the
+		// backend has no usable endpoint, as in ingress-nginx.
+		if db, ok := t.objs.Service(ing.Namespace, c.DefaultBack); ok && len(db.Spec.Ports) > 0 {
+			if dlb := t.loadBalancer(ing, c, db, db.Spec.Ports[0].Port, "", path); dlb != nil {
+				lb.Servers = dlb.Servers
+			}
+		} else {
+			t.report(ing, problem{Annotation: "default-backend", Msg: fmt.Sprintf("service %s/%s not found or without ports", ing.Namespace, c.DefaultBack)})
+		}
+	}
 	t.conf.HTTP.Services[name] = &dynamic.Service{LoadBalancer: lb}
 	return name
 }

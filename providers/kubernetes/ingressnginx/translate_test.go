@@ -45,7 +45,7 @@ func objs() fakeObjects {
 		return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name}, Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 80}}}}
 	}
 	return fakeObjects{
-		svcs: map[string]*corev1.Service{"ns/web": svc("web"), "ns/canary": svc("canary")},
+		svcs: map[string]*corev1.Service{"ns/web": svc("web"), "ns/canary": svc("canary"), "ns/empty": svc("empty")},
 		eps: map[string][]k8s.Endpoint{
 			"ns/web":    {{Address: "10.0.0.1", Port: 8080, Ready: true}, {Address: "10.0.0.2", Port: 8080, Ready: false, Terminating: true}},
 			"ns/canary": {{Address: "10.0.1.1", Port: 8080, Ready: true}},
@@ -387,6 +387,18 @@ func TestTranslate(t *testing.T) {
 				}
 				if len(probs["ns/a"]) != 1 || !strings.Contains(probs["ns/a"][0].String(), "bad host") {
 					t.Fatalf("problems %v", probs["ns/a"])
+				}
+			}},
+		{desc: "default-backend while the service has no usable endpoint", ings: []*netv1.Ingress{
+			ing("a", "a.test", "/", netv1.PathTypePrefix, "empty", ann("default-backend", "canary")),
+			ing("b", "b.test", "/", netv1.PathTypePrefix, "web", ann("default-backend", "canary")),
+		},
+			check: func(t *testing.T, c *dynamic.Configuration, _ map[string][]problem) {
+				if s := c.HTTP.Services["ns-a-empty-80"].LoadBalancer.Servers; len(s) != 1 || s[0].URL != "http://10.0.1.1:8080" {
+					t.Fatalf("fallback servers %+v", s)
+				}
+				if s := c.HTTP.Services["ns-b-web-80"].LoadBalancer.Servers; len(s) != 1 || s[0].URL != "http://10.0.0.1:8080" {
+					t.Fatalf("servers of a backend with endpoints %+v", s)
 				}
 			}},
 		{desc: "entrypoints and non-TLS routers off", opts: func(o *static.KubernetesIngressNGINXProvider) {
