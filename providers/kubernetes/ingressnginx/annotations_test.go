@@ -157,6 +157,8 @@ func FuzzParseAnnotations(f *testing.F) {
 	f.Add("rewrite-target", "/$2", "proxy-body-size", "8m", "whitelist-source-range", "10.0.0.0/8")
 	f.Add("enable-cors", "true", "cors-allow-origin", "https://*.a.com", "canary-by-header-pattern", "^a(b")
 	f.Add("auth-type", "basic", "auth-secret", "ns/s", "limit-rps", "-1")
+	f.Add("auth-tls-secret", "ns/ca", "auth-tls-verify-client", "optional_no_ca", "server-alias", "a.test, *.b.test,c:1")
+	f.Add("proxy-cookie-path", "/ /app/", "proxy-redirect-from", "default", "auth-method", "post")
 	f.Add("custom-http-errors", "404, 5x3,99999,-1", "limit-connections", "2", "enable-cors", "true")
 	f.Add("canary", "true", "canary-weight", "99999999999999999999", "affinity", "cookie")
 	f.Add("permanent-redirect", "https://x/$1", "permanent-redirect-code", "306", "session-cookie-path", "/a b")

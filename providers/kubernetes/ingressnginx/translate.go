@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	netv1 "k8s.io/api/networking/v1"
@@ -316,7 +317,7 @@ func (t *translator) routes(ing *netv1.Ingress, c config) ([]routeSpec, *problem
 			if p.PathType != nil {
 				pt = *p.PathType
 			}
-			if strings.ContainsAny(path, "`") || !strings.HasPrefix(path, "/") {
+			if strings.ContainsAny(path, "`") || !strings.HasPrefix(path, "/") || !utf8.ValidString(path) {
 				fail("rule %d path %d: invalid path %q", i, j, path)
 				continue
 			}

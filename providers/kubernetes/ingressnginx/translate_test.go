@@ -495,6 +495,7 @@ func FuzzTranslate(f *testing.F) {
 	f.Add("*.w.test", "/", uint8(1), "", "false", "X-B", "", "c")
 	f.Add("", "/x", uint8(0), "/$1/$host", "true", "", "(", "")
 	f.Add("h.test", "/a b", uint8(2), "$", "1", "X`Y", "a`b", "k=v")
+	f.Add("www.h.test", "/", uint8(1), "", "true", "*.x.test, a.test", "http://b/", "https://c/")
 	f.Fuzz(func(t *testing.T, host, path string, pt uint8, rewrite, regex, header, pattern, cookie string) {
 		host = strings.Map(func(r rune) rune {
 			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '*' {
@@ -504,7 +505,8 @@ func FuzzTranslate(f *testing.F) {
 		}, host)
 		types := []netv1.PathType{netv1.PathTypeExact, netv1.PathTypePrefix, netv1.PathTypeImplementationSpecific}
 		ptype := types[int(pt)%len(types)]
-		main := ing("main", host, path, ptype, "web", ann("rewrite-target", rewrite, "use-regex", regex, "app-root", path, "permanent-redirect", rewrite))
+		main := ing("main", host, path, ptype, "web", ann("rewrite-target", rewrite, "use-regex", regex, "app-root", path, "permanent-redirect", rewrite,
+			"server-alias", header+","+cookie, "from-to-www-redirect", regex, "ssl-passthrough", regex, "proxy-redirect-from", pattern, "proxy-redirect-to", cookie))
 		can := ing("can", host, path, ptype, "canary", ann("canary", "true", "canary-weight", "10", "canary-by-header", header,
 			"canary-by-header-pattern", pattern, "canary-by-cookie", cookie))
 		for _, strict := range []bool{true, false} {
