@@ -186,7 +186,7 @@ var known = map[string]support{
 	"proxy-cookie-domain":             supported, "proxy-cookie-path": supported,
 	"proxy-next-upstream": unsupported, "proxy-next-upstream-timeout": unsupported, "proxy-next-upstream-tries": unsupported,
 	"proxy-request-buffering": unsupported, "proxy-redirect-from": supported, "proxy-redirect-to": supported,
-	"proxy-http-version": unsupported, "proxy-ssl-ciphers": unsupported, "proxy-ssl-protocols": unsupported,
+	"proxy-http-version": partial, "proxy-ssl-ciphers": unsupported, "proxy-ssl-protocols": unsupported,
 	"proxy-ssl-verify-depth": unsupported, "proxy-buffering": unsupported, "proxy-buffers-number": unsupported,
 	"proxy-buffer-size": unsupported, "proxy-max-temp-file-size": unsupported,
 	"enable-rewrite-log": unsupported, "satisfy": unsupported, "server-alias": supported,
@@ -328,6 +328,9 @@ func parseAnnotations(ann map[string]string) (config, []problem) {
 	}
 	c.ForceSSL, _ = boolean("force-ssl-redirect")
 	c.FromToWWW, _ = boolean("from-to-www-redirect")
+	if v, ok := get("proxy-http-version"); ok && strings.TrimSpace(v) != "1.1" {
+		warn("proxy-http-version", "%q: HTTP backends are always spoken to in HTTP/1.1; ignored", v)
+	}
 	if v, ok := get("default-backend"); ok {
 		if !objectRefRE.MatchString(v) || strings.Contains(v, "/") {
 			warn("default-backend", "%q is not a Service name of the Ingress's namespace; ignored", v)

@@ -106,6 +106,8 @@ func TestParseAnnotations(t *testing.T) {
 			return slices.Equal(c.CookieDomain, []string{"b.local", "a.test"}) && c.CookiePath == nil
 		}},
 		{desc: "proxy cookie invalid", ann: ann("proxy-cookie-path", "/"), check: func(c config) bool { return c.CookiePath == nil }, probs: []string{"proxy-cookie-path"}},
+		{desc: "proxy http version 1.1 accepted", ann: ann("proxy-http-version", "1.1"), check: func(c config) bool { return true }},
+		{desc: "proxy http version 1.0 warned", ann: ann("proxy-http-version", "1.0"), check: func(c config) bool { return true }, probs: []string{"proxy-http-version"}},
 		{desc: "vhost and prefix", ann: ann("upstream-vhost", "internal.svc:8080", "x-forwarded-prefix", "/app"), check: func(c config) bool {
 			return c.UpstreamVhost == "internal.svc:8080" && c.XFwdPrefix == "/app"
 		}},
