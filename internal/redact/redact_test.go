@@ -15,6 +15,8 @@ import (
 // tagged loggable:"false".
 var notSecret = map[string]string{
 	"dynamic.ForwardAuth.AddAuthCookiesToResponse": "cookie names, not values",
+	"dynamic.Headers.ProxyCookieDomain":            "a Set-Cookie Domain rewrite (ingress-nginx proxy-cookie-domain), not a cookie value",
+	"dynamic.Headers.ProxyCookiePath":              "a Set-Cookie Path rewrite (ingress-nginx proxy-cookie-path), not a cookie value",
 }
 
 // TestConfigTypesRedacted walks every static and dynamic configuration
