@@ -8,15 +8,14 @@ import (
 	"context"
 	ctls "crypto/tls"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	proxyproto "github.com/pires/go-proxyproto"
 
+	"github.com/switchyard-proxy/switchyard/internal/relay"
 	"github.com/switchyard-proxy/switchyard/routers/tcpmux"
 )
 
@@ -75,34 +74,20 @@ func (s *Server) ServeTCP(c net.Conn) {
 		backend = tc
 	}
 	defer backend.Close()
-	Pipe(c, backend, s.T.TerminationDelay)
+	r := relay.New(c, backend, s.T.TerminationDelay, 0)
+	if h, ok := c.(relay.Holder); ok && s.TLS == nil {
+		// Cleartext towards the backend: the pair can move to a new
+		// process on a binary upgrade (the entrypoint decides whether
+		// the client side can).
+		h.HoldRelay(r, s.Name)
+	}
+	r.Run()
 }
-
-type closeWriter interface{ CloseWrite() error }
 
 // Pipe copies a→b and b→a. When one direction ends, the write half of its
 // destination is closed and the other direction gets delay to finish.
 func Pipe(a, b net.Conn, delay time.Duration) {
-	var wg sync.WaitGroup
-	var first atomic.Bool
-	half := func(dst, src net.Conn) {
-		defer wg.Done()
-		_, err := io.Copy(dst, src)
-		if cw, ok := dst.(closeWriter); ok && err == nil {
-			_ = cw.CloseWrite()
-		} else {
-			// An error on one side (reset) ends the other side now.
-			_ = dst.SetReadDeadline(time.Now())
-			_ = src.SetReadDeadline(time.Now())
-		}
-		if first.CompareAndSwap(false, true) && delay >= 0 {
-			_ = dst.SetReadDeadline(time.Now().Add(delay))
-		}
-	}
-	wg.Add(2)
-	go half(b, a)
-	half(a, b)
-	wg.Wait()
+	relay.New(a, b, delay, 0).Run()
 }
 
 // ErrNoServer is logged when a balancer has nothing to pick.
