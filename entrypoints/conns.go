@@ -58,6 +58,17 @@ func (s *tcpConns) close() <-chan struct{} {
 	return ch
 }
 
+// snapshot lists the connections open now.
+func (s *tcpConns) snapshot() []net.Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	conns := make([]net.Conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	return conns
+}
+
 // closeAll closes every connection still open.
 func (s *tcpConns) closeAll() {
 	s.mu.Lock()
@@ -95,6 +106,17 @@ func (l *ipLimit) acquire(ip netip.Addr) bool {
 	}
 	l.n[ip]++
 	return true
+}
+
+// force takes a slot even past the limit (a connection adopted from the
+// old process on an upgrade was admitted there).
+func (l *ipLimit) force(ip netip.Addr) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n == nil {
+		l.n = map[netip.Addr]int{}
+	}
+	l.n[ip]++
 }
 
 func (l *ipLimit) release(ip netip.Addr) {

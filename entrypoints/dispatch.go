@@ -76,7 +76,11 @@ func (ep *HTTPEntryPoint) serveConn(c net.Conn) {
 	if cur.TCPOnly && tcp.HasPlain() && !tcp.HasTLS() {
 		info := tcpmux.Conn{IP: addrIP(c.RemoteAddr())}
 		if r := tcp.Match(&info); r != nil {
-			ep.serveTCP(r.Handler, c)
+			// Wrapped (nothing buffered) so that its relay can be
+			// found for an upgrade hand-off.
+			pc := &prefixConn{Conn: c}
+			pc.router = r.Name
+			ep.serveTCP(r.Handler, pc)
 			return
 		}
 	}
@@ -131,6 +135,7 @@ func (ep *HTTPEntryPoint) serveConn(c net.Conn) {
 			ep.serveTCP(r.Handler, tc)
 			return
 		}
+		pc.router = r.Name
 		ep.serveTCP(r.Handler, pc)
 		return
 	}

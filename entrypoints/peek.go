@@ -19,8 +19,9 @@ var peekPool = sync.Pool{New: func() any { b := make([]byte, 0, peekSize); retur
 // connection directly. The pooled buffer goes back once drained.
 type prefixConn struct {
 	net.Conn
-	buf  *[]byte
-	data []byte
+	buf    *[]byte
+	data   []byte
+	holder // a TCP router's relay, for the upgrade hand-off (handoff.go)
 }
 
 func (c *prefixConn) Read(p []byte) (int, error) {

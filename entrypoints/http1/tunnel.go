@@ -20,6 +20,7 @@ type tunnel struct {
 	ctx  *reqContext
 	last atomic.Int64 // unix nanoseconds of the last byte read or written
 	once sync.Once
+	held atomic.Pointer[heldRelay] // the relay serving it, for a hand-off
 }
 
 func (t *tunnel) touch() { t.last.Store(time.Now().UnixNano()) }

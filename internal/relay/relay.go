@@ -121,6 +121,10 @@ func Resume(a, b net.Conn, st State, delay, idle time.Duration) *Relay {
 	return r
 }
 
+// Bounds returns the termination delay and the idle bound the relay runs
+// with.
+func (r *Relay) Bounds() (delay, idle time.Duration) { return r.delay, r.idle }
+
 // Conns returns the two connections (client, backend).
 func (r *Relay) Conns() (a, b net.Conn) { return r.conns[0], r.conns[1] }
 

@@ -3,19 +3,18 @@ package proxy
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/switchyard-proxy/switchyard/internal/relay"
 )
 
 // upgrade completes a 101 Switching Protocols: it hijacks the client
-// connection, relays the 101 head and splices both streams until both ends
-// are done. The backend connection is consumed.
+// connection, relays the 101 head and copies both streams until both ends
+// are done (an error on either ends both). The backend connection is
+// consumed.
 func (ex *exchange) upgrade() error {
 	h := &ex.head
 	if ex.upType == "" {
@@ -65,63 +64,29 @@ func (ex *exchange) upgrade() error {
 		return err
 	}
 
-	// Bytes already read past the heads on either side go first.
-	var wg sync.WaitGroup
-	var upErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		upErr = pipe(bc.nc, cc, cbrw.Reader)
-		if upErr != nil {
-			// A broken stream ends the whole tunnel, whichever side.
-			_ = cc.Close()
-			_ = bc.nc.Close()
-		}
-	}()
-	downErr := pipe(cc, bc.nc, bc.br)
-	if downErr != nil {
-		// A broken stream ends the whole tunnel.
-		_ = cc.Close()
-		_ = bc.nc.Close()
+	// Bytes already read past the heads on either side go first. A
+	// stoppable relay: on a binary upgrade the pair can move to the new
+	// process (the entrypoint decides whether both sides can: no TLS).
+	var st relay.State
+	st.Pending[relay.Up] = buffered(cbrw.Reader)
+	st.Pending[relay.Down] = buffered(bc.br)
+	st.DelayLeft = -1
+	r := relay.Resume(cc, bc.nc, st, -1, 0)
+	if h, ok := cc.(relay.Holder); ok {
+		h.HoldRelay(r, ex.p.target.Host)
 	}
-	wg.Wait()
+	r.Run()
 	return nil
 }
 
-// pipe copies src to dst until EOF, starting with what br already buffered,
-// then half-closes dst so the peer sees the end of this direction.
-func pipe(dst, src net.Conn, br *bufio.Reader) error {
-	if n := br.Buffered(); n > 0 {
-		b, _ := br.Peek(n)
-		if _, err := dst.Write(b); err != nil {
-			return err
-		}
-		_, _ = br.Discard(n)
-	}
-	_, err := copyConn(dst, src)
-	if err != nil && !errors.Is(err, net.ErrClosed) {
-		return err
-	}
-	if cw, ok := dst.(interface{ CloseWrite() error }); ok && err == nil {
-		_ = cw.CloseWrite()
+// buffered takes (a copy of) what br holds.
+func buffered(br *bufio.Reader) []byte {
+	n := br.Buffered()
+	if n == 0 {
 		return nil
 	}
-	_ = dst.Close()
-	return err
+	b, _ := br.Peek(n)
+	b = append([]byte(nil), b...)
+	_, _ = br.Discard(n)
+	return b
 }
-
-// copyConn copies with splice(2) between TCP sockets, or a pooled buffer.
-func copyConn(dst, src net.Conn) (int64, error) {
-	if _, ok := src.(*net.TCPConn); ok {
-		if d, ok := dst.(*net.TCPConn); ok {
-			return d.ReadFrom(src)
-		}
-	}
-	bp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bp)
-	return io.CopyBuffer(writerOnly{dst}, readerOnly{src}, *bp)
-}
-
-// writerOnly and readerOnly hide ReadFrom/WriteTo so CopyBuffer uses our buffer.
-type writerOnly struct{ io.Writer }
-type readerOnly struct{ io.Reader }

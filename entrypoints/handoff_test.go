@@ -1,0 +1,199 @@
+//go:build linux
+
+package entrypoints
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/switchyard-proxy/switchyard/config/static"
+	"github.com/switchyard-proxy/switchyard/routers/tcpmux"
+	"github.com/switchyard-proxy/switchyard/services/tcpsvc"
+)
+
+// echoServer echoes every connection until EOF, then half-closes.
+func echoServer(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_, _ = io.Copy(c, c)
+				_ = c.(*net.TCPConn).CloseWrite()
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// tcpEntryPoint starts an entrypoint named "tcp" whose one TCP router
+// sends everything to backend.
+func tcpEntryPoint(t *testing.T, backend string) *HTTPEntryPoint {
+	cfg := &static.EntryPoint{}
+	cfg.SetDefaults()
+	cfg.Address = "127.0.0.1:0"
+	ep := NewHTTP("tcp", cfg, nil)
+	if err := ep.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = ep.Shutdown(ctx)
+	})
+	mx := tcpmux.New()
+	svc := &tcpsvc.Server{Address: backend, T: &tcpsvc.Transport{DialTimeout: time.Second, TerminationDelay: 100 * time.Millisecond}, Name: "echo"}
+	if err := mx.AddRoute(tcpmux.Route{Name: "echo", Rule: "HostSNI(`*`)", Handler: svc}); err != nil {
+		t.Fatal(err)
+	}
+	mx.Build()
+	ep.SetRouting(Routing{TCP: mx, TCPOnly: true})
+	return ep
+}
+
+// loopback stands for the upgrade channel: the kernel gives the receiver
+// its own descriptors; here they are duplicated before adoption.
+func loopback(t *testing.T, to *HTTPEntryPoint) func(string, []byte, ...*os.File) error {
+	return func(kind string, meta []byte, files ...*os.File) error {
+		dups := make([]*os.File, 0, len(files))
+		for _, f := range files {
+			rc, _ := f.SyscallConn()
+			var nfd int
+			var err error
+			_ = rc.Control(func(fd uintptr) { nfd, err = syscall.Dup(int(fd)) })
+			if err != nil {
+				return err
+			}
+			dups = append(dups, os.NewFile(uintptr(nfd), "moved"))
+		}
+		return AdoptRecord(map[string]*HTTPEntryPoint{"tcp": to}, kind, meta, dups)
+	}
+}
+
+// TestMoveTCPRouterConns: connections streaming through a TCP router move
+// twice to other entrypoints (as to new processes) without a byte lost or
+// reordered.
+func TestMoveTCPRouterConns(t *testing.T) {
+	backend := echoServer(t)
+	eps := []*HTTPEntryPoint{tcpEntryPoint(t, backend), tcpEntryPoint(t, backend), tcpEntryPoint(t, backend)}
+	const n = 40
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		c, err := net.Dial("tcp", eps[0].Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- echoStream(c.(*net.TCPConn), stop, i)
+		}()
+	}
+	waitFor(t, func() bool { return len(eps[0].tcpConns.snapshot()) == n })
+	time.Sleep(50 * time.Millisecond)
+	for hop := range 2 {
+		st := eps[hop].MoveConns(context.Background(), loopback(t, eps[hop+1]))
+		if st.TCP != n || st.Stayed != 0 {
+			t.Fatalf("hop %d: %+v", hop, st)
+		}
+		waitFor(t, func() bool { return len(eps[hop].tcpConns.snapshot()) == 0 })
+		if got := len(eps[hop+1].tcpConns.snapshot()); got != n {
+			t.Fatalf("hop %d: %d connections adopted", hop, got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, func() bool { return len(eps[2].tcpConns.snapshot()) == 0 })
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in time")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func streamByte(seed int, i int64) byte { return byte(int64(seed)*7 + i*13 + i>>8) }
+
+// echoStream writes the counter sequence in small bursts until stop, then
+// half-closes, and checks that the echo is the same sequence to the end.
+func echoStream(c *net.TCPConn, stop <-chan struct{}, seed int) error {
+	done := make(chan error, 1)
+	var wrote int64
+	go func() {
+		buf := make([]byte, 512)
+		var off int64
+		for {
+			select {
+			case <-stop:
+				wrote = off
+				done <- c.CloseWrite()
+				return
+			default:
+			}
+			n := 1 + int(off%int64(len(buf)))
+			for i := range n {
+				buf[i] = streamByte(seed, off+int64(i))
+			}
+			if _, err := c.Write(buf[:n]); err != nil {
+				done <- err
+				return
+			}
+			off += int64(n)
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	buf := make([]byte, 4096)
+	var off int64
+	for {
+		n, err := c.Read(buf)
+		for i := range n {
+			if buf[i] != streamByte(seed, off) {
+				return fmt.Errorf("conn %d: byte %d differs", seed, off)
+			}
+			off++
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("conn %d after %d bytes: %w", seed, off, err)
+		}
+	}
+	if err := <-done; err != nil {
+		return err
+	}
+	if off != wrote {
+		return fmt.Errorf("conn %d: %d bytes echoed of %d", seed, off, wrote)
+	}
+	return nil
+}
