@@ -9,21 +9,18 @@ import (
 	ctls "crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
+
+	"github.com/switchyard-proxy/switchyard/internal/tcphandler"
 )
 
-// Handler serves a connection and closes it when done.
-type Handler interface {
-	ServeTCP(c net.Conn)
-}
+// Handler serves a connection and closes it when done. It lives in
+// internal/tcphandler, below this package and the TCP services.
+type Handler = tcphandler.Handler
 
 // HandlerFunc adapts a function to Handler.
-type HandlerFunc func(net.Conn)
-
-// ServeTCP calls f(c).
-func (f HandlerFunc) ServeTCP(c net.Conn) { f(c) }
+type HandlerFunc = tcphandler.HandlerFunc
 
 // Route is one TCP router on one entrypoint.
 type Route struct {

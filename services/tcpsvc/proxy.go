@@ -16,7 +16,7 @@ import (
 	proxyproto "github.com/pires/go-proxyproto"
 
 	"github.com/switchyard-proxy/switchyard/internal/relay"
-	"github.com/switchyard-proxy/switchyard/routers/tcpmux"
+	"github.com/switchyard-proxy/switchyard/internal/tcphandler"
 )
 
 // Transport is how a TCP service reaches its servers.
@@ -96,12 +96,12 @@ var ErrNoServer = errors.New("no server available")
 // WRR is a weighted round-robin over handlers: the smooth WRR order is
 // computed once, and picking is one atomic increment.
 type WRR struct {
-	order []tcpmux.Handler
+	order []tcphandler.Handler
 	next  atomic.Uint64
 }
 
 // NewWRR precomputes the schedule; handlers of weight 0 are never picked.
-func NewWRR(hs []tcpmux.Handler, weights []int) *WRR {
+func NewWRR(hs []tcphandler.Handler, weights []int) *WRR {
 	total := 0
 	for _, w := range weights {
 		if w > 0 {
@@ -135,7 +135,7 @@ func NewWRR(hs []tcpmux.Handler, weights []int) *WRR {
 			sum += eff[i]
 		}
 	}
-	w.order = make([]tcpmux.Handler, 0, sum)
+	w.order = make([]tcphandler.Handler, 0, sum)
 	for range sum {
 		best := -1
 		for i := range hs {

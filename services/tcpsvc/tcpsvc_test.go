@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchyard-proxy/switchyard/routers/tcpmux"
+	"github.com/switchyard-proxy/switchyard/internal/tcphandler"
 )
 
 func TestWRR(t *testing.T) {
@@ -21,9 +21,9 @@ func TestWRR(t *testing.T) {
 		{[]int{0, 0}, []int{0, 0}},
 	} {
 		counts := make([]int, len(tc.weights))
-		var hs []tcpmux.Handler
+		var hs []tcphandler.Handler
 		for i := range tc.weights {
-			hs = append(hs, tcpmux.HandlerFunc(func(c net.Conn) { counts[i]++ }))
+			hs = append(hs, tcphandler.HandlerFunc(func(c net.Conn) { counts[i]++ }))
 		}
 		w := NewWRR(hs, tc.weights)
 		total := 0
