@@ -7,14 +7,17 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	"github.com/switchyard-proxy/switchyard/config/static"
 	"github.com/switchyard-proxy/switchyard/routers/tcpmux"
+	"github.com/switchyard-proxy/switchyard/services/proxy"
 	"github.com/switchyard-proxy/switchyard/services/tcpsvc"
 )
 
@@ -44,6 +47,18 @@ func echoServer(t *testing.T) string {
 // tcpEntryPoint starts an entrypoint named "tcp" whose one TCP router
 // sends everything to backend.
 func tcpEntryPoint(t *testing.T, backend string) *HTTPEntryPoint {
+	ep := startEntryPoint(t)
+	mx := tcpmux.New()
+	svc := &tcpsvc.Server{Address: backend, T: &tcpsvc.Transport{DialTimeout: time.Second, TerminationDelay: 100 * time.Millisecond}, Name: "echo"}
+	if err := mx.AddRoute(tcpmux.Route{Name: "echo", Rule: "HostSNI(`*`)", Handler: svc}); err != nil {
+		t.Fatal(err)
+	}
+	mx.Build()
+	ep.SetRouting(Routing{TCP: mx, TCPOnly: true})
+	return ep
+}
+
+func startEntryPoint(t *testing.T) *HTTPEntryPoint {
 	cfg := &static.EntryPoint{}
 	cfg.SetDefaults()
 	cfg.Address = "127.0.0.1:0"
@@ -56,13 +71,6 @@ func tcpEntryPoint(t *testing.T, backend string) *HTTPEntryPoint {
 		defer cancel()
 		_ = ep.Shutdown(ctx)
 	})
-	mx := tcpmux.New()
-	svc := &tcpsvc.Server{Address: backend, T: &tcpsvc.Transport{DialTimeout: time.Second, TerminationDelay: 100 * time.Millisecond}, Name: "echo"}
-	if err := mx.AddRoute(tcpmux.Route{Name: "echo", Rule: "HostSNI(`*`)", Handler: svc}); err != nil {
-		t.Fatal(err)
-	}
-	mx.Build()
-	ep.SetRouting(Routing{TCP: mx, TCPOnly: true})
 	return ep
 }
 
@@ -196,4 +204,103 @@ func echoStream(c *net.TCPConn, stop <-chan struct{}, seed int) error {
 		return fmt.Errorf("conn %d: %d bytes echoed of %d", seed, off, wrote)
 	}
 	return nil
+}
+
+// upgradeEcho answers any request with 101 Switching Protocols, then
+// echoes until EOF and half-closes.
+func upgradeEcho(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				if readHead(c) != nil {
+					return
+				}
+				_, _ = io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+				_, _ = io.Copy(c, c)
+				_ = c.(*net.TCPConn).CloseWrite()
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// readHead reads an HTTP head byte by byte (nothing past it is consumed).
+func readHead(c net.Conn) error {
+	var last [4]byte
+	b := make([]byte, 1)
+	for string(last[:]) != "\r\n\r\n" {
+		if _, err := io.ReadFull(c, b); err != nil {
+			return err
+		}
+		copy(last[:], last[1:])
+		last[3] = b[0]
+	}
+	return nil
+}
+
+// TestMoveTunnels: WebSocket-style tunnels through the proxy move twice
+// while both sides stream, without a byte lost or reordered.
+func TestMoveTunnels(t *testing.T) {
+	backend := upgradeEcho(t)
+	cfg := &dynamic.ServersTransport{}
+	cfg.SetDefaults()
+	tr, err := proxy.NewTransport(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tr.Close)
+	h, err := proxy.New(&url.URL{Scheme: "http", Host: backend}, tr, proxy.Options{PassHostHeader: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps := []*HTTPEntryPoint{startEntryPoint(t), startEntryPoint(t), startEntryPoint(t)}
+	eps[0].SetRouting(Routing{HTTP: h})
+	const n = 20
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		c, err := net.Dial("tcp", eps[0].Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_, _ = io.WriteString(c, "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+		if err := readHead(c); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- echoStream(c.(*net.TCPConn), stop, i)
+		}()
+	}
+	waitFor(t, func() bool { return len(eps[0].h1.RelayedTunnels()) == n })
+	time.Sleep(50 * time.Millisecond)
+	for hop := range 2 {
+		st := eps[hop].MoveConns(context.Background(), loopback(t, eps[hop+1]))
+		if st.Tunnels != n || st.Stayed != 0 {
+			t.Fatalf("hop %d: %+v", hop, st)
+		}
+		waitFor(t, func() bool { return eps[hop].h1.Tunnels() == 0 && len(eps[hop].tcpConns.snapshot()) == 0 })
+		time.Sleep(50 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }
