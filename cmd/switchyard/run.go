@@ -264,6 +264,7 @@ func newServer(sc *static.Configuration) (*server, error) {
 		return nil, err
 	}
 	s.provs = provs
+	s.registerHandoff()
 	return s, nil
 }
 

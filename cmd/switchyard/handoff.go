@@ -1,0 +1,28 @@
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/switchyard-proxy/switchyard/entrypoints"
+	"github.com/switchyard-proxy/switchyard/internal/upgrade"
+)
+
+// registerHandoff plugs the live connection hand-off into the upgrade
+// channel: in the old process the mover sends every entrypoint's movable
+// connections once the new process is ready and accepting stopped; in the
+// new process the adopters resume them in the entrypoint of the same name
+// (docs/operations.md, "Which connections move").
+func (s *server) registerHandoff() {
+	upgrade.RegisterMover("connections", func(ctx context.Context, send upgrade.SendFunc) error {
+		for _, ep := range s.eps {
+			ep.MoveConns(ctx, send)
+		}
+		return nil
+	})
+	for _, kind := range entrypoints.Kinds {
+		upgrade.RegisterAdopter(kind, func(meta []byte, files []*os.File) error {
+			return entrypoints.AdoptRecord(s.eps, kind, meta, files)
+		})
+	}
+}
