@@ -25,6 +25,15 @@ func (t *tunnel) HoldRelay(r *relay.Relay, service string) {
 // NetConn is the connection under the tunnel (a TLS one keeps it here).
 func (t *tunnel) NetConn() net.Conn { return t.Conn }
 
+// Drained lets a relay read the socket under the tunnel directly, holding
+// no buffer while the tunnel is idle (relay.Drainer): the tunnel buffers
+// nothing itself (what the engine read ahead went to the handler with the
+// hijack). The relay reports activity with Touch.
+func (t *tunnel) Drained() (net.Conn, bool) { return t.Conn, true }
+
+// Touch records activity for the idle bound (relay.Toucher).
+func (t *tunnel) Touch() { t.touch() }
+
 // TunnelRelay is a tunnel whose relay can be detached.
 type TunnelRelay struct {
 	Client  net.Conn // the tunnel, as the handler sees it

@@ -87,8 +87,16 @@ type Holder interface {
 	HoldRelay(r *Relay, service string)
 }
 
+// Toucher is a connection that records activity (a tunnel's idle bound):
+// the relay calls Touch after each chunk it reads from or writes to it,
+// also when it reads the socket under it directly.
+type Toucher interface {
+	Touch()
+}
+
 type direction struct {
 	src, dst net.Conn
+	touch    []Toucher // src and dst, when they record activity
 	rc       syscall.RawConn // src's socket when src is a bare TCP conn (or a drained wrapper of one)
 	pending  []byte
 	closed   atomic.Bool // read by the other direction's goroutine
@@ -101,8 +109,8 @@ type direction struct {
 func New(a, b net.Conn, delay, idle time.Duration) *Relay {
 	r := &Relay{conns: [2]net.Conn{a, b}, delay: delay, idle: idle,
 		parked: make(chan struct{}), verdict: make(chan bool)}
-	r.dirs[Up] = direction{src: a, dst: b, rc: rawConn(a)}
-	r.dirs[Down] = direction{src: b, dst: a, rc: rawConn(b)}
+	r.dirs[Up] = direction{src: a, dst: b, rc: rawConn(a), touch: touchers(a, b)}
+	r.dirs[Down] = direction{src: b, dst: a, rc: rawConn(b), touch: touchers(a, b)}
 	return r
 }
 
@@ -119,6 +127,16 @@ func Resume(a, b net.Conn, st State, delay, idle time.Duration) *Relay {
 		r.until.Store(time.Now().Add(st.DelayLeft).UnixNano())
 	}
 	return r
+}
+
+func touchers(cs ...net.Conn) []Toucher {
+	var ts []Toucher
+	for _, c := range cs {
+		if t, ok := c.(Toucher); ok {
+			ts = append(ts, t)
+		}
+	}
+	return ts
 }
 
 // Bounds returns the termination delay and the idle bound the relay runs
@@ -263,6 +281,9 @@ func (r *Relay) copy(d int) {
 			}
 			if r.idle > 0 {
 				r.touch()
+			}
+			for _, t := range dir.touch {
+				t.Touch()
 			}
 		}
 		if bp != nil {
