@@ -96,7 +96,7 @@ type Toucher interface {
 
 type direction struct {
 	src, dst net.Conn
-	touch    []Toucher // src and dst, when they record activity
+	touch    []Toucher       // src and dst, when they record activity
 	rc       syscall.RawConn // src's socket when src is a bare TCP conn (or a drained wrapper of one)
 	pending  []byte
 	closed   atomic.Bool // read by the other direction's goroutine
