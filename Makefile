@@ -12,7 +12,7 @@ CORE_PKGS = $(shell $(GO) list ./... | grep -v /integration)
 FUZZTIME ?= 2m
 FUZZ     ?=
 
-.PHONY: all build run test test-unit test-integration consul kube crds helm helm-lint manifests image lint fmt fuzz fuzz-list bench bench-quick bench-obs bench-smoke bench-tls clean
+.PHONY: all build run test test-unit test-integration consul kube crds helm helm-lint manifests image lint fmt fuzz fuzz-list bench bench-quick bench-idle bench-upgrade bench-obs bench-smoke bench-tls clean
 
 all: build
 
@@ -72,7 +72,7 @@ fuzz-list: ## list the fuzz targets ("package Target")
 # Benchmarks (docs/benchmarks.md): bench/setup.sh installs nginx, HAProxy, wrk, h2load and builds
 # Traefik once into bench/.cache; the harness runs on core 1, the proxies on core 0.
 BENCH_FLAGS ?=
-bench: build ## Switchyard vs Traefik, nginx, HAProxy: S1-S7, best of 3 (< 15 min); results in bench/results/
+bench: build ## Switchyard vs Traefik, nginx, HAProxy: S1-S14, best of 3 (about 30 min); results in bench/results/
 	bench/setup.sh
 	$(GO) build -o bench/.cache/bin/harness ./bench
 	taskset -c 1 bench/.cache/bin/harness $(BENCH_FLAGS)
@@ -81,6 +81,16 @@ bench-quick: build ## S1-S3, one round (about a minute)
 	bench/setup.sh
 	$(GO) build -o bench/.cache/bin/harness ./bench
 	taskset -c 1 bench/.cache/bin/harness -quick $(BENCH_FLAGS)
+
+bench-idle: build ## long idle connections (S10-S13, 20,000 each): CPU per idle second and KiB per connection vs nginx, HAProxy, Traefik
+	bench/setup.sh
+	$(GO) build -o bench/.cache/bin/harness ./bench
+	taskset -c 1 bench/.cache/bin/harness -only S10,S11,S12,S13 -profile 0 -tag idle $(BENCH_FLAGS)
+
+bench-upgrade: build ## binary upgrade twice under HTTP load (S14): upgrade time and errors vs nginx and HAProxy
+	bench/setup.sh
+	$(GO) build -o bench/.cache/bin/harness ./bench
+	taskset -c 1 bench/.cache/bin/harness -only S14 -profile 0 -tag upgrade $(BENCH_FLAGS)
 
 bench-obs: build ## overhead of metrics + access log: S1, S2 with both off vs on (Switchyard only)
 	$(GO) build -o bench/.cache/bin/harness ./bench

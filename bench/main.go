@@ -40,23 +40,32 @@ type harness struct {
 }
 
 func main() {
+	runOriginIfAsked()
 	var (
 		quick      = flag.Bool("quick", false, "S1–S3 only, one round, short runs (bench-quick)")
 		dur        = flag.Duration("d", 3*time.Second, "duration of one throughput measurement")
 		rounds     = flag.Int("rounds", 3, "rounds per scenario (best of)")
-		only       = flag.String("only", "", "comma-separated scenario IDs to run (S1,S2,S3,S4,S5,S6,S7,S8,S9)")
+		only       = flag.String("only", "", "comma-separated scenario IDs to run (S1 … S14)")
 		peersFlag  = flag.String("peers", "", "comma-separated peers to run (Switchyard,Traefik,nginx,HAProxy); default all")
 		syBin      = flag.String("switchyard", "bin/switchyard", "Switchyard binary")
 		traefikBin = flag.String("traefik", "bench/.cache/bin/traefik", "Traefik binary (bench/setup.sh builds it)")
 		out        = flag.String("out", "bench/results", "results directory ('' to print only)")
 		portBase   = flag.Int("port-base", 18000, "first of the ports used (base, +1 h2c, +443 TLS, +80 backend, +99 pprof)")
 		idle       = flag.Int("idle-conns", 5000, "idle TLS connections held in S7")
+		longConns  = flag.Int("long-conns", 20000, "long connections held per scenario in S10–S13")
+		idleWindow = flag.Duration("idle-window", 10*time.Second, "S10–S13: idle time over which CPU is measured (≥ 10s for the published figures)")
+		upgradeDur = flag.Duration("upgrade-d", 30*time.Second, "S14: length of the HTTP load during the two upgrades")
+		tag        = flag.String("tag", "", "suffix of the results' file names (bench-idle: idle, bench-upgrade: upgrade)")
 		profile    = flag.Duration("profile", 8*time.Second, "CPU profile of Switchyard under S1 (0 to skip)")
 	)
 	flag.Parse()
 	log.SetFlags(0)
+	if lim, err := raiseNoFile(); err != nil {
+		log.Printf("bench: RLIMIT_NOFILE: %v (now %d)", err, lim)
+	}
 	o := options{dur: *dur, rounds: *rounds, quick: *quick, idleConns: *idle, reloadDur: 10 * time.Second,
-		steadyDur: 5 * time.Second, profileDur: *profile, out: *out, only: set(*only), peers: set(*peersFlag)}
+		longConns: *longConns, idleWindow: *idleWindow, settle: 2 * time.Second, originAddrs: 8, upgradeDur: *upgradeDur, upgradeGap: 2 * time.Second,
+		steadyDur: 5 * time.Second, profileDur: *profile, out: *out, tag: *tag, only: set(*only), peers: set(*peersFlag)}
 	if o.quick {
 		o.rounds, o.dur, o.profileDur = 1, 3*time.Second, 0
 		if len(o.only) == 0 {

@@ -28,6 +28,49 @@ type setup struct {
 	Combo string // certificate + key in one file (HAProxy)
 	Hosts int    // 0: one catch-all route; n: n Host routes h0..h<n-1>.bench.test
 	Gen   int    // generation, changed on every live rewrite (S6)
+	// Long connections (S10–S14): Origins are the idle origin's addresses
+	// (several, so 20,000 proxy→origin connections never run out of
+	// ephemeral ports towards one address), the catch-all routes' backend
+	// when set; MaxConns raises the peers' connection limits; Idle sets
+	// timeouts far above a scenario's length; StatsSock is HAProxy's admin
+	// socket that hands listeners to a reloaded process (S14).
+	Origins   []string
+	MaxConns  int
+	Idle      bool
+	StatsSock string
+}
+
+// BackendAddrs are the addresses the catch-all routes forward to.
+func (s setup) BackendAddrs() []string {
+	if len(s.Origins) > 0 {
+		return s.Origins
+	}
+	return []string{fmt.Sprintf("127.0.0.1:%d", s.Ports.Backend)}
+}
+
+// WorkerConns is nginx's worker_connections (client and upstream
+// connections both count).
+func (s setup) WorkerConns() int { return max(16000, 2*s.MaxConns) }
+
+// NoFile is nginx's worker_rlimit_nofile, no more than the harness's own
+// limit (which the peers inherit and cannot exceed).
+func (s setup) NoFile() int {
+	return min(max(16384, 2*s.MaxConns+1024), max(16384, int(noFileLimit())))
+}
+
+// NoFileLimit is the harness's RLIMIT_NOFILE, which the peers inherit.
+func (s setup) NoFileLimit() int { return int(noFileLimit()) }
+
+// HAMaxConn is HAProxy's global and frontend maxconn (client connections).
+func (s setup) HAMaxConn() int { return max(9000, s.MaxConns) }
+
+// EPTransport is the Go peers' entrypoint transport section: in the idle
+// scenarios no timeout may cut a connection while it is measured.
+func (s setup) EPTransport() string {
+	if !s.Idle {
+		return ""
+	}
+	return "\n    transport:\n      respondingTimeouts:\n        readTimeout: 600s\n        idleTimeout: 600s"
 }
 
 // lastHost is the Host that only the last of s.Hosts routes matches.
@@ -120,11 +163,11 @@ global:
   sendAnonymousUsage: false
 entryPoints:
   web:
-    address: "127.0.0.1:{{.Ports.HTTP}}"
+    address: "127.0.0.1:{{.Ports.HTTP}}"{{.EPTransport}}
   h2c:
-    address: "127.0.0.1:{{.Ports.H2C}}"
+    address: "127.0.0.1:{{.Ports.H2C}}"{{.EPTransport}}
   websecure:
-    address: "127.0.0.1:{{.Ports.TLS}}"
+    address: "127.0.0.1:{{.Ports.TLS}}"{{.EPTransport}}
 providers:
   providersThrottleDuration: 50ms
   file:
@@ -195,7 +238,9 @@ http:
     backend:
       loadBalancer:
         servers:
-          - url: "http://127.0.0.1:{{.Ports.Backend}}"
+{{- range .BackendAddrs}}
+          - url: "http://{{.}}"
+{{- end}}
     wrr4:
       loadBalancer:
         servers:
@@ -239,17 +284,17 @@ func (nginxPeer) Reconfigure(setup) error { return errNA }
 const nginxCommon = `
 daemon off;
 worker_processes 1;
-worker_rlimit_nofile 16384;
+worker_rlimit_nofile {{.NoFile}};
 pid {{.Dir}}/nginx-{{.Name}}.pid;
 error_log stderr error;
-events { worker_connections 16000; multi_accept on; }
+events { worker_connections {{.WorkerConns}}; multi_accept on; }
 `
 
 var nginxProxyTmpl = strings.Replace(nginxCommon, "{{.Name}}", "proxy", 1) + `
 http {
   access_log off;
   keepalive_requests 1000000;
-  keepalive_timeout 180s;
+  keepalive_timeout {{if .Idle}}600s{{else}}180s{{end}};
   client_body_temp_path {{.Dir}}/nginx-body;
   proxy_temp_path {{.Dir}}/nginx-proxy;
   fastcgi_temp_path {{.Dir}}/nginx-fastcgi;
@@ -258,7 +303,9 @@ http {
   server_names_hash_max_size 65536;
   server_names_hash_bucket_size 128;
   upstream backend {
-    server 127.0.0.1:{{.Ports.Backend}};
+{{- range .BackendAddrs}}
+    server {{.}};
+{{- end}}
     keepalive 256;
     keepalive_requests 1000000;
   }
@@ -285,6 +332,20 @@ http {
 {{- end}}
 {{- else}}
     location / { proxy_pass http://backend; }
+{{- if .Idle}}
+    location /sse {
+      proxy_pass http://backend;
+      proxy_buffering off;
+      proxy_read_timeout 600s;
+    }
+    location /ws {
+      proxy_pass http://backend;
+      proxy_set_header Host $host;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection "upgrade";
+      proxy_read_timeout 600s;
+    }
+{{- end}}
   }
 {{- end}}
 }
@@ -345,17 +406,39 @@ func (haproxyPeer) Reconfigure(setup) error { return errNA }
 var haproxyTmpl = `
 global
   nbthread 1
-  maxconn 9000
+  maxconn {{.HAMaxConn}}
   tune.ssl.default-dh-param 2048
+{{- if .Idle}}
+  # maxconn needs about twice its value in descriptors; where the hard
+  # limit is lower, say so instead of refusing to start (HAProxy warns).
+  ulimit-n {{.NoFileLimit}}
+{{- end}}
+{{- if .StatsSock}}
+  stats socket {{.StatsSock}} level admin expose-fd listeners
+{{- end}}
 defaults
   mode http
+  maxconn {{.HAMaxConn}}
   option http-keep-alive
   option forwardfor
   http-reuse always
   timeout connect 5s
+{{- if .Idle}}
+  timeout client 600s
+  timeout server 600s
+  timeout tunnel 600s
+  timeout http-keep-alive 600s
+{{- else}}
   timeout client 180s
   timeout server 60s
   timeout http-keep-alive 180s
+{{- end}}
+{{- if .StatsSock}}
+  # A reloaded (-sf) process lets its idle keep-alive connections carry one
+  # more request, answered with Connection: close, instead of closing them
+  # under a client that may be sending (HAProxy's documented reload habit).
+  option idle-close-on-response
+{{- end}}
 frontend fe
   bind 127.0.0.1:{{.Ports.HTTP}}
   bind 127.0.0.1:{{.Ports.H2C}} proto h2
@@ -366,7 +449,9 @@ frontend fe
   default_backend be
 {{- end}}
 backend be
-  server s1 127.0.0.1:{{.Ports.Backend}} maxconn 1000
+{{- range $i, $a := .BackendAddrs}}
+  server s{{$i}} {{$a}}{{if not $.Idle}} maxconn 1000{{end}}
+{{- end}}
 `
 
 // render executes tmpl with data into path.

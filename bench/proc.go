@@ -254,3 +254,32 @@ func cpuModel() string {
 }
 
 var errNA = errors.New("n/a")
+
+// raiseNoFile raises RLIMIT_NOFILE, soft and hard, to the kernel's ceiling
+// (fs.nr_open; root may raise the hard limit), or the soft limit to the
+// hard one otherwise. Every peer the harness starts inherits it.
+func raiseNoFile() (uint64, error) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, err
+	}
+	ceil := uint64(1 << 20)
+	if b, err := os.ReadFile("/proc/sys/fs/nr_open"); err == nil {
+		if v, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64); err == nil {
+			ceil = v
+		}
+	}
+	want := syscall.Rlimit{Cur: max(ceil, lim.Max), Max: max(ceil, lim.Max)}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want); err == nil {
+		return want.Cur, nil
+	}
+	lim.Cur = lim.Max
+	err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	return lim.Cur, err
+}
+
+func noFileLimit() uint64 {
+	var lim syscall.Rlimit
+	_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+	return lim.Cur
+}

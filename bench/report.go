@@ -229,12 +229,12 @@ func (r *report) markdown() string {
 			b.WriteString(" |\n")
 		}
 	}
-	b.WriteString("\nMetrics: `rps` requests/s (S4a: new TLS connections/s), `p99_ms` 99th-percentile latency, `errors` socket errors + non-2xx + failed requests, `rss_kib` resident memory (process and children), `apply_ms` time from writing the 10,000-router file to the last router answering, `kib_per_conn` RSS growth per idle TLS connection, `cpu_us_per_req` CPU time (user + system, process and children) per request (S4a: per connection) over the run — less disturbed by a busy machine than the rate.\n")
+	b.WriteString("\nMetrics: `rps` requests/s (S4a: new TLS connections/s), `p99_ms` 99th-percentile latency, `errors` socket errors + non-2xx + failed requests, `rss_kib` resident memory (process and children), `apply_ms` time from writing the 10,000-router file to the last router answering, `kib_per_conn` RSS growth per idle TLS connection, `cpu_us_per_req` CPU time (user + system, process and children) per request (S4a: per connection) over the run — less disturbed by a busy machine than the rate; S10–S13 `cpu_ms_per_idle_s` CPU time (user + system, process and children) per second while the connections are idle, `kib_per_conn` RSS growth per held connection, `closed_by_proxy` connections the proxy closed before the end of the window; S14 `upgrade1_ms` / `upgrade2_ms` time from the upgrade signal until the old process is gone and the new one answers, `errors` socket errors + non-2xx seen by the load across both upgrades.\n")
 	b.WriteString("\n## Scenarios\n\n")
 	for _, s := range r.scenarioSeq {
 		fmt.Fprintf(&b, "- **%s** %s\n", s, r.Scenarios[s])
 	}
-	b.WriteString("\n## Targets (issue #4)\n\n| target | Switchyard | result |\n|---|---|---|\n")
+	b.WriteString("\n## Targets (issues #4 and #15)\n\n| target | Switchyard | result |\n|---|---|---|\n")
 	for _, c := range r.Targets {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", c.Target, c.Got, c.Result)
 	}

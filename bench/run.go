@@ -45,6 +45,7 @@ func (h *harness) run(ctx context.Context) (string, error) {
 			"duration per run": o.dur.String(), "rounds (best of)": fmt.Sprint(o.rounds) + fmt.Sprintf(" (S5, S6: %d; S7: 1)", min(o.rounds, 2)),
 			"S6 steady / reload":  o.steadyDur.String() + " / " + o.reloadDur.String() + ", file rewritten every 100 ms",
 			"S7 idle connections": fmt.Sprint(o.idleConns), "providersThrottleDuration (Go peers)": "50ms",
+			"RLIMIT_NOFILE (harness and peers)": fmt.Sprint(noFileLimit()),
 		},
 		Scenarios: map[string]string{},
 	}
@@ -82,6 +83,16 @@ func (h *harness) run(ctx context.Context) (string, error) {
 			return "", err
 		}
 	}
+	if !o.quick {
+		if err := h.longIdlePhase(ctx); err != nil {
+			return "", err
+		}
+		if o.want("S14") {
+			if err := h.upgradePhase(ctx); err != nil {
+				return "", err
+			}
+		}
+	}
 	if o.profileDur > 0 && h.hasPeer(sy) && o.want("S1") {
 		if err := h.profilePhase(ctx); err != nil {
 			h.rep.Notes = append(h.rep.Notes, "profile: "+err.Error())
@@ -103,7 +114,11 @@ func (h *harness) run(ctx context.Context) (string, error) {
 	if o.out == "" {
 		return "", nil
 	}
-	return h.rep.write(o.out, h.rep.Date+"-"+commit+map[bool]string{true: "-quick"}[o.quick])
+	base := h.rep.Date + "-" + commit + map[bool]string{true: "-quick"}[o.quick]
+	if o.tag != "" {
+		base += "-" + o.tag
+	}
+	return h.rep.write(o.out, base)
 }
 
 func (h *harness) hasPeer(name string) bool {

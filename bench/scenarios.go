@@ -101,6 +101,8 @@ func (h *harness) checkTargets() {
 		v, ok := r.best("S7", "kib_per_conn", sy)
 		return fmt.Sprintf("%.1f KiB", v), v <= 16, ok
 	})
+	h.idleTargets()
+	h.upgradeTargets()
 }
 
 // Default durations; bench-quick and the smoke test shorten them.
@@ -111,10 +113,18 @@ type options struct {
 	only       map[string]bool
 	peers      map[string]bool
 	idleConns  int           // S7
-	reloadDur  time.Duration // S6 reload phase
-	steadyDur  time.Duration // S6 steady phase
-	profileDur time.Duration // CPU profile of Switchyard under S1, 0: none
-	out        string        // results directory, "" for none
+	longConns  int           // S10–S13: connections held per scenario
+	idleWindow time.Duration // S10–S13: CPU measured over it
+	settle     time.Duration // S10–S13: pause between opening and measuring
+	// originAddrs is how many 127.0.0.x addresses the idle origin listens on.
+	originAddrs int
+	upgradeDur  time.Duration // S14: length of the load during the upgrades
+	upgradeGap  time.Duration // S14: load before, between and after the upgrades
+	reloadDur   time.Duration // S6 reload phase
+	steadyDur   time.Duration // S6 steady phase
+	profileDur  time.Duration // CPU profile of Switchyard under S1, 0: none
+	out         string        // results directory, "" for none
+	tag         string        // suffix of the results' file names
 }
 
 func (o options) want(id string) bool {
