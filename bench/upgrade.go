@@ -353,7 +353,7 @@ func (u *haproxyUpgrader) upgrade(ctx context.Context) (time.Duration, error) {
 	select {
 	case <-old.done:
 	case <-nw.done:
-		return 0, fmt.Errorf("the new haproxy exited: %v\n%s", nw.err, nw.tail())
+		return 0, fmt.Errorf("the new haproxy exited: %w\n%s", nw.err, nw.tail())
 	case <-time.After(upgradeTimeout):
 		return 0, fmt.Errorf("the old haproxy still runs after %s", upgradeTimeout)
 	case <-ctx.Done():
