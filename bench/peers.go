@@ -48,9 +48,11 @@ func (s setup) BackendAddrs() []string {
 	return []string{fmt.Sprintf("127.0.0.1:%d", s.Ports.Backend)}
 }
 
-// WorkerConns is nginx's worker_connections (client and upstream
-// connections both count).
-func (s setup) WorkerConns() int { return max(16000, 2*s.MaxConns) }
+// WorkerConns is nginx's worker_connections: client and upstream
+// connections both count, and once fewer than 1/16 are free nginx starts
+// closing "reusable" connections — new ones still waiting for their
+// request included (a reset for the client) — so an eighth more.
+func (s setup) WorkerConns() int { return max(16000, 2*s.MaxConns+2*s.MaxConns/8) }
 
 // NoFile is nginx's worker_rlimit_nofile, no more than the harness's own
 // limit (which the peers inherit and cannot exceed).

@@ -107,7 +107,7 @@ func TestSmokeLong(t *testing.T) {
 	}
 	defer os.RemoveAll(h.dir)
 	h.logf = t.Logf
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	if _, err := h.run(ctx); err != nil {
 		t.Fatal(err)
