@@ -67,6 +67,8 @@ type conn struct {
 	served int       // requests served on this connection
 	bornAt time.Time // accepted; set only with keepAliveMaxTime
 	tun    *tunnel   // the hijacked connection, in stHijacked
+
+	watched atomic.Pointer[reqContext] // the request whose client the poller watches
 }
 
 func (s *Server) newConn(nc net.Conn) *conn {
@@ -350,7 +352,16 @@ func (c *conn) kill() {
 			_ = t.Close()
 		}
 	default:
+		// A request whose client the poller watches learns of the close
+		// here: closing a socket takes it out of an epoll set silently.
+		x := c.watched.Load()
+		if x != nil {
+			c.srv.parker.unwatch(c.fd, x)
+		}
 		c.finish()
+		if x != nil {
+			x.polledGone()
+		}
 	}
 }
 

@@ -12,19 +12,28 @@ import (
 // reqContext is a request's context: canceled when the handler returns or
 // the client goes away. net/http learns the latter from a background read
 // started for every request; here it costs nothing unless asked: Err()
-// peeks at the socket without blocking, and Done() starts a watcher only
-// for the handlers that wait on it.
+// peeks at the socket without blocking, and Done() or AfterFunc watch the
+// socket only for the handlers that wait on them. The watch is the
+// server's poller (EPOLLRDHUP on the client's socket, no goroutine, no
+// buffer, no timer), so a streaming response that sits idle for hours
+// learns of its client's departure at once and costs nothing meanwhile.
 type reqContext struct {
 	c  *conn
 	mu sync.Mutex
 
 	err      error
 	done     chan struct{} // made by the first Done()
+	fns      []*afterFn    // AfterFunc callbacks not yet run or stopped
+	firing   []*afterFn    // callbacks due, run by runFired once x.mu is released
 	finished bool          // the handler returned
 	bodyRead bool          // the request body is consumed (or there is none)
+	polled   bool          // the client's socket is in the poller's watch set
 	watching bool          // a watcher goroutine owns the socket's read side
 	stopped  chan struct{} // closed when the watcher exits
 }
+
+// afterFn is one AfterFunc registration.
+type afterFn struct{ f func() }
 
 func (x *reqContext) Deadline() (time.Time, bool) { return time.Time{}, false }
 
@@ -38,6 +47,7 @@ func (x *reqContext) Value(key any) any {
 }
 
 func (x *reqContext) Err() error {
+	defer x.runFired()
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.err == nil && !x.finished && x.c.peerGone() {
@@ -60,6 +70,33 @@ func (x *reqContext) Done() <-chan struct{} {
 	return x.done
 }
 
+// AfterFunc runs f on its own goroutine once the context is canceled, as
+// context.AfterFunc does (which uses this method, so no goroutine waits
+// on Done meanwhile). stop reports whether it kept f from running.
+func (x *reqContext) AfterFunc(f func()) (stop func() bool) {
+	x.mu.Lock()
+	if x.err != nil {
+		x.mu.Unlock()
+		go f()
+		return func() bool { return false }
+	}
+	a := &afterFn{f: f}
+	x.fns = append(x.fns, a)
+	x.maybeWatchLocked()
+	x.mu.Unlock()
+	return func() bool {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		for i, b := range x.fns {
+			if b == a {
+				x.fns = append(x.fns[:i], x.fns[i+1:]...)
+				return true
+			}
+		}
+		return false
+	}
+}
+
 func (x *reqContext) cancelLocked() {
 	if x.err != nil {
 		return
@@ -68,10 +105,28 @@ func (x *reqContext) cancelLocked() {
 	if x.done != nil {
 		close(x.done)
 	}
+	// Taken from fns now (stop then reports false, as context.AfterFunc's
+	// does once canceled), run by runFired after x.mu is released: a
+	// callback may call Err.
+	x.firing = append(x.firing, x.fns...)
+	x.fns = nil
+}
+
+// runFired runs the callbacks that cancelLocked made due; every path that
+// may cancel defers it before taking x.mu.
+func (x *reqContext) runFired() {
+	x.mu.Lock()
+	fns := x.firing
+	x.firing = nil
+	x.mu.Unlock()
+	for _, a := range fns {
+		a.f()
+	}
 }
 
 // cancel cancels the context (a hijacked connection was closed).
 func (x *reqContext) cancel() {
+	defer x.runFired()
 	x.mu.Lock()
 	x.cancelLocked()
 	x.mu.Unlock()
@@ -86,12 +141,79 @@ func (x *reqContext) setBodyRead() {
 }
 
 func (x *reqContext) maybeWatchLocked() {
-	if x.watching || x.done == nil || x.err != nil || x.finished || !x.bodyRead || x.c.br == nil {
+	if x.watching || x.polled || (x.done == nil && len(x.fns) == 0) || x.err != nil || x.finished || !x.bodyRead || x.c.br == nil {
 		return
 	}
+	if x.c.br.Buffered() > 0 {
+		// A pipelined request is already read ahead: as with net/http's
+		// background read, data ends the watch.
+		return
+	}
+	if p := x.c.srv.getParker(); p != nil && p.watch(x.c.fd, x) == nil {
+		x.setPolledLocked(true)
+		return
+	}
+	x.goWatchLocked()
+}
+
+// polledGone: the server closed the watched connection (Close).
+func (x *reqContext) polledGone() {
+	defer x.runFired()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.polled {
+		x.setPolledLocked(false)
+		x.cancelLocked()
+	}
+}
+
+// setPolledLocked records whether the poller watches the client, on the
+// connection too (Close must cancel a watched request: closing a socket
+// takes it out of the epoll set silently).
+func (x *reqContext) setPolledLocked(on bool) {
+	x.polled = on
+	if on {
+		x.c.watched.Store(x)
+	} else {
+		x.c.watched.CompareAndSwap(x, nil)
+	}
+}
+
+func (x *reqContext) goWatchLocked() {
 	x.watching = true
 	x.stopped = make(chan struct{})
 	go x.watch()
+}
+
+// polledEvent: the poller saw the client's socket readable or hung up.
+// The socket has left the watch set (one-shot).
+func (x *reqContext) polledEvent() {
+	defer x.runFired()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if !x.polled {
+		return // stopWatch ran meanwhile
+	}
+	x.setPolledLocked(false)
+	if x.err != nil || x.finished {
+		return
+	}
+	switch sockpeek.Peek(x.c.raw) {
+	case sockpeek.Closed:
+		x.cancelLocked()
+	case sockpeek.Data:
+		if x.c.tc != nil {
+			// Under TLS the bytes may be a close_notify alert: let a
+			// read-ahead through TLS tell (as before the poller).
+			x.goWatchLocked()
+		}
+		// In the clear it is a pipelined request: the watch ends.
+	case sockpeek.Empty:
+		// Spurious: watch again.
+		if p := x.c.srv.getParker(); p != nil && p.watch(x.c.fd, x) == nil {
+			x.setPolledLocked(true)
+		}
+	}
 }
 
 // watch reads ahead on the connection, as net/http's background read:
@@ -105,12 +227,14 @@ func (x *reqContext) watch() {
 		x.mu.Lock()
 		x.cancelLocked()
 		x.mu.Unlock()
+		x.runFired()
 	}
 }
 
 // finish cancels the context as the handler returns and stops a watcher,
 // so the connection can read the next request.
 func (x *reqContext) finish() {
+	defer x.runFired()
 	x.mu.Lock()
 	x.finished = true
 	x.cancelLocked()
@@ -122,6 +246,10 @@ func (x *reqContext) finish() {
 // (next request, or a hijacker). The context stays as it is.
 func (x *reqContext) stopWatch() {
 	x.mu.Lock()
+	if x.polled {
+		x.setPolledLocked(false)
+		x.c.srv.parker.unwatch(x.c.fd, x)
+	}
 	watching := x.watching
 	x.watching = false
 	x.bodyRead = false // no new watcher

@@ -20,10 +20,11 @@ type parker struct {
 	file *os.File
 	rc   syscall.RawConn
 
-	mu    sync.Mutex
-	conns map[int32]*conn
-	done  chan struct{}
-	once  sync.Once
+	mu      sync.Mutex
+	conns   map[int32]*conn
+	watches map[int32]*reqContext // clients of running requests, watched for departure
+	done    chan struct{}
+	once    sync.Once
 }
 
 func newParker(s *Server) (*parker, error) {
@@ -41,7 +42,7 @@ func newParker(s *Server) (*parker, error) {
 		_ = f.Close()
 		return nil, err
 	}
-	p := &parker{srv: s, epfd: fd, file: f, rc: rc, conns: map[int32]*conn{}, done: make(chan struct{})}
+	p := &parker{srv: s, epfd: fd, file: f, rc: rc, conns: map[int32]*conn{}, watches: map[int32]*reqContext{}, done: make(chan struct{})}
 	go p.loop()
 	go p.sweep()
 	return p, nil
@@ -53,6 +54,7 @@ func (p *parker) add(c *conn) error {
 	}
 	p.mu.Lock()
 	p.conns[c.fd] = c
+	delete(p.watches, c.fd) // a stale watch of a closed socket whose number was reused
 	p.mu.Unlock()
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT, Fd: c.fd}
 	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, int(c.fd), &ev); err != nil {
@@ -82,6 +84,41 @@ func (p *parker) take(fd int32, c *conn) bool {
 
 func (p *parker) remove(c *conn) { p.take(c.fd, c) }
 
+// watch adds the socket of a running request to the set: its client
+// hanging up (or sending more) is reported to x.polledEvent, once.
+func (p *parker) watch(fd int32, x *reqContext) error {
+	if fd < 0 {
+		return syscall.EBADF
+	}
+	p.mu.Lock()
+	p.watches[fd] = x
+	p.mu.Unlock()
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT, Fd: fd}
+	err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, int(fd), &ev)
+	if err == unix.EEXIST {
+		err = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_MOD, int(fd), &ev)
+	}
+	if err != nil {
+		p.unwatch(fd, x)
+	}
+	return err
+}
+
+// unwatch removes x's watch; false if the poller took it already.
+func (p *parker) unwatch(fd int32, x *reqContext) bool {
+	p.mu.Lock()
+	cur, ok := p.watches[fd]
+	if ok && cur == x {
+		delete(p.watches, fd)
+	}
+	p.mu.Unlock()
+	if !ok || cur != x {
+		return false
+	}
+	_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, int(fd), nil)
+	return true
+}
+
 func (p *parker) loop() {
 	events := make([]unix.EpollEvent, 256)
 	for {
@@ -102,9 +139,17 @@ func (p *parker) loop() {
 			fd := events[i].Fd
 			p.mu.Lock()
 			c := p.conns[fd]
+			x := p.watches[fd]
 			p.mu.Unlock()
-			if c != nil && p.take(fd, c) {
-				go c.resume()
+			switch {
+			case c != nil:
+				if p.take(fd, c) {
+					go c.resume()
+				}
+			case x != nil:
+				if p.unwatch(fd, x) {
+					x.polledEvent()
+				}
 			}
 		}
 	}
@@ -139,6 +184,13 @@ func (p *parker) sweep() {
 		}
 		expired = expired[:0]
 	}
+}
+
+// watched counts the requests whose client is watched (tests).
+func (p *parker) watched() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.watches)
 }
 
 // parked counts the connections waiting in the poller (tests, metrics).

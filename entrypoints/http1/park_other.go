@@ -12,4 +12,10 @@ func newParker(*Server) (*parker, error) { return nil, errors.New("no idle polle
 func (*parker) add(*conn) error          { return errors.New("no idle poller") }
 func (*parker) remove(*conn)             {}
 func (*parker) parked() int              { return 0 }
-func (*parker) close()                   {}
+func (*parker) watched() int             { return 0 }
+func (*parker) watch(int32, *reqContext) error {
+	return errors.New("no idle poller")
+}
+func (*parker) unwatch(int32, *reqContext) bool { return false }
+func (*parker) takeWatch(*conn) *reqContext     { return nil }
+func (*parker) close()                          {}

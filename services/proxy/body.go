@@ -49,7 +49,8 @@ func (ex *exchange) nextBody(b *body, buf []byte) ([]byte, error) {
 	case bodyEOF:
 		return ex.take(buf, -1)
 	}
-	br := ex.c.br
+	// ex.c.br is looked up after every wait: an idle wait gives the
+	// buffers back (idleWait).
 	for {
 		switch b.state {
 		case chunkData:
@@ -70,7 +71,7 @@ func (ex *exchange) nextBody(b *body, buf []byte) ([]byte, error) {
 			if !isCRLF(line) {
 				return nil, badResponse("chunk data not followed by CRLF")
 			}
-			_, _ = br.Discard(len(line))
+			_, _ = ex.c.br.Discard(len(line))
 			b.state = chunkSize
 		case chunkSize:
 			line, err := ex.peekLine()
@@ -81,7 +82,7 @@ func (ex *exchange) nextBody(b *body, buf []byte) ([]byte, error) {
 			if !ok || !endsCRLF(line) {
 				return nil, badResponse("chunk size line %q", truncate(string(line)))
 			}
-			_, _ = br.Discard(len(line))
+			_, _ = ex.c.br.Discard(len(line))
 			if size > 0 {
 				b.left = size
 				b.state = chunkData
@@ -101,6 +102,12 @@ func (ex *exchange) nextBody(b *body, buf []byte) ([]byte, error) {
 // take returns up to limit bytes (limit < 0: no limit).
 func (ex *exchange) take(buf []byte, limit int64) ([]byte, error) {
 	br := ex.c.br
+	if br.Buffered() == 0 && ex.watch != nil {
+		if err := ex.idleWait(); err != nil {
+			return nil, err
+		}
+		br, buf = ex.c.br, ex.c.buf
+	}
 	if n := br.Buffered(); n > 0 {
 		if limit >= 0 && int64(n) > limit {
 			n = int(limit)
@@ -202,9 +209,9 @@ func writeChunkHeader(bw *bufio.Writer, n int) {
 
 // peekLine returns the next line (with its LF) without consuming it.
 func (ex *exchange) peekLine() ([]byte, error) {
-	br := ex.c.br
 	scanned := 0
 	for {
+		br := ex.c.br
 		buf, _ := br.Peek(br.Buffered())
 		if i := bytes.IndexByte(buf[scanned:], '\n'); i >= 0 {
 			if scanned+i+1 > maxChunkLine {

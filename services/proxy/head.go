@@ -153,6 +153,7 @@ func (ex *exchange) readHead() (string, error) {
 			if _, err := ex.peek(1); err != nil {
 				return "", fmt.Errorf("reading response head: %w", unexpectedEOF(err))
 			}
+			br = ex.c.br // an idle wait may have swapped the buffers
 			continue
 		}
 		if _, err := ex.peek(br.Buffered() + 1); err != nil {

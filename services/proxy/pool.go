@@ -41,7 +41,8 @@ var bufSets = sync.Pool{New: func() any {
 // conn is one keep-alive connection to a backend.
 type conn struct {
 	nc     net.Conn
-	fd     int // socket descriptor for the idle peek; -1: none
+	fd     int             // socket descriptor for the idle peek; -1: none
+	rc     syscall.RawConn // the socket, for waits without a buffer; nil: none
 	pool   *hostPool
 	idleAt time.Time
 	reused bool       // taken from the idle list (may be dead)
@@ -55,6 +56,7 @@ func newConn(nc net.Conn, p *hostPool) *conn {
 	if sc, ok := nc.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			_ = rc.Control(func(fd uintptr) { c.fd = int(fd) })
+			c.rc = rc
 		}
 	}
 	return c

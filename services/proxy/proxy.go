@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/switchyard-proxy/switchyard/internal/retryhook"
+	"github.com/switchyard-proxy/switchyard/internal/sockpeek"
 	"github.com/switchyard-proxy/switchyard/observability/accesslog"
 )
 
@@ -72,9 +73,6 @@ func New(target *url.URL, t *Transport, opts Options) (http.Handler, error) {
 const StatusClientClosedRequest = 499
 
 const (
-	// pollInterval bounds every blocking read from a backend so that a client
-	// that went away is noticed without a watcher goroutine per request.
-	pollInterval = time.Second
 	// expectContinueTimeout is how long a request with "Expect: 100-continue"
 	// waits for the backend's go-ahead before sending its body anyway.
 	expectContinueTimeout = time.Second
@@ -201,6 +199,9 @@ type exchange struct {
 	flushAt      time.Time // flushInterval: when pending bytes must go out
 	armedAt      time.Time // when the current read was armed
 	stalledAt    time.Time // body read: since when no byte came (zero: progressing)
+	watchAt      time.Time // when a wait on the backend asks for the client's departure
+	watch        *cancelWatch
+	noWatch      bool // salvaging: no client to watch
 
 	originStatus int   // status answered (by the backend, or ours on error)
 	originSize   int64 // response body bytes relayed
@@ -251,6 +252,7 @@ func (ex *exchange) run() error {
 		}
 		reused := ex.c.reused
 		err = ex.roundTrip()
+		ex.unwatch()
 		if err == nil {
 			return nil
 		}
@@ -493,9 +495,8 @@ func (ex *exchange) respond() error {
 	case ex.p.flush > 0:
 		ex.flushMode = flushInterval
 	}
-	buf := ex.c.buf
 	for {
-		p, err := ex.nextBody(b, buf)
+		p, err := ex.nextBody(b, ex.c.buf)
 		if len(p) > 0 {
 			ex.originSize += int64(len(p))
 			if _, werr := ex.rw.Write(p); werr != nil {
@@ -594,6 +595,11 @@ func (ex *exchange) flush() {
 
 // peek waits for n buffered bytes, under the exchange's deadlines.
 func (ex *exchange) peek(n int) ([]byte, error) {
+	if ex.c.br.Buffered() == 0 && ex.watch != nil {
+		if err := ex.idleWait(); err != nil {
+			return nil, err
+		}
+	}
 	br := ex.c.br
 	for {
 		if br.Buffered() >= n {
@@ -628,26 +634,87 @@ func (ex *exchange) readNet(p []byte) (int, error) {
 
 // armRead prepares the next network read: pending bytes of a streaming response
 // are flushed now (the backend paused, so a burst goes out in one write); the
-// deadline is the earliest of the cancellation poll, the head deadline and the
-// pending interval flush.
+// deadline is the earliest of the head deadline, the read timeout, the pending
+// interval flush and, until the client is watched, watchAfter. A read that
+// waits longer than watchAfter has the request's context interrupt it
+// (armWatch), so an idle stream waits with no deadline and no wake-up.
 func (ex *exchange) armRead() {
 	if ex.pending && ex.flushMode == flushWhenIdle {
 		ex.flush()
 	}
 	now := time.Now()
 	ex.armedAt = now
-	d := now.Add(pollInterval)
-	if !ex.headDeadline.IsZero() && ex.headDeadline.Before(d) {
-		d = ex.headDeadline
+	var d time.Time
+	earliest := func(t time.Time) {
+		if !t.IsZero() && (d.IsZero() || t.Before(d)) {
+			d = t
+		}
 	}
-	if ex.pending && ex.flushAt.Before(d) {
-		d = ex.flushAt
+	earliest(ex.headDeadline)
+	if ex.pending {
+		earliest(ex.flushAt)
 	}
-	_ = ex.c.nc.SetReadDeadline(d)
+	if ex.inBody && ex.p.rdTimeout > 0 {
+		since := ex.stalledAt
+		if since.IsZero() {
+			since = now
+		}
+		earliest(since.Add(ex.p.rdTimeout))
+	}
+	if ex.watch == nil && !ex.noWatch {
+		if ex.watchAt.IsZero() {
+			ex.watchAt = now.Add(watchAfter)
+		}
+		earliest(ex.watchAt)
+	}
+	nc := ex.c.nc
+	_ = nc.SetReadDeadline(d)
+	if ex.watch != nil && ex.watch.fired.Load() {
+		// Canceled before our deadline replaced the watch's.
+		_ = nc.SetReadDeadline(aLongTimeAgo)
+	}
+}
+
+// idleWait waits, holding no buffer, until the backend sends something
+// (or closes): a long exchange (a stream, a long poll) gives its ~44 KiB of
+// buffers back while it waits, and takes a set again for the read. The
+// exchange's deadlines and cancellation apply as to a read.
+func (ex *exchange) idleWait() error {
+	c := ex.c
+	if c.rc == nil || c.br.Buffered() > 0 || c.bw.Buffered() > 0 {
+		return nil
+	}
+	if sockpeek.Peek(c.rc) != sockpeek.Empty {
+		return nil // data (or the end) is there: read it at once
+	}
+	for {
+		ex.armRead() // flushes what the client is owed first
+		if c.bufSet != nil {
+			c.releaseBufs()
+		}
+		err := c.rc.Read(func(fd uintptr) bool { return sockpeek.PeekFD(fd) != sockpeek.Empty })
+		if err == nil {
+			break
+		}
+		if err = ex.readInterrupted(err); err != nil {
+			c.attachBufs()
+			return err
+		}
+	}
+	c.attachBufs()
+	return nil
+}
+
+// unwatch stops the cancellation watch of the current connection.
+func (ex *exchange) unwatch() {
+	if w := ex.watch; w != nil {
+		w.stop()
+		ex.watch = nil
+	}
 }
 
 // readInterrupted decides what a failed read means: nil to read again (our own
-// deadline fired for a poll or a flush), or the error to fail with.
+// deadline fired for a flush or to arm the watch), or the error to fail with.
 func (ex *exchange) readInterrupted(err error) error {
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
 		return err
@@ -656,6 +723,9 @@ func (ex *exchange) readInterrupted(err error) error {
 		return cerr
 	}
 	now := time.Now()
+	if ex.watch == nil && !ex.noWatch && !now.Before(ex.watchAt) {
+		ex.watch = armWatch(ex.ctx, ex.c.nc)
+	}
 	if !ex.headDeadline.IsZero() && !now.Before(ex.headDeadline) {
 		ex.headDeadline = time.Time{}
 		return ex.headErr
@@ -688,6 +758,7 @@ func (ex *exchange) salvage(err error) bool {
 	}
 	// From here on only the drain budget bounds the waits.
 	ex.ctx = context.Background()
+	ex.noWatch = true
 	ex.pending, ex.flushMode = false, flushNone
 	ex.headDeadline, ex.headErr = time.Now().Add(drainMaxTime), errDrainTimeout
 	if !ex.inBody {

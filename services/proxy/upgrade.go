@@ -42,6 +42,7 @@ func (ex *exchange) upgrade() error {
 	defer bc.close()
 	defer cc.Close()
 
+	ex.unwatch() // the tunnel's own AfterFunc below takes over
 	_ = bc.nc.SetDeadline(time.Time{})
 	_ = cc.SetDeadline(time.Time{})
 

@@ -7,10 +7,15 @@ import (
 	"time"
 )
 
+// writePoll bounds a blocked write to a backend (one that does not read the
+// request body) so that the client's context is checked; an idle exchange
+// never blocks in a write.
+const writePoll = time.Second
+
 var errWriteTimeout = &timeoutError{"timeout writing request to backend: no progress"}
 
 // connWriter is what a connection's buffered writer writes to. Every socket
-// write has a deadline: at most pollInterval, at which the client's context
+// write has a deadline: at most writePoll, at which the client's context
 // is checked (a client that went away ends the exchange), and a write that
 // has made no progress for the transport's write timeout fails. No goroutine,
 // no timer of its own: the runtime poller's deadline does it.
@@ -35,10 +40,10 @@ func (w *connWriter) Write(p []byte) (int, error) {
 	total := 0
 	for {
 		// A deadline still at least half a poll away is kept: a blocked
-		// write is noticed within pollInterval either way, and most
+		// write is noticed within writePoll either way, and most
 		// exchanges then set no deadline at all.
-		if w.armed.Sub(now) < pollInterval/2 {
-			w.armed = now.Add(pollInterval)
+		if w.armed.Sub(now) < writePoll/2 {
+			w.armed = now.Add(writePoll)
 			_ = nc.SetWriteDeadline(w.armed)
 		}
 		n, err := nc.Write(p[total:])
