@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/switchyard-proxy/switchyard/internal/mqtt"
 	"github.com/switchyard-proxy/switchyard/internal/sockpeek"
 	"github.com/switchyard-proxy/switchyard/routers/tcpmux"
 )
@@ -73,7 +74,7 @@ func (ep *HTTPEntryPoint) serveConn(c net.Conn) {
 
 	// A TCP-only entrypoint whose routers cannot need the first bytes
 	// (server-first protocols) is routed without waiting for the client.
-	if cur.TCPOnly && tcp.HasPlain() && !tcp.HasTLS() {
+	if cur.TCPOnly && tcp.HasPlain() && !tcp.HasTLS() && !tcp.PlainMQTT() {
 		info := tcpmux.Conn{IP: addrIP(c.RemoteAddr())}
 		if r := tcp.Match(&info); r != nil {
 			// Wrapped (nothing buffered) so that its relay can be
@@ -119,16 +120,37 @@ func (ep *HTTPEntryPoint) serveConn(c net.Conn) {
 			info.ALPN = h.alpn
 		}
 	}
+	if !isTLS && tcp.PlainMQTT() && mqtt.LooksLikeConnect(*bp) {
+		// MQTT routers: the whole CONNECT, within the same deadline.
+		cn, err := readConnect(c, bp)
+		if err != nil {
+			pc := &prefixConn{Conn: c, buf: bp, data: *bp}
+			ep.refuseMQTT(pc, "", err)
+			return
+		}
+		info.MQTT = cn
+	}
 	_ = c.SetReadDeadline(time.Time{})
-	pc := &prefixConn{Conn: c, buf: bp, data: *bp}
+	pc := &prefixConn{Conn: c, buf: bp, data: *bp, mqtt: info.MQTT}
 
-	if r := tcp.Match(&info); r != nil {
+	var r *tcpmux.Route
+	pending := false
+	if isTLS {
+		r, pending = tcp.MatchTLS(&info)
+	} else {
+		r = tcp.Match(&info)
+	}
+	if r != nil {
 		if r.TLS && !r.Passthrough {
 			tc := ctls.Server(pc, r.Config)
 			_ = tc.SetDeadline(deadline(ep.peekTimeout))
 			if err := tc.Handshake(); err != nil {
 				slog.Debug("tls handshake", "entrypoint", ep.Name, "router", r.Name, "error", err)
 				_ = tc.Close()
+				return
+			}
+			if pending || r.NeedsConnect() {
+				ep.serveTLSMQTT(tc, &info, r, pending)
 				return
 			}
 			_ = tc.SetDeadline(time.Time{})

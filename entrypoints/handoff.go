@@ -2,6 +2,7 @@ package entrypoints
 
 import (
 	"context"
+	ctls "crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -36,6 +37,9 @@ type holder struct {
 
 // HoldRelay records the relay serving the connection (relay.Holder).
 func (c *prefixConn) HoldRelay(r *relay.Relay, service string) {
+	if _, ok := c.Conn.(*ctls.Conn); ok {
+		return // TLS terminated here (an MQTT router's replayed CONNECT): it drains
+	}
 	c.relay.Store(&held{r: r, kind: handoff.KindTCP, router: c.router, service: service})
 }
 

@@ -7,6 +7,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/switchyard-proxy/switchyard/internal/mqtt"
 )
 
 // peekSize is the first read of a connection: large enough for a typical
@@ -21,8 +23,13 @@ type prefixConn struct {
 	net.Conn
 	buf    *[]byte
 	data   []byte
-	holder // a TCP router's relay, for the upgrade hand-off (handoff.go)
+	holder               // a TCP router's relay, for the upgrade hand-off (handoff.go)
+	mqtt   *mqtt.Connect // the CONNECT read for MQTT routing, if any
 }
+
+// MQTTConnect returns the client's MQTT CONNECT when the entrypoint read
+// it to route the connection (nil otherwise): MQTT middlewares use it.
+func (c *prefixConn) MQTTConnect() *mqtt.Connect { return c.mqtt }
 
 func (c *prefixConn) Read(p []byte) (int, error) {
 	if c.buf != nil {
@@ -39,6 +46,11 @@ func (c *prefixConn) Read(p []byte) (int, error) {
 func (c *prefixConn) release() {
 	if c.buf != nil {
 		b := (*c.buf)[:0]
+		if cap(b) > peekSize {
+			// Grown for a large ClientHello or CONNECT: keep the
+			// pool's buffers small.
+			b = make([]byte, 0, peekSize)
+		}
 		*c.buf = b
 		peekPool.Put(c.buf)
 		c.buf, c.data = nil, nil

@@ -6,6 +6,7 @@ import (
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	"github.com/switchyard-proxy/switchyard/middlewares/tcp/inflightconn"
+	"github.com/switchyard-proxy/switchyard/middlewares/tcp/mqttinflightconn"
 )
 
 // State keeps the state of stateful middlewares (rate buckets, in-flight
@@ -102,4 +103,14 @@ func (s *State) TCPInFlightConn(name string, cfg *dynamic.TCPInFlightConn) (*inf
 		return nil, err
 	}
 	return v.(*inflightconn.Limiter), nil
+}
+
+// TCPMQTTInFlightConn returns the mqttInFlightConn limiter of a TCP
+// middleware, kept across builds while its options are unchanged.
+func (s *State) TCPMQTTInFlightConn(name string, cfg *dynamic.TCPMQTTInFlightConn) (*mqttinflightconn.Limiter, error) {
+	v, err := s.get(name+"#tcp.mqttInFlightConn", cfg, func() (any, error) { return mqttinflightconn.New(cfg) })
+	if err != nil {
+		return nil, err
+	}
+	return v.(*mqttinflightconn.Limiter), nil
 }

@@ -92,6 +92,16 @@ type TCPMiddleware struct {
 	InFlightConn *TCPInFlightConn `json:"inFlightConn,omitempty" toml:"inFlightConn,omitempty" yaml:"inFlightConn,omitempty" export:"true"`
 	IPAllowList  *TCPIPAllowList  `json:"ipAllowList,omitempty" toml:"ipAllowList,omitempty" yaml:"ipAllowList,omitempty" export:"true"`
 	IPDenyList   *TCPIPAllowList  `json:"ipDenyList,omitempty" toml:"ipDenyList,omitempty" yaml:"ipDenyList,omitempty" export:"true"`
+	// MQTTInFlightConn is a Switchyard extension.
+	MQTTInFlightConn *TCPMQTTInFlightConn `json:"mqttInFlightConn,omitempty" toml:"mqttInFlightConn,omitempty" yaml:"mqttInFlightConn,omitempty" export:"true"`
+}
+
+// TCPMQTTInFlightConn limits simultaneous connections per MQTT client
+// (Switchyard extension): per client identifier (by: clientID, the
+// default) or per user name (by: username), read from the CONNECT.
+type TCPMQTTInFlightConn struct {
+	Amount int64  `json:"amount,omitempty" toml:"amount,omitempty" yaml:"amount,omitempty" export:"true"`
+	By     string `json:"by,omitempty" toml:"by,omitempty" yaml:"by,omitempty" export:"true"`
 }
 
 // TCPInFlightConn limits simultaneous connections per IP.

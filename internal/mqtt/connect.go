@@ -126,8 +126,6 @@ func Frame(b []byte) (int, error) {
 	return total, nil
 }
 
-var errVarintShort = errors.New("truncated")
-
 // varint decodes a variable byte integer (at most 4 bytes, minimal
 // encoding as MQTT 5 requires). k == 0 with a nil error means more bytes
 // are needed.

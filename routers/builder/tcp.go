@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net"
 	"net/url"
@@ -13,8 +14,10 @@ import (
 	"time"
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
+	"github.com/switchyard-proxy/switchyard/internal/mqtt"
 	"github.com/switchyard-proxy/switchyard/middlewares/tcp/inflightconn"
 	"github.com/switchyard-proxy/switchyard/middlewares/tcp/ipallowlist"
+	"github.com/switchyard-proxy/switchyard/middlewares/tcp/mqttinflightconn"
 	"github.com/switchyard-proxy/switchyard/routers/tcpmux"
 	"github.com/switchyard-proxy/switchyard/services/tcpsvc"
 	sytls "github.com/switchyard-proxy/switchyard/tls"
@@ -67,7 +70,11 @@ func (b *build) tcpRouters() map[string]*tcpmux.Muxer {
 			info.AddError(errors.New("no valid entryPoint for this router"), true)
 			continue
 		}
-		route := tcpmux.Route{Name: name, Rule: r.Rule, Priority: r.Priority}
+		route := tcpmux.Route{Name: name, Rule: r.Rule, Priority: r.Priority, MQTT: b.tcpChainNeedsMQTT(r.Middlewares)}
+		if t := r.TLS; t != nil && t.Passthrough && route.MQTT {
+			info.AddError(errors.New("an MQTT middleware needs the CONNECT, which tls.passthrough keeps encrypted: terminate TLS on this router"), true)
+			continue
+		}
 		if t := r.TLS; t != nil {
 			route.TLS = true
 			route.Passthrough = t.Passthrough
@@ -319,7 +326,15 @@ func (b *build) tcpChain(router string, names []string, h tcpmux.Handler) (tcpmu
 		}
 		m := info.TCPMiddleware
 		var err error
+		kinds := 0
+		for _, set := range []bool{m.IPAllowList != nil, m.IPDenyList != nil, m.InFlightConn != nil, m.MQTTInFlightConn != nil} {
+			if set {
+				kinds++
+			}
+		}
 		switch {
+		case kinds > 1:
+			err = errors.New("a TCP middleware has exactly one kind: ipAllowList, ipDenyList, inFlightConn or mqttInFlightConn")
 		case m.IPAllowList != nil || m.IPDenyList != nil:
 			cfg, deny := m.IPAllowList, false
 			if cfg == nil {
@@ -350,6 +365,29 @@ func (b *build) tcpChain(router string, names []string, h tcpmux.Handler) (tcpmu
 					next.ServeTCP(c)
 				})
 			}
+		case m.MQTTInFlightConn != nil:
+			var l *mqttinflightconn.Limiter
+			if l, err = b.deps.Middlewares.TCPMQTTInFlightConn(name, m.MQTTInFlightConn); err == nil {
+				next, mw := h, name
+				h = tcpmux.HandlerFunc(func(c net.Conn) {
+					cn := mqtt.Of(c)
+					if cn == nil {
+						// MQTT requires CONNECT as the first packet.
+						slog.Debug("mqtt: connection refused: first packet is not a CONNECT", "middleware", mw, "remote", c.RemoteAddr().String())
+						_ = c.Close()
+						return
+					}
+					release, ok := l.Acquire(cn)
+					if !ok {
+						slog.Debug("mqtt: connection refused: too many connections of this client", "middleware", mw, "remote", c.RemoteAddr().String(),
+							"client", l.Key(cn), "version", cn.Version())
+						mqtt.Refuse(c, cn.Level, mqtt.ReasonQuotaExceeded)
+						return
+					}
+					defer release()
+					next.ServeTCP(c)
+				})
+			}
 		default:
 			err = errors.New("unknown TCP middleware kind")
 		}
@@ -359,4 +397,15 @@ func (b *build) tcpChain(router string, names []string, h tcpmux.Handler) (tcpmu
 		}
 	}
 	return h, nil
+}
+
+// tcpChainNeedsMQTT reports whether one of the named TCP middlewares
+// reads the client's MQTT CONNECT.
+func (b *build) tcpChainNeedsMQTT(names []string) bool {
+	for _, n := range names {
+		if info, ok := b.rt.TCPMiddlewares[n]; ok && info.TCPMiddleware != nil && info.MQTTInFlightConn != nil {
+			return true
+		}
+	}
+	return false
 }

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/switchyard-proxy/switchyard/internal/mqtt"
 	"github.com/switchyard-proxy/switchyard/routers/rules"
 )
 
@@ -16,6 +17,14 @@ var fuzzConns = func() []Conn {
 			}
 		}
 	}
+	for _, c := range []*mqtt.Connect{
+		{Level: mqtt.Level311, ClientID: "sensor-1"},
+		{Level: mqtt.Level5, ClientID: "phone-9", Username: "alice", HasUsername: true},
+		{Level: mqtt.Level31, ClientID: ""},
+	} {
+		out = append(out, Conn{IP: netip.MustParseAddr("10.1.2.3"), MQTT: c},
+			Conn{IP: netip.MustParseAddr("::1"), TLS: true, SNI: "a.example", MQTT: c})
+	}
 	return out
 }()
 
@@ -23,7 +32,9 @@ var fuzzConns = func() []Conn {
 // prints (rules.Tree.String) as a rule that compiles to the same matcher
 // on a grid of connections; its negation matches exactly the other
 // connections; and a rule accepted for a router without TLS never looks
-// at the server name or ALPN (it cannot: they exist only in TLS).
+// at the server name or ALPN (it cannot: they exist only in TLS); a rule's
+// value before the CONNECT is known (match3) never contradicts its value
+// once it is.
 func FuzzTCPRule(f *testing.F) {
 	for _, s := range []string{
 		"HostSNI(`*`)",
@@ -41,6 +52,10 @@ func FuzzTCPRule(f *testing.F) {
 		"ClientIP(`300.1.1.1`)",
 		"HostSNIRegexp(`(`)",
 		"Host(`a`)",
+		"MQTTClientID(`^sensor-`)",
+		"HostSNI(`a.example`) && MQTTUsername(`^al`) || !MQTTProtocolVersion(`3.1.1`)",
+		"ClientIP(`10.0.0.0/8`) && (MQTTProtocolVersion(`5`) || MQTTClientID(`^$`))",
+		"MQTTProtocolVersion(`4`)",
 	} {
 		f.Add(s)
 	}
@@ -72,8 +87,20 @@ func FuzzTCPRule(f *testing.F) {
 			if neg.Match(c) == got {
 				t.Fatalf("%q and its negation agree on %+v", rule, *c)
 			}
+			before := *c
+			before.MQTT = nil
+			switch m.root.match3(&before) {
+			case yes:
+				if !got {
+					t.Fatalf("%q: match3 yes, Match false on %+v", rule, *c)
+				}
+			case no:
+				if got {
+					t.Fatalf("%q: match3 no, Match true on %+v", rule, *c)
+				}
+			}
 			if plainErr == nil {
-				bare := Conn{IP: c.IP}
+				bare := Conn{IP: c.IP, MQTT: c.MQTT}
 				if m.Match(&bare) != got {
 					t.Fatalf("%q is accepted without TLS but depends on SNI/ALPN: %+v", rule, *c)
 				}

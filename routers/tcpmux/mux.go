@@ -34,10 +34,17 @@ type Route struct {
 	Passthrough bool
 	Config      *ctls.Config
 	Handler     Handler
+	// MQTT: the handler needs the client's CONNECT (an MQTT middleware),
+	// even when the rule does not look at it.
+	MQTT bool
 
 	m    *Matcher
 	rank int
 }
+
+// NeedsConnect reports whether the connection must have its MQTT CONNECT
+// read (and kept in Conn.MQTT) before it is handed to r.
+func (r *Route) NeedsConnect() bool { return r.MQTT || r.m.MQTT }
 
 // Muxer holds the routes of one entrypoint; immutable after Build.
 type Muxer struct {
@@ -46,7 +53,9 @@ type Muxer struct {
 	// indexed by name; the others stay in tlsRest. Both in rank order.
 	bySNI   map[string][]*Route
 	tlsRest []*Route
-	built   bool
+	// Some route of the family needs the CONNECT (rule or handler).
+	tlsMQTT, plainMQTT bool
+	built              bool
 }
 
 // New returns an empty muxer.
@@ -77,14 +86,19 @@ func (mx *Muxer) AddRoute(r Route) error {
 	if r.Handler == nil {
 		return fmt.Errorf("route %q: no handler", r.Name)
 	}
+	if r.Passthrough && (m.MQTT || r.MQTT) {
+		return errors.New("MQTT matchers and middlewares need the CONNECT, which TLS passthrough keeps encrypted: terminate TLS (passthrough: false)")
+	}
 	r.m = m
 	if r.Priority == 0 {
 		r.Priority = len(r.Rule)
 	}
 	if r.TLS {
 		mx.tlsRoutes = append(mx.tlsRoutes, &r)
+		mx.tlsMQTT = mx.tlsMQTT || r.NeedsConnect()
 	} else {
 		mx.plainRoutes = append(mx.plainRoutes, &r)
+		mx.plainMQTT = mx.plainMQTT || r.NeedsConnect()
 	}
 	return nil
 }
@@ -144,6 +158,14 @@ func (mx *Muxer) HasTLS() bool { return mx != nil && len(mx.tlsRoutes) > 0 }
 // HasPlain reports whether some non-TLS router exists.
 func (mx *Muxer) HasPlain() bool { return mx != nil && len(mx.plainRoutes) > 0 }
 
+// PlainMQTT reports whether a non-TLS route needs the MQTT CONNECT: the
+// entrypoint then reads a CONNECT before routing clear-text connections.
+func (mx *Muxer) PlainMQTT() bool { return mx != nil && mx.plainMQTT }
+
+// TLSMQTT reports whether a TLS route needs the MQTT CONNECT (TLSMatch
+// then says when, after the handshake).
+func (mx *Muxer) TLSMQTT() bool { return mx != nil && mx.tlsMQTT }
+
 // Empty reports whether the muxer has no route at all.
 func (mx *Muxer) Empty() bool { return mx == nil || len(mx.tlsRoutes)+len(mx.plainRoutes) == 0 }
 
@@ -170,6 +192,56 @@ func (mx *Muxer) Match(c *Conn) *Route {
 		}
 		r := rest[0]
 		rest = rest[1:]
+		if r.m.Match(c) {
+			return r
+		}
+	}
+	return nil
+}
+
+// MatchTLS picks the route of a TLS connection before its handshake, when
+// the CONNECT inside is not known yet. pending reports that r's rule (or
+// one of an earlier route that may match) depends on the CONNECT: the
+// caller terminates TLS with r.Config, reads the CONNECT and calls
+// MatchTerminated. Without pending, r is the route (as Match).
+func (mx *Muxer) MatchTLS(c *Conn) (r *Route, pending bool) {
+	if mx == nil || !c.TLS {
+		return nil, false
+	}
+	if !mx.tlsMQTT {
+		return mx.Match(c), false
+	}
+	exact := mx.bySNI[c.SNI]
+	rest := mx.tlsRest
+	for len(exact) > 0 || len(rest) > 0 {
+		if len(rest) == 0 || (len(exact) > 0 && exact[0].rank < rest[0].rank) {
+			return exact[0], false
+		}
+		r := rest[0]
+		rest = rest[1:]
+		switch r.m.root.match3(c) {
+		case yes:
+			return r, false
+		case maybe:
+			return r, true
+		}
+	}
+	return nil, false
+}
+
+// MatchTerminated picks the route of a TLS connection terminated with cfg
+// (after MatchTLS said pending), its CONNECT in c.MQTT: the first route in
+// priority order that terminates with the same TLS options and matches.
+// Routes with other options are skipped: the handshake already happened
+// under cfg's certificates and client-authentication policy.
+func (mx *Muxer) MatchTerminated(c *Conn, cfg *ctls.Config) *Route {
+	if mx == nil {
+		return nil
+	}
+	for _, r := range mx.tlsRoutes {
+		if r.Passthrough || r.Config != cfg {
+			continue
+		}
 		if r.m.Match(c) {
 			return r
 		}

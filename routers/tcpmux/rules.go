@@ -6,16 +6,20 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/switchyard-proxy/switchyard/internal/mqtt"
 	"github.com/switchyard-proxy/switchyard/routers/rules"
 )
 
 // Conn is what a TCP rule sees of a connection: the client address and,
-// for TLS, the ClientHello's server name and ALPN protocols.
+// for TLS, the ClientHello's server name and ALPN protocols; MQTT is the
+// client's CONNECT when the entrypoint read one (nil otherwise: the MQTT
+// matchers then match nothing).
 type Conn struct {
 	IP   netip.Addr
 	TLS  bool
 	SNI  string // lower case
 	ALPN []string
+	MQTT *mqtt.Connect
 }
 
 type op uint8
@@ -29,6 +33,9 @@ const (
 	opSNIRegexp
 	opClientIP
 	opALPN
+	opMQTTClientID
+	opMQTTUsername
+	opMQTTVersion
 )
 
 type node struct {
@@ -37,6 +44,7 @@ type node struct {
 	s    string
 	re   *regexp.Regexp
 	net  netip.Prefix
+	lvl  byte
 }
 
 func (n *node) match(c *Conn) bool {
@@ -62,8 +70,70 @@ func (n *node) match(c *Conn) bool {
 			}
 		}
 		return false
+	case opMQTTClientID:
+		return c.MQTT != nil && n.re.MatchString(c.MQTT.ClientID)
+	case opMQTTUsername:
+		return c.MQTT != nil && c.MQTT.HasUsername && n.re.MatchString(c.MQTT.Username)
+	case opMQTTVersion:
+		return c.MQTT != nil && c.MQTT.Level == n.lvl
 	}
 	return false
+}
+
+// tri is a rule's value before the CONNECT is known.
+type tri uint8
+
+const (
+	no tri = iota
+	yes
+	maybe
+)
+
+// match3 evaluates n with the MQTT matchers unknown (maybe), for TLS
+// routes chosen before the handshake that shows the CONNECT.
+func (n *node) match3(c *Conn) tri {
+	switch n.op {
+	case opAnd:
+		a := n.a.match3(c)
+		if a == no {
+			return no
+		}
+		b := n.b.match3(c)
+		if b == no {
+			return no
+		}
+		if a == yes && b == yes {
+			return yes
+		}
+		return maybe
+	case opOr:
+		a := n.a.match3(c)
+		if a == yes {
+			return yes
+		}
+		b := n.b.match3(c)
+		if b == yes {
+			return yes
+		}
+		if a == no && b == no {
+			return no
+		}
+		return maybe
+	case opNot:
+		switch n.a.match3(c) {
+		case yes:
+			return no
+		case no:
+			return yes
+		}
+		return maybe
+	case opMQTTClientID, opMQTTUsername, opMQTTVersion:
+		return maybe
+	}
+	if n.match(c) {
+		return yes
+	}
+	return no
 }
 
 // Matcher is a compiled TCP rule.
@@ -73,13 +143,17 @@ type Matcher struct {
 	CatchAll bool
 	// SNIs lists the exact HostSNI values (for TLS options selection).
 	SNIs []string
+	// MQTT is true when the rule uses an MQTT matcher: the entrypoint
+	// must read the client's CONNECT before routing.
+	MQTT bool
 }
 
 // Match reports whether c matches the rule.
 func (m *Matcher) Match(c *Conn) bool { return m.root.match(c) }
 
 // Compile parses and compiles a TCP rule: HostSNI, HostSNIRegexp,
-// ClientIP and ALPN combined with &&, || and !.
+// ClientIP, ALPN, MQTTClientID, MQTTUsername and MQTTProtocolVersion
+// combined with &&, || and !.
 func Compile(rule string) (*Matcher, error) {
 	t, err := rules.Parse(rule)
 	if err != nil {
@@ -118,7 +192,7 @@ func (m *Matcher) compile(n *rules.Node) (*node, error) {
 		}
 		return &node{op: opNot, a: a}, nil
 	}
-	name, ok := rules.Resolve(n.Name, "HostSNI", "HostSNIRegexp", "ClientIP", "ALPN")
+	name, ok := rules.Resolve(n.Name, "HostSNI", "HostSNIRegexp", "ClientIP", "ALPN", "MQTTClientID", "MQTTUsername", "MQTTProtocolVersion")
 	if !ok {
 		return nil, &rules.Error{Pos: n.Pos, Msg: fmt.Sprintf("unknown TCP matcher %q", n.Name)}
 	}
@@ -149,6 +223,24 @@ func (m *Matcher) compile(n *rules.Node) (*node, error) {
 			return nil, &rules.Error{Pos: n.Pos, Msg: "ClientIP: " + err.Error()}
 		}
 		return &node{op: opClientIP, net: p}, nil
+	case "MQTTClientID", "MQTTUsername":
+		re, err := regexp.Compile(arg)
+		if err != nil {
+			return nil, &rules.Error{Pos: n.Pos, Msg: fmt.Sprintf("%s: %v", name, err)}
+		}
+		m.MQTT = true
+		o := opMQTTClientID
+		if name == "MQTTUsername" {
+			o = opMQTTUsername
+		}
+		return &node{op: o, re: re}, nil
+	case "MQTTProtocolVersion":
+		lvl, ok := mqttLevels[arg]
+		if !ok {
+			return nil, &rules.Error{Pos: n.Pos, Msg: fmt.Sprintf("MQTTProtocolVersion: unknown version %q (want 3.1, 3.1.1 or 5)", arg)}
+		}
+		m.MQTT = true
+		return &node{op: opMQTTVersion, lvl: lvl}, nil
 	default: // ALPN
 		if arg == "acme-tls/1" {
 			return nil, &rules.Error{Pos: n.Pos, Msg: "ALPN: acme-tls/1 is reserved"}
@@ -157,7 +249,11 @@ func (m *Matcher) compile(n *rules.Node) (*node, error) {
 	}
 }
 
-// usesTLSOnly reports whether a rule can only match TLS connections
+// mqttLevels maps the versions MQTTProtocolVersion accepts to protocol
+// levels; "5.0" is the same as "5".
+var mqttLevels = map[string]byte{"3.1": mqtt.Level31, "3.1.1": mqtt.Level311, "5": mqtt.Level5, "5.0": mqtt.Level5}
+
+// needsTLS reports whether a rule can only match TLS connections
 // (it needs a server name or ALPN), which a non-TLS router must not use.
 func (m *Matcher) needsTLS() bool { return needsTLS(m.root) }
 
