@@ -58,12 +58,13 @@ func (h *harness) upgradeOne(ctx context.Context, p peer, u upgrader) error {
 	h.warmUp()
 	type result struct {
 		l   load
+		raw string
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		l, _, err := runWRK(h.loadCore, wrkRun{URL: h.url("http", h.ports.HTTP), Conns: 64, Dur: h.opts.upgradeDur})
-		done <- result{l, err}
+		l, raw, err := runWRK(h.loadCore, wrkRun{URL: h.url("http", h.ports.HTTP), Conns: 64, Dur: h.opts.upgradeDur})
+		done <- result{l, raw, err}
 	}()
 	var times []time.Duration
 	var upErr error
@@ -85,6 +86,17 @@ func (h *harness) upgradeOne(ctx context.Context, p peer, u upgrader) error {
 		return upErr
 	}
 	h.logf("%-10s S14  upgrades %s, %s under load: %.0f req/s, %d errors", p.Name(), times[0].Round(time.Millisecond), times[1].Round(time.Millisecond), r.l.RPS, r.l.Errors)
+	if r.l.Errors > 0 {
+		// Which kind (connect, read, write, timeout, status) tells a
+		// refused connection from one closed under a request.
+		var kinds []string
+		for _, line := range strings.Split(r.raw, "\n") {
+			if strings.Contains(line, "Socket errors") || strings.Contains(line, "Non-2xx") {
+				kinds = append(kinds, strings.TrimSpace(line))
+			}
+		}
+		h.rep.Notes = append(h.rep.Notes, fmt.Sprintf("S14 %s errors: %s.", p.Name(), strings.Join(kinds, "; ")))
+	}
 	h.rep.add("S14", "upgrade1_ms", "ms", false, p.Name(), float64(times[0].Milliseconds()))
 	h.rep.add("S14", "upgrade2_ms", "ms", false, p.Name(), float64(times[1].Milliseconds()))
 	h.rep.add("S14", "errors", "", false, p.Name(), float64(r.l.Errors))
@@ -111,11 +123,14 @@ func (h *harness) upgraderFor(p peer) (upgrader, string) {
 	return nil, "no binary upgrade"
 }
 
-// hasUpgradeCommand reports whether the binary lists an upgrade command in
-// its help (sending SIGUSR2 to one without would kill it).
+// hasUpgradeCommand reports whether the binary has an upgrade command
+// (sending SIGUSR2 to one without would kill it): `upgrade --help` prints
+// the command's help, or "command not found: upgrade".
 func hasUpgradeCommand(bin string) bool {
-	out, _ := exec.Command(bin, "--help").CombinedOutput()
-	return regexp.MustCompile(`(?m)^\s+upgrade\b`).Match(out)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, _ := exec.CommandContext(ctx, bin, "upgrade", "--help").CombinedOutput()
+	return regexp.MustCompile(`(?m)^upgrade\s`).Match(out) && !strings.Contains(string(out), "command not found")
 }
 
 // gone reports whether pid has exited (a zombie counts as gone: its parent
