@@ -77,6 +77,10 @@ func newH2Server(name string, cfg *static.EntryPoint, h http.Handler) *h2Server 
 		MaxDecoderHeaderTableSize: uint32(max(h2cfg.MaxDecoderHeaderTableSize, 0)),
 		MaxEncoderHeaderTableSize: uint32(max(h2cfg.MaxEncoderHeaderTableSize, 0)),
 		MaxReadFrameSize:          h2MaxReadFrameSize,
+		// PING liveness (off by default: it arms a timer per connection
+		// that fires every readIdleTimeout while the connection is idle).
+		ReadIdleTimeout: time.Duration(h2cfg.ReadIdleTimeout),
+		PingTimeout:     time.Duration(h2cfg.PingTimeout),
 	}
 	// ConfigureServer registers the graceful shutdown of every connection
 	// (GOAWAY, then close once their streams end) on base.Shutdown. base

@@ -40,8 +40,10 @@ func parseInherited(s string) map[string]uintptr {
 }
 
 // Listen opens the TCP listener of an entrypoint, or adopts the one a
-// parent process handed over.
+// parent process handed over, with the entrypoint's keep-alive and user
+// timeout (sockopt.go).
 func Listen(ctx context.Context, name string, ep *static.EntryPoint) (net.Listener, error) {
+	opts := sockOptsOf(ep)
 	if fd, ok := inherited[name]; ok {
 		f := os.NewFile(fd, "entrypoint-"+name)
 		ln, err := net.FileListener(f)
@@ -49,18 +51,21 @@ func Listen(ctx context.Context, name string, ep *static.EntryPoint) (net.Listen
 		if err != nil {
 			return nil, fmt.Errorf("entrypoint %q: adopting inherited fd %d: %w", name, fd, err)
 		}
+		if tl, ok := ln.(*net.TCPListener); ok {
+			return &optListener{TCPListener: tl, opts: opts, adopted: true}, nil
+		}
 		return ln, nil
 	}
-	lc := net.ListenConfig{}
-	if ep.ReusePort {
-		lc.Control = reusePort
-	}
+	lc := net.ListenConfig{KeepAlive: goKeepAlive, Control: opts.control(ep.ReusePort)}
 	ln, err := lc.Listen(ctx, "tcp", ep.ListenAddress())
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return nil, fmt.Errorf("entrypoint %q: address %s is already in use", name, ep.ListenAddress())
 		}
 		return nil, fmt.Errorf("entrypoint %q: listen on %s: %w", name, ep.ListenAddress(), err)
+	}
+	if tl, ok := ln.(*net.TCPListener); ok && opts.perConn() {
+		return &optListener{TCPListener: tl, opts: opts}, nil
 	}
 	return ln, nil
 }
@@ -80,11 +85,16 @@ func ListenPacket(ctx context.Context, name string, ep *static.EntryPoint) (net.
 
 func reusePort(_, _ string, c syscall.RawConn) error {
 	var serr error
-	err := c.Control(func(fd uintptr) {
-		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
-	})
+	err := c.Control(func(fd uintptr) { serr = setReusePort(int(fd)) })
 	if err != nil {
 		return err
 	}
 	return serr
+}
+
+func setReusePort(fd int) error {
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+		return fmt.Errorf("setsockopt SO_REUSEPORT: %w", err)
+	}
+	return nil
 }

@@ -142,6 +142,7 @@ func (c *Configuration) Validate() error {
 		if tr := ep.Transport; tr.KeepAliveMaxRequests < 0 || tr.KeepAliveMaxTime < 0 || tr.MaxConnsPerIP < 0 {
 			add(key+".transport", "keepAliveMaxRequests, keepAliveMaxTime and maxConnsPerIP must not be negative")
 		}
+		errs = append(errs, ep.Transport.validateSocketOptions(key+".transport")...)
 	}
 	if c.Ping != nil && !c.Ping.ManualRouting {
 		if _, ok := c.EntryPoints[c.Ping.EntryPoint]; !ok {

@@ -114,6 +114,10 @@ type HTTP2Config struct {
 	MaxConcurrentStreams      int32 `description:"Specifies the number of concurrent streams per connection that each client is allowed to initiate." json:"maxConcurrentStreams,omitempty" toml:"maxConcurrentStreams,omitempty" yaml:"maxConcurrentStreams,omitempty" export:"true"`
 	MaxDecoderHeaderTableSize int32 `description:"Specifies the maximum size of the HTTP2 HPACK header table on the decoding (receiving from client) side." json:"maxDecoderHeaderTableSize,omitempty" toml:"maxDecoderHeaderTableSize,omitempty" yaml:"maxDecoderHeaderTableSize,omitempty" export:"true"`
 	MaxEncoderHeaderTableSize int32 `description:"Specifies the maximum size of the HTTP2 HPACK header table on the encoding (sending to client) side." json:"maxEncoderHeaderTableSize,omitempty" toml:"maxEncoderHeaderTableSize,omitempty" yaml:"maxEncoderHeaderTableSize,omitempty" export:"true"`
+	// ReadIdleTimeout and PingTimeout are Switchyard extensions (Traefik
+	// has them only for HTTP/2 towards backends, in forwardingTimeouts).
+	ReadIdleTimeout ptypes.Duration `description:"Sends a PING frame on a connection from which nothing was read for this long (0: never). Switchyard extension." json:"readIdleTimeout,omitempty" toml:"readIdleTimeout,omitempty" yaml:"readIdleTimeout,omitempty" export:"true"`
+	PingTimeout     ptypes.Duration `description:"Closes the connection when the answer to such a PING does not arrive within this time (default 15s). Switchyard extension." json:"pingTimeout,omitempty" toml:"pingTimeout,omitempty" yaml:"pingTimeout,omitempty" export:"true"`
 }
 
 // SetDefaults allows 250 concurrent streams and 4 KiB HPACK tables, as
@@ -135,6 +139,12 @@ func (c *HTTP2Config) validate(key string) []error {
 		return nil
 	}
 	var errs []error
+	if c.ReadIdleTimeout < 0 {
+		errs = append(errs, fmt.Errorf("%s.readIdleTimeout: must not be negative (0: no PING), got %s", key, time.Duration(c.ReadIdleTimeout)))
+	}
+	if c.PingTimeout < 0 {
+		errs = append(errs, fmt.Errorf("%s.pingTimeout: must not be negative (0: 15s), got %s", key, time.Duration(c.PingTimeout)))
+	}
 	if c.MaxConcurrentStreams <= 0 {
 		errs = append(errs, fmt.Errorf("%s.maxConcurrentStreams: must be greater than zero, got %d", key, c.MaxConcurrentStreams))
 	}
@@ -204,6 +214,94 @@ type EntryPointsTransport struct {
 	KeepAliveMaxRequests int                 `description:"Maximum number of requests before closing a keep-alive connection." json:"keepAliveMaxRequests,omitempty" toml:"keepAliveMaxRequests,omitempty" yaml:"keepAliveMaxRequests,omitempty" export:"true"`
 	// MaxConnsPerIP is a Switchyard extension (Traefik has no such key).
 	MaxConnsPerIP int `description:"Maximum number of connections one client IP address may hold open on the entry point (0: no limit); excess connections are closed at accept. Switchyard extension." json:"maxConnsPerIP,omitempty" toml:"maxConnsPerIP,omitempty" yaml:"maxConnsPerIP,omitempty" export:"true"`
+	// TCPKeepAlive and TCPUserTimeout are Switchyard extensions: Traefik
+	// leaves accepted sockets with Go's implicit 15 s keep-alive.
+	TCPKeepAlive   *TCPKeepAlive   `description:"TCP keep-alive probes on accepted connections: a peer that vanished without FIN is dropped after idle + interval x count. Switchyard extension." json:"tcpKeepAlive,omitempty" toml:"tcpKeepAlive,omitempty" yaml:"tcpKeepAlive,omitempty" export:"true"`
+	TCPUserTimeout ptypes.Duration `description:"TCP_USER_TIMEOUT of accepted connections: how long sent data (or a keep-alive probe) may stay unacknowledged before the connection is dropped (0: the kernel's default). Switchyard extension." json:"tcpUserTimeout,omitempty" toml:"tcpUserTimeout,omitempty" yaml:"tcpUserTimeout,omitempty" export:"true"`
+}
+
+// TCPKeepAlive sets the kernel's keep-alive probes (SO_KEEPALIVE,
+// TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT). A zero field takes its
+// default; a negative idle turns keep-alive off.
+type TCPKeepAlive struct {
+	Idle     ptypes.Duration `description:"Idle time before the first keep-alive probe, in whole seconds (default 15s; negative: keep-alive off)." json:"idle,omitempty" toml:"idle,omitempty" yaml:"idle,omitempty" export:"true"`
+	Interval ptypes.Duration `description:"Time between keep-alive probes, in whole seconds (default 15s)." json:"interval,omitempty" toml:"interval,omitempty" yaml:"interval,omitempty" export:"true"`
+	Count    int             `description:"Unanswered probes before the connection is dropped (default 9)." json:"count,omitempty" toml:"count,omitempty" yaml:"count,omitempty" export:"true"`
+}
+
+// Go's defaults for accepted connections, made explicit.
+const (
+	DefaultTCPKeepAliveIdle     = 15 * time.Second
+	DefaultTCPKeepAliveInterval = 15 * time.Second
+	DefaultTCPKeepAliveCount    = 9
+)
+
+// SetDefaults sets Go's implicit values: 15 s idle, 15 s interval, 9 probes.
+func (k *TCPKeepAlive) SetDefaults() {
+	k.Idle = ptypes.Duration(DefaultTCPKeepAliveIdle)
+	k.Interval = ptypes.Duration(DefaultTCPKeepAliveInterval)
+	k.Count = DefaultTCPKeepAliveCount
+}
+
+// Effective returns the values the kernel gets; on is false when
+// keep-alive is turned off. k may be nil (all defaults).
+func (k *TCPKeepAlive) Effective() (idle, interval time.Duration, count int, on bool) {
+	idle, interval, count = DefaultTCPKeepAliveIdle, DefaultTCPKeepAliveInterval, DefaultTCPKeepAliveCount
+	if k == nil {
+		return idle, interval, count, true
+	}
+	if k.Idle < 0 {
+		return 0, 0, 0, false
+	}
+	if k.Idle > 0 {
+		idle = time.Duration(k.Idle)
+	}
+	if k.Interval > 0 {
+		interval = time.Duration(k.Interval)
+	}
+	if k.Count > 0 {
+		count = k.Count
+	}
+	return idle, interval, count, true
+}
+
+// Kernel limits (Linux: TCP_KEEPIDLE and TCP_KEEPINTVL in 1..32767 s,
+// TCP_KEEPCNT in 1..127, TCP_USER_TIMEOUT in milliseconds as an int).
+const (
+	maxTCPKeepAliveSeconds = 32767
+	maxTCPKeepAliveCount   = 127
+	maxTCPUserTimeout      = time.Duration(math.MaxInt32) * time.Millisecond
+)
+
+// validateSocketOptions reports bad tcpKeepAlive / tcpUserTimeout values
+// under key ("entryPoints.<n>.transport").
+func (t *EntryPointsTransport) validateSocketOptions(key string) []error {
+	var errs []error
+	if k := t.TCPKeepAlive; k != nil {
+		for _, f := range []struct {
+			name string
+			d    ptypes.Duration
+			off  bool // a negative value is allowed (keep-alive off)
+		}{{"idle", k.Idle, true}, {"interval", k.Interval, false}} {
+			d := time.Duration(f.d)
+			switch {
+			case d < 0 && f.off:
+			case d < 0:
+				errs = append(errs, fmt.Errorf("%s.tcpKeepAlive.%s: must not be negative, got %s", key, f.name, d))
+			case d%time.Second != 0:
+				errs = append(errs, fmt.Errorf("%s.tcpKeepAlive.%s: must be whole seconds (the kernel's unit), got %s", key, f.name, d))
+			case d > maxTCPKeepAliveSeconds*time.Second:
+				errs = append(errs, fmt.Errorf("%s.tcpKeepAlive.%s: must be at most %ds (the kernel's limit), got %s", key, f.name, maxTCPKeepAliveSeconds, d))
+			}
+		}
+		if k.Count < 0 || k.Count > maxTCPKeepAliveCount {
+			errs = append(errs, fmt.Errorf("%s.tcpKeepAlive.count: must be between 1 and %d (0: default %d), got %d", key, maxTCPKeepAliveCount, DefaultTCPKeepAliveCount, k.Count))
+		}
+	}
+	if d := time.Duration(t.TCPUserTimeout); d < 0 || d > maxTCPUserTimeout || d%time.Millisecond != 0 {
+		errs = append(errs, fmt.Errorf("%s.tcpUserTimeout: must be whole milliseconds between 0 (kernel default) and %s, got %s", key, maxTCPUserTimeout, d))
+	}
+	return errs
 }
 
 // SetDefaults sets Traefik's defaults.

@@ -370,6 +370,28 @@ func (n *Net) Remove() {
 	_ = ipCmd("netns", "del", n.name)
 }
 
+// HostIP is the address of the host's end of the veth pair: what a
+// client inside the namespace reaches the host's listeners at.
+func (n *Net) HostIP() string { return n.prefix + "1" }
+
+// Dial connects from inside the namespace (the socket stays there).
+func (n *Net) Dial(network, addr string, timeout time.Duration) (net.Conn, error) {
+	var c net.Conn
+	err := n.inNetns(func() error {
+		var err error
+		c, err = net.DialTimeout(network, addr, timeout)
+		return err
+	})
+	return c, err
+}
+
+// Cut takes the namespace's end of the veth pair down: its sockets stay
+// open but nothing goes in or out any more, as when a mobile client
+// vanishes without FIN or RST.
+func (n *Net) Cut() error {
+	return ipCmd("-n", n.name, "link", "set", strings.TrimSuffix(n.host, "h")+"n", "down")
+}
+
 // NewIP adds one more address inside the namespace (one per "pod").
 func (n *Net) NewIP(t testing.TB) string {
 	t.Helper()
