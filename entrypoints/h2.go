@@ -89,6 +89,9 @@ func newH2Server(name string, cfg *static.EntryPoint, h http.Handler) *h2Server 
 	// ConfigureServer falls back to the read timeout when no idle timeout
 	// is set; ours is exactly respondingTimeouts.idleTimeout (0: none).
 	srv.IdleTimeout = time.Duration(rt.IdleTimeout)
+	if d := time.Duration(rt.WriteTimeout); d > 0 {
+		h = h2FlushDeadline{next: h, d: d}
+	}
 	return &h2Server{
 		name:           name,
 		srv:            srv,

@@ -22,8 +22,6 @@ type sockOpts struct {
 	userTimeout    time.Duration // 0: kernel default
 }
 
-var defaultSockOpts = sockOptsOf(&static.EntryPoint{})
-
 func sockOptsOf(ep *static.EntryPoint) sockOpts {
 	var o sockOpts
 	var ka *static.TCPKeepAlive

@@ -2,7 +2,13 @@
 
 package entrypoints
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/switchyard-proxy/switchyard/config/static"
+)
+
+var defaultSockOpts = sockOptsOf(&static.EntryPoint{})
 
 // Outside Linux, accepted sockets keep Go's own keep-alive (15 s) and
 // the options are refused rather than half applied.

@@ -2,6 +2,8 @@ package integration
 
 import (
 	"bufio"
+	"context"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -238,7 +240,7 @@ providers:
 
 	// Idle HTTP/2 (h2c, prior knowledge) after one request.
 	h2c := dial(web)
-	cc, err := (&http2.Transport{AllowHTTP: true}).NewClientConn(h2c)
+	cc, err := (&http2.Transport{AllowHTTP: true}).NewClientConn(h2c) //nolint:staticcheck // x/net is what speaks h2c prior knowledge on a given connection
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,3 +346,111 @@ func upgradeOn(t *testing.T, c net.Conn) *bufio.Reader {
 	return br
 }
 
+// TestRespondingTimeoutsSpareLongConnections: readTimeout and writeTimeout
+// bound one request and one response, not a healthy long connection: an
+// SSE stream and a WebSocket that exchange data slowly outlive both (1s)
+// several times over.
+func TestRespondingTimeoutsSpareLongConnections(t *testing.T) {
+	t.Parallel()
+	wsURL, _ := tunnelBackend(t)
+	sseURL, _ := sseBackend(t)
+	e := newEnv(t)
+	e.SetURL("ws", wsURL)
+	e.SetURL("sse", sseURL)
+	e.WriteDynamic("yml", `
+http:
+  routers:
+    ws:
+      rule: "PathPrefix(`+"`/ws`"+`)"
+      service: ws
+    sse:
+      rule: "PathPrefix(`+"`/sse`"+`)"
+      service: sse
+  services:
+    ws:
+      loadBalancer:
+        servers: [{url: "<% url "ws" %>"}]
+    sse:
+      loadBalancer:
+        servers: [{url: "<% url "sse" %>"}]
+`)
+	e.WriteStatic("yml", `
+entryPoints:
+  web:
+    address: "<% addr "web" %>"
+    transport:
+      respondingTimeouts: {readTimeout: 1s, writeTimeout: 1s, idleTimeout: 2s}
+  traefik:
+    address: "<% addr "traefik" %>"
+api:
+  insecure: true
+providers:
+  providersThrottleDuration: 10ms
+  file:
+    filename: "<% dyn %>"
+`)
+	e.Start()
+	e.WaitRouters("ws@file", "sse@file")
+
+	sse, err := net.Dial("tcp", e.Addr("web"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sse.Close()
+	_, _ = io.WriteString(sse, "GET /sse HTTP/1.1\r\nHost: x\r\n\r\n")
+	_ = sse.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(sse), nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("sse: %v %v", resp, err)
+	}
+	events := bufio.NewReader(resp.Body)
+	sseDone := make(chan error, 1)
+	go func() {
+		// 5 s of events (one every 100 ms): five times each timeout.
+		until := time.Now().Add(5 * time.Second)
+		for time.Now().Before(until) {
+			if _, err := events.ReadString('\n'); err != nil {
+				sseDone <- fmt.Errorf("sse stream cut after %v: %w", 5*time.Second-time.Until(until), err)
+				return
+			}
+		}
+		sseDone <- nil
+	}()
+
+	// The same stream over HTTP/2 (h2c, prior knowledge).
+	h2Done := make(chan error, 1)
+	go func() {
+		tr := &http2.Transport{AllowHTTP: true, DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, addr)
+		}}
+		defer tr.CloseIdleConnections()
+		resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Get(e.URL("web") + "/sse")
+		if err != nil {
+			h2Done <- fmt.Errorf("h2 sse: %w", err)
+			return
+		}
+		defer resp.Body.Close()
+		br := bufio.NewReader(resp.Body)
+		until := time.Now().Add(5 * time.Second)
+		for time.Now().Before(until) {
+			if _, err := br.ReadString('\n'); err != nil {
+				h2Done <- fmt.Errorf("h2 sse stream cut after %v: %w", 5*time.Second-time.Until(until), err)
+				return
+			}
+		}
+		h2Done <- nil
+	}()
+
+	ws, wsBr := openTunnel(t, e.Addr("web"))
+	for i := range 10 { // one exchange every 500 ms for 5 s
+		if err := echoOnce(ws, wsBr, fmt.Sprintf("msg %d", i)); err != nil {
+			t.Fatalf("websocket cut after %d exchanges: %v", i, err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	for _, ch := range []chan error{sseDone, h2Done} {
+		if err := <-ch; err != nil {
+			t.Error(err)
+		}
+	}
+}

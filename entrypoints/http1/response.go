@@ -382,6 +382,12 @@ func (w *response) FlushError() error {
 	if !w.committed {
 		w.commit(w.pending)
 	}
+	if d := w.c.srv.WriteTimeout; d > 0 {
+		// A flushing handler streams (SSE, long poll): writeTimeout
+		// bounds each flush, so a client that stops reading is cut but
+		// a stream that flows is not.
+		_ = w.c.nc.SetWriteDeadline(time.Now().Add(d))
+	}
 	return w.writeErr(w.c.bw.Flush())
 }
 
