@@ -206,6 +206,9 @@ func (ep *HTTPEntryPoint) adopt(kind string, m *handoff.Meta, files []*os.File) 
 		}
 		conns = append(conns, c)
 	}
+	if err := sockOptsOf(ep.Config).applyTo(conns[0]); err != nil {
+		slog.Debug("handoff: client socket options", "entrypoint", ep.Name, "error", err)
+	}
 	client := ep.adoptedClient(conns[0], m.Client)
 	switch kind {
 	case handoff.KindIdleHTTP1:

@@ -97,3 +97,21 @@ func (l *optListener) apply(c *net.TCPConn) error {
 	}
 	return serr
 }
+
+// applyTo sets every option on a connection adopted from a parent process
+// (a live hand-off): net.FileConn gives it Go's 15 s keep-alive.
+func (o sockOpts) applyTo(c net.Conn) error {
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		return nil
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = o.setAll(int(fd)) }); err != nil {
+		return err
+	}
+	return serr
+}
