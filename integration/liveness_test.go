@@ -3,7 +3,6 @@ package integration
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -14,8 +13,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/net/http2"
 
 	"github.com/switchyard-proxy/switchyard/integration/kubetest"
 )
@@ -239,14 +236,15 @@ providers:
 	conns["tcp router"] = tc
 
 	// Idle HTTP/2 (h2c, prior knowledge) after one request.
-	h2c := dial(web)
-	cc, err := (&http2.Transport{AllowHTTP: true}).NewClientConn(h2c) //nolint:staticcheck // x/net is what speaks h2c prior knowledge on a given connection
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest("GET", "http://"+web+"/", nil)
-	resp, err = cc.RoundTrip(req)
-	if err != nil || resp.StatusCode != 200 {
+	var h2c net.Conn
+	h2tr := &http.Transport{Protocols: new(http.Protocols), DialContext: func(context.Context, string, string) (net.Conn, error) {
+		h2c = dial(web)
+		return h2c, nil
+	}}
+	h2tr.Protocols.SetUnencryptedHTTP2(true)
+	t.Cleanup(h2tr.CloseIdleConnections)
+	resp, err = (&http.Client{Transport: h2tr, Timeout: 10 * time.Second}).Get("http://" + web + "/")
+	if err != nil || resp.StatusCode != 200 || resp.ProtoMajor != 2 {
 		t.Fatalf("h2 request: %v %v", resp, err)
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
@@ -420,16 +418,18 @@ providers:
 	// The same stream over HTTP/2 (h2c, prior knowledge).
 	h2Done := make(chan error, 1)
 	go func() {
-		tr := &http2.Transport{AllowHTTP: true, DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, network, addr)
-		}}
-		defer tr.CloseIdleConnections()
+		tr := &http.Transport{Protocols: new(http.Protocols)}
+		tr.Protocols.SetUnencryptedHTTP2(true)
 		resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Get(e.URL("web") + "/sse")
 		if err != nil {
 			h2Done <- fmt.Errorf("h2 sse: %w", err)
 			return
 		}
 		defer resp.Body.Close()
+		if resp.ProtoMajor != 2 {
+			h2Done <- fmt.Errorf("h2 sse: served over %s", resp.Proto)
+			return
+		}
 		br := bufio.NewReader(resp.Body)
 		until := time.Now().Add(5 * time.Second)
 		for time.Now().Before(until) {
