@@ -155,8 +155,9 @@ func publish(t *testing.T, c paho.Client, topic, payload string) {
 }
 
 // rawConnect builds a CONNECT by hand (paho speaks 3.1/3.1.1 only):
-// level 4 or 5, the given flags, a client ID and an optional user name.
-func rawConnect(level, flags byte, id, user string) []byte {
+// level 4 or 5, the given flags, a client ID and an optional user name
+// and password.
+func rawConnect(level, flags byte, id, user string, pass ...string) []byte {
 	s := func(v string) []byte { return append(binary.BigEndian.AppendUint16(nil, uint16(len(v))), v...) }
 	v := append(s("MQTT"), level, flags, 0, 30)
 	if level == 5 {
@@ -166,7 +167,21 @@ func rawConnect(level, flags byte, id, user string) []byte {
 	if flags&0x80 != 0 {
 		v = append(v, s(user)...)
 	}
-	return append([]byte{0x10, byte(len(v))}, v...)
+	if flags&0x40 != 0 {
+		v = append(v, s(pass[0])...)
+	}
+	out := []byte{0x10}
+	for n := len(v); ; { // remaining length, variable byte integer
+		c := byte(n % 128)
+		if n /= 128; n > 0 {
+			c |= 0x80
+		}
+		out = append(out, c)
+		if n == 0 {
+			break
+		}
+	}
+	return append(out, v...)
 }
 
 // rawPublish5 is an MQTT 5 QoS 0 PUBLISH.
@@ -461,6 +476,45 @@ tls:
 		}
 		if out := e.Proc.Output(); !strings.Contains(out, "mqtt: connection refused") || !strings.Contains(out, "reserved connect flag") {
 			t.Errorf("no log line for the malformed CONNECT:\n%s", lastLines(out, 10))
+		}
+	})
+
+	t.Run("large CONNECT in pieces is read whole and replayed", func(t *testing.T) {
+		c, err := net.Dial("tcp", e.Addr("mqtt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		// 20 KB of user name: past the 4 KiB first read, in three writes.
+		b := rawConnect(5, 0x82, "sensor-big", strings.Repeat("u", 20000))
+		for _, part := range [][]byte{b[:3], b[3:9000], b[9000:]} {
+			if _, err := c.Write(part); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(30 * time.Millisecond)
+		}
+		ack := make([]byte, 4)
+		if _, err := io.ReadFull(c, ack); err != nil || ack[0] != 0x20 || ack[3] != 0 {
+			t.Fatalf("CONNACK %x %v", ack, err)
+		}
+		if _, err := c.Write(rawPublish5("probe/sensor-big", "big")); err != nil {
+			t.Fatal(err)
+		}
+		waitMsg(&onA, "probe/sensor-big|big")
+
+		// Over 64 KiB: MQTT 5 gets CONNACK 0x95 (packet too large).
+		huge := rawConnect(5, 0xC2, "sensor-huge", strings.Repeat("u", 65000), strings.Repeat("p", 3000))
+		hc, err := net.Dial("tcp", e.Addr("mqtt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer hc.Close()
+		_ = hc.SetDeadline(time.Now().Add(10 * time.Second))
+		go func() { _, _ = hc.Write(huge) }()
+		got := make([]byte, 5)
+		if _, err := io.ReadFull(hc, got); err != nil || !bytes.Equal(got, []byte{0x20, 0x03, 0x00, 0x95, 0x00}) {
+			t.Fatalf("too large: %x %v", got, err)
 		}
 	})
 

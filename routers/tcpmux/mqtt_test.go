@@ -32,6 +32,9 @@ func TestMQTTMatchers(t *testing.T) {
 		{"MQTTProtocolVersion(`5.0`)", phone, true},
 		{"MQTTProtocolVersion(`3.1`)", old, true},
 		{"MQTTProtocolVersion(`3.1`)", sensor, false},
+		{"MQTTProtocolVersion(`4`)", sensor, true},
+		{"MQTTProtocolVersion(`3`)", old, true},
+		{"MQTTProtocolVersion(`3`)", sensor, false},
 		{"HostSNI(`*`) && MQTTClientID(`^phone-`) && ClientIP(`10.0.0.0/8`)", phone, true},
 		{"mqttclientid(`^phone-`) || MQTTProtocolVersion(`3.1`)", old, true},
 	} {
@@ -49,8 +52,8 @@ func TestMQTTMatchers(t *testing.T) {
 	}
 	for rule, want := range map[string]string{
 		"MQTTClientID(`(`)":            "MQTTClientID",
-		"MQTTProtocolVersion(`4`)":     "unknown version",
-		"MQTTProtocolVersion(`3`)":     "unknown version",
+		"MQTTProtocolVersion(`6`)":     "unknown version",
+		"MQTTProtocolVersion(`3.0`)":   "unknown version",
 		"MQTTUsername(`a`, `b`)":       "expects 1 argument",
 		"MQTTClientID()":               "argument",
 		"MQTTProtocolVersion(`3.1.2`)": "want 3.1, 3.1.1 or 5",

@@ -237,7 +237,7 @@ func (m *Matcher) compile(n *rules.Node) (*node, error) {
 	case "MQTTProtocolVersion":
 		lvl, ok := mqttLevels[arg]
 		if !ok {
-			return nil, &rules.Error{Pos: n.Pos, Msg: fmt.Sprintf("MQTTProtocolVersion: unknown version %q (want 3.1, 3.1.1 or 5)", arg)}
+			return nil, &rules.Error{Pos: n.Pos, Msg: fmt.Sprintf("MQTTProtocolVersion: unknown version %q (want 3.1, 3.1.1 or 5, or the protocol level 3, 4 or 5)", arg)}
 		}
 		m.MQTT = true
 		return &node{op: opMQTTVersion, lvl: lvl}, nil
@@ -250,8 +250,12 @@ func (m *Matcher) compile(n *rules.Node) (*node, error) {
 }
 
 // mqttLevels maps the versions MQTTProtocolVersion accepts to protocol
-// levels; "5.0" is the same as "5".
-var mqttLevels = map[string]byte{"3.1": mqtt.Level31, "3.1.1": mqtt.Level311, "5": mqtt.Level5, "5.0": mqtt.Level5}
+// levels: version names ("5.0" is "5") and the levels on the wire (3 is
+// 3.1, 4 is 3.1.1).
+var mqttLevels = map[string]byte{
+	"3.1": mqtt.Level31, "3.1.1": mqtt.Level311, "5": mqtt.Level5, "5.0": mqtt.Level5,
+	"3": mqtt.Level31, "4": mqtt.Level311,
+}
 
 // needsTLS reports whether a rule can only match TLS connections
 // (it needs a server name or ALPN), which a non-TLS router must not use.
