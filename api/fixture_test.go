@@ -185,7 +185,7 @@ func testRuntime() *runtime.Configuration {
 
 func newTestHandler(t *testing.T) *Handler {
 	t.Helper()
-	h := New(testStatic(), Version{Version: "1.2.3", Codename: "junction", StartDate: startDate})
+	h := New(testStatic(), Version{Version: "1.2.3", Codename: "junction", StartDate: startDate, Generation: 2})
 	h.Update(testRuntime())
 	return h
 }

@@ -6,7 +6,9 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/switchyard-proxy/switchyard/config/runtime"
 	"github.com/switchyard-proxy/switchyard/config/static"
+	"github.com/switchyard-proxy/switchyard/internal/upgrade"
 )
 
 // Version describes the running binary for /api/version.
@@ -25,7 +28,14 @@ type Version struct {
 	Version   string
 	Codename  string
 	StartDate time.Time
+	// Generation counts binary upgrades: 1 for a process started by hand.
+	Generation int
 }
+
+// Upgrader starts a binary upgrade and returns once the new process is
+// ready (or the upgrade failed). An error wrapping upgrade.ErrBusy is a
+// refusal: an upgrade is already under way.
+type Upgrader func(ctx context.Context) (upgrade.ReadyMeta, error)
 
 // Handler serves the API under basePath + "/api/". It is safe for concurrent
 // use; Update swaps the runtime status atomically, so a request sees one
@@ -36,6 +46,7 @@ type Handler struct {
 	entryPoints []entryPointRepr
 	features    features
 	providers   []string
+	upgrader    Upgrader // nil: POST /api/upgrade is 404
 
 	snap atomic.Pointer[snapshot]
 }
@@ -65,6 +76,10 @@ func New(conf *static.Configuration, v Version) *Handler {
 	h.snap.Store(newSnapshot(nil))
 	return h
 }
+
+// SetUpgrader enables POST /api/upgrade (a Switchyard extension); call it
+// before serving.
+func (h *Handler) SetUpgrader(u Upgrader) { h.upgrader = u }
 
 // Update publishes the runtime status of a new configuration. Call it after
 // every reload; rt must not be modified afterwards (server statuses excepted,
@@ -116,6 +131,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rest := p[len(h.prefix):]
+	if rest == "upgrade" && h.upgrader != nil {
+		h.serveUpgrade(w, r)
+		return
+	}
 
 	var (
 		rt      route
@@ -159,6 +178,28 @@ func (h *Handler) listTLSCertificates(s *snapshot, w http.ResponseWriter, _ *htt
 		certs = append(certs, s.raw.TLSCertificates...)
 	}
 	writeJSON(w, certs)
+}
+
+// serveUpgrade runs a binary upgrade (POST only) and answers with the new
+// process's pid and generation: 409 when one is under way, 500 with the
+// reason when the new binary failed (this process keeps serving).
+func (h *Handler) serveUpgrade(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+		return
+	}
+	// Not the request's context: a client going away must not abort an
+	// upgrade half-way (it is bounded by upgrade.ReadyTimeout).
+	ready, err := h.upgrader(context.WithoutCancel(r.Context()))
+	switch {
+	case errors.Is(err, upgrade.ErrBusy):
+		writeError(w, err.Error(), http.StatusConflict)
+	case err != nil:
+		writeError(w, err.Error(), http.StatusInternalServerError)
+	default:
+		writeJSON(w, ready)
+	}
 }
 
 func (h *Handler) serveVersion(_ *snapshot, w http.ResponseWriter, _ *http.Request, _ string) {

@@ -516,7 +516,7 @@ func TestVersion(t *testing.T) {
 	rec := do(h, http.MethodGet, "/api/version")
 	var v map[string]any
 	decode(t, rec, &v)
-	want := map[string]any{"Version": "1.2.3", "Codename": "junction", "startDate": "2025-03-04T05:06:07Z"}
+	want := map[string]any{"Version": "1.2.3", "Codename": "junction", "startDate": "2025-03-04T05:06:07Z", "generation": float64(2)}
 	if !reflect.DeepEqual(v, want) {
 		t.Errorf("version = %v, want %v", v, want)
 	}

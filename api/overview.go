@@ -107,6 +107,8 @@ type versionRepr struct {
 	Version   string
 	Codename  string
 	StartDate time.Time `json:"startDate"`
+	// Beyond Traefik's shape: 1, 2, 3 … across binary upgrades.
+	Generation int `json:"generation"`
 }
 
 // rawData is the /api/rawdata body: every runtime map, services with their

@@ -23,6 +23,7 @@ func (ep *HTTPEntryPoint) acceptLoop() {
 		lastLog    time.Time
 		suppressed int
 	)
+	<-acceptGate() // held in a new process until its first configuration (handover.go)
 	for {
 		c, err := ep.ln.Accept()
 		if err != nil {

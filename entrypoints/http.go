@@ -184,6 +184,17 @@ func (ep *HTTPEntryPoint) Addr() net.Addr {
 	return ep.ln.Addr()
 }
 
+// StopAccepting closes this process's listener and nothing else: on a
+// binary upgrade the new process holds the same socket and accepts from
+// it, so no connection is refused. Shutdown then drains.
+func (ep *HTTPEntryPoint) StopAccepting() {
+	if ep.ln == nil {
+		return
+	}
+	ep.closed.Store(true)
+	_ = ep.ln.Close()
+}
+
 // Shutdown stops accepting, then waits for in-flight requests and TCP
 // connections until ctx ends, after which remaining connections are closed.
 func (ep *HTTPEntryPoint) Shutdown(ctx context.Context) error {

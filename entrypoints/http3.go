@@ -24,10 +24,14 @@ import (
 // same TLS selection and routing table as the TCP side.
 type http3Server struct {
 	srv  *http3.Server
-	tr   *quic.Transport
-	ln   *quic.EarlyListener
 	pc   net.PacketConn
-	done chan struct{}
+	done chan struct{} // closed when serving has ended (or never began)
+	stop chan struct{} // closed by shutdown
+
+	mu      sync.Mutex
+	stopped bool
+	tr      *quic.Transport     // nil until the accept gate opens
+	ln      *quic.EarlyListener // nil until the accept gate opens
 }
 
 // quicDefaultHandshakeIdle and quicDefaultIdle are quic-go's defaults; the
@@ -67,16 +71,15 @@ func quicConfig(cfg *static.EntryPoint) *quic.Config {
 }
 
 // startHTTP3 listens on UDP at the TCP listener's address (same port, so
-// ":0" in tests works too) and serves h with the current TLS configs.
+// ":0" in tests works too) and serves h with the current TLS configs. In a
+// process started by an upgrade, the QUIC transport (which reads the
+// socket) starts only when the accept gate opens, so the previous process
+// keeps all of the shared socket's packets until then.
 func (ep *HTTPEntryPoint) startHTTP3(ctx context.Context, h http.Handler) error {
 	tcpAddr := ep.ln.Addr().(*net.TCPAddr)
-	lc := net.ListenConfig{}
-	if ep.Config.ReusePort {
-		lc.Control = reusePort
-	}
-	pc, err := lc.ListenPacket(ctx, "udp", tcpAddr.String())
+	pc, err := listenUDP(ctx, ep.Name, tcpAddr.String(), ep.Config.ReusePort)
 	if err != nil {
-		return fmt.Errorf("entrypoint %q: http3: listen on udp %s: %w", ep.Name, tcpAddr, err)
+		return fmt.Errorf("entrypoint %q: http3: %w", ep.Name, err)
 	}
 	tlsConf := &ctls.Config{
 		MinVersion: ctls.VersionTLS13,
@@ -88,18 +91,7 @@ func (ep *HTTPEntryPoint) startHTTP3(ctx context.Context, h http.Handler) error 
 			return cfg, nil
 		},
 	}
-	tr := &quic.Transport{Conn: pc}
-	if ep.Config.HTTP3 != nil && ep.Config.HTTP3.ValidateAddress {
-		// A Retry round trip before any handshake work: a spoofed source
-		// gets one small packet and nothing else.
-		tr.VerifySourceAddress = func(net.Addr) bool { return true }
-	}
 	tlsConf = http3.ConfigureTLSConfig(tlsConf)
-	ln, err := tr.ListenEarly(tlsConf, quicConfig(ep.Config))
-	if err != nil {
-		_ = pc.Close()
-		return fmt.Errorf("entrypoint %q: http3: %w", ep.Name, err)
-	}
 	s := &http3Server{
 		srv: &http3.Server{
 			Handler:        h,
@@ -108,29 +100,84 @@ func (ep *HTTPEntryPoint) startHTTP3(ctx context.Context, h http.Handler) error 
 			IdleTimeout:    time.Duration(ep.Config.Transport.RespondingTimeouts.IdleTimeout),
 			Logger:         slog.Default(),
 		},
-		tr:   tr,
-		ln:   ln,
 		pc:   pc,
 		done: make(chan struct{}),
+		stop: make(chan struct{}),
 	}
-	ep.h3 = s
-	go func() {
+	listen := func() error {
+		tr := &quic.Transport{Conn: pc}
+		if ep.Config.HTTP3 != nil && ep.Config.HTTP3.ValidateAddress {
+			// A Retry round trip before any handshake work: a spoofed source
+			// gets one small packet and nothing else.
+			tr.VerifySourceAddress = func(net.Addr) bool { return true }
+		}
+		ln, err := tr.ListenEarly(tlsConf, quicConfig(ep.Config))
+		if err != nil {
+			return fmt.Errorf("entrypoint %q: http3: %w", ep.Name, err)
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.stopped {
+			_ = ln.Close()
+			_ = tr.Close()
+			return http.ErrServerClosed
+		}
+		s.tr, s.ln = tr, ln
+		return nil
+	}
+	serve := func() {
 		defer close(s.done)
-		if err := s.srv.ServeListener(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.srv.ServeListener(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			slog.Debug("http3 stopped", "entrypoint", ep.Name, "error", err)
 		}
-	}()
+	}
+	ep.h3 = s
+	select {
+	case <-acceptGate():
+		if err := listen(); err != nil {
+			ep.h3 = nil
+			_ = pc.Close()
+			return err
+		}
+		go serve()
+	default:
+		go func() {
+			select {
+			case <-acceptGate():
+			case <-s.stop:
+				close(s.done)
+				return
+			}
+			if err := listen(); err != nil {
+				if !errors.Is(err, http.ErrServerClosed) {
+					slog.Error("http3 not started", "entrypoint", ep.Name, "error", err)
+				}
+				close(s.done)
+				return
+			}
+			serve()
+		}()
+	}
 	slog.Info("http3 started", "entrypoint", ep.Name, "address", pc.LocalAddr().String())
 	return nil
 }
 
 // shutdown lets in-flight HTTP/3 requests finish until ctx ends.
 func (s *http3Server) shutdown(ctx context.Context) {
-	if err := s.srv.Shutdown(ctx); err != nil {
-		_ = s.srv.Close()
+	s.mu.Lock()
+	if !s.stopped {
+		s.stopped = true
+		close(s.stop)
 	}
-	_ = s.ln.Close()
-	_ = s.tr.Close()
+	ln, tr := s.ln, s.tr
+	s.mu.Unlock()
+	if ln != nil {
+		if err := s.srv.Shutdown(ctx); err != nil {
+			_ = s.srv.Close()
+		}
+		_ = ln.Close()
+		_ = tr.Close()
+	}
 	_ = s.pc.Close()
 	<-s.done
 }

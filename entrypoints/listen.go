@@ -44,6 +44,18 @@ func parseInherited(s string) map[string]uintptr {
 // timeout (sockopt.go).
 func Listen(ctx context.Context, name string, ep *static.EntryPoint) (net.Listener, error) {
 	opts := sockOptsOf(ep)
+	if f := takeHandedOver(name, "tcp", ep.ListenAddress()); f != nil {
+		ln, err := net.FileListener(f)
+		_ = f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("entrypoint %q: adopting the listener of the previous process: %w", name, err)
+		}
+		recordListener(name, "tcp", ln)
+		if tl, ok := ln.(*net.TCPListener); ok {
+			return &optListener{TCPListener: tl, opts: opts, adopted: true}, nil
+		}
+		return ln, nil
+	}
 	if fd, ok := inherited[name]; ok {
 		f := os.NewFile(fd, "entrypoint-"+name)
 		ln, err := net.FileListener(f)
@@ -64,6 +76,7 @@ func Listen(ctx context.Context, name string, ep *static.EntryPoint) (net.Listen
 		}
 		return nil, fmt.Errorf("entrypoint %q: listen on %s: %w", name, ep.ListenAddress(), err)
 	}
+	recordListener(name, "tcp", ln)
 	if tl, ok := ln.(*net.TCPListener); ok && opts.perConn() {
 		return &optListener{TCPListener: tl, opts: opts}, nil
 	}
@@ -72,14 +85,30 @@ func Listen(ctx context.Context, name string, ep *static.EntryPoint) (net.Listen
 
 // ListenPacket opens the UDP socket of an entrypoint.
 func ListenPacket(ctx context.Context, name string, ep *static.EntryPoint) (net.PacketConn, error) {
+	return listenUDP(ctx, name, ep.ListenAddress(), ep.ReusePort)
+}
+
+// listenUDP opens (or adopts from the previous process) the UDP socket of
+// an entrypoint: its own for a UDP entrypoint, HTTP/3's for a TCP one.
+func listenUDP(ctx context.Context, name, addr string, reuse bool) (net.PacketConn, error) {
+	if f := takeHandedOver(name, "udp", addr); f != nil {
+		pc, err := net.FilePacketConn(f)
+		_ = f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("entrypoint %q: adopting the udp socket of the previous process: %w", name, err)
+		}
+		recordListener(name, "udp", pc)
+		return pc, nil
+	}
 	lc := net.ListenConfig{}
-	if ep.ReusePort {
+	if reuse {
 		lc.Control = reusePort
 	}
-	pc, err := lc.ListenPacket(ctx, "udp", ep.ListenAddress())
+	pc, err := lc.ListenPacket(ctx, "udp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("entrypoint %q: listen on udp %s: %w", name, ep.ListenAddress(), err)
+		return nil, fmt.Errorf("entrypoint %q: listen on udp %s: %w", name, addr, err)
 	}
+	recordListener(name, "udp", pc)
 	return pc, nil
 }
 

@@ -35,6 +35,7 @@ type UDPEntryPoint struct {
 	sessions map[string]*udpSession
 	wg       sync.WaitGroup
 	closed   atomic.Bool
+	stop     chan struct{} // closed by Shutdown
 }
 
 type udpSession struct {
@@ -44,7 +45,7 @@ type udpSession struct {
 
 // NewUDP prepares a UDP entrypoint.
 func NewUDP(name string, cfg *static.EntryPoint) *UDPEntryPoint {
-	ep := &UDPEntryPoint{Name: name, Config: cfg, sessions: map[string]*udpSession{}}
+	ep := &UDPEntryPoint{Name: name, Config: cfg, sessions: map[string]*udpSession{}, stop: make(chan struct{})}
 	ep.current.Store(&pickerBox{})
 	ep.timeout = 3 * time.Second
 	if cfg.UDP != nil && cfg.UDP.Timeout > 0 {
@@ -79,6 +80,11 @@ func (ep *UDPEntryPoint) Addr() net.Addr {
 
 func (ep *UDPEntryPoint) readLoop() {
 	defer ep.wg.Done()
+	select {
+	case <-acceptGate(): // held in a new process until its first configuration (handover.go)
+	case <-ep.stop:
+		return
+	}
 	buf := make([]byte, 64<<10)
 	for {
 		n, from, err := ep.pc.ReadFrom(buf)
@@ -196,7 +202,9 @@ func (ep *UDPEntryPoint) Shutdown(context.Context) error {
 	if ep.pc == nil {
 		return nil
 	}
-	ep.closed.Store(true)
+	if !ep.closed.Swap(true) {
+		close(ep.stop)
+	}
 	_ = ep.pc.Close()
 	ep.mu.Lock()
 	for _, s := range ep.sessions {

@@ -51,6 +51,19 @@ func main() {
 		},
 	}))
 
+	upCfg := newUpgradeCmdConfig()
+	must(root.AddCommand(&cli.Command{
+		Name: "upgrade",
+		Description: "Upgrade the binary of a running instance without dropping a connection: re-executes the file at its path " +
+			"and hands it the listening sockets (SIGUSR2 to the pid in --pidFile, or POST --url/api/upgrade). " +
+			"Exits 0 once the new process serves; non-zero when refused (an upgrade under way) or failed (the old process keeps serving).",
+		Configuration: upCfg,
+		Resources:     []cli.ResourceLoader{&cli.FlagLoader{}},
+		Run: func(_ []string) error {
+			return runUpgradeCmd(upCfg)
+		},
+	}))
+
 	must(root.AddCommand(&cli.Command{
 		Name:        "version",
 		Description: "Print the version.",

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +28,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/examples"
 	"github.com/switchyard-proxy/switchyard/internal/gctuner"
 	"github.com/switchyard-proxy/switchyard/internal/ping"
+	"github.com/switchyard-proxy/switchyard/internal/upgrade"
 	"github.com/switchyard-proxy/switchyard/internal/version"
 	"github.com/switchyard-proxy/switchyard/internal/whoami"
 	"github.com/switchyard-proxy/switchyard/middlewares"
@@ -87,6 +89,18 @@ func runServer(cfg *cmdConfig, src *source) error {
 		slog.Info("configuration loaded", "file", src.file)
 	}
 
+	// A process started by a binary upgrade first takes the listening
+	// sockets of the previous one.
+	parent, err := upgrade.Inherited()
+	if err != nil {
+		return err
+	}
+	if parent != nil {
+		if err := adoptFromParent(parent); err != nil {
+			return err
+		}
+	}
+
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
@@ -112,23 +126,84 @@ func runServer(cfg *cmdConfig, src *source) error {
 	if err != nil {
 		return err
 	}
+	up := newUpgrader(sc.PIDFile)
+	if srv.api != nil {
+		srv.api.SetUpgrader(up.Upgrade)
+	}
+	// Ready, for a process started by an upgrade, is once every provider's
+	// first configuration has been applied.
+	configured := make(chan struct{})
+	var configuredOnce sync.Once
+	srv.watcher.AfterApply = func(n int) {
+		if n >= len(srv.provs) {
+			configuredOnce.Do(func() { close(configured) })
+		}
+	}
 	if err := srv.start(ctx); err != nil {
 		srv.stopNow()
 		return err
 	}
+	if parent != nil {
+		<-configured // the previous process kills this one after upgrade.ReadyTimeout
+		entrypoints.StartAccepting()
+		if names := entrypoints.CloseUnadopted(); len(names) > 0 {
+			slog.Info("binary upgrade: closed the previous process's sockets that no entrypoint uses any more", "sockets", names)
+		}
+		if err := writePIDFile(sc.PIDFile); err != nil {
+			slog.Warn("binary upgrade", "error", err)
+		}
+		meta, _ := json.Marshal(upgrade.ReadyMeta{PID: os.Getpid(), Generation: upgrade.Generation()})
+		if err := parent.Send(upgrade.KindReady, meta); err != nil {
+			slog.Warn("binary upgrade: telling the previous process we are ready", "error", err)
+		}
+		slog.Info("binary upgrade: ready; the previous process stops accepting", "generation", upgrade.Generation())
+		go func() {
+			if err := upgrade.Dispatch(parent); err != nil {
+				slog.Warn("binary upgrade: receiving from the previous process", "error", err)
+			}
+			_ = parent.Close()
+		}()
+	} else {
+		if err := writePIDFile(sc.PIDFile); err != nil {
+			srv.stopNow()
+			return err
+		}
+		up.removeStatus() // a stale one from a process that crashed
+	}
 
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1)
-	for sig := range sigs {
-		if sig == syscall.SIGUSR1 {
-			slog.Info("SIGUSR1: reopening log files")
-			srv.reopenLogs(logCloser)
-			continue
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGUSR2)
+	var handed *upgrade.Conn
+loop:
+	for {
+		select {
+		case sig := <-sigs:
+			switch sig {
+			case syscall.SIGUSR1:
+				slog.Info("SIGUSR1: reopening log files")
+				srv.reopenLogs(logCloser)
+			case syscall.SIGUSR2:
+				go func() {
+					// Failures are logged by Upgrade; refusals here.
+					if _, err := up.Upgrade(context.Background()); errors.Is(err, upgrade.ErrBusy) {
+						slog.Warn("SIGUSR2: " + err.Error())
+					}
+				}()
+			default:
+				slog.Info("shutting down", "signal", sig.String())
+				up.abort()
+				break loop
+			}
+		case handed = <-up.handed:
+			break loop
 		}
-		slog.Info("shutting down", "signal", sig.String())
-		break
 	}
-	srv.shutdown()
+	if handed != nil {
+		srv.handOver(handed)
+	} else {
+		srv.shutdown(false)
+	}
+	removePIDFile(sc.PIDFile)
 	cancel()
 	// Kubernetes providers' leaders release their Leases (bounded: an
 	// unreachable API server must not hold the exit).
@@ -184,7 +259,8 @@ func newServer(sc *static.Configuration) (*server, error) {
 		w.WriteHeader(http.StatusTeapot)
 	})
 	if sc.API != nil {
-		s.api = api.New(sc, api.Version{Version: version.Version, Codename: version.Codename, StartDate: version.StartDate})
+		s.api = api.New(sc, api.Version{Version: version.Version, Codename: version.Codename,
+			StartDate: version.StartDate, Generation: upgrade.Generation()})
 		s.internal[builtin.ServiceAPI] = s.api
 		if sc.API.Dashboard {
 			// As in Traefik, api@internal also serves the dashboard, so one
@@ -365,14 +441,41 @@ func (s *server) start(ctx context.Context) error {
 	return nil
 }
 
+// handOver is the end of a binary upgrade on the old side: the new
+// process is ready and holds every listening socket. Stop accepting here,
+// let the movers send what they move, then drain the rest.
+func (s *server) handOver(c *upgrade.Conn) {
+	for _, ep := range s.eps {
+		ep.StopAccepting()
+	}
+	// UDP sessions do not move: stop reading; the clients' next datagrams
+	// reach the new process, which opens new sessions.
+	for _, ep := range s.udpEPs {
+		_ = ep.Shutdown(context.Background())
+	}
+	var grace time.Duration
+	for _, ep := range s.cfg.EntryPoints {
+		grace = max(grace, time.Duration(ep.Transport.LifeCycle.GraceTimeOut))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	if err := upgrade.RunMovers(ctx, c); err != nil {
+		slog.Warn("binary upgrade: telling the new process that the hand-off is over", "error", err)
+	}
+	cancel()
+	_ = c.Close()
+	s.shutdown(true)
+}
+
 // shutdown is the graceful path: keep accepting for
 // requestAcceptGraceTimeout (ping already answers "terminating"), then stop
-// accepting and give in-flight requests graceTimeOut to finish.
-func (s *server) shutdown() {
+// accepting and give in-flight requests graceTimeOut to finish. After a
+// binary upgrade (upgraded) the new process accepts already: no wait, and
+// ping keeps answering OK on the connections that remain here.
+func (s *server) shutdown(upgraded bool) {
 	if s.acme != nil {
 		s.acme.Close()
 	}
-	if s.ping != nil {
+	if s.ping != nil && !upgraded {
 		s.ping.SetTerminating()
 	}
 	var wg sync.WaitGroup
@@ -381,7 +484,7 @@ func (s *server) shutdown() {
 		go func() {
 			defer wg.Done()
 			lc := s.cfg.EntryPoints[name].Transport.LifeCycle
-			if d := time.Duration(lc.RequestAcceptGraceTimeout); d > 0 {
+			if d := time.Duration(lc.RequestAcceptGraceTimeout); d > 0 && !upgraded {
 				slog.Info("still accepting requests before shutdown", "entrypoint", name, "for", d.String())
 				time.Sleep(d)
 			}

@@ -36,6 +36,9 @@ type Configuration struct {
 	CertificatesResolvers map[string]CertificateResolver `description:"Certificates resolvers configuration." json:"certificatesResolvers,omitempty" toml:"certificatesResolvers,omitempty" yaml:"certificatesResolvers,omitempty" export:"true"`
 	Experimental          *Experimental                  `description:"Experimental features." json:"experimental,omitempty" toml:"experimental,omitempty" yaml:"experimental,omitempty" export:"true"`
 	Core                  *Core                          `description:"Core controls." json:"core,omitempty" toml:"core,omitempty" yaml:"core,omitempty" export:"true"`
+	// PIDFile is a Switchyard extension: where the running process writes
+	// its pid (handed to the new process of a binary upgrade once ready).
+	PIDFile string `description:"Write the process id to this file; a binary upgrade hands it to the new process once ready (Switchyard extension)." json:"pidFile,omitempty" toml:"pidFile,omitempty" yaml:"pidFile,omitempty" export:"true"`
 }
 
 // Global holds process-wide switches kept for Traefik compatibility.

@@ -20,6 +20,10 @@ type Watcher struct {
 	Apply    func(*dynamic.Configuration)
 	// Fixed configurations that are always part of the merge (the internal provider).
 	Fixed dynamic.Configurations
+	// AfterApply, when set before Run, is called on the watcher's goroutine
+	// after every apply with how many providers (besides Fixed) the
+	// applied merge held: a new process is ready once all have spoken.
+	AfterApply func(providers int)
 
 	in      chan dynamic.Message
 	refresh chan struct{}
@@ -59,6 +63,15 @@ func (w *Watcher) Run(ctx context.Context) {
 
 	apply := func() {
 		w.Apply(Merge(latest))
+		if w.AfterApply != nil {
+			n := 0
+			for k := range latest {
+				if _, fixed := w.Fixed[k]; !fixed {
+					n++
+				}
+			}
+			w.AfterApply(n)
+		}
 	}
 	apply()
 
