@@ -187,11 +187,13 @@ func (ep *HTTPEntryPoint) Addr() net.Addr {
 // StopAccepting closes this process's listener and nothing else: on a
 // binary upgrade the new process holds the same socket and accepts from
 // it, so no connection is refused. Shutdown then drains.
+//
+// Unlike Shutdown it does not mark the entrypoint closed: a connection the
+// accept loop took just before is served, not dropped.
 func (ep *HTTPEntryPoint) StopAccepting() {
 	if ep.ln == nil {
 		return
 	}
-	ep.closed.Store(true)
 	_ = ep.ln.Close()
 }
 

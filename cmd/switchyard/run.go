@@ -463,8 +463,16 @@ func (s *server) handOver(c *upgrade.Conn) {
 	}
 	cancel()
 	_ = c.Close()
+	// Connections accepted here just before the listeners closed have not
+	// sent their first request yet; the drain would close them as idle.
+	// Give them a moment to become requests that the drain waits for.
+	time.Sleep(min(upgradeSettle, grace))
 	s.shutdown(true)
 }
+
+// upgradeSettle is how long the old process of an upgrade waits after it
+// stopped accepting before draining (docs/operations.md).
+const upgradeSettle = time.Second
 
 // shutdown is the graceful path: keep accepting for
 // requestAcceptGraceTimeout (ping already answers "terminating"), then stop
