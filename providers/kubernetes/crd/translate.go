@@ -726,7 +726,7 @@ func (b *builder) middlewares(objs *Objects) {
 		}
 		name := normalize(makeID(m.Namespace, m.Name))
 		s := m.Spec
-		b.conf.TCP.Middlewares[name] = &dynamic.TCPMiddleware{InFlightConn: s.InFlightConn, IPAllowList: s.IPAllowList, IPDenyList: s.IPDenyList}
+		b.conf.TCP.Middlewares[name] = &dynamic.TCPMiddleware{InFlightConn: s.InFlightConn, IPAllowList: s.IPAllowList, IPDenyList: s.IPDenyList, MQTTInFlightConn: s.MQTTInFlightConn}
 	}
 }
 

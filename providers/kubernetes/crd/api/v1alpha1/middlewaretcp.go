@@ -23,4 +23,7 @@ type MiddlewareTCPSpec struct {
 	InFlightConn *dynamic.TCPInFlightConn `json:"inFlightConn,omitempty"`
 	IPAllowList  *dynamic.TCPIPAllowList  `json:"ipAllowList,omitempty"`
 	IPDenyList   *dynamic.TCPIPAllowList  `json:"ipDenyList,omitempty"`
+	// MQTTInFlightConn (Switchyard extension) limits the connections of
+	// each MQTT client (by client ID or user name).
+	MQTTInFlightConn *dynamic.TCPMQTTInFlightConn `json:"mqttInFlightConn,omitempty"`
 }
