@@ -251,3 +251,14 @@ func FuzzParse(f *testing.F) {
 		_ = Connack(Level5, ReasonMalformed)
 	})
 }
+
+func BenchmarkParse(b *testing.B) {
+	p := pkt{name: "MQTT", level: Level5, flags: 0xC2, keep: 60, id: "sensor-0001", user: "device", pass: "secret",
+		props: []byte{propSessionExpiry, 0, 0, 0x0e, 0x10, propReceiveMaximum, 0, 20}}.bytes()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
