@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/quic-go/quic-go/http3"
 )
 
 // upgradeEnv is one switchyard started from a copy of the binary (so the
@@ -441,4 +444,75 @@ func TestUpgradeFailSafe(t *testing.T) {
 		t.Errorf("pid file after the upgrade: %d", pid)
 	}
 	poll(t, 15*time.Second, "old process exited", func() bool { return !alive(pid1) })
+}
+
+// TestUpgradeHTTP3: the UDP socket of HTTP/3 is handed over like the TCP
+// listener (the new process could not bind it otherwise): after an
+// upgrade, once the old process is gone, a new QUIC connection is served
+// by the new process on the same port.
+func TestUpgradeHTTP3(t *testing.T) {
+	requireBinary(t)
+	e := &upgradeEnv{Env: newEnv(t)}
+	e.bin = filepath.Join(e.Dir, "switchyard-copy")
+	copyFile(t, binSwitchyard, e.bin, 0o755)
+	e.pidFile = filepath.Join(e.Dir, "switchyard.pid")
+	ca := newCA(t, "h3 CA")
+	c, k := ca.issue(t, "h3.test", []string{"h3.test"}, false)
+	writePair(t, e.Dir, "h3", c, k)
+	e.SetURL("back", e.Backend("h3back"))
+	e.WriteDynamic("yml", dynH3)
+	e.WriteStatic("yml", `
+entryPoints:
+  websecure:
+    address: "<% addr "websecure" %>"
+    http3: {}
+    transport:
+      lifeCycle:
+        graceTimeOut: 2s
+  traefik:
+    address: "<% addr "traefik" %>"
+api:
+  insecure: true
+pidFile: <% dir %>/switchyard.pid
+providers:
+  file:
+    filename: "<% dyn %>"
+`)
+	e.Proc = startProc(t, e.Dir, nil, e.bin, "--configFile="+e.StatPath)
+	t.Cleanup(func() {
+		if pid, err := readPID(e.pidFile); err == nil && pid != e.Proc.cmd.Process.Pid {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	e.WaitRouters("app@file")
+	pid1 := e.Proc.cmd.Process.Pid
+
+	get := func() error {
+		h3 := &http3.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.pool(), ServerName: "h3.test"}}
+		defer h3.Close()
+		cl := h3Client{&http.Client{Transport: h3, Timeout: 5 * time.Second}, "h3.test"}
+		resp, err := cl.Get("https://" + e.Addr("websecure") + "/")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.ProtoMajor != 3 || resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s %d", resp.Proto, resp.StatusCode)
+		}
+		return nil
+	}
+	if err := get(); err != nil {
+		t.Fatalf("HTTP/3 before the upgrade: %v", err)
+	}
+	status, body, err := postUpgrade(e.URL("traefik"))
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("POST /api/upgrade: %d %s %v", status, body, err)
+	}
+	poll(t, 15*time.Second, "old process exited", func() bool { return !alive(pid1) })
+	if err := get(); err != nil {
+		t.Fatalf("HTTP/3 after the upgrade: %v", err)
+	}
+	if v := e.version(t); v.Generation != 2 {
+		t.Errorf("generation %d, want 2", v.Generation)
+	}
 }
