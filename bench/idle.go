@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -87,7 +88,7 @@ func (h *harness) longIdlePhase(ctx context.Context) error {
 	}
 	defer origin.stop()
 	for _, sc := range scs {
-		n := h.longConnsFor(sc)
+		n := h.longConnsFor()
 		h.rep.Scenarios[sc.ID] = fmt.Sprintf("%d %s: CPU per idle second (user + system of the proxy's process tree over %s, ms/s) and RSS growth per connection (KiB; the origin is another process)", n, sc.Title, h.opts.idleWindow)
 		for _, p := range h.peers {
 			if err := h.idleOne(ctx, sc, p, n); err != nil {
@@ -102,11 +103,14 @@ func (h *harness) longIdlePhase(ctx context.Context) error {
 // be raised past the hard limit without CAP_SYS_RESOURCE) would not let a
 // one-process proxy hold that many at two descriptors each: rounded down
 // to a thousand, with 1,000 descriptors to spare.
-func (h *harness) longConnsFor(sc idleScenario) int {
+func (h *harness) longConnsFor() int {
 	n := h.opts.longConns
 	limit := int(noFileLimit())
 	if fit := (limit - 1000) / 2 / 1000 * 1000; fit < n && fit > 0 {
-		h.rep.Notes = append(h.rep.Notes, fmt.Sprintf("%s: %d connections instead of %d: RLIMIT_NOFILE is %d here (the hard limit; raising it needs CAP_SYS_RESOURCE, which this machine does not grant). A proxied stream takes two descriptors in the proxy, and HAProxy reserves two per maxconn for every kind, so every scenario uses the number all four proxies can hold.", sc.ID, fit, n, limit))
+		note := fmt.Sprintf("S10–S13: %d connections instead of %d: RLIMIT_NOFILE is %d here (the hard limit; raising it needs CAP_SYS_RESOURCE, which this machine does not grant). A proxied stream takes two descriptors in the proxy, and HAProxy reserves two per maxconn for every kind, so every scenario uses the number all four proxies can hold.", fit, n, limit)
+		if !slices.Contains(h.rep.Notes, note) {
+			h.rep.Notes = append(h.rep.Notes, note)
+		}
 		return fit
 	}
 	return n
