@@ -48,7 +48,8 @@ type Handler struct {
 	providers   []string
 	upgrader    Upgrader // nil: POST /api/upgrade is 404
 
-	snap atomic.Pointer[snapshot]
+	snap        atomic.Pointer[snapshot]
+	connCounter atomic.Pointer[ConnCounter]
 }
 
 // New builds the API handler from the static configuration. Until the first
@@ -213,13 +214,17 @@ func (h *Handler) listEntryPoints(_ *snapshot, w http.ResponseWriter, r *http.Re
 		return
 	}
 	w.Header().Set(nextPageHeader, strconv.Itoa(pg.next))
-	writeJSON(w, h.entryPoints[pg.start:pg.end])
+	page := make([]entryPointRepr, 0, pg.end-pg.start)
+	for _, ep := range h.entryPoints[pg.start:pg.end] {
+		page = append(page, h.withConnections(ep))
+	}
+	writeJSON(w, page)
 }
 
 func (h *Handler) getEntryPoint(_ *snapshot, w http.ResponseWriter, _ *http.Request, name string) {
 	for _, ep := range h.entryPoints {
 		if ep.Name == name {
-			writeJSON(w, ep)
+			writeJSON(w, h.withConnections(ep))
 			return
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchyard-proxy/switchyard/config/runtime"
 	"github.com/switchyard-proxy/switchyard/config/static"
+	"github.com/switchyard-proxy/switchyard/entrypoints/connreg"
 	"github.com/switchyard-proxy/switchyard/internal/redact"
 )
 
@@ -88,6 +89,46 @@ func newProviders(p *static.Providers) []string {
 type entryPointRepr struct {
 	*static.EntryPoint
 	Name string `json:"name,omitempty"`
+	// Connections (a Switchyard extension) are the entrypoint's open
+	// connections now, read from its registry at request time.
+	Connections *connectionsRepr `json:"connections,omitempty"`
+}
+
+// connectionsRepr counts an entrypoint's connections by state and by
+// protocol; every state and protocol is listed, zero or not.
+type connectionsRepr struct {
+	Total      int            `json:"total"`
+	ByState    map[string]int `json:"byState"`
+	ByProtocol map[string]int `json:"byProtocol"`
+}
+
+func newConnectionsRepr(c connreg.Counts) *connectionsRepr {
+	r := &connectionsRepr{Total: c.Total, ByState: map[string]int{}, ByProtocol: map[string]int{}}
+	for _, s := range connreg.States() {
+		r.ByState[s.String()] = c.ByState[s]
+	}
+	for _, p := range connreg.Protocols() {
+		r.ByProtocol[p.String()] = c.ByProtocol[p]
+	}
+	return r
+}
+
+// ConnCounter counts an entrypoint's connections; false when the
+// entrypoint has no registry (UDP).
+type ConnCounter func(entrypoint string) (connreg.Counts, bool)
+
+// SetConnCounter makes /api/entrypoints show each entrypoint's open
+// connections (cmd/switchyard wires it to the entrypoints' registries).
+func (h *Handler) SetConnCounter(f ConnCounter) { h.connCounter.Store(&f) }
+
+// withConnections is ep with its connection counts, when known.
+func (h *Handler) withConnections(ep entryPointRepr) entryPointRepr {
+	if f := h.connCounter.Load(); f != nil {
+		if c, ok := (*f)(ep.Name); ok {
+			ep.Connections = newConnectionsRepr(c)
+		}
+	}
+	return ep
 }
 
 func newEntryPoints(eps map[string]*static.EntryPoint) []entryPointRepr {

@@ -5,81 +5,41 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+
+	"github.com/switchyard-proxy/switchyard/entrypoints/connreg"
 )
 
-// tcpConns is the set of connections owned by TCP routers. Shutdown first
-// closes it to new connections, so nothing is added once the wait for the
-// others has begun, then waits for it to empty, then closes the rest.
-// (The HTTP/1 engine keeps its own set, with each connection's state:
-// active, idle, parked, tunnel.)
-type tcpConns struct {
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
-	closed bool
-	empty  chan struct{} // closed once closed and empty
+// tcpConns is the registry seen from the TCP routers' side (the
+// upgrade hand-off moves their connections).
+type tcpConns struct{ reg *connreg.Registry }
+
+// add registers an adopted TCP connection; false once shutting down.
+func (s tcpConns) add(pc *prefixConn) (*connreg.Entry, bool) {
+	e := connreg.NewEntry(pc, connreg.ProtoTCP, connreg.StateTCP)
+	if !s.reg.Add(e) {
+		return nil, false
+	}
+	e.SetOwner(pc)
+	return e, true
 }
 
-// add registers c; false once the entrypoint is shutting down.
-func (s *tcpConns) add(c net.Conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	if s.conns == nil {
-		s.conns = map[net.Conn]struct{}{}
-	}
-	s.conns[c] = struct{}{}
-	return true
-}
-
-func (s *tcpConns) remove(c net.Conn) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.conns, c)
-	if s.closed && len(s.conns) == 0 && s.empty != nil {
-		close(s.empty)
-		s.empty = nil
-	}
-}
-
-// close refuses new connections and returns a channel closed once the
-// set is empty.
-func (s *tcpConns) close() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closed = true
-	ch := make(chan struct{})
-	if len(s.conns) == 0 {
-		close(ch)
-	} else {
-		s.empty = ch
-	}
-	return ch
-}
-
-// snapshot lists the connections open now.
-func (s *tcpConns) snapshot() []net.Conn {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	conns := make([]net.Conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
+// snapshot lists the TCP routers' connections open now: the wrapper
+// that holds the relay where there is one (cleartext, passthrough), the
+// connection as accepted otherwise (TLS terminated here).
+func (s tcpConns) snapshot() []net.Conn {
+	var conns []net.Conn
+	s.reg.Range(func(e *connreg.Entry) bool {
+		if e.Protocol() != connreg.ProtoTCP {
+			return true
+		}
+		if pc, ok := e.Owner().(*prefixConn); ok {
+			conns = append(conns, pc)
+		} else {
+			conns = append(conns, e.Conn())
+		}
+		return true
+	})
 	return conns
-}
-
-// closeAll closes every connection still open.
-func (s *tcpConns) closeAll() {
-	s.mu.Lock()
-	conns := make([]net.Conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.mu.Unlock()
-	for _, c := range conns {
-		_ = c.Close()
-	}
 }
 
 // ipLimit bounds the connections one client address holds open at once

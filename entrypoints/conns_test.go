@@ -2,46 +2,45 @@ package entrypoints
 
 import (
 	"net"
-	"sync"
+	"slices"
 	"testing"
-	"time"
+
+	"github.com/switchyard-proxy/switchyard/entrypoints/connreg"
 )
 
-// TestTCPConnsCloseRace: connections added concurrently with Shutdown's
-// close are either refused or waited for; none is added once the wait
-// has begun (what tcpWG.Add racing Wait got wrong).
-func TestTCPConnsCloseRace(t *testing.T) {
-	for range 200 {
-		var s tcpConns
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		added := 0
-		for range 8 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				a, b := net.Pipe()
-				defer b.Close()
-				if !s.add(a) {
-					return
-				}
-				mu.Lock()
-				added++
-				mu.Unlock()
-				time.Sleep(100 * time.Microsecond)
-				s.remove(a)
-			}()
-		}
-		done := s.close()
-		if s.add(&net.TCPConn{}) {
-			t.Fatal("add accepted after close")
-		}
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Fatal("close never saw the set empty")
-		}
-		wg.Wait()
+// TestTCPConnsView: the hand-off's view of the registry lists the TCP
+// routers' connections (the relay holder where there is one) and nothing
+// else; adding stops once the registry is closed. (The registry's own
+// close races are tested in entrypoints/connreg.)
+func TestTCPConnsView(t *testing.T) {
+	reg := connreg.New()
+	s := tcpConns{reg}
+	a, b := net.Pipe()
+	defer b.Close()
+	pc := &prefixConn{Conn: a}
+	e, ok := s.add(pc)
+	if !ok {
+		t.Fatal("add refused")
+	}
+	c, d := net.Pipe()
+	defer d.Close()
+	tlsTerminated := connreg.NewEntry(c, connreg.ProtoTCP, connreg.StateTCP)
+	reg.Add(tlsTerminated)
+	reg.Add(connreg.NewEntry(c, connreg.ProtoHTTP1, connreg.StateIdle))
+	got := s.snapshot()
+	if len(got) != 2 || !slices.Contains(got, net.Conn(pc)) || !slices.Contains(got, c) {
+		t.Fatalf("snapshot %v", got)
+	}
+	done := reg.Close()
+	if _, ok := s.add(&prefixConn{Conn: a}); ok {
+		t.Fatal("add accepted after close")
+	}
+	reg.Remove(e)
+	reg.Remove(tlsTerminated)
+	select {
+	case <-done:
+		t.Fatal("done with an HTTP/1 connection left")
+	default:
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/net/http2"
 
 	"github.com/switchyard-proxy/switchyard/config/static"
+	"github.com/switchyard-proxy/switchyard/entrypoints/connreg"
 )
 
 // h2MaxReadFrameSize is the largest frame a client may send. x/net's
@@ -35,6 +36,7 @@ const h2MaxReadFrameSize = 16 << 10
 //nolint:staticcheck // x/net's server: see above
 type h2Server struct {
 	name    string
+	reg     *connreg.Registry
 	srv     *http2.Server
 	base    *http.Server // timeouts and header limit for x/net; its Shutdown sends GOAWAY everywhere
 	handler http.Handler
@@ -58,7 +60,7 @@ type h2Server struct {
 // for HTTP/1).
 //
 //nolint:staticcheck // x/net's server: see h2Server
-func newH2Server(name string, cfg *static.EntryPoint, h http.Handler) *h2Server {
+func newH2Server(name string, cfg *static.EntryPoint, h http.Handler, reg *connreg.Registry) *h2Server {
 	rt := cfg.Transport.RespondingTimeouts
 	h2cfg := cfg.HTTP2
 	if h2cfg == nil {
@@ -71,6 +73,7 @@ func newH2Server(name string, cfg *static.EntryPoint, h http.Handler) *h2Server 
 		WriteTimeout:   time.Duration(rt.WriteTimeout), // per stream: the response
 		MaxHeaderBytes: cfg.HTTP.MaxHeaderBytes,        // SETTINGS_MAX_HEADER_LIST_SIZE (plus 32 bytes a field, x/net's unit)
 		ErrorLog:       slog.NewLogLogger(slog.Default().Handler(), slog.LevelDebug),
+		ConnState:      h2ConnState, // x/net reports streams 0 → 1 (active) and back (idle)
 	}
 	srv := &http2.Server{
 		MaxConcurrentStreams:      uint32(max(h2cfg.MaxConcurrentStreams, 0)),
@@ -94,6 +97,7 @@ func newH2Server(name string, cfg *static.EntryPoint, h http.Handler) *h2Server 
 	}
 	return &h2Server{
 		name:           name,
+		reg:            reg,
 		srv:            srv,
 		base:           base,
 		handler:        h,
@@ -121,14 +125,34 @@ func (k *h2KeepAlive) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	k.next.ServeHTTP(w, r)
 }
 
-// serve runs one HTTP/2 connection to its end. c is what the server reads
-// and writes (a *tls.Conn for h2); raw is the socket under it, closed
-// directly when the guard gives up on the connection. upgrade and
-// settings come from an "Upgrade: h2c" request.
+// serve is the connServer side: an HTTP/2 connection the classifier
+// placed (h2 after ALPN, h2c with prior knowledge), served on this
+// goroutine to its end.
+func (s *h2Server) serve(cc classified) {
+	raw := cc.conn
+	if tc, ok := raw.(*ctls.Conn); ok {
+		raw = tc.NetConn()
+	}
+	defer s.reg.Remove(cc.entry)
+	s.serveH2(cc.conn, raw, nil, nil, cc.entry)
+}
+
+func (s *h2Server) closeAll() { s.closeConns() }
+
+// serveH2 runs one HTTP/2 connection to its end. c is what the server
+// reads and writes (a *tls.Conn for h2); raw is the socket under it,
+// closed directly when the guard gives up on the connection. upgrade and
+// settings come from an "Upgrade: h2c" request. e is the connection's
+// registry entry (removed by the caller).
 //
 //nolint:staticcheck // x/net's server: see h2Server
-func (s *h2Server) serve(c, raw net.Conn, upgrade *http.Request, settings []byte) {
+func (s *h2Server) serveH2(c, raw net.Conn, upgrade *http.Request, settings []byte, e *connreg.Entry) {
+	if e != nil {
+		e.SetProtocol(connreg.ProtoHTTP2)
+		e.SetState(connreg.StateActive)
+	}
 	g := newH2Guard(c, raw, s.name)
+	g.entry = e
 	if !s.track(g, true) {
 		_ = c.Close()
 		return
@@ -195,19 +219,42 @@ func (s *h2Server) shutdown(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 	}
-	s.closeAll()
+	s.closeConns()
 	<-done
 	return ctx.Err()
 }
 
-// closeAll closes every connection at once.
-func (s *h2Server) closeAll() {
+// closeConns closes every connection at once.
+func (s *h2Server) closeConns() {
 	s.mu.Lock()
 	s.closed = true
 	for g := range s.conns {
 		_ = g.raw.Close()
 	}
 	s.mu.Unlock()
+}
+
+// h2ConnState records in the registry whether an HTTP/2 connection has
+// streams open (x/net calls it on the connection it was given: a guard).
+func h2ConnState(c net.Conn, st http.ConnState) {
+	var g *h2Guard
+	switch t := c.(type) {
+	case *h2Guard:
+		g = t
+	case *h2TLSGuard:
+		g = t.h2Guard
+	default:
+		return
+	}
+	if g.entry == nil {
+		return
+	}
+	switch st {
+	case http.StateActive:
+		g.entry.SetState(connreg.StateActive)
+	case http.StateIdle:
+		g.entry.SetState(connreg.StateIdle)
+	}
 }
 
 // h2TLSGuard is the guard of an h2 connection: x/net learns the TLS state

@@ -8,6 +8,8 @@ import (
 	"net/http"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/switchyard-proxy/switchyard/entrypoints/http1"
 )
 
 // h2cUpgrade serves "Upgrade: h2c" requests (RFC 7540 §3.2) with HTTP/2 on
@@ -68,7 +70,9 @@ func (s *h2Server) upgrade(w http.ResponseWriter, r *http.Request) bool {
 		delete(req.Header, k)
 	}
 	req.Body = http.NoBody
-	s.serve(c, conn, req, settings)
+	// The connection stays the HTTP/1 engine's (a tunnel, removed from
+	// the registry when it closes), now speaking HTTP/2.
+	s.serveH2(c, conn, req, settings, http1.EntryOf(conn))
 	return true
 }
 

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http2"
+
+	"github.com/switchyard-proxy/switchyard/entrypoints/connreg"
 )
 
 // Flood detection for HTTP/2 connections, in the spirit of nginx's and
@@ -59,8 +61,9 @@ var errH2Flood = http2.ConnectionError(http2.ErrCodeEnhanceYourCalm)
 // allocation, no syscall) and counts what they cost.
 type h2Guard struct {
 	net.Conn
-	raw  net.Conn // the socket itself (under TLS)
-	name string   // entrypoint, for the log
+	raw   net.Conn       // the socket itself (under TLS)
+	name  string         // entrypoint, for the log
+	entry *connreg.Entry // in the entrypoint's registry: active or idle (ConnState)
 
 	written atomic.Int64 // bytes the server wrote (its writer goroutine)
 	penalty atomic.Int32 // stream errors x/net blamed on the client (its serve goroutine)

@@ -224,7 +224,8 @@ func (ep *HTTPEntryPoint) adopt(kind string, m *handoff.Meta, files []*os.File) 
 	backend := conns[1]
 	pc := &prefixConn{Conn: client}
 	pc.router = m.Router
-	if !ep.tcpConns.add(pc) {
+	e, ok := ep.tcpConns.add(pc)
+	if !ok {
 		_ = pc.Close()
 		_ = backend.Close()
 		return errors.New("handoff: entrypoint shutting down")
@@ -237,7 +238,7 @@ func (ep *HTTPEntryPoint) adopt(kind string, m *handoff.Meta, files []*os.File) 
 	r := relay.Resume(pc, backend, relay.State{Pending: m.Pending, Closed: m.Closed, DelayLeft: m.DelayLeft}, m.Delay, idle)
 	pc.relay.Store(&held{r: r, kind: kind, router: m.Router, service: m.Service})
 	go func() {
-		defer ep.tcpConns.remove(pc)
+		defer ep.reg.Remove(e)
 		r.Run()
 		_ = pc.Close()
 		_ = backend.Close()

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/switchyard-proxy/switchyard/config/static"
+	"github.com/switchyard-proxy/switchyard/entrypoints/connreg"
 	"github.com/switchyard-proxy/switchyard/entrypoints/http1"
 	"github.com/switchyard-proxy/switchyard/routers/tcpmux"
 	sytls "github.com/switchyard-proxy/switchyard/tls"
@@ -52,8 +53,12 @@ type HTTPEntryPoint struct {
 	h3      *http3Server
 
 	peekTimeout time.Duration
-	tcpConns    tcpConns // connections owned by TCP routers
-	ipLimit     *ipLimit // transport.maxConnsPerIP; nil: no limit
+	// reg holds every connection from accept to close, whatever serves
+	// it: graceful shutdown, the hand-off and the API's counts read it.
+	reg      *connreg.Registry
+	tcp      tcpServer // TCP routers' connections
+	tcpConns tcpConns  // the registry as the hand-off sees it
+	ipLimit  *ipLimit  // transport.maxConnsPerIP; nil: no limit
 
 	closed atomic.Bool
 }
@@ -61,7 +66,8 @@ type HTTPEntryPoint struct {
 // NewHTTP prepares an entrypoint; wrap adds the per-entrypoint layers that
 // do not change with the routing table (forwarded headers, access log).
 func NewHTTP(name string, cfg *static.EntryPoint, wrap func(http.Handler) http.Handler) *HTTPEntryPoint {
-	ep := &HTTPEntryPoint{Name: name, Config: cfg, wrap: wrap}
+	reg := connreg.New()
+	ep := &HTTPEntryPoint{Name: name, Config: cfg, wrap: wrap, reg: reg, tcp: tcpServer{reg}, tcpConns: tcpConns{reg}}
 	if cfg.Transport != nil && cfg.Transport.MaxConnsPerIP > 0 {
 		ep.ipLimit = &ipLimit{max: cfg.Transport.MaxConnsPerIP}
 	}
@@ -132,7 +138,7 @@ func (ep *HTTPEntryPoint) Start(ctx context.Context) error {
 	if ep.wrap != nil {
 		root = ep.wrap(root)
 	}
-	ep.h2 = newH2Server(ep.Name, ep.Config, root)
+	ep.h2 = newH2Server(ep.Name, ep.Config, root, ep.reg)
 	root = ep.h2.h2cUpgrade(root)
 
 	rt := ep.Config.Transport.RespondingTimeouts
@@ -154,6 +160,7 @@ func (ep *HTTPEntryPoint) Start(ctx context.Context) error {
 		TunnelIdleTimeout:    time.Duration(rt.IdleTimeout),
 		KeepAliveMaxRequests: tr.KeepAliveMaxRequests,
 		KeepAliveMaxTime:     time.Duration(tr.KeepAliveMaxTime),
+		Registry:             ep.reg,
 	}
 
 	if ep.Config.HTTP3 != nil {
@@ -197,8 +204,22 @@ func (ep *HTTPEntryPoint) StopAccepting() {
 	_ = ep.ln.Close()
 }
 
-// Shutdown stops accepting, then waits for in-flight requests and TCP
-// connections until ctx ends, after which remaining connections are closed.
+// Connections counts the entrypoint's connections now, by protocol and
+// state (computed on demand from the registry).
+func (ep *HTTPEntryPoint) Connections() connreg.Counts { return ep.reg.Counts() }
+
+// Registry is the entrypoint's connection registry.
+func (ep *HTTPEntryPoint) Registry() *connreg.Registry { return ep.reg }
+
+// servers are the entrypoint's protocol servers.
+func (ep *HTTPEntryPoint) servers() []connServer {
+	return []connServer{h1Server{ep.h1}, ep.h2, ep.tcp}
+}
+
+// Shutdown stops accepting, then lets every connection finish until ctx
+// ends, after which remaining connections are closed. The registry
+// decides when everything is over: its Close refuses connections from
+// now on and reports when the last one is gone.
 func (ep *HTTPEntryPoint) Shutdown(ctx context.Context) error {
 	if ep.h1 == nil {
 		return nil
@@ -208,25 +229,48 @@ func (ep *HTTPEntryPoint) Shutdown(ctx context.Context) error {
 	if ep.h3 != nil {
 		ep.h3.shutdown(ctx)
 	}
-	tcpDone := ep.tcpConns.close() // no TCP connection is added after this
-	h2Done := make(chan error, 1)
-	go func() { h2Done <- ep.h2.shutdown(ctx) }() // closes its own connections when ctx ends
-	err := ep.h1.Shutdown(ctx)
-	if h2err := <-h2Done; err == nil {
-		err = h2err
+	empty := ep.reg.Close()
+	// Connections still being classified have no request in flight: a
+	// client that connected and sent nothing yet is closed (its server
+	// would refuse it anyway once it spoke).
+	ep.reg.Range(func(e *connreg.Entry) bool {
+		if e.Protocol() == connreg.ProtoUnknown && e.State() == connreg.StateNew {
+			_ = e.Conn().Close()
+		}
+		return true
+	})
+	// Each server ends its own gracefully (HTTP/1: idle connections
+	// closed; HTTP/2: GOAWAY), in parallel.
+	srvs := ep.servers()
+	errs := make(chan error, len(srvs))
+	for _, s := range srvs {
+		go func() { errs <- s.shutdown(ctx) }()
 	}
-	if err != nil {
-		slog.Warn("grace period over, closing remaining connections", "entrypoint", ep.Name)
-		_ = ep.h1.Close()
+	var err error
+	for range srvs {
+		if e := <-errs; err == nil {
+			err = e
+		}
 	}
 	select {
-	case <-tcpDone:
+	case <-empty:
+		return err
 	case <-ctx.Done():
-		ep.tcpConns.closeAll()
-		<-tcpDone
-		if err == nil {
-			err = ctx.Err()
-		}
+	}
+	slog.Warn("grace period over, closing remaining connections", "entrypoint", ep.Name, "open", ep.reg.Len())
+	for _, s := range srvs {
+		s.closeAll()
+	}
+	ep.reg.CloseAll()
+	select {
+	case <-empty:
+	case <-time.After(5 * time.Second):
+		// A server that does not return its connections is a bug; do
+		// not hang the process's exit on it.
+		slog.Error("connections left after closing", "entrypoint", ep.Name, "open", ep.reg.Len())
+	}
+	if err == nil {
+		err = ctx.Err()
 	}
 	return err
 }

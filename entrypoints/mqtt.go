@@ -2,6 +2,7 @@ package entrypoints
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -58,27 +59,28 @@ func (ep *HTTPEntryPoint) refuseMQTT(c net.Conn, router string, err error) {
 	mqtt.Refuse(c, level, reason)
 }
 
-// serveTLSMQTT continues a TLS connection terminated for route r (its
+// readTLSConnect continues a TLS connection terminated for route r (its
 // handshake done, the deadline still running) whose CONNECT is needed:
 // read it, then, if the choice depended on it (pending), pick the route
-// again among those terminating with the same TLS options.
-func (ep *HTTPEntryPoint) serveTLSMQTT(tc net.Conn, info *tcpmux.Conn, r *tcpmux.Route, pending bool) {
+// again among those terminating with the same TLS options. It returns
+// the connection replaying the CONNECT and the route; an error means the
+// connection was refused (and closed).
+func (ep *HTTPEntryPoint) readTLSConnect(tc net.Conn, info *tcpmux.Conn, r *tcpmux.Route, pending bool) (*prefixConn, *tcpmux.Route, error) {
 	bp := peekPool.Get().(*[]byte)
 	buf := (*bp)[:peekSize]
 	n, err := tc.Read(buf)
 	*bp = buf[:n]
 	pc := &prefixConn{Conn: tc, buf: bp, data: *bp}
 	if n == 0 {
-		slog.Debug("mqtt: connection closed before CONNECT", "entrypoint", ep.Name, "remote", tc.RemoteAddr().String(), "router", r.Name, "error", err)
 		_ = pc.Close()
-		return
+		return nil, nil, fmt.Errorf("mqtt: connection closed before CONNECT (router %s): %w", r.Name, err)
 	}
 	if mqtt.LooksLikeConnect(*bp) {
 		cn, err := readConnect(tc, bp)
 		if err != nil {
 			pc.data = *bp
 			ep.refuseMQTT(pc, r.Name, err)
-			return
+			return nil, nil, fmt.Errorf("mqtt CONNECT refused (router %s): %w", r.Name, err)
 		}
 		info.MQTT = cn
 	}
@@ -86,12 +88,10 @@ func (ep *HTTPEntryPoint) serveTLSMQTT(tc net.Conn, info *tcpmux.Conn, r *tcpmux
 	if pending {
 		cfg := r.Config
 		if r = ep.current.Load().TCP.MatchTerminated(info, cfg); r == nil {
-			slog.Debug("mqtt: no TCP router for this connection after TLS", "entrypoint", ep.Name, "remote", tc.RemoteAddr().String(),
-				"sni", info.SNI, "mqtt", info.MQTT != nil)
 			_ = pc.Close()
-			return
+			return nil, nil, fmt.Errorf("mqtt: no TCP router for this connection after TLS (sni %q, CONNECT read: %v)", info.SNI, info.MQTT != nil)
 		}
 	}
 	_ = tc.SetDeadline(time.Time{})
-	ep.serveTCP(r.Handler, pc)
+	return pc, r, nil
 }

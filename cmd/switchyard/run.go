@@ -25,6 +25,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/config/runtime"
 	"github.com/switchyard-proxy/switchyard/config/static"
 	"github.com/switchyard-proxy/switchyard/entrypoints"
+	"github.com/switchyard-proxy/switchyard/entrypoints/connreg"
 	"github.com/switchyard-proxy/switchyard/examples"
 	"github.com/switchyard-proxy/switchyard/internal/gctuner"
 	"github.com/switchyard-proxy/switchyard/internal/ping"
@@ -310,6 +311,16 @@ func newServer(sc *static.Configuration) (*server, error) {
 		if s.metrics != nil && ep.Transport != nil && ep.Transport.MaxConnsPerIP > 0 {
 			s.metrics.ConnectionsRefused(name, "maxConnsPerIP", s.eps[name].RefusedByIPLimit)
 		}
+	}
+
+	if s.api != nil {
+		// s.eps is complete and never changes from here.
+		s.api.SetConnCounter(func(name string) (connreg.Counts, bool) {
+			if ep := s.eps[name]; ep != nil {
+				return ep.Connections(), true
+			}
+			return connreg.Counts{}, false
+		})
 	}
 
 	internalConf, err := builtin.Configuration(sc)

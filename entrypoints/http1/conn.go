@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/switchyard-proxy/switchyard/entrypoints/connreg"
 )
 
 // Connection states. Every transition but the one into stClosed is a CAS
@@ -64,6 +66,8 @@ type conn struct {
 	idleUntil time.Time // end of the idle wait, kept across parking
 	closeOnce sync.Once
 
+	entry *connreg.Entry // in srv.Registry; nil without one
+
 	served int       // requests served on this connection
 	bornAt time.Time // accepted; set only with keepAliveMaxTime
 	tun    *tunnel   // the hijacked connection, in stHijacked
@@ -71,11 +75,27 @@ type conn struct {
 	watched atomic.Pointer[reqContext] // the request whose client the poller watches
 }
 
-func (s *Server) newConn(nc net.Conn) *conn {
-	c := &conn{srv: s, nc: nc, fd: -1}
+func (s *Server) newConn(nc net.Conn, e *connreg.Entry) *conn {
+	c := &conn{srv: s, nc: nc, fd: -1, entry: e}
+	if e == nil && s.Registry != nil {
+		e = connreg.NewEntry(nc, connreg.ProtoHTTP1, connreg.StateActive)
+		if !s.Registry.Add(e) {
+			_ = nc.Close()
+			return nil
+		}
+		c.entry = e
+	}
+	if e != nil {
+		e.SetProtocol(connreg.ProtoHTTP1)
+		e.SetState(connreg.StateActive)
+	}
 	if !s.track(c, true) {
 		_ = nc.Close()
+		c.unregister()
 		return nil
+	}
+	if e != nil {
+		e.SetOwner(c) // the registry's CloseAll goes through kill
 	}
 	if a := nc.RemoteAddr(); a != nil {
 		c.remoteAddr = a.String()
@@ -101,6 +121,24 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	}
 	return c
 }
+
+// report records a state change in the registry: one atomic store.
+func (c *conn) report(st connreg.State) {
+	if e := c.entry; e != nil {
+		e.SetState(st)
+	}
+}
+
+// unregister removes the connection from the registry.
+func (c *conn) unregister() {
+	if e := c.entry; e != nil && c.srv.Registry != nil {
+		c.srv.Registry.Remove(e)
+	}
+}
+
+// Abort closes the connection whatever it is doing (connreg.Owner: the
+// registry's CloseAll).
+func (c *conn) Abort() { c.kill() }
 
 // keepAliveSpent: the response in flight is the connection's last one
 // (keepAliveMaxRequests, keepAliveMaxTime).
@@ -198,6 +236,7 @@ func (c *conn) serve(fresh bool) {
 				c.close()
 				return
 			}
+			c.report(connreg.StateIdle)
 			if c.park() {
 				return
 			}
@@ -230,6 +269,7 @@ func (c *conn) waitRequest() bool {
 			c.close()
 			return false
 		}
+		c.report(connreg.StateIdle)
 	}
 	park := c.srv.parkAfter()
 	canPark := park >= 0 && c.raw != nil
@@ -258,6 +298,7 @@ func (c *conn) waitRequest() bool {
 				c.close()
 				return false
 			}
+			c.report(connreg.StateActive)
 			return true
 		}
 		if parkFirst && isTimeout(err) && !c.srv.closing.Load() {
@@ -380,6 +421,7 @@ func (c *conn) finish() {
 	c.closeOnce.Do(func() {
 		_ = c.nc.Close()
 		c.srv.track(c, false)
+		c.unregister()
 	})
 }
 

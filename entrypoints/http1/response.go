@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/switchyard-proxy/switchyard/entrypoints/connreg"
 )
 
 // bufferBeforeChunking is how much body a handler may write without a
@@ -413,6 +415,7 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, errors.New("http1: connection is closing")
 	}
 	w.hijacked = true
+	c.report(connreg.StateTunnel)
 	_ = c.nc.SetDeadline(time.Time{})
 	// The buffers go to the handler, now over the tunnel (so that what
 	// passes through them counts as activity), with what was read ahead

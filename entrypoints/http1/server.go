@@ -20,6 +20,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/switchyard-proxy/switchyard/entrypoints/connreg"
 )
 
 // Server serves HTTP/1.0 and HTTP/1.1 on connections it is given.
@@ -54,6 +56,12 @@ type Server struct {
 	// Logger receives handler panics and connection errors; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// Registry, when set, holds every connection the server serves, with
+	// its state (active, idle — parked included —, tunnel): ServeConn adds
+	// it, ServeConnEntry takes the entry the entrypoint added at accept.
+	// The engine sets itself as the entry's owner and removes the entry
+	// when the connection closes. A state change is one atomic store.
+	Registry *connreg.Registry
 
 	mu        sync.Mutex
 	conns     map[*conn]struct{}
@@ -106,7 +114,18 @@ func (s *Server) Serve(l net.Listener) error {
 // connection is parked and served again on a new goroutine when the
 // client sends its next request.
 func (s *Server) ServeConn(nc net.Conn) {
-	c := s.newConn(nc)
+	c := s.newConn(nc, nil)
+	if c == nil {
+		return
+	}
+	c.serve(true)
+}
+
+// ServeConnEntry is ServeConn for a connection already in s.Registry as
+// e (added by the entrypoint when it accepted the connection): the engine
+// owns e from now on and removes it once the connection is closed.
+func (s *Server) ServeConnEntry(nc net.Conn, e *connreg.Entry) {
+	c := s.newConn(nc, e)
 	if c == nil {
 		return
 	}

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/switchyard-proxy/switchyard/entrypoints/connreg"
 )
 
 // tunnel is a hijacked connection (WebSocket, any 101, h2c upgrade). It
@@ -121,4 +123,14 @@ func (s *Server) Tunnels() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.tunnels)
+}
+
+// EntryOf is the registry entry of a connection the engine handed to a
+// handler (Hijack), nil if it is not one or the server has no registry.
+// The h2c upgrade uses it to record that the connection now speaks HTTP/2.
+func EntryOf(nc net.Conn) *connreg.Entry {
+	if t, ok := nc.(*tunnel); ok {
+		return t.c.entry
+	}
+	return nil
 }
