@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync"
 	"sync/atomic"
 
 	"github.com/switchyard-proxy/switchyard/internal/handoff"
@@ -66,39 +67,52 @@ func (ep *HTTPEntryPoint) MoveConns(ctx context.Context, send handoff.Send) Move
 	if ep.h1 == nil {
 		return st
 	}
+	type job struct {
+		client net.Conn
+		h      *held
+	}
+	var jobs []job
 	for _, c := range ep.tcpConns.snapshot() {
 		pc, ok := c.(*prefixConn)
 		if !ok {
 			st.Stayed++ // TLS terminated here
 			continue
 		}
-		h := pc.relay.Load()
-		if h == nil || ctx.Err() != nil {
-			st.Stayed++
-			continue
-		}
-		if ep.moveRelay(send, pc, h) {
-			if h.kind == handoff.KindTunnel {
-				st.Tunnels++
-			} else {
-				st.TCP++
-			}
+		if h := pc.relay.Load(); h != nil {
+			jobs = append(jobs, job{pc, h})
 		} else {
-			st.Stayed++
+			st.Stayed++ // still connecting to its backend
 		}
 	}
 	for _, t := range ep.h1.RelayedTunnels() {
-		if ctx.Err() != nil {
-			st.Stayed++
-			continue
-		}
-		h := &held{r: t.Relay, kind: handoff.KindTunnel, service: t.Service}
-		if ep.moveRelay(send, t.Client, h) {
-			st.Tunnels++
-		} else {
-			st.Stayed++
-		}
+		jobs = append(jobs, job{t.Client, &held{r: t.Relay, kind: handoff.KindTunnel, service: t.Service}})
 	}
+	// Many at once: each stop waits for its relay's goroutines, which on
+	// a busy machine is scheduling latency, not work.
+	var tcp, tunnels, stayed atomic.Int64
+	next := atomic.Int64{}
+	var wg sync.WaitGroup
+	for range min(moveWorkers, len(jobs)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(jobs) {
+					return
+				}
+				j := jobs[i]
+				switch {
+				case ctx.Err() != nil || !ep.moveRelay(send, j.client, j.h):
+					stayed.Add(1)
+				case j.h.kind == handoff.KindTunnel:
+					tunnels.Add(1)
+				default:
+					tcp.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	st.TCP, st.Tunnels, st.Stayed = int(tcp.Load()), int(tunnels.Load()), st.Stayed+int(stayed.Load())
 	if ctx.Err() == nil {
 		st.IdleHTTP1 = ep.h1.MoveIdle(func(nc net.Conn) bool {
 			return ep.moveIdle(send, nc)
@@ -108,6 +122,9 @@ func (ep *HTTPEntryPoint) MoveConns(ctx context.Context, send handoff.Send) Move
 		"tcp", st.TCP, "tunnels", st.Tunnels, "idleHTTP1", st.IdleHTTP1, "draining", st.Stayed)
 	return st
 }
+
+// moveWorkers bounds the connections being stopped and sent at once.
+const moveWorkers = 64
 
 // moveRelay detaches one relayed pair and sends it; false leaves it
 // running here.

@@ -49,7 +49,7 @@ func echoServer(t *testing.T) string {
 func tcpEntryPoint(t *testing.T, backend string) *HTTPEntryPoint {
 	ep := startEntryPoint(t)
 	mx := tcpmux.New()
-	svc := &tcpsvc.Server{Address: backend, T: &tcpsvc.Transport{DialTimeout: time.Second, TerminationDelay: 100 * time.Millisecond}, Name: "echo"}
+	svc := &tcpsvc.Server{Address: backend, T: &tcpsvc.Transport{DialTimeout: time.Second, TerminationDelay: 5 * time.Second}, Name: "echo"}
 	if err := mx.AddRoute(tcpmux.Route{Name: "echo", Rule: "HostSNI(`*`)", Handler: svc}); err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestMoveTCPRouterConns(t *testing.T) {
 			errs <- echoStream(c.(*net.TCPConn), stop, i)
 		}()
 	}
-	waitFor(t, func() bool { return len(eps[0].tcpConns.snapshot()) == n })
+	waitFor(t, func() bool { return relayed(eps[0]) == n })
 	time.Sleep(50 * time.Millisecond)
 	for hop := range 2 {
 		st := eps[hop].MoveConns(context.Background(), loopback(t, eps[hop+1]))
@@ -137,6 +137,17 @@ func TestMoveTCPRouterConns(t *testing.T) {
 		}
 	}
 	waitFor(t, func() bool { return len(eps[2].tcpConns.snapshot()) == 0 })
+}
+
+// relayed counts the TCP router connections whose relay runs.
+func relayed(ep *HTTPEntryPoint) int {
+	n := 0
+	for _, c := range ep.tcpConns.snapshot() {
+		if pc, ok := c.(*prefixConn); ok && pc.relay.Load() != nil {
+			n++
+		}
+	}
+	return n
 }
 
 func waitFor(t *testing.T, cond func() bool) {
