@@ -162,6 +162,7 @@ func (ep *HTTPEntryPoint) Start(ctx context.Context) error {
 		KeepAliveMaxTime:     time.Duration(tr.KeepAliveMaxTime),
 		Registry:             ep.reg,
 	}
+	ep.h1.WebSocketPingInterval, ep.h1.WebSocketPingTimeout = tr.WebSocketPing.Effective()
 
 	if ep.Config.HTTP3 != nil {
 		if err := ep.startHTTP3(ctx, root); err != nil {

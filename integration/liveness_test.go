@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -452,5 +453,185 @@ providers:
 		if err := <-ch; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// pingBackend answers a WebSocket upgrade, then sends a text frame "tick"
+// every 200 ms in two writes (a frame cut in the middle, so that an
+// injected Ping must wait for its end) and reads what the client sends;
+// pongs counts the Pong frames that reached it, closed when its side
+// closed.
+func pingBackend(t *testing.T) (url string, pongs *atomic.Int32, closed chan struct{}) {
+	pongs = new(atomic.Int32)
+	closed = make(chan struct{}, 8)
+	url = startHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+		_ = brw.Flush()
+		go func() {
+			for {
+				op, _, err := readWSFrame(brw.Reader)
+				if err != nil {
+					_ = c.Close()
+					closed <- struct{}{}
+					return
+				}
+				if op == 0xA {
+					pongs.Add(1)
+				}
+			}
+		}()
+		for {
+			if _, err := c.Write([]byte{0x81, 4, 't', 'i'}); err != nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+			if _, err := c.Write([]byte("ck")); err != nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}))
+	return url, pongs, closed
+}
+
+// readWSFrame reads one frame (masked or not).
+func readWSFrame(br *bufio.Reader) (opcode byte, payload []byte, err error) {
+	var h [2]byte
+	if _, err := io.ReadFull(br, h[:]); err != nil {
+		return 0, nil, err
+	}
+	n := uint64(h[1] & 0x7f)
+	switch n {
+	case 126, 127:
+		ext := make([]byte, map[uint64]int{126: 2, 127: 8}[n])
+		if _, err := io.ReadFull(br, ext); err != nil {
+			return 0, nil, err
+		}
+		n = 0
+		for _, b := range ext {
+			n = n<<8 | uint64(b)
+		}
+	}
+	var mask [4]byte
+	if h[1]&0x80 != 0 {
+		if _, err := io.ReadFull(br, mask[:]); err != nil {
+			return 0, nil, err
+		}
+	}
+	if n > 1<<20 {
+		return 0, nil, fmt.Errorf("frame of %d bytes", n)
+	}
+	payload = make([]byte, n)
+	if _, err := io.ReadFull(br, payload); err != nil {
+		return 0, nil, err
+	}
+	if h[1]&0x80 != 0 {
+		for i := range payload {
+			payload[i] ^= mask[i%4]
+		}
+	}
+	return h[0] & 0x0f, payload, nil
+}
+
+// TestWebSocketPing: with transport.webSocketPing, a WebSocket client
+// that answers the proxy's Pings lives on (and its Pongs reach the
+// backend), the Pings arrive between whole frames of the backend's
+// stream; a client that stays silent is closed after interval + timeout,
+// backend side included, although its TCP connection is healthy.
+func TestWebSocketPing(t *testing.T) {
+	t.Parallel()
+	url, pongs, backClosed := pingBackend(t)
+	e := newEnv(t)
+	e.SetURL("ws", url)
+	e.WriteDynamic("yml", `
+http:
+  routers:
+    app:
+      rule: "PathPrefix(`+"`/`"+`)"
+      service: app
+  services:
+    app:
+      loadBalancer:
+        servers: [{url: "<% url "ws" %>"}]
+`)
+	e.WriteStatic("yml", `
+entryPoints:
+  web:
+    address: "<% addr "web" %>"
+    transport:
+      webSocketPing: {interval: 1s, timeout: 1s}
+      respondingTimeouts: {idleTimeout: 60s}
+  traefik:
+    address: "<% addr "traefik" %>"
+api:
+  insecure: true
+providers:
+  providersThrottleDuration: 10ms
+  file:
+    filename: "<% dyn %>"
+`)
+	e.Start()
+	e.WaitRouters("app@file")
+
+	// A client that answers every Ping with a (masked) Pong.
+	answering, br := openTunnel(t, e.Addr("web"))
+	silent, silentBr := openTunnel(t, e.Addr("web"))
+	silentStart := time.Now()
+	silentDone := make(chan time.Duration, 1)
+	go func() {
+		_ = silent.SetReadDeadline(time.Now().Add(15 * time.Second))
+		for {
+			if _, _, err := readWSFrame(silentBr); err != nil {
+				silentDone <- time.Since(silentStart)
+				return
+			}
+		}
+	}()
+
+	pings := 0
+	until := time.Now().Add(4 * time.Second)
+	_ = answering.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for time.Now().Before(until) {
+		op, payload, err := readWSFrame(br)
+		if err != nil {
+			t.Fatalf("answering client: stream broken after %d pings: %v", pings, err)
+		}
+		switch op {
+		case 0x9:
+			pings++
+			if _, err := answering.Write([]byte{0x8A, 0x80, 0, 0, 0, 0}); err != nil {
+				t.Fatal(err)
+			}
+		case 0x1:
+			if string(payload) != "tick" {
+				t.Fatalf("text frame %q: a Ping was injected inside a frame", payload)
+			}
+		default:
+			t.Fatalf("unexpected opcode %#x", op)
+		}
+	}
+	if pings < 2 {
+		t.Errorf("answering client got %d pings in 4s (interval 1s)", pings)
+	}
+	if pongs.Load() == 0 {
+		t.Error("no Pong reached the backend")
+	}
+	select {
+	case d := <-silentDone:
+		if d < 1500*time.Millisecond || d > 6*time.Second {
+			t.Errorf("silent client closed after %v, want about interval + timeout (2s)", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("silent client never closed")
+	}
+	select {
+	case <-backClosed:
+	case <-time.After(5 * time.Second):
+		t.Error("backend side of the silent client's tunnel not closed")
 	}
 }

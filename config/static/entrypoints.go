@@ -216,8 +216,29 @@ type EntryPointsTransport struct {
 	MaxConnsPerIP int `description:"Maximum number of connections one client IP address may hold open on the entry point (0: no limit); excess connections are closed at accept. Switchyard extension." json:"maxConnsPerIP,omitempty" toml:"maxConnsPerIP,omitempty" yaml:"maxConnsPerIP,omitempty" export:"true"`
 	// TCPKeepAlive and TCPUserTimeout are Switchyard extensions: Traefik
 	// leaves accepted sockets with Go's implicit 15 s keep-alive.
-	TCPKeepAlive   *TCPKeepAlive   `description:"TCP keep-alive probes on accepted connections: a peer that vanished without FIN is dropped after idle + interval x count. Switchyard extension." json:"tcpKeepAlive,omitempty" toml:"tcpKeepAlive,omitempty" yaml:"tcpKeepAlive,omitempty" export:"true"`
+	TCPKeepAlive *TCPKeepAlive `description:"TCP keep-alive probes on accepted connections: a peer that vanished without FIN is dropped after idle + interval x count. Switchyard extension." json:"tcpKeepAlive,omitempty" toml:"tcpKeepAlive,omitempty" yaml:"tcpKeepAlive,omitempty" export:"true"`
+	// WebSocketPing is a Switchyard extension.
+	WebSocketPing  *WebSocketPing  `description:"Ping the client of a quiet WebSocket and close the tunnel when it does not answer (off by default). Switchyard extension." json:"webSocketPing,omitempty" toml:"webSocketPing,omitempty" yaml:"webSocketPing,omitempty" export:"true"`
 	TCPUserTimeout ptypes.Duration `description:"TCP_USER_TIMEOUT of accepted connections: how long sent data (or a keep-alive probe) may stay unacknowledged before the connection is dropped (0: the kernel's default). Switchyard extension." json:"tcpUserTimeout,omitempty" toml:"tcpUserTimeout,omitempty" yaml:"tcpUserTimeout,omitempty" export:"true"`
+}
+
+// WebSocketPing: a WebSocket whose client sent nothing for Interval gets
+// a Ping frame; nothing back within Timeout closes both sides.
+type WebSocketPing struct {
+	Interval ptypes.Duration `description:"Quiet time from the client before a Ping is sent (0: off)." json:"interval,omitempty" toml:"interval,omitempty" yaml:"interval,omitempty" export:"true"`
+	Timeout  ptypes.Duration `description:"Time the client has to send anything (its Pong) after the Ping (default: the interval)." json:"timeout,omitempty" toml:"timeout,omitempty" yaml:"timeout,omitempty" export:"true"`
+}
+
+// Effective returns the interval (0: off) and the timeout.
+func (p *WebSocketPing) Effective() (interval, timeout time.Duration) {
+	if p == nil || p.Interval <= 0 {
+		return 0, 0
+	}
+	interval, timeout = time.Duration(p.Interval), time.Duration(p.Timeout)
+	if timeout <= 0 {
+		timeout = interval
+	}
+	return interval, timeout
 }
 
 // TCPKeepAlive sets the kernel's keep-alive probes (SO_KEEPALIVE,
@@ -296,6 +317,17 @@ func (t *EntryPointsTransport) validateSocketOptions(key string) []error {
 		}
 		if k.Count < 0 || k.Count > maxTCPKeepAliveCount {
 			errs = append(errs, fmt.Errorf("%s.tcpKeepAlive.count: must be between 1 and %d (0: default %d), got %d", key, maxTCPKeepAliveCount, DefaultTCPKeepAliveCount, k.Count))
+		}
+	}
+	if p := t.WebSocketPing; p != nil {
+		if p.Interval < 0 {
+			errs = append(errs, fmt.Errorf("%s.webSocketPing.interval: must not be negative (0: off), got %s", key, time.Duration(p.Interval)))
+		}
+		if p.Timeout < 0 {
+			errs = append(errs, fmt.Errorf("%s.webSocketPing.timeout: must not be negative (0: the interval), got %s", key, time.Duration(p.Timeout)))
+		}
+		if p.Interval > 0 && p.Interval < ptypes.Duration(100*time.Millisecond) {
+			errs = append(errs, fmt.Errorf("%s.webSocketPing.interval: must be at least 100ms, got %s", key, time.Duration(p.Interval)))
 		}
 	}
 	if d := time.Duration(t.TCPUserTimeout); d < 0 || d > maxTCPUserTimeout || d%time.Millisecond != 0 {

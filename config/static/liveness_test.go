@@ -49,6 +49,11 @@ func TestLivenessOptionsValidation(t *testing.T) {
 			[]string{"tcpUserTimeout"}},
 		{"user timeout beyond an int of ms", func(ep *EntryPoint) { ep.Transport.TCPUserTimeout = sec(3e6) },
 			[]string{"tcpUserTimeout"}},
+		{"websocket ping", func(ep *EntryPoint) { ep.Transport.WebSocketPing = &WebSocketPing{Interval: sec(30)} }, nil},
+		{"websocket ping too often", func(ep *EntryPoint) { ep.Transport.WebSocketPing = &WebSocketPing{Interval: sec(0.01)} },
+			[]string{"entryPoints.web.transport.webSocketPing.interval: must be at least 100ms"}},
+		{"websocket ping negative timeout", func(ep *EntryPoint) { ep.Transport.WebSocketPing = &WebSocketPing{Interval: sec(1), Timeout: sec(-1)} },
+			[]string{"entryPoints.web.transport.webSocketPing.timeout: must not be negative"}},
 		{"negative h2 ping", func(ep *EntryPoint) { ep.HTTP2.ReadIdleTimeout = sec(-1); ep.HTTP2.PingTimeout = sec(-1) },
 			[]string{"entryPoints.web.http2.readIdleTimeout: must not be negative", "entryPoints.web.http2.pingTimeout: must not be negative"}},
 	} {

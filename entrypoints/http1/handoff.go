@@ -19,6 +19,10 @@ type heldRelay struct {
 
 // HoldRelay records the relay that serves the tunnel (relay.Holder).
 func (t *tunnel) HoldRelay(r *relay.Relay, service string) {
+	if t.ping != nil {
+		// Its frame position would not travel: it drains instead.
+		return
+	}
 	t.held.Store(&heldRelay{r: r, service: service})
 }
 

@@ -409,6 +409,9 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	// The connection stays in the server's set as a tunnel: Close (the
 	// end of a graceful shutdown) and the idle sweep close it.
 	t := &tunnel{Conn: c.nc, c: c, ctx: &w.ex.ctx}
+	if s := c.srv; s.WebSocketPingInterval > 0 && isWebSocket(w.ex.req.Header["Upgrade"]) {
+		t.ping = newWSPinger(t, s.WebSocketPingInterval, s.WebSocketPingTimeout)
+	}
 	c.tun = t // published by the CAS below
 	if !c.state.CompareAndSwap(stActive, stHijacked) {
 		c.tun = nil

@@ -46,6 +46,11 @@ type Server struct {
 	// long; 0 means never. Tunnels are closed by Close, so at the end of
 	// a graceful Shutdown.
 	TunnelIdleTimeout time.Duration
+	// WebSocketPingInterval, when positive, pings the client of a
+	// WebSocket tunnel that sent nothing for that long, and closes the
+	// tunnel when nothing comes back within WebSocketPingTimeout
+	// (wsping.go).
+	WebSocketPingInterval, WebSocketPingTimeout time.Duration
 	// KeepAliveMaxRequests closes a connection after that many requests
 	// (the last response says "Connection: close"); 0 means no limit.
 	KeepAliveMaxRequests int

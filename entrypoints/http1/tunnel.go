@@ -23,6 +23,7 @@ type tunnel struct {
 	last atomic.Int64 // unix nanoseconds of the last byte read or written
 	once sync.Once
 	held atomic.Pointer[heldRelay] // the relay serving it, for a hand-off
+	ping *wsPinger                 // WebSocket ping liveness; nil: off
 }
 
 func (t *tunnel) touch() { t.last.Store(time.Now().UnixNano()) }
@@ -31,22 +32,42 @@ func (t *tunnel) Read(b []byte) (int, error) {
 	n, err := t.Conn.Read(b)
 	if n > 0 {
 		t.touch()
+		t.TouchRead()
 	}
 	return n, err
 }
 
 func (t *tunnel) Write(b []byte) (int, error) {
-	n, err := t.Conn.Write(b)
+	var (
+		n   int
+		err error
+	)
+	if t.ping != nil {
+		n, err = t.ping.write(b)
+	} else {
+		n, err = t.Conn.Write(b)
+	}
 	if n > 0 {
 		t.touch()
 	}
 	return n, err
 }
 
+// TouchRead records bytes read from the client (relay.ReadToucher): what
+// answers a WebSocket ping.
+func (t *tunnel) TouchRead() {
+	if t.ping != nil {
+		t.ping.heardFrom()
+	}
+}
+
 // Close closes the socket, forgets the tunnel and cancels the request's
 // context; later calls do nothing.
 func (t *tunnel) Close() error {
 	t.once.Do(func() {
+		if t.ping != nil {
+			t.ping.stop()
+		}
 		t.c.state.Store(stClosed)
 		t.c.finish()
 		s := t.c.srv

@@ -94,12 +94,20 @@ type Toucher interface {
 	Touch()
 }
 
+// ReadToucher is a connection that wants to know when bytes were read
+// from it (a WebSocket ping's answer): the relay calls TouchRead after
+// each chunk it reads from it, also when it reads the socket under it.
+type ReadToucher interface {
+	TouchRead()
+}
+
 type direction struct {
-	src, dst net.Conn
-	touch    []Toucher       // src and dst, when they record activity
-	rc       syscall.RawConn // src's socket when src is a bare TCP conn (or a drained wrapper of one)
-	pending  []byte
-	closed   atomic.Bool // read by the other direction's goroutine
+	src, dst  net.Conn
+	touch     []Toucher       // src and dst, when they record activity
+	readTouch ReadToucher     // src, when it records reads
+	rc        syscall.RawConn // src's socket when src is a bare TCP conn (or a drained wrapper of one)
+	pending   []byte
+	closed    atomic.Bool // read by the other direction's goroutine
 }
 
 // New prepares a relay between a (client) and b (backend). delay is the
@@ -111,6 +119,9 @@ func New(a, b net.Conn, delay, idle time.Duration) *Relay {
 		parked: make(chan struct{}), verdict: make(chan bool)}
 	r.dirs[Up] = direction{src: a, dst: b, rc: rawConn(a), touch: touchers(a, b)}
 	r.dirs[Down] = direction{src: b, dst: a, rc: rawConn(b), touch: touchers(a, b)}
+	for d := range 2 {
+		r.dirs[d].readTouch, _ = r.dirs[d].src.(ReadToucher)
+	}
 	return r
 }
 
@@ -284,6 +295,9 @@ func (r *Relay) copy(d int) {
 			}
 			for _, t := range dir.touch {
 				t.Touch()
+			}
+			if dir.readTouch != nil {
+				dir.readTouch.TouchRead()
 			}
 		}
 		if bp != nil {
