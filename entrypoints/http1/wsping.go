@@ -47,12 +47,11 @@ func headerLen(b1 byte) int {
 // advance accounts for p, the next bytes of the stream.
 func (f *wsFrames) advance(p []byte) {
 	for f.headEnd < 4 && len(p) > 0 {
-		switch {
-		case p[0] == "\r\n\r\n"[f.headEnd]:
+		if c := p[0]; c == "\r\n\r\n"[f.headEnd] {
 			f.headEnd++
-		case p[0] == '\r':
+		} else if c == '\r' {
 			f.headEnd = 1
-		default:
+		} else {
 			f.headEnd = 0
 		}
 		p = p[1:]
@@ -167,9 +166,9 @@ func (p *wsPinger) tick() {
 		return
 	}
 	// A client that does not read cannot block us past the timeout.
-	_ = p.t.Conn.SetWriteDeadline(now.Add(p.timeout))
+	_ = p.t.SetWriteDeadline(now.Add(p.timeout))
 	_, err := p.t.Conn.Write(wsPingFrame)
-	_ = p.t.Conn.SetWriteDeadline(time.Time{})
+	_ = p.t.SetWriteDeadline(time.Time{})
 	p.mu.Unlock()
 	if err != nil {
 		p.giveUp("ping not sent: " + err.Error())

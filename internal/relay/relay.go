@@ -306,7 +306,7 @@ func (r *Relay) copy(d int) {
 		switch {
 		case err == nil:
 			continue
-		case err == io.EOF:
+		case errors.Is(err, io.EOF):
 			if closeWrite(dir.dst) != nil {
 				// No half-close on this side: the whole relay ends.
 				r.fail()
