@@ -74,6 +74,8 @@ entryPoints:
     address: "<% addr "traefik" %>"
 api:
   insecure: true
+metrics:
+  prometheus: {}
 providers:
   providersThrottleDuration: 10ms
   file:
@@ -224,6 +226,28 @@ tcp:
 		}
 		for k, n := range wantProto {
 			if c.ByProtocol[k] != n {
+				return false
+			}
+		}
+		return true
+	})
+	// The same counts as a Prometheus gauge, read at scrape time.
+	e.waitFor(10*time.Second, "switchyard_entrypoint_connections", func() bool {
+		resp, err := http.Get(e.URL("traefik") + "/metrics")
+		if err != nil {
+			return false
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := string(b)
+		for _, line := range []string{
+			`switchyard_entrypoint_connections{entrypoint="web",protocol="http1",state="idle"} 3`,
+			`switchyard_entrypoint_connections{entrypoint="web",protocol="http1",state="active"} 2`,
+			`switchyard_entrypoint_connections{entrypoint="web",protocol="http1",state="tunnel"} 1`,
+			`switchyard_entrypoint_connections{entrypoint="web",protocol="http2",state="idle"} 1`,
+			`switchyard_entrypoint_connections{entrypoint="tcp",protocol="tcp",state="tcp"} 2`,
+		} {
+			if !strings.Contains(m, line) {
 				return false
 			}
 		}

@@ -308,6 +308,19 @@ func newServer(sc *static.Configuration) (*server, error) {
 			return fwd
 		}
 		s.eps[name] = entrypoints.NewHTTP(name, ep, wrap)
+		if s.metrics != nil {
+			hep := s.eps[name]
+			s.metrics.EntryPointConnections(name, func() []metrics.ConnGauge {
+				c := hep.Connections()
+				out := make([]metrics.ConnGauge, 0, len(connreg.Protocols())*len(connreg.States()))
+				for _, p := range connreg.Protocols() {
+					for _, st := range connreg.States() {
+						out = append(out, metrics.ConnGauge{Protocol: p.String(), State: st.String(), N: c.ByProtocolState[p][st]})
+					}
+				}
+				return out
+			})
+		}
 		if s.metrics != nil && ep.Transport != nil && ep.Transport.MaxConnsPerIP > 0 {
 			s.metrics.ConnectionsRefused(name, "maxConnsPerIP", s.eps[name].RefusedByIPLimit)
 		}

@@ -346,6 +346,8 @@ type Counts struct {
 	Total      int
 	ByState    [numStates]int
 	ByProtocol [numProtocols]int
+	// ByProtocolState[p][s]: connections of protocol p in state s.
+	ByProtocolState [numProtocols][numStates]int
 }
 
 // Counts counts the entries now (each shard locked in turn, no
@@ -357,11 +359,15 @@ func (r *Registry) Counts() Counts {
 		sh.mu.Lock()
 		for e := sh.head; e != nil; e = e.next {
 			c.Total++
-			if s := e.State(); s < numStates {
+			s, p := e.State(), e.Protocol()
+			if s < numStates {
 				c.ByState[s]++
 			}
-			if p := e.Protocol(); p < numProtocols {
+			if p < numProtocols {
 				c.ByProtocol[p]++
+				if s < numStates {
+					c.ByProtocolState[p][s]++
+				}
 			}
 		}
 		sh.mu.Unlock()

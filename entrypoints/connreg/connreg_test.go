@@ -43,6 +43,10 @@ func TestAddRemoveCounts(t *testing.T) {
 	if c.ByProtocol[ProtoHTTP1] != 3 || c.ByProtocol[ProtoHTTP2] != 2 || c.ByProtocol[ProtoTCP] != 1 || c.ByProtocol[ProtoUnknown] != 4 {
 		t.Fatalf("by protocol: %+v", c)
 	}
+	if c.ByProtocolState[ProtoHTTP1][StateIdle] != 3 || c.ByProtocolState[ProtoHTTP2][StateActive] != 2 ||
+		c.ByProtocolState[ProtoTCP][StateTCP] != 1 || c.ByProtocolState[ProtoUnknown][StateNew] != 4 || c.ByProtocolState[ProtoHTTP1][StateActive] != 0 {
+		t.Fatalf("by protocol and state: %+v", c)
+	}
 	if r.Len() != 10 {
 		t.Fatalf("Len %d", r.Len())
 	}

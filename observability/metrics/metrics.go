@@ -247,6 +247,38 @@ func protocolLabel(r *http.Request) string {
 	return "http"
 }
 
+// ConnGauge is one series of switchyard_entrypoint_connections.
+type ConnGauge struct {
+	Protocol, State string
+	N               int
+}
+
+// EntryPointConnections exports an entrypoint's open connections by
+// protocol and state (switchyard_entrypoint_connections, a Switchyard
+// extension), read from its registry at scrape time: count is called once
+// per scrape and returns every series, zero or not.
+func (m *Registry) EntryPointConnections(entrypoint string, count func() []ConnGauge) {
+	m.reg.MustRegister(&connCollector{
+		desc: prometheus.NewDesc(ns+"_entrypoint_connections",
+			"Connections open on an entrypoint, by protocol and state (read from its connection registry).",
+			[]string{"protocol", "state"}, prometheus.Labels{"entrypoint": entrypoint}),
+		count: count,
+	})
+}
+
+type connCollector struct {
+	desc  *prometheus.Desc
+	count func() []ConnGauge
+}
+
+func (c *connCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *connCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, g := range c.count() {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(g.N), g.Protocol, g.State)
+	}
+}
+
 // ConnectionsRefused exports a count kept by an entrypoint of connections
 // it closed at accept (switchyard_entrypoint_connections_refused_total,
 // labels entrypoint and reason, e.g. maxConnsPerIP).

@@ -3,6 +3,7 @@ package metrics
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -76,5 +77,28 @@ func BenchmarkWrappers(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		h.ServeHTTP(w, r)
+	}
+}
+
+func TestEntryPointConnections(t *testing.T) {
+	m := New(&static.Prometheus{})
+	n := 0
+	m.EntryPointConnections("web", func() []ConnGauge {
+		n++
+		return []ConnGauge{{Protocol: "http1", State: "idle", N: 7}, {Protocol: "tcp", State: "tcp", N: 0}}
+	})
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		`switchyard_entrypoint_connections{entrypoint="web",protocol="http1",state="idle"} 7`,
+		`switchyard_entrypoint_connections{entrypoint="web",protocol="tcp",state="tcp"} 0`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("missing %s in\n%s", want, body)
+		}
+	}
+	if n != 1 {
+		t.Fatalf("counted %d times for one scrape", n)
 	}
 }
