@@ -73,6 +73,7 @@ type conn struct {
 	tun    *tunnel   // the hijacked connection, in stHijacked
 
 	watched atomic.Pointer[reqContext] // the request whose client the poller watches
+	brLent  bool                       // br went back to the pool while the handler runs (lendReader)
 }
 
 func (s *Server) newConn(nc net.Conn, e *connreg.Entry) *conn {
@@ -184,6 +185,7 @@ var (
 )
 
 func (c *conn) buffers() {
+	c.brLent = false
 	if c.br == nil {
 		c.br = readerPool.Get().(*bufio.Reader)
 		c.br.Reset(c.nc)
@@ -191,6 +193,47 @@ func (c *conn) buffers() {
 	if c.bw == nil {
 		c.bw = writerPool.Get().(*bufio.Writer)
 		c.bw.Reset(c.nc)
+	}
+}
+
+// lendReader gives the empty reader back to the pool while a handler
+// runs with its request body consumed and its client watched by the
+// poller; reclaimReader takes one again. Both run with the request's
+// context lock held, and stopWatch (which the handler's end and Hijack
+// go through) orders them before any other use of br.
+func (c *conn) lendReader() {
+	if c.br != nil && c.br.Buffered() == 0 {
+		c.br.Reset(nil)
+		readerPool.Put(c.br)
+		c.br = nil
+		c.brLent = true
+	}
+}
+
+func (c *conn) reclaimReader() {
+	if c.brLent {
+		c.brLent = false
+		c.br = readerPool.Get().(*bufio.Reader)
+		c.br.Reset(c.nc)
+	}
+}
+
+// writer returns the connection's writer, taking one from the pool if a
+// flush gave it back.
+func (c *conn) writer() *bufio.Writer {
+	if c.bw == nil {
+		c.bw = writerPool.Get().(*bufio.Writer)
+		c.bw.Reset(c.nc)
+	}
+	return c.bw
+}
+
+// releaseWriter gives an empty writer back to the pool.
+func (c *conn) releaseWriter() {
+	if c.bw != nil && c.bw.Buffered() == 0 {
+		c.bw.Reset(nil)
+		writerPool.Put(c.bw)
+		c.bw = nil
 	}
 }
 

@@ -141,16 +141,21 @@ func (x *reqContext) setBodyRead() {
 }
 
 func (x *reqContext) maybeWatchLocked() {
-	if x.watching || x.polled || (x.done == nil && len(x.fns) == 0) || x.err != nil || x.finished || !x.bodyRead || x.c.br == nil {
+	c := x.c
+	if x.watching || x.polled || (x.done == nil && len(x.fns) == 0) || x.err != nil || x.finished || !x.bodyRead || (c.br == nil && !c.brLent) {
 		return
 	}
-	if x.c.br.Buffered() > 0 {
+	if c.br != nil && c.br.Buffered() > 0 {
 		// A pipelined request is already read ahead: as with net/http's
 		// background read, data ends the watch.
 		return
 	}
-	if p := x.c.srv.getParker(); p != nil && p.watch(x.c.fd, x) == nil {
+	if p := c.srv.getParker(); p != nil && p.watch(c.fd, x) == nil {
 		x.setPolledLocked(true)
+		// Nothing reads the connection until the handler returns (or
+		// hijacks, or a TLS watch needs it): the reader goes back to
+		// the pool meanwhile (a stream may wait for hours).
+		c.lendReader()
 		return
 	}
 	x.goWatchLocked()
@@ -180,6 +185,7 @@ func (x *reqContext) setPolledLocked(on bool) {
 }
 
 func (x *reqContext) goWatchLocked() {
+	x.c.reclaimReader()
 	x.watching = true
 	x.stopped = make(chan struct{})
 	go x.watch()

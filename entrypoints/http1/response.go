@@ -81,7 +81,7 @@ func (w *response) WriteHeader(code int) {
 			}
 		}
 	}
-	bw := w.c.bw
+	bw := w.c.writer()
 	writeStatusLine(bw, w.ex.req.ProtoMinor, code)
 	for k, vv := range h {
 		switch k {
@@ -139,7 +139,7 @@ func (w *response) writeInterim(code int) {
 		}
 		w.sentContinue = true
 	}
-	bw := w.c.bw
+	bw := w.c.writer()
 	writeStatusLine(bw, w.ex.req.ProtoMinor, code)
 	for k, vv := range w.header {
 		if k == "Content-Length" || k == "Transfer-Encoding" {
@@ -158,7 +158,7 @@ func (w *response) sendContinue() {
 		return
 	}
 	w.sentContinue = true
-	bw := w.c.bw
+	bw := w.c.writer()
 	_, _ = bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
 	_ = bw.Flush()
 }
@@ -202,7 +202,7 @@ func (w *response) WriteString(s string) (int, error) {
 	if w.committed && !w.chunked && !w.noBody && !w.isHead && !w.hijacked &&
 		(w.contentLength < 0 || w.written+int64(len(s)) <= w.contentLength) {
 		w.written += int64(len(s))
-		n, err := w.c.bw.WriteString(s)
+		n, err := w.c.writer().WriteString(s)
 		return n, w.writeErr(err)
 	}
 	return w.Write([]byte(s))
@@ -212,7 +212,7 @@ func (w *response) writeBody(p []byte) (int, error) {
 	if w.isHead {
 		return len(p), nil // HEAD: the body is dropped, as net/http
 	}
-	bw := w.c.bw
+	bw := w.c.writer()
 	if w.chunked {
 		writeChunkHeader(bw, len(p))
 		n, err := bw.Write(p)
@@ -292,7 +292,7 @@ func (w *response) commit(first []byte) {
 		w.closeAfter = true // HTTP/1.0 keeps alive only when asked, with a length
 	}
 
-	bw := w.c.bw
+	bw := w.c.writer()
 	if !w.hasDate {
 		_, _ = bw.Write(dateLine())
 	}
@@ -340,7 +340,7 @@ func (w *response) finish() error {
 	if !w.committed {
 		w.commit(w.pending)
 	}
-	bw := w.c.bw
+	bw := w.c.writer()
 	if w.chunked {
 		_, _ = bw.WriteString("0\r\n")
 		// Declared trailers, and http.TrailerPrefix ones set at any time
@@ -357,7 +357,7 @@ func (w *response) finish() error {
 // writeTrailers writes the declared trailer fields and those set with
 // http.TrailerPrefix.
 func (w *response) writeTrailers() {
-	bw := w.c.bw
+	bw := w.c.writer()
 	for _, k := range w.declared {
 		if vv, ok := w.header[k]; ok && httpguts.ValidTrailerHeader(k) {
 			writeField(bw, k, vv)
@@ -390,7 +390,13 @@ func (w *response) FlushError() error {
 		// a stream that flows is not.
 		_ = w.c.nc.SetWriteDeadline(time.Now().Add(d))
 	}
-	return w.writeErr(w.c.bw.Flush())
+	if err := w.c.writer().Flush(); err != nil {
+		return w.writeErr(err)
+	}
+	// A streaming response waits between flushes, often for long (an
+	// event stream): the writer goes back to the pool meanwhile.
+	w.c.releaseWriter()
+	return nil
 }
 
 // Hijack hands the connection to the handler (WebSocket, h2c upgrade).
@@ -401,11 +407,12 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if w.wroteHeader && !w.committed {
 		w.commit(nil)
 	}
-	if err := w.c.bw.Flush(); err != nil {
+	if err := w.c.writer().Flush(); err != nil {
 		return nil, nil, err
 	}
 	w.ex.ctx.stopWatch()
 	c := w.c
+	c.reclaimReader()
 	// The connection stays in the server's set as a tunnel: Close (the
 	// end of a graceful shutdown) and the idle sweep close it.
 	t := &tunnel{Conn: c.nc, c: c, ctx: &w.ex.ctx}

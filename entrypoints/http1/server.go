@@ -89,6 +89,11 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 	s.listeners[l] = struct{}{}
 	s.mu.Unlock()
+	if s.closing.Load() {
+		// Shutdown or Close ran before this listener was known to them.
+		_ = l.Close()
+		return http.ErrServerClosed
+	}
 	defer func() {
 		s.mu.Lock()
 		delete(s.listeners, l)

@@ -101,26 +101,32 @@ func (ex *exchange) nextBody(b *body, buf []byte) ([]byte, error) {
 
 // take returns up to limit bytes (limit < 0: no limit).
 func (ex *exchange) take(buf []byte, limit int64) ([]byte, error) {
-	br := ex.c.br
-	if br.Buffered() == 0 && ex.watch != nil {
-		if err := ex.idleWait(); err != nil {
-			return nil, err
+	for {
+		br := ex.c.br
+		if br.Buffered() == 0 && ex.watch != nil {
+			if err := ex.idleWait(); err != nil {
+				return nil, err
+			}
+			br, buf = ex.c.br, ex.c.buf
 		}
-		br, buf = ex.c.br, ex.c.buf
-	}
-	if n := br.Buffered(); n > 0 {
-		if limit >= 0 && int64(n) > limit {
-			n = int(limit)
+		if n := br.Buffered(); n > 0 {
+			if limit >= 0 && int64(n) > limit {
+				n = int(limit)
+			}
+			p, _ := br.Peek(n)
+			_, _ = br.Discard(n)
+			return p, nil
 		}
-		p, _ := br.Peek(n)
-		_, _ = br.Discard(n)
-		return p, nil
+		if limit >= 0 && int64(len(buf)) > limit {
+			buf = buf[:limit]
+		}
+		n, err := ex.readNet(buf)
+		if errors.Is(err, errGoIdle) {
+			buf = ex.c.buf
+			continue
+		}
+		return buf[:n], err
 	}
-	if limit >= 0 && int64(len(buf)) > limit {
-		buf = buf[:limit]
-	}
-	n, err := ex.readNet(buf)
-	return buf[:n], err
 }
 
 // readTrailer reads the trailer section after the last chunk.

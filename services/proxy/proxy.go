@@ -595,15 +595,16 @@ func (ex *exchange) flush() {
 
 // peek waits for n buffered bytes, under the exchange's deadlines.
 func (ex *exchange) peek(n int) ([]byte, error) {
-	if ex.c.br.Buffered() == 0 && ex.watch != nil {
-		if err := ex.idleWait(); err != nil {
-			return nil, err
-		}
-	}
 	br := ex.c.br
 	for {
 		if br.Buffered() >= n {
 			return br.Peek(n)
+		}
+		if br.Buffered() == 0 && ex.watch != nil {
+			if err := ex.idleWait(); err != nil {
+				return nil, err
+			}
+			br = ex.c.br
 		}
 		ex.armRead()
 		b, err := br.Peek(n)
@@ -617,8 +618,13 @@ func (ex *exchange) peek(n int) ([]byte, error) {
 	}
 }
 
+// errGoIdle: the read waited long enough to become an idle wait (idleWait),
+// which the caller does, with no buffer held.
+var errGoIdle = errors.New("proxy: wait idle")
+
 // readNet reads from the network into p (the read buffer is empty).
 func (ex *exchange) readNet(p []byte) (int, error) {
+	watched := ex.watch != nil
 	for {
 		ex.armRead()
 		n, err := ex.c.br.Read(p)
@@ -628,6 +634,9 @@ func (ex *exchange) readNet(p []byte) (int, error) {
 		}
 		if err = ex.readInterrupted(err); err != nil {
 			return 0, err
+		}
+		if !watched && ex.watch != nil && ex.c.rc != nil {
+			return 0, errGoIdle
 		}
 	}
 }
