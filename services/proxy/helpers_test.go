@@ -137,7 +137,9 @@ func rawBackend(t testing.TB, fn func(c net.Conn, br *bufio.Reader)) (addr strin
 	done := make(chan struct{})
 	var mu sync.Mutex
 	var open []net.Conn
+	wg.Add(1) // the accept loop: its Adds never race Cleanup's Wait at zero
 	go func() {
+		defer wg.Done()
 		for {
 			c, err := ln.Accept()
 			if err != nil {
