@@ -63,7 +63,8 @@ type conn struct {
 	lastPOST bool   // the previous request was a POST
 
 	state     atomic.Int32
-	idleUntil time.Time // end of the idle wait, kept across parking
+	idleUntil time.Time    // end of the idle wait, kept across parking
+	idleSince atomic.Int64 // unix nanoseconds the current idle wait began (read by Shutdown)
 	closeOnce sync.Once
 
 	entry *connreg.Entry // in srv.Registry; nil without one
@@ -270,6 +271,7 @@ func (c *conn) serve(fresh bool) {
 				return
 			}
 			c.idleUntil = deadline(c.srv.idleTimeout())
+			c.idleSince.Store(time.Now().UnixNano())
 			if h := testHookIdle.Load(); h != nil {
 				(*h)()
 			}
@@ -302,12 +304,20 @@ func (c *conn) waitRequest() bool {
 	if c.br.Buffered() > 0 {
 		return true // pipelined
 	}
-	if c.srv.closing.Load() {
-		c.close()
-		return false
-	}
+	closing := c.srv.closing.Load()
 	if c.state.Load() == stActive {
 		c.idleUntil = deadline(c.srv.idleTimeout())
+		if closing {
+			// The last response went out before the shutdown began, so
+			// it did not say Connection: close, and the client may be
+			// sending its next request right now: closing at once would
+			// cut that request (a read error on the client's side). Wait
+			// for it a little, and answer it with Connection: close.
+			if g := time.Now().Add(drainIdleGrace); c.idleUntil.IsZero() || g.Before(c.idleUntil) {
+				c.idleUntil = g
+			}
+		}
+		c.idleSince.Store(time.Now().UnixNano())
 		if !c.state.CompareAndSwap(stActive, stIdle) {
 			c.close()
 			return false
@@ -315,7 +325,7 @@ func (c *conn) waitRequest() bool {
 		c.report(connreg.StateIdle)
 	}
 	park := c.srv.parkAfter()
-	canPark := park >= 0 && c.raw != nil
+	canPark := park >= 0 && c.raw != nil && !closing
 	for {
 		dl := c.idleUntil
 		parkFirst := false
@@ -407,7 +417,10 @@ func (c *conn) resume() {
 }
 
 // closeIfIdle closes the connection if it waits for a request (Shutdown).
-func (c *conn) closeIfIdle() {
+func (c *conn) closeIfIdle(now time.Time, grace time.Duration) {
+	if grace > 0 && now.UnixNano()-c.idleSince.Load() < int64(grace) {
+		return // idle only a moment: a request may be on its way
+	}
 	switch {
 	case c.state.CompareAndSwap(stIdle, stClosed):
 		// The serving goroutine is blocked in Peek: wake it; it sees

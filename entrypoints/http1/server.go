@@ -203,8 +203,17 @@ func (s *Server) closeListeners() {
 	}
 }
 
-// closeIdle closes connections waiting for a request and wakes those
-// blocked reading one; it returns how many connections remain.
+// drainIdleGrace: during a graceful shutdown, a keep-alive connection is
+// closed only once it has been idle this long. A client often sends its
+// next request the moment it reads a response; closing in that window
+// would cut the request (nginx and net/http do; HAProxy's
+// idle-close-on-response does not). Meanwhile a request that arrives is
+// answered with Connection: close.
+const drainIdleGrace = time.Second
+
+// closeIdle closes connections waiting for a request (idle for at least
+// drainIdleGrace) and wakes those blocked reading one; it returns how many
+// connections remain.
 func (s *Server) closeIdle() int {
 	s.mu.Lock()
 	conns := make([]*conn, 0, len(s.conns))
@@ -212,8 +221,9 @@ func (s *Server) closeIdle() int {
 		conns = append(conns, c)
 	}
 	s.mu.Unlock()
+	now := time.Now()
 	for _, c := range conns {
-		c.closeIfIdle()
+		c.closeIfIdle(now, drainIdleGrace)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -222,3 +222,60 @@ func startServerB(b *testing.B, s *Server) string {
 	b.Cleanup(func() { _ = s.Close() })
 	return ln.Addr().String()
 }
+
+// A keep-alive connection that has just been answered when the shutdown
+// begins is not cut: the request its client sends a moment later is
+// answered, with Connection: close, and only then is the connection
+// closed. One idle for longer than drainIdleGrace is closed.
+func TestShutdownSparesJustIdleConnections(t *testing.T) {
+	s := &Server{Handler: echo()}
+	addr := startServer(t, s)
+	dial := func() (net.Conn, *bufio.Reader) {
+		nc, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { nc.Close() })
+		br := bufio.NewReader(nc)
+		_, _ = io.WriteString(nc, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return nc, br
+	}
+	busy, busyR := dial()
+	sleepy, _ := dial()
+
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done <- s.Shutdown(ctx)
+	}()
+	time.Sleep(100 * time.Millisecond) // the shutdown has begun
+	_, _ = io.WriteString(busy, "GET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(busyR, nil)
+	if err != nil {
+		t.Fatalf("the request sent just after the shutdown began was cut: %v", err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !resp.Close {
+		t.Fatalf("status %d, Connection: close %v", resp.StatusCode, resp.Close)
+	}
+	_ = sleepy.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := sleepy.Read(make([]byte, 1)); n != 0 || err == nil {
+		t.Fatalf("the idle connection was not closed: %d %v", n, err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Shutdown did not return")
+	}
+}
