@@ -5,20 +5,18 @@ package mqttinflightconn
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	"github.com/switchyard-proxy/switchyard/internal/mqtt"
+	"github.com/switchyard-proxy/switchyard/middlewares/internal/keycount"
 )
 
 // Limiter counts open connections per client key. It is safe for
 // concurrent use and meant to be kept across reloads while its config is
 // unchanged.
 type Limiter struct {
-	max    int64
+	n      *keycount.Counter
 	byUser bool
-	mu     sync.Mutex
-	count  map[string]int64
 }
 
 // New validates cfg: amount > 0, by "clientID" (default) or "username".
@@ -26,7 +24,7 @@ func New(cfg *dynamic.TCPMQTTInFlightConn) (*Limiter, error) {
 	if cfg == nil || cfg.Amount <= 0 {
 		return nil, fmt.Errorf("amount must be greater than 0")
 	}
-	l := &Limiter{max: cfg.Amount, count: map[string]int64{}}
+	l := &Limiter{n: keycount.New(cfg.Amount)}
 	switch cfg.By {
 	case "", "clientID":
 	case "username":
@@ -54,29 +52,11 @@ func (l *Limiter) Acquire(c *mqtt.Connect) (release func(), ok bool) {
 	if key == "" {
 		return func() {}, true
 	}
-	l.mu.Lock()
-	if l.count[key] >= l.max {
-		l.mu.Unlock()
-		return nil, false
-	}
-	l.count[key]++
-	l.mu.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			l.mu.Lock()
-			if l.count[key]--; l.count[key] <= 0 {
-				delete(l.count, key)
-			}
-			l.mu.Unlock()
-		})
-	}, true
+	return l.n.Acquire(key)
 }
 
 // InFlight reports the open connections of a client key (for tests and
 // metrics).
 func (l *Limiter) InFlight(key string) int64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.count[key]
+	return l.n.InFlight(key)
 }
