@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"time"
+
 	"context"
 	"testing"
 
@@ -65,6 +67,31 @@ func TestKubeIngressDefaultClass(t *testing.T) {
 		return *ing.Spec.IngressClassName
 	}
 
+	// createExpect: the API server's default-class admission reads
+	// IngressClasses from its own informer, which may not have seen the
+	// update yet on a busy machine; an Ingress admitted before it did is
+	// deleted and made again, until the deadline.
+	createExpect := func(name, host, want string) string {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			c := create(name, host)
+			if c == want || time.Now().After(deadline) {
+				return c
+			}
+			if err := k.Client.NetworkingV1().Ingresses(ns).Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			for { // wait until it is gone, so the name can be used again
+				if _, err := k.Client.NetworkingV1().Ingresses(ns).Get(ctx, name, metav1.GetOptions{}); err != nil || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+
 	// No default class yet: the Ingress stays class-less and, ingressClass
 	// being set, is not ours. The marker (created after it, with our class)
 	// being served shows the configuration includes it.
@@ -79,7 +106,7 @@ func TestKubeIngressDefaultClass(t *testing.T) {
 	setDefault(ke.class, true)
 	ke.served(t, "/", "plain.example.com", "pod")
 	// A new class-less Ingress is given our class by the API server.
-	if c := create("admitted", "admitted.example.com"); c != ke.class {
+	if c := createExpect("admitted", "admitted.example.com", ke.class); c != ke.class {
 		t.Fatalf("Ingress created with our default class got class %q", c)
 	}
 	ke.served(t, "/", "admitted.example.com", "pod")
@@ -92,7 +119,7 @@ func TestKubeIngressDefaultClass(t *testing.T) {
 	ke.ingressClass(t, other, "example.com/other")
 	setDefault(other, true)
 	ke.status(t, "/", "plain.example.com", 404)
-	if c := create("late", "late.example.com"); c != other {
+	if c := createExpect("late", "late.example.com", other); c != other {
 		t.Fatalf("Ingress created with another default class got class %q", c)
 	}
 	ke.apply(t, simpleIngress("marker2", "marker2.example.com", "svc", 80))
