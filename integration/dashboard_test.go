@@ -145,7 +145,7 @@ providers:
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("no-first-run", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(chromeProfileDir(t)),
 		chromedp.WindowSize(1280, 900),
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -246,4 +246,23 @@ func writeArtifact(t *testing.T, path string, data []byte) {
 		t.Fatalf("artifact: %v", err)
 	}
 	t.Logf("artifact: %s (%d bytes)", path, len(data))
+}
+
+// chromeProfileDir is Chromium's profile folder. Not t.TempDir: Chromium's
+// helper processes may still write to it for a moment after the browser
+// is closed, which fails t.TempDir's cleanup ("directory not empty").
+func chromeProfileDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "switchyard-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for i := 0; i < 50; i++ {
+			if os.RemoveAll(dir) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	return dir
 }
