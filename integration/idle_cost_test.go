@@ -3,6 +3,7 @@ package integration
 import (
 	"bufio"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -39,6 +40,7 @@ entryPoints:
     address: "<% addr "traefik" %>"
 api:
   insecure: true
+  debug: true
 log:
   level: ERROR
 providers:
@@ -390,8 +392,60 @@ func TestIdleSSEClientDeparture(t *testing.T) {
 	}
 }
 
+// liveBytes forces a collection in the binary (a heap profile with gc=1)
+// and returns what it then holds: heap in use and goroutine stacks, from
+// runtime.MemStats through api.debug's /debug/vars. Unlike RSS, this
+// carries neither the collector's headroom nor freed pages not yet
+// returned, so a few hundred connections measure it steadily.
+func liveBytes(t testing.TB, api string) int64 {
+	t.Helper()
+	get := func(path string) []byte {
+		resp, err := http.Get("http://" + api + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %v", path, resp.StatusCode, err)
+		}
+		return b
+	}
+	// Twice: objects with finalizers (os.File, net.netFD) need a second cycle.
+	get("/debug/pprof/heap?gc=1")
+	get("/debug/pprof/heap?gc=1")
+	var v struct {
+		Memstats struct {
+			HeapAlloc  int64
+			StackInuse int64
+		} `json:"memstats"`
+	}
+	if err := json.Unmarshal(get("/debug/vars"), &v); err != nil {
+		t.Fatal(err)
+	}
+	return v.Memstats.HeapAlloc + v.Memstats.StackInuse
+}
+
+// saveProfiles writes the binary's heap and goroutine profiles under dir
+// (SWITCHYARD_IDLE_PROFILE) for `go tool pprof`.
+func saveProfiles(t testing.TB, api, dir, kind string) {
+	for _, p := range []string{"heap", "goroutine"} {
+		resp, err := http.Get("http://" + api + "/debug/pprof/" + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err := os.WriteFile(filepath.Join(dir, kind+"."+p+".pb.gz"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestIdleCostMeasure prints CPU and memory per idle connection of every
-// kind at SWITCHYARD_IDLE_N connections (each kind in a fresh process).
+// kind at SWITCHYARD_IDLE_N connections (each kind in a fresh process):
+// RSS (what `make bench` compares) and live bytes (heap in use plus
+// stacks after a forced collection: what the connections hold).
 func TestIdleCostMeasure(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("SWITCHYARD_IDLE_N"))
 	if n <= 0 {
@@ -410,15 +464,21 @@ func TestIdleCostMeasure(t *testing.T) {
 			defer held.Close()
 			openMany(t, 20, kind, e.Addr("web"), tc, held)
 			time.Sleep(time.Second)
+			live0 := liveBytes(t, e.Addr("traefik"))
 			base := readUsage(t, pid)
 			start := time.Now()
 			openMany(t, n, kind, e.Addr("web"), tc, held)
 			opened := time.Since(start)
 			cpu, sw := idleCost(t, pid, 10*time.Second)
 			after := readUsage(t, pid)
-			t.Logf("%s: %d held (opened in %v): %.2f ms CPU and %.0f context switches per idle second; %.1f KiB RSS per connection (%d → %d KiB)",
+			live1 := liveBytes(t, e.Addr("traefik"))
+			if dir := os.Getenv("SWITCHYARD_IDLE_PROFILE"); dir != "" {
+				saveProfiles(t, e.Addr("traefik"), dir, kind)
+			}
+			t.Logf("%s: %d held (opened in %v): %.2f ms CPU and %.0f context switches per idle second; %.1f KiB RSS per connection (%d → %d KiB); %.1f KiB live (heap + stacks) per connection",
 				kind, n, opened.Round(time.Millisecond), float64(cpu.Microseconds())/10000, float64(sw)/10,
-				float64(after.rssKiB-base.rssKiB)/float64(n), base.rssKiB, after.rssKiB)
+				float64(after.rssKiB-base.rssKiB)/float64(n), base.rssKiB, after.rssKiB,
+				float64(live1-live0)/1024/float64(n))
 		})
 	}
 }

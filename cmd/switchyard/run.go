@@ -270,6 +270,9 @@ func newServer(sc *static.Configuration) (*server, error) {
 			s.internal[builtin.ServiceAPI] = s.api.WithDashboard(dash)
 			s.internal[builtin.ServiceDashboard] = dash
 		}
+		if sc.API.Debug {
+			s.internal[builtin.ServiceAPI] = api.WithDebug(sc.API.BasePath, s.internal[builtin.ServiceAPI])
+		}
 	}
 	if sc.Ping != nil {
 		s.ping = ping.New(sc.Ping.TerminatingStatusCode)

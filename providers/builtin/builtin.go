@@ -48,6 +48,14 @@ func Configuration(c *static.Configuration) (*dynamic.Configuration, error) {
 				Priority:    math.MaxInt - 2,
 			}
 		}
+		if c.API.Debug {
+			r["debug"] = &dynamic.Router{
+				EntryPoints: []string{static.DefaultInternalEntryPointName},
+				Service:     ServiceAPI,
+				Rule:        fmt.Sprintf("PathPrefix(`%s/debug`)", base),
+				Priority:    math.MaxInt - 1,
+			}
+		}
 	}
 	if c.Ping != nil && !c.Ping.ManualRouting {
 		r["ping"] = &dynamic.Router{
