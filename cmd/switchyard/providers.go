@@ -7,6 +7,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/providers"
 	"github.com/switchyard-proxy/switchyard/providers/consul"
 	"github.com/switchyard-proxy/switchyard/providers/consulcatalog"
+	"github.com/switchyard-proxy/switchyard/providers/docker"
 	"github.com/switchyard-proxy/switchyard/providers/file"
 	"github.com/switchyard-proxy/switchyard/providers/kubernetes/crd"
 	"github.com/switchyard-proxy/switchyard/providers/kubernetes/gateway"
@@ -39,6 +40,12 @@ var providerTable = []providerEntry{
 	{"consulCatalog", func(sc *static.Configuration) providers.Provider {
 		if c := sc.Providers.ConsulCatalog; c != nil {
 			return consulcatalog.New(*c)
+		}
+		return nil
+	}},
+	{"docker", func(sc *static.Configuration) providers.Provider {
+		if c := sc.Providers.Docker; c != nil {
+			return docker.New(*c)
 		}
 		return nil
 	}},

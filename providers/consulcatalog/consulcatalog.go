@@ -18,13 +18,13 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+	ptypes "github.com/traefik/paerser/types"
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	"github.com/switchyard-proxy/switchyard/config/static"
-	"github.com/switchyard-proxy/switchyard/internal/redact"
 	"github.com/switchyard-proxy/switchyard/providers"
 	"github.com/switchyard-proxy/switchyard/providers/consul"
-	"github.com/switchyard-proxy/switchyard/providers/labels"
+	"github.com/switchyard-proxy/switchyard/providers/labeled"
 )
 
 // Name is the provider name carried by every Message.
@@ -43,7 +43,7 @@ type Provider struct {
 	log        *slog.Logger
 	client     *api.Client
 	rule       *template.Template
-	constraint constraint
+	constraint labeled.Constraint
 	roots      []string
 	checks     map[string]bool
 }
@@ -69,7 +69,7 @@ func (p *Provider) Init() error {
 		c.DefaultRule = static.DefaultConsulCatalogRule
 	}
 	if c.RefreshInterval <= 0 {
-		c.RefreshInterval = ptypesDuration(15 * time.Second)
+		c.RefreshInterval = ptypes.Duration(15 * time.Second)
 	}
 	if len(c.StrictChecks) == 0 {
 		c.StrictChecks = []string{api.HealthPassing, api.HealthWarning}
@@ -93,10 +93,10 @@ func (p *Provider) Init() error {
 		}
 	}
 	var err error
-	if p.rule, err = compileRule(c.DefaultRule); err != nil {
+	if p.rule, err = labeled.CompileRule(c.DefaultRule); err != nil {
 		return fmt.Errorf("consulCatalog provider: %w", err)
 	}
-	if p.constraint, err = compileConstraints(c.Constraints); err != nil {
+	if p.constraint, err = labeled.CompileConstraints(c.Constraints, labeled.TagFuncs); err != nil {
 		return fmt.Errorf("consulCatalog provider: %w", err)
 	}
 	p.roots = []string{c.Prefix}
@@ -264,6 +264,15 @@ func (p *Provider) load(ctx context.Context) (*dynamic.Configuration, error) {
 	return p.build(services), nil
 }
 
+// Normalize is Traefik's name normalization (providers/labeled).
+func Normalize(name string) string { return labeled.Normalize(name) }
+
+// ruleData is what a defaultRule template sees.
+type ruleData struct {
+	Name   string
+	Labels map[string]string
+}
+
 // tagLabels turns "key=value" tags into labels; plain tags stay tags.
 func tagLabels(tags []string) map[string]string {
 	m := make(map[string]string, len(tags))
@@ -284,16 +293,16 @@ func tagLabels(tags []string) map[string]string {
 // and reported on its name (a rolling tag change shows as a conflict, never
 // as one instance's tags silently winning).
 func (p *Provider) build(services map[string][]instance) *dynamic.Configuration {
-	m := newMerger()
+	m := labeled.NewMerger("Consul instances")
 	for _, name := range slices.Sorted(mapKeys(services)) {
 		var insts []instance
 		for _, in := range services[name] {
 			on, err := p.enabled(in)
 			if err != nil {
-				m.out.Problems = append(m.out.Problems, dynamic.ObjectProblem{Kind: "service", Name: Normalize(name), Warning: true,
-					Error: fmt.Sprintf("Consul service %q, instance %q: %v: instance left out", name, in.ID, err)})
+				m.AddProblems(dynamic.ObjectProblem{Kind: "service", Name: Normalize(name), Warning: true,
+					Error: fmt.Sprintf("Consul service %q, instance %q: tag %v: instance left out", name, in.ID, err)})
 			}
-			if !on || !p.constraint(in.Tags) {
+			if !on || !p.constraint(labeled.Subject{Tags: in.Tags}) {
 				continue
 			}
 			insts = append(insts, in)
@@ -301,180 +310,34 @@ func (p *Provider) build(services map[string][]instance) *dynamic.Configuration 
 		slices.SortFunc(insts, func(a, b instance) int { return strings.Compare(a.ID, b.ID) })
 		for _, in := range insts {
 			conf, problems := p.buildService(name, in)
-			m.add(conf, name, in.ID)
-			m.out.Problems = append(m.out.Problems, problems...)
+			m.Add(conf, name+"/"+in.ID)
+			m.AddProblems(problems...)
 		}
 	}
-	return m.finish(p.log)
+	return m.Finish(p.log)
 }
 
 // enabled reads the instance's enable tag; a value that is not a boolean
 // leaves the instance out, with an error.
 func (p *Provider) enabled(in instance) (bool, error) {
-	lbls := tagLabels(in.Tags)
-	for _, root := range p.roots {
-		for k, v := range lbls {
-			if strings.EqualFold(k, root+".enable") {
-				b, err := strconv.ParseBool(v)
-				if err != nil {
-					return false, fmt.Errorf("tag %s: not a boolean", redact.Text(k, v))
-				}
-				return b, nil
-			}
-		}
-	}
-	return p.cfg.ExposedByDefault, nil
+	return labeled.Enabled(tagLabels(in.Tags), p.roots, p.cfg.ExposedByDefault)
 }
 
 // buildService decodes the tags of one instance and fills in Traefik's
-// defaults: a router with the default rule, a service named after the
-// Consul service, the instance as its server. Every decode error is
-// returned as a problem on the object it concerns (an object that does not
-// decode is left out; an error outside any object is a warning on the
-// Consul service's own service).
+// defaults (providers/labeled): a router with the default rule, a service
+// named after the Consul service, the instance as its server.
 func (p *Provider) buildService(name string, in instance) (*dynamic.Configuration, []dynamic.ObjectProblem) {
-	insts := []instance{in}
-	var problems []dynamic.ObjectProblem
 	lbls := tagLabels(in.Tags)
-	for k := range lbls {
-		rest := k
-		for _, root := range p.roots {
-			if len(k) > len(root) && strings.EqualFold(k[:len(root)+1], root+".") {
-				rest = k[len(root)+1:]
-			}
-		}
-		if strings.EqualFold(rest, "enable") || strings.HasPrefix(strings.ToLower(rest), "consulcatalog.") {
-			delete(lbls, k)
-		}
-	}
-	conf, errs := labels.Decode(labels.ParseLabels(lbls, p.roots...), labels.LabelMode)
-	svcName := Normalize(name)
-	for _, err := range errs {
-		where := fmt.Sprintf("Consul service %q, instance %q", name, in.ID)
-		if pr, ok := labels.Problem(err, where, func(oe *labels.ObjectError) string {
-			return "tag " + redact.Text(oe.Key, lbls[oe.Key])
-		}); ok {
-			problems = append(problems, pr)
-			continue
-		}
-		problems = append(problems, dynamic.ObjectProblem{Kind: "service", Name: svcName, Warning: true,
-			Error: fmt.Sprintf("%s: tags: %v", where, err)})
-	}
-	hasTCP := conf.TCP != nil && (len(conf.TCP.Routers) > 0 || len(conf.TCP.Services) > 0)
-	hasUDP := conf.UDP != nil && (len(conf.UDP.Routers) > 0 || len(conf.UDP.Services) > 0)
-
-	if hasTCP {
-		if len(conf.TCP.Services) == 0 {
-			conf.TCP.Services = map[string]*dynamic.TCPService{svcName: {LoadBalancer: &dynamic.TCPServersLoadBalancer{}}}
-		}
-		for _, s := range conf.TCP.Services {
-			if s.LoadBalancer == nil {
-				continue
-			}
-			port := ""
-			if len(s.LoadBalancer.Servers) > 0 {
-				port = s.LoadBalancer.Servers[0].Port
-			}
-			s.LoadBalancer.Servers = nil
-			for _, in := range insts {
-				s.LoadBalancer.Servers = append(s.LoadBalancer.Servers, dynamic.TCPServer{Address: hostPort(in, port)})
-			}
-		}
-		for rn, r := range conf.TCP.Routers {
-			if r.Service == "" {
-				if len(conf.TCP.Services) != 1 {
-					problems = append(problems, dynamic.ObjectProblem{Kind: "tcp router", Name: rn,
-						Error: fmt.Sprintf("Consul service %q: no service and several to choose from", name)})
-					delete(conf.TCP.Routers, rn)
-					continue
-				}
-				for sn := range conf.TCP.Services {
-					r.Service = sn
-				}
-			}
-		}
-	}
-	if hasUDP {
-		if len(conf.UDP.Services) == 0 {
-			conf.UDP.Services = map[string]*dynamic.UDPService{svcName: {LoadBalancer: &dynamic.UDPServersLoadBalancer{}}}
-		}
-		for _, s := range conf.UDP.Services {
-			if s.LoadBalancer == nil {
-				continue
-			}
-			port := ""
-			if len(s.LoadBalancer.Servers) > 0 {
-				port = s.LoadBalancer.Servers[0].Port
-			}
-			s.LoadBalancer.Servers = nil
-			for _, in := range insts {
-				s.LoadBalancer.Servers = append(s.LoadBalancer.Servers, dynamic.UDPServer{Address: hostPort(in, port)})
-			}
-		}
-		for _, r := range conf.UDP.Routers {
-			if r.Service == "" && len(conf.UDP.Services) == 1 {
-				for sn := range conf.UDP.Services {
-					r.Service = sn
-				}
-			}
-		}
-	}
-	// HTTP unless the tags ask only for TCP/UDP.
-	if (hasTCP || hasUDP) && (conf.HTTP == nil || len(conf.HTTP.Routers)+len(conf.HTTP.Services)+len(conf.HTTP.Middlewares) == 0) {
-		return conf, problems
-	}
-	if conf.HTTP == nil {
-		conf.HTTP = &dynamic.HTTPConfiguration{}
-	}
-	h := conf.HTTP
-	if len(h.Services) == 0 {
-		h.Services = map[string]*dynamic.Service{svcName: {LoadBalancer: &dynamic.ServersLoadBalancer{}}}
-	}
-	for _, s := range h.Services {
-		if s.LoadBalancer == nil {
-			continue
-		}
-		tmpl := dynamic.Server{Scheme: "http"}
-		if len(s.LoadBalancer.Servers) > 0 {
-			tmpl = s.LoadBalancer.Servers[0]
-		}
-		if tmpl.Scheme == "" {
-			tmpl.Scheme = "http"
-		}
-		s.LoadBalancer.Servers = nil
-		for _, in := range insts {
-			srv := tmpl
-			srv.URL = tmpl.Scheme + "://" + hostPort(in, tmpl.Port)
-			s.LoadBalancer.Servers = append(s.LoadBalancer.Servers, srv)
-		}
-	}
-	if len(h.Routers) == 0 {
-		h.Routers = map[string]*dynamic.Router{svcName: {}}
-	}
-	for rn, r := range h.Routers {
-		if r.Rule == "" {
-			rule, err := renderRule(p.rule, ruleData{Name: name, Labels: lbls})
-			if err != nil {
-				problems = append(problems, dynamic.ObjectProblem{Kind: "router", Name: rn,
-					Error: fmt.Sprintf("Consul service %q: defaultRule: %v", name, err)})
-				delete(h.Routers, rn)
-				continue
-			}
-			r.Rule = rule
-		}
-		if r.Service == "" {
-			if len(h.Services) != 1 {
-				problems = append(problems, dynamic.ObjectProblem{Kind: "router", Name: rn,
-					Error: fmt.Sprintf("Consul service %q: no service and several to choose from", name)})
-				delete(h.Routers, rn)
-				continue
-			}
-			for sn := range h.Services {
-				r.Service = sn
-			}
-		}
-	}
-	return conf, problems
+	return labeled.Build(labeled.Instance{
+		Service: Normalize(name),
+		Where:   fmt.Sprintf("Consul service %q, instance %q", name, in.ID),
+		Noun:    "tag",
+		Labels:  lbls,
+		Address: func(port string) (string, error) { return hostPort(in, port), nil },
+		Rule: func() (string, error) {
+			return labeled.RenderRule(p.rule, ruleData{Name: name, Labels: lbls})
+		},
+	}, p.roots, "consulcatalog.")
 }
 
 func hostPort(in instance, port string) string {

@@ -20,36 +20,6 @@ func newTestProvider(t *testing.T, mut func(*static.ConsulCatalogProvider)) *Pro
 	return p
 }
 
-func TestConstraints(t *testing.T) {
-	for _, tc := range []struct {
-		expr string
-		tags []string
-		want bool
-	}{
-		{"", nil, true},
-		{"Tag(`a`)", []string{"a"}, true},
-		{"Tag(`a`)", []string{"b"}, false},
-		{"!Tag(`a`)", []string{"b"}, true},
-		{"Tag(`a`) && Tag(`b`)", []string{"a", "b"}, true},
-		{"Tag(`a`) && Tag(`b`)", []string{"a"}, false},
-		{"Tag(`a`) || TagRegex(`^x-.*`)", []string{"x-1"}, true},
-		{"(Tag(`a`) || Tag(`b`)) && !TagRegex(`^int`)", []string{"b", "internal"}, false},
-	} {
-		c, err := compileConstraints(tc.expr)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.expr, err)
-		}
-		if got := c(tc.tags); got != tc.want {
-			t.Errorf("%s on %v = %v, want %v", tc.expr, tc.tags, got, tc.want)
-		}
-	}
-	for _, bad := range []string{"Tag(`a`", "Label(`a`)", "Tag(`a`, `b`)", "TagRegex(`(`)"} {
-		if _, err := compileConstraints(bad); err == nil {
-			t.Errorf("%s: no error", bad)
-		}
-	}
-}
-
 func TestNormalize(t *testing.T) {
 	for in, want := range map[string]string{"my.plain_svc": "my-plain-svc", "web": "web", "--a..b--": "a-b", "Été": "Été"} {
 		if got := Normalize(in); got != want {
@@ -131,15 +101,6 @@ func TestInitErrors(t *testing.T) {
 			t.Errorf("%s: no error", name)
 		}
 	}
-}
-
-func FuzzConstraints(f *testing.F) {
-	f.Add("Tag(`a`) && !TagRegex(`^b`)")
-	f.Fuzz(func(t *testing.T, expr string) {
-		if c, err := compileConstraints(expr); err == nil {
-			c([]string{"a", "b"})
-		}
-	})
 }
 
 // Issue 13, defect 9: every instance's tags count. A rolling tag change

@@ -1,14 +1,11 @@
-package consulcatalog
+package labeled
 
 import (
 	"bytes"
 	"fmt"
 	"strings"
 	"text/template"
-	"time"
 	"unicode"
-
-	ptypes "github.com/traefik/paerser/types"
 
 	"github.com/Masterminds/sprig/v3"
 )
@@ -21,7 +18,9 @@ func Normalize(name string) string {
 	}), "-")
 }
 
-func compileRule(rule string) (*template.Template, error) {
+// CompileRule compiles a defaultRule template (Go template with sprig's
+// functions and normalize).
+func CompileRule(rule string) (*template.Template, error) {
 	funcs := sprig.TxtFuncMap()
 	funcs["normalize"] = Normalize
 	t, err := template.New("defaultRule").Funcs(funcs).Parse(rule)
@@ -31,18 +30,12 @@ func compileRule(rule string) (*template.Template, error) {
 	return t, nil
 }
 
-// ruleData is what a defaultRule template sees.
-type ruleData struct {
-	Name   string
-	Labels map[string]string
-}
-
-func renderRule(t *template.Template, d ruleData) (string, error) {
+// RenderRule runs a compiled defaultRule on data (.Name, .Labels and what
+// else the provider offers).
+func RenderRule(t *template.Template, data any) (string, error) {
 	var b bytes.Buffer
-	if err := t.Execute(&b, d); err != nil {
+	if err := t.Execute(&b, data); err != nil {
 		return "", err
 	}
 	return b.String(), nil
 }
-
-func ptypesDuration(d time.Duration) ptypes.Duration { return ptypes.Duration(d) }

@@ -1,4 +1,4 @@
-package consulcatalog
+package labeled
 
 import (
 	"fmt"
@@ -11,24 +11,33 @@ import (
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 )
 
-// merger merges the per-instance configurations. An object defined the
-// same way by every instance that defines it is kept; load balancers that
-// differ only by their servers are one service with all the servers; any
-// other difference is a conflict: the object is left out and reported.
-type merger struct {
-	out *dynamic.Configuration
-	// from: kind/name → the instances that defined it ("service/instance").
+// Merger merges the per-instance configurations (one per Consul instance
+// or container), as Traefik does. An object defined the same way by every
+// instance that defines it is kept; load balancers that differ only by
+// their servers are one service with all the servers; any other difference
+// is a conflict: the object is left out and reported.
+type Merger struct {
+	out    *dynamic.Configuration
+	source string // how the report names the instances: "Consul instances", "containers"
+	// from: kind/name → the instances that defined it.
 	from      map[string][]string
 	conflicts map[string]bool
 }
 
-func newMerger() *merger {
-	return &merger{out: dynamic.New(), from: map[string][]string{}, conflicts: map[string]bool{}}
+// NewMerger returns an empty merger; source names the instances in reports.
+func NewMerger(source string) *Merger {
+	return &Merger{out: dynamic.New(), source: source, from: map[string][]string{}, conflicts: map[string]bool{}}
 }
 
-func (m *merger) add(conf *dynamic.Configuration, service, instance string) {
+// AddProblems records problems found outside the merge (decode errors,
+// instances left out); an error (not a warning) removes its object.
+func (m *Merger) AddProblems(ps ...dynamic.ObjectProblem) {
+	m.out.Problems = append(m.out.Problems, ps...)
+}
+
+// Add merges one instance's configuration; who names the instance.
+func (m *Merger) Add(conf *dynamic.Configuration, who string) {
 	conf = conf.Normalize()
-	who := fmt.Sprintf("%s/%s", service, instance)
 	o := m.out
 	mergeMap(m, "router", o.HTTP.Routers, conf.HTTP.Routers, who, same[*dynamic.Router])
 	mergeMap(m, "middleware", o.HTTP.Middlewares, conf.HTTP.Middlewares, who, same[*dynamic.Middleware])
@@ -48,10 +57,10 @@ func (m *merger) add(conf *dynamic.Configuration, service, instance string) {
 	}
 }
 
-// finish removes the conflicting objects and reports each on its name. An
+// Finish removes the conflicting objects and reports each on its name. An
 // object that one instance defines and another's tags fail to decode is a
 // conflict too: it is left out, with the decode error as its reason.
-func (m *merger) finish(log *slog.Logger) *dynamic.Configuration {
+func (m *Merger) Finish(log *slog.Logger) *dynamic.Configuration {
 	o := m.out
 	for _, p := range o.Problems {
 		if !p.Warning {
@@ -61,8 +70,8 @@ func (m *merger) finish(log *slog.Logger) *dynamic.Configuration {
 	for _, key := range slices.Sorted(maps.Keys(m.conflicts)) {
 		kind, name, _ := strings.Cut(key, "\x00")
 		m.remove(kind, name)
-		msg := fmt.Sprintf("defined differently by several Consul instances (%s): left out until they agree",
-			strings.Join(m.from[key], ", "))
+		msg := fmt.Sprintf("defined differently by several %s (%s): left out until they agree",
+			m.source, strings.Join(m.from[key], ", "))
 		log.Error(kind+" defined multiple times with different configurations", "name", name, "instances", m.from[key])
 		switch kind {
 		case "serversTransport", "tcp serversTransport", "tls option", "tls store":
@@ -74,7 +83,7 @@ func (m *merger) finish(log *slog.Logger) *dynamic.Configuration {
 	return o
 }
 
-func (m *merger) remove(kind, name string) {
+func (m *Merger) remove(kind, name string) {
 	o := m.out
 	switch kind {
 	case "router":
@@ -104,13 +113,13 @@ func (m *merger) remove(kind, name string) {
 	}
 }
 
-func mergeMap[V any](m *merger, kind string, dst, src map[string]V, who string, combine func(a, b V) bool) {
+func mergeMap[V any](m *Merger, kind string, dst, src map[string]V, who string, combine func(a, b V) bool) {
 	for _, n := range slices.Sorted(maps.Keys(src)) {
 		mergeOne(m, kind, dst, n, src[n], who, combine)
 	}
 }
 
-func mergeOne[V any](m *merger, kind string, dst map[string]V, name string, v V, who string, combine func(a, b V) bool) {
+func mergeOne[V any](m *Merger, kind string, dst map[string]V, name string, v V, who string, combine func(a, b V) bool) {
 	key := kind + "\x00" + name
 	if !slices.Contains(m.from[key], who) {
 		m.from[key] = append(m.from[key], who)
