@@ -21,14 +21,14 @@ func TestEncodedFilter(t *testing.T) {
 		{"/%2f", true}, {"/%2F", true}, {"/%5c", true}, {"/%00", true}, {"/%3B", true},
 		{"/%25", true}, {"/%3f", true}, {"/%23", true}, {"/%41%42", false}, {"/x%%2F", true},
 	} {
-		if got := f.refuses(c.raw); got != c.want {
+		if got := f.Refuses(c.raw); got != c.want {
 			t.Errorf("%q: refuses=%v, want %v", c.raw, got, c.want)
 		}
 	}
 	only := *all
 	only.AllowEncodedHash = false
 	f = newEncodedFilter(&only)
-	if f.refuses("/%2F") || !f.refuses("/%23") {
+	if f.Refuses("/%2F") || !f.Refuses("/%23") {
 		t.Error("only %23 must be refused")
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/middlewares/compress"
 	"github.com/switchyard-proxy/switchyard/middlewares/contenttype"
 	"github.com/switchyard-proxy/switchyard/middlewares/digestauth"
+	"github.com/switchyard-proxy/switchyard/middlewares/encodedcharacters"
 	"github.com/switchyard-proxy/switchyard/middlewares/errorpage"
 	"github.com/switchyard-proxy/switchyard/middlewares/forwardauth"
 	"github.com/switchyard-proxy/switchyard/middlewares/gatewayfilters"
@@ -104,6 +105,11 @@ var kinds = []kind{
 		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return ipallowlist.Setup(m.IPAllowList) }},
 	{"ipDenyList", func(m *dynamic.Middleware) bool { return m.IPDenyList != nil },
 		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return ipdenylist.Setup(m.IPDenyList) }},
+	{"ipWhiteList", func(m *dynamic.Middleware) bool { return m.IPWhiteList != nil },
+		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) {
+			// Traefik's deprecated name: the same filter, answering 403.
+			return ipallowlist.Setup(&dynamic.IPAllowList{SourceRange: m.IPWhiteList.SourceRange, IPStrategy: m.IPWhiteList.IPStrategy})
+		}},
 	{"headers", func(m *dynamic.Middleware) bool { return m.Headers != nil },
 		func(m *dynamic.Middleware, _ *setupCtx) (wrapper, error) { return headers.Setup(m.Headers) }},
 	{"errors", func(m *dynamic.Middleware) bool { return m.Errors != nil },
@@ -165,6 +171,10 @@ var kinds = []kind{
 		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return contenttype.Setup(m.ContentType) }},
 	{"grpcWeb", func(m *dynamic.Middleware) bool { return m.GrpcWeb != nil },
 		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) { return grpcweb.Setup(m.GrpcWeb) }},
+	{"encodedCharacters", func(m *dynamic.Middleware) bool { return m.EncodedCharacters != nil },
+		func(m *dynamic.Middleware, c *setupCtx) (wrapper, error) {
+			return encodedcharacters.Setup(m.EncodedCharacters)
+		}},
 	{"plugin", func(m *dynamic.Middleware) bool { return len(m.Plugin) > 0 }, nil},
 	// Gateway API filters (Kubernetes Gateway provider only).
 	{"requestHeaderModifier", func(m *dynamic.Middleware) bool { return m.RequestHeaderModifier != nil },

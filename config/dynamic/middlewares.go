@@ -14,6 +14,7 @@ type Middleware struct {
 	Chain             *Chain                `json:"chain,omitempty" toml:"chain,omitempty" yaml:"chain,omitempty" export:"true"`
 	IPAllowList       *IPAllowList          `json:"ipAllowList,omitempty" toml:"ipAllowList,omitempty" yaml:"ipAllowList,omitempty" export:"true"`
 	IPDenyList        *IPDenyList           `json:"ipDenyList,omitempty" toml:"ipDenyList,omitempty" yaml:"ipDenyList,omitempty" export:"true"`
+	IPWhiteList       *IPWhiteList          `json:"ipWhiteList,omitempty" toml:"ipWhiteList,omitempty" yaml:"ipWhiteList,omitempty" export:"true"`
 	Headers           *Headers              `json:"headers,omitempty" toml:"headers,omitempty" yaml:"headers,omitempty" export:"true"`
 	Errors            *ErrorPage            `json:"errors,omitempty" toml:"errors,omitempty" yaml:"errors,omitempty" export:"true"`
 	RateLimit         *RateLimit            `json:"rateLimit,omitempty" toml:"rateLimit,omitempty" yaml:"rateLimit,omitempty" export:"true"`
@@ -30,6 +31,7 @@ type Middleware struct {
 	Retry             *Retry                `json:"retry,omitempty" toml:"retry,omitempty" yaml:"retry,omitempty" export:"true"`
 	ContentType       *ContentType          `json:"contentType,omitempty" toml:"contentType,omitempty" yaml:"contentType,omitempty" label:"allowEmpty" file:"allowEmpty" kv:"allowEmpty" export:"true"`
 	GrpcWeb           *GrpcWeb              `json:"grpcWeb,omitempty" toml:"grpcWeb,omitempty" yaml:"grpcWeb,omitempty" export:"true"`
+	EncodedCharacters *EncodedCharacters    `json:"encodedCharacters,omitempty" toml:"encodedCharacters,omitempty" yaml:"encodedCharacters,omitempty" label:"allowEmpty" file:"allowEmpty" kv:"allowEmpty" export:"true"`
 	Plugin            map[string]PluginConf `json:"plugin,omitempty" toml:"plugin,omitempty" yaml:"plugin,omitempty" export:"true"`
 
 	// Gateway API filters, set by the Kubernetes Gateway provider only.
@@ -90,6 +92,24 @@ type IPAllowList struct {
 
 // IPDenyList rejects the listed source ranges.
 type IPDenyList IPAllowList
+
+// IPWhiteList is the deprecated form of IPAllowList (no rejectStatusCode).
+type IPWhiteList struct {
+	SourceRange []string    `json:"sourceRange,omitempty" toml:"sourceRange,omitempty" yaml:"sourceRange,omitempty"`
+	IPStrategy  *IPStrategy `json:"ipStrategy,omitempty" toml:"ipStrategy,omitempty" yaml:"ipStrategy,omitempty" label:"allowEmpty" file:"allowEmpty" kv:"allowEmpty" export:"true"`
+}
+
+// EncodedCharacters refuses requests whose path holds the encoded
+// characters not allowed here (every one is refused by default).
+type EncodedCharacters struct {
+	AllowEncodedSlash         bool `json:"allowEncodedSlash,omitempty" toml:"allowEncodedSlash,omitempty" yaml:"allowEncodedSlash,omitempty" export:"true"`
+	AllowEncodedBackSlash     bool `json:"allowEncodedBackSlash,omitempty" toml:"allowEncodedBackSlash,omitempty" yaml:"allowEncodedBackSlash,omitempty" export:"true"`
+	AllowEncodedNullCharacter bool `json:"allowEncodedNullCharacter,omitempty" toml:"allowEncodedNullCharacter,omitempty" yaml:"allowEncodedNullCharacter,omitempty" export:"true"`
+	AllowEncodedSemicolon     bool `json:"allowEncodedSemicolon,omitempty" toml:"allowEncodedSemicolon,omitempty" yaml:"allowEncodedSemicolon,omitempty" export:"true"`
+	AllowEncodedPercent       bool `json:"allowEncodedPercent,omitempty" toml:"allowEncodedPercent,omitempty" yaml:"allowEncodedPercent,omitempty" export:"true"`
+	AllowEncodedQuestionMark  bool `json:"allowEncodedQuestionMark,omitempty" toml:"allowEncodedQuestionMark,omitempty" yaml:"allowEncodedQuestionMark,omitempty" export:"true"`
+	AllowEncodedHash          bool `json:"allowEncodedHash,omitempty" toml:"allowEncodedHash,omitempty" yaml:"allowEncodedHash,omitempty" export:"true"`
+}
 
 // Headers sets request/response headers, CORS and security headers.
 type Headers struct {
@@ -158,6 +178,9 @@ type ErrorPage struct {
 	StatusRewrites map[string]int `json:"statusRewrites,omitempty" toml:"statusRewrites,omitempty" yaml:"statusRewrites,omitempty" export:"true"`
 	Service        string         `json:"service,omitempty" toml:"service,omitempty" yaml:"service,omitempty" export:"true"`
 	Query          string         `json:"query,omitempty" toml:"query,omitempty" yaml:"query,omitempty" export:"true"`
+	// ErrorRequestHeaders, when set, are the only request headers sent to
+	// the error page service (an empty list sends none); unset sends all.
+	ErrorRequestHeaders []string `json:"errorRequestHeaders" toml:"errorRequestHeaders,omitempty" yaml:"errorRequestHeaders,omitempty" export:"true"`
 	// NGINXHeaders sends the error page request with ingress-nginx's
 	// custom-http-errors headers: X-Code (the backend's status), X-Format
 	// (the request's Accept), X-Original-URI (the request URI), plus
@@ -258,6 +281,12 @@ type ForwardAuth struct {
 	MaxBodySize              *int64     `json:"maxBodySize,omitempty" toml:"maxBodySize,omitempty" yaml:"maxBodySize,omitempty" export:"true"`
 	PreserveLocationHeader   bool       `json:"preserveLocationHeader,omitempty" toml:"preserveLocationHeader,omitempty" yaml:"preserveLocationHeader,omitempty" export:"true"`
 	PreserveRequestMethod    bool       `json:"preserveRequestMethod,omitempty" toml:"preserveRequestMethod,omitempty" yaml:"preserveRequestMethod,omitempty" export:"true"`
+	// AuthSigninURL, when set, answers a 401 of the auth server with a
+	// 302 to this URL.
+	AuthSigninURL string `json:"authSigninURL,omitempty" toml:"authSigninURL,omitempty" yaml:"authSigninURL,omitempty" export:"true"`
+	// MaxResponseBodySize bounds the auth server's response body read
+	// (-1 or unset: no bound, warned about).
+	MaxResponseBodySize *int64 `json:"maxResponseBodySize,omitempty" toml:"maxResponseBodySize,omitempty" yaml:"maxResponseBodySize,omitempty" export:"true"`
 	// SignInURL, when set, turns a 401 from the auth server into a 302 to
 	// it, with rd=<the URL the client asked for> unless it names rd
 	// itself; $scheme, $host, $request_uri and $escaped_request_uri are
@@ -359,10 +388,21 @@ type TLSClientCertificateSubjectDNInfo struct {
 	DomainComponent    bool `json:"domainComponent,omitempty" toml:"domainComponent,omitempty" yaml:"domainComponent,omitempty" export:"true"`
 }
 
-// Retry re-sends a request to another server on network errors.
+// Retry re-sends a request to another server on network errors or on the
+// listed statuses.
 type Retry struct {
 	Attempts        int             `json:"attempts,omitempty" toml:"attempts,omitempty" yaml:"attempts,omitempty" export:"true"`
 	InitialInterval ptypes.Duration `json:"initialInterval,omitempty" toml:"initialInterval,omitempty" yaml:"initialInterval,omitempty" export:"true"`
+	// Timeout bounds the time from the first attempt after which no new
+	// attempt starts (0: no bound).
+	Timeout ptypes.Duration `json:"timeout,omitempty" toml:"timeout,omitempty" yaml:"timeout,omitempty" export:"true"`
+	// MaxRequestBodyBytes bounds the request body kept to be sent again
+	// (default 2 MiB, -1: no bound); a larger body is answered 413.
+	MaxRequestBodyBytes *int64 `json:"maxRequestBodyBytes,omitempty" toml:"maxRequestBodyBytes,omitempty" yaml:"maxRequestBodyBytes,omitempty" export:"true"`
+	// Status lists the answered statuses that are retried too.
+	Status                     []string `json:"status,omitempty" toml:"status,omitempty" yaml:"status,omitempty" export:"true"`
+	DisableRetryOnNetworkError bool     `json:"disableRetryOnNetworkError,omitempty" toml:"disableRetryOnNetworkError,omitempty" yaml:"disableRetryOnNetworkError,omitempty" export:"true"`
+	RetryNonIdempotentMethod   bool     `json:"retryNonIdempotentMethod,omitempty" toml:"retryNonIdempotentMethod,omitempty" yaml:"retryNonIdempotentMethod,omitempty" export:"true"`
 }
 
 // ContentType controls Content-Type auto-detection.

@@ -73,6 +73,8 @@ type TCPServer struct {
 // TCPWeightedRoundRobin balances over TCP services.
 type TCPWeightedRoundRobin struct {
 	Services []TCPWRRService `json:"services,omitempty" toml:"services,omitempty" yaml:"services,omitempty" export:"true"`
+	// HealthCheck follows the children's health (each must have one).
+	HealthCheck *HealthCheck `json:"healthCheck,omitempty" toml:"healthCheck,omitempty" yaml:"healthCheck,omitempty" label:"allowEmpty" file:"allowEmpty" kv:"allowEmpty" export:"true"`
 }
 
 // TCPWRRService is a weighted TCP service reference.
@@ -92,6 +94,8 @@ type TCPMiddleware struct {
 	InFlightConn *TCPInFlightConn `json:"inFlightConn,omitempty" toml:"inFlightConn,omitempty" yaml:"inFlightConn,omitempty" export:"true"`
 	IPAllowList  *TCPIPAllowList  `json:"ipAllowList,omitempty" toml:"ipAllowList,omitempty" yaml:"ipAllowList,omitempty" export:"true"`
 	IPDenyList   *TCPIPAllowList  `json:"ipDenyList,omitempty" toml:"ipDenyList,omitempty" yaml:"ipDenyList,omitempty" export:"true"`
+	// IPWhiteList is Traefik's deprecated name of ipAllowList.
+	IPWhiteList *TCPIPAllowList `json:"ipWhiteList,omitempty" toml:"ipWhiteList,omitempty" yaml:"ipWhiteList,omitempty" export:"true"`
 	// MQTTInFlightConn is a Switchyard extension.
 	MQTTInFlightConn *TCPMQTTInFlightConn `json:"mqttInFlightConn,omitempty" toml:"mqttInFlightConn,omitempty" yaml:"mqttInFlightConn,omitempty" export:"true"`
 }

@@ -10,11 +10,16 @@ import (
 
 type key struct{}
 
+// Retrier decides whether a failed attempt is followed by another.
+type Retrier interface {
+	// Retryable reports whether another attempt may follow this one.
+	Retryable() bool
+}
+
 // Attempt is the state of one retried request, shared by its attempts.
 type Attempt struct {
-	// Retryable reports whether another attempt may follow this one.
-	Retryable func() bool
-	failed    bool
+	Retrier Retrier
+	failed  bool
 }
 
 // With returns r carrying a.
@@ -27,12 +32,16 @@ func With(r *http.Request, a *Attempt) *http.Request {
 // retried: the caller must then write nothing.
 func Failed(r *http.Request) bool {
 	a, _ := r.Context().Value(key{}).(*Attempt)
-	if a == nil || a.Retryable == nil || !a.Retryable() {
+	if a == nil || a.Retrier == nil || !a.Retrier.Retryable() {
 		return false
 	}
 	a.failed = true
 	return true
 }
+
+// Fail records that the attempt failed and will be retried (a retried
+// status: the retry middleware held the response back itself).
+func (a *Attempt) Fail() { a.failed = true }
 
 // TakeFailed reports (and clears) whether the last attempt failed that way.
 func (a *Attempt) TakeFailed() bool {

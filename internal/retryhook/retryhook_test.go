@@ -11,7 +11,7 @@ func TestFailed(t *testing.T) {
 		t.Fatal("no attempt record: must not claim a retry")
 	}
 	more := true
-	a := &Attempt{Retryable: func() bool { return more }}
+	a := &Attempt{Retrier: retrierFunc(func() bool { return more })}
 	r = With(r, a)
 	if !Failed(r) || !a.TakeFailed() || a.TakeFailed() {
 		t.Fatal("retryable failure not recorded once")
@@ -21,3 +21,7 @@ func TestFailed(t *testing.T) {
 		t.Fatal("last attempt must be answered by the proxy")
 	}
 }
+
+type retrierFunc func() bool
+
+func (f retrierFunc) Retryable() bool { return f() }

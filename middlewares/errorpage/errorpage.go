@@ -17,51 +17,16 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
+	"github.com/switchyard-proxy/switchyard/internal/statusrange"
 )
 
-type codeRange struct{ lo, hi int }
+type codeRange = statusrange.Range
 
 // Ranges is a parsed list of statuses and ranges ("404", "500-599").
-type Ranges []codeRange
+type Ranges = statusrange.Ranges
 
 // ParseRanges parses entries, each possibly a comma-separated list.
-func ParseRanges(list []string) (Ranges, error) {
-	var out Ranges
-	for _, entry := range list {
-		for _, s := range strings.Split(entry, ",") {
-			s = strings.TrimSpace(s)
-			if s == "" {
-				continue
-			}
-			lo, hi, isRange := strings.Cut(s, "-")
-			a, err := strconv.Atoi(strings.TrimSpace(lo))
-			if err != nil {
-				return nil, fmt.Errorf("status %q: %w", s, err)
-			}
-			b := a
-			if isRange {
-				if b, err = strconv.Atoi(strings.TrimSpace(hi)); err != nil {
-					return nil, fmt.Errorf("status %q: %w", s, err)
-				}
-			}
-			if a < 100 || b > 599 || a > b {
-				return nil, fmt.Errorf("status %q: not a valid status range", s)
-			}
-			out = append(out, codeRange{a, b})
-		}
-	}
-	return out, nil
-}
-
-// Contains reports whether code is in a range.
-func (r Ranges) Contains(code int) bool {
-	for _, c := range r {
-		if code >= c.lo && code <= c.hi {
-			return true
-		}
-	}
-	return false
-}
+func ParseRanges(list []string) (Ranges, error) { return statusrange.Parse(list) }
 
 type rewrite struct {
 	codeRange
@@ -76,6 +41,10 @@ type page struct {
 	query    string
 	nginx    bool
 	reqSet   map[string]string // canonical keys
+	// keep, when filter is set, are the only request headers sent to the
+	// page service (errorRequestHeaders; canonical keys).
+	keep   []string
+	filter bool
 }
 
 // Setup validates cfg; service is the handler of cfg.Service.
@@ -94,6 +63,15 @@ func Setup(cfg *dynamic.ErrorPage, service http.Handler) (func(http.Handler) htt
 		return nil, err
 	}
 	p := page{service: service, ranges: rg, query: cfg.Query, nginx: cfg.NGINXHeaders}
+	if cfg.ErrorRequestHeaders != nil {
+		p.filter = true
+		for _, h := range cfg.ErrorRequestHeaders {
+			if !httpguts.ValidHeaderFieldName(h) {
+				return nil, fmt.Errorf("errorRequestHeaders: %q is not a valid header name", h)
+			}
+			p.keep = append(p.keep, http.CanonicalHeaderKey(h))
+		}
+	}
 	for k, v := range cfg.RequestHeaders {
 		if !httpguts.ValidHeaderFieldName(k) || !httpguts.ValidHeaderFieldValue(v) {
 			return nil, fmt.Errorf("requestHeaders %q: invalid header name or value", k)
@@ -145,7 +123,7 @@ func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	status := c.code
 	for _, rw := range p.rewrites {
-		if status >= rw.lo && status <= rw.hi {
+		if status >= rw.Lo && status <= rw.Hi {
 			status = rw.to
 			break
 		}
@@ -168,6 +146,15 @@ func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	pr.Header.Del("Content-Length")
 	pr.Header.Del("Transfer-Encoding")
 	pr.Header.Del("Accept-Encoding") // the page body is sent as is
+	if p.filter {
+		kept := make(http.Header, len(p.keep))
+		for _, k := range p.keep {
+			if v, ok := pr.Header[k]; ok {
+				kept[k] = v
+			}
+		}
+		pr.Header = kept
+	}
 	if p.nginx {
 		pr.Header.Set("X-Code", strconv.Itoa(c.code))
 		pr.Header.Set("X-Format", r.Header.Get("Accept"))

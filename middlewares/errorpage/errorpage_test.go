@@ -136,3 +136,36 @@ func TestNGINXHeaders(t *testing.T) {
 		t.Errorf("not caught: %d %q", rec.Code, rec.Body.String())
 	}
 }
+
+// TestErrorRequestHeaders: unset sends every request header to the page
+// service, a list only those, an empty list none.
+func TestErrorRequestHeaders(t *testing.T) {
+	for _, tc := range []struct {
+		keep []string
+		want map[string]string
+	}{
+		{nil, map[string]string{"Authorization": "secret", "Cookie": "s=1", "Accept": "text/html"}},
+		{[]string{"accept"}, map[string]string{"Authorization": "", "Cookie": "", "Accept": "text/html"}},
+		{[]string{}, map[string]string{"Authorization": "", "Cookie": "", "Accept": ""}},
+	} {
+		var got http.Header
+		svc := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Clone() })
+		wrap, err := Setup(&dynamic.ErrorPage{Status: []string{"500"}, Service: "pages", ErrorRequestHeaders: tc.keep}, svc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set("Authorization", "secret")
+		req.Header.Set("Cookie", "s=1")
+		req.Header.Set("Accept", "text/html")
+		wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) })).ServeHTTP(httptest.NewRecorder(), req)
+		for k, v := range tc.want {
+			if got.Get(k) != v {
+				t.Errorf("keep %v: %s = %q, want %q", tc.keep, k, got.Get(k), v)
+			}
+		}
+	}
+	if _, err := Setup(&dynamic.ErrorPage{Status: []string{"500"}, Service: "p", ErrorRequestHeaders: []string{"bad header"}}, http.NotFoundHandler()); err == nil {
+		t.Error("invalid header name accepted")
+	}
+}

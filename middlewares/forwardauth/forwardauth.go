@@ -43,6 +43,8 @@ type Auth struct {
 	preserveLoc    bool
 	preserveMethod bool
 	signIn         string
+	signinURL      string // authSigninURL: a 401 becomes a 302 there
+	maxResp        int64  // maxResponseBodySize; -1: no limit
 	method         string
 }
 
@@ -84,7 +86,22 @@ func New(cfg *dynamic.ForwardAuth) (*Auth, error) {
 		preserveLoc:    cfg.PreserveLocationHeader,
 		preserveMethod: cfg.PreserveRequestMethod,
 		signIn:         cfg.SignInURL,
+		signinURL:      cfg.AuthSigninURL,
+		maxResp:        -1,
 		method:         cfg.Method,
+	}
+	if cfg.AuthSigninURL != "" {
+		if u, err := url.Parse(cfg.AuthSigninURL); err != nil || (u.Scheme != "http" && u.Scheme != "https" && !strings.HasPrefix(cfg.AuthSigninURL, "/")) {
+			return nil, fmt.Errorf("authSigninURL %q must be an http(s) URL or an absolute path", cfg.AuthSigninURL)
+		}
+	}
+	if cfg.MaxResponseBodySize != nil && *cfg.MaxResponseBodySize != -1 {
+		if *cfg.MaxResponseBodySize < 0 {
+			return nil, fmt.Errorf("maxResponseBodySize must be -1 (no limit) or positive, got %d", *cfg.MaxResponseBodySize)
+		}
+		a.maxResp = *cfg.MaxResponseBodySize
+	} else {
+		slog.Warn("forwardAuth: maxResponseBodySize is not set: the auth server's response body is read without limit", "address", cfg.Address)
 	}
 	if cfg.SignInURL != "" {
 		if u, err := url.Parse(cfg.SignInURL); err != nil || (u.Scheme != "http" && u.Scheme != "https" && !strings.HasPrefix(cfg.SignInURL, "/")) {
@@ -191,15 +208,31 @@ func (a *Auth) serve(w http.ResponseWriter, r *http.Request, next http.Handler) 
 	}
 	defer resp.Body.Close()
 
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		if resp.StatusCode == http.StatusUnauthorized && a.signIn != "" {
-			http.Redirect(w, r, a.signInLocation(r), http.StatusFound)
+	refused := resp.StatusCode < 200 || resp.StatusCode > 299
+	var respBody []byte // the refusal's body, read whole when limited
+	if a.maxResp >= 0 {
+		b, err := io.ReadAll(io.LimitReader(resp.Body, a.maxResp+1))
+		if err != nil || int64(len(b)) > a.maxResp {
+			slog.Debug("forwardAuth: auth server response body over maxResponseBodySize", "address", a.address.String(), "limit", a.maxResp)
+			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 			return
 		}
-		a.reply(w, resp)
+		respBody = b
+	}
+	if refused {
+		switch {
+		case resp.StatusCode == http.StatusUnauthorized && a.signinURL != "":
+			http.Redirect(w, r, a.signinURL, http.StatusFound)
+		case resp.StatusCode == http.StatusUnauthorized && a.signIn != "":
+			http.Redirect(w, r, a.signInLocation(r), http.StatusFound)
+		default:
+			a.reply(w, resp, respBody)
+		}
 		return
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	if respBody == nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	}
 
 	for _, h := range a.respHeaders {
 		r.Header.Del(h)
@@ -266,8 +299,9 @@ func (a *Auth) signInLocation(r *http.Request) string {
 	return loc
 }
 
-// reply sends the auth server's refusal to the client.
-func (a *Auth) reply(w http.ResponseWriter, resp *http.Response) {
+// reply sends the auth server's refusal to the client (its body already
+// read when not nil).
+func (a *Auth) reply(w http.ResponseWriter, resp *http.Response, body []byte) {
 	h := w.Header()
 	for k, v := range resp.Header {
 		h[k] = append([]string(nil), v...)
@@ -283,6 +317,10 @@ func (a *Auth) reply(w http.ResponseWriter, resp *http.Response) {
 		}
 	}
 	w.WriteHeader(resp.StatusCode)
+	if body != nil {
+		_, _ = w.Write(body)
+		return
+	}
 	_, _ = io.Copy(w, resp.Body)
 }
 

@@ -211,3 +211,45 @@ func TestUnreachable(t *testing.T) {
 		t.Fatalf("status %d", rec.Code)
 	}
 }
+
+func TestAuthSigninAndMaxResponseBodySize(t *testing.T) {
+	srv, _ := authServer(t)
+	backend := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "backend") })
+	limit := func(n int64) *int64 { return &n }
+	for _, tc := range []struct {
+		desc       string
+		cfg        dynamic.ForwardAuth
+		auth       string
+		wantStatus int
+		wantBody   string
+		wantLoc    string
+	}{
+		{"401 to sign-in", dynamic.ForwardAuth{AuthSigninURL: "https://login.example/start"}, "bad", 302, "", "https://login.example/start"},
+		{"302 of the auth server untouched", dynamic.ForwardAuth{AuthSigninURL: "https://login.example/start"}, "redirect", 302, "", srv.URL + "/login?next=x"},
+		{"allowed under sign-in", dynamic.ForwardAuth{AuthSigninURL: "/login"}, "good", 200, "backend", ""},
+		{"refusal body within limit", dynamic.ForwardAuth{MaxResponseBodySize: limit(6)}, "bad", 401, "denied", ""},
+		{"refusal body over limit", dynamic.ForwardAuth{MaxResponseBodySize: limit(5)}, "bad", 500, "", ""},
+		{"no limit", dynamic.ForwardAuth{MaxResponseBodySize: limit(-1)}, "bad", 401, "denied", ""},
+		{"empty 2xx within limit 0", dynamic.ForwardAuth{MaxResponseBodySize: limit(0)}, "good", 200, "backend", ""},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			tc.cfg.Address = srv.URL
+			a, err := New(&tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest("GET", "http://example.com/a", nil)
+			req.Header.Set("Authorization", tc.auth)
+			a.Wrap(backend).ServeHTTP(rec, req)
+			if rec.Code != tc.wantStatus || (tc.wantBody != "" && rec.Body.String() != tc.wantBody) || rec.Header().Get("Location") != tc.wantLoc {
+				t.Fatalf("status %d body %q location %q", rec.Code, rec.Body.String(), rec.Header().Get("Location"))
+			}
+		})
+	}
+	for _, cfg := range []*dynamic.ForwardAuth{{Address: "http://a", AuthSigninURL: "ftp://x"}, {Address: "http://a", MaxResponseBodySize: limit(-3)}} {
+		if _, err := New(cfg); err == nil {
+			t.Errorf("%+v accepted", cfg)
+		}
+	}
+}

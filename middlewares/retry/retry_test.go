@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	ptypes "github.com/traefik/paerser/types"
+
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	"github.com/switchyard-proxy/switchyard/internal/retryhook"
 	"github.com/switchyard-proxy/switchyard/services/proxy"
@@ -145,3 +147,121 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+func ptr[T any](v T) *T { return &v }
+
+// statusSeq answers the statuses in turn (the last one from then on),
+// echoing the body it read.
+func statusSeq(calls *int, codes ...int) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		code := codes[min(*calls, len(codes)-1)]
+		*calls++
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-Attempt", strings.Repeat("a", *calls))
+		w.WriteHeader(code)
+		w.Write(b)
+	})
+}
+
+func TestRetryOptions(t *testing.T) {
+	tests := []struct {
+		desc       string
+		cfg        dynamic.Retry
+		method     string
+		body       string
+		codes      []int
+		wantCalls  int
+		wantStatus int
+		wantBody   string
+	}{
+		{"status retried", dynamic.Retry{Attempts: 3, Status: []string{"500-503"}}, "GET", "", []int{503, 500, 200}, 3, 200, ""},
+		{"status retried, body sent again", dynamic.Retry{Attempts: 3, Status: []string{"503"}}, "PUT", "payload", []int{503, 200}, 2, 200, "payload"},
+		{"last attempt's status goes out", dynamic.Retry{Attempts: 2, Status: []string{"503"}}, "GET", "", []int{503}, 2, 503, ""},
+		{"status not listed", dynamic.Retry{Attempts: 3, Status: []string{"500"}}, "GET", "", []int{503, 200}, 1, 503, ""},
+		{"POST not retried", dynamic.Retry{Attempts: 3, Status: []string{"503"}}, "POST", "x", []int{503, 200}, 1, 503, "x"},
+		{"PATCH not retried", dynamic.Retry{Attempts: 3, Status: []string{"503"}}, "PATCH", "", []int{503, 200}, 1, 503, ""},
+		{"POST retried when allowed", dynamic.Retry{Attempts: 3, Status: []string{"503"}, RetryNonIdempotentMethod: true}, "POST", "x", []int{503, 200}, 2, 200, "x"},
+		{"body over the limit", dynamic.Retry{Attempts: 3, Status: []string{"503"}, MaxRequestBodyBytes: ptr[int64](3)}, "PUT", "toolong", []int{200}, 0, 413, ""},
+		{"body at the limit", dynamic.Retry{Attempts: 3, Status: []string{"503"}, MaxRequestBodyBytes: ptr[int64](4)}, "PUT", "four", []int{503, 200}, 2, 200, "four"},
+		{"no body limit", dynamic.Retry{Attempts: 3, Status: []string{"503"}, MaxRequestBodyBytes: ptr[int64](-1)}, "PUT", strings.Repeat("b", 3<<20), []int{503, 200}, 2, 200, strings.Repeat("b", 3<<20)},
+		{"timeout spent", dynamic.Retry{Attempts: 5, Status: []string{"503"}, InitialInterval: dur(30 * time.Millisecond), Timeout: dur(40 * time.Millisecond)}, "GET", "", []int{503}, 2, 503, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			wrap, err := Setup(&tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls := 0
+			rec := httptest.NewRecorder()
+			wrap(statusSeq(&calls, tc.codes...)).ServeHTTP(rec, httptest.NewRequest(tc.method, "/", strings.NewReader(tc.body)))
+			if calls != tc.wantCalls || rec.Code != tc.wantStatus {
+				t.Fatalf("calls %d status %d", calls, rec.Code)
+			}
+			if tc.wantStatus != 413 && rec.Body.String() != tc.wantBody {
+				t.Fatalf("body %.20q", rec.Body.String())
+			}
+			// A held response's headers are gone: only the last attempt's.
+			if tc.wantStatus != 413 && rec.Header().Get("X-Attempt") != strings.Repeat("a", calls) {
+				t.Fatalf("headers of a held attempt leaked: %q", rec.Header().Values("X-Attempt"))
+			}
+		})
+	}
+}
+
+func dur(d time.Duration) ptypes.Duration { return ptypes.Duration(d) }
+
+// TestDisableRetryOnNetworkError: a network failure is answered at once,
+// a listed status still retried.
+func TestDisableRetryOnNetworkError(t *testing.T) {
+	if _, err := Setup(&dynamic.Retry{Attempts: 2, DisableRetryOnNetworkError: true}); err == nil {
+		t.Fatal("disableRetryOnNetworkError without status accepted")
+	}
+	wrap, err := Setup(&dynamic.Retry{Attempts: 3, DisableRetryOnNetworkError: true, Status: []string{"503"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	rec := httptest.NewRecorder()
+	wrap(fake(5, &calls, false)).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if calls != 1 || rec.Code != 502 {
+		t.Fatalf("network error: calls %d status %d", calls, rec.Code)
+	}
+	calls = 0
+	rec = httptest.NewRecorder()
+	wrap(statusSeq(&calls, 503, 200)).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if calls != 2 || rec.Code != 200 {
+		t.Fatalf("status: calls %d status %d", calls, rec.Code)
+	}
+}
+
+func TestSetupOptionErrors(t *testing.T) {
+	for _, cfg := range []*dynamic.Retry{
+		{Attempts: 2, Status: []string{"abc"}},
+		{Attempts: 2, Status: []string{"700"}},
+		{Attempts: 2, Timeout: -1},
+		{Attempts: 2, MaxRequestBodyBytes: ptr[int64](-2)},
+	} {
+		if _, err := Setup(cfg); err == nil {
+			t.Errorf("%+v accepted", cfg)
+		}
+	}
+}
+
+// BenchmarkRetryGET is the common case: a GET without body answered 200.
+func BenchmarkRetryGET(b *testing.B) {
+	wrap, _ := Setup(&dynamic.Retry{Attempts: 3})
+	h := wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) }))
+	req := httptest.NewRequest("GET", "/", nil)
+	w := &nopWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(w, req)
+	}
+}
+
+type nopWriter struct{ h http.Header }
+
+func (n *nopWriter) Header() http.Header         { return n.h }
+func (n *nopWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (n *nopWriter) WriteHeader(int)             {}

@@ -303,6 +303,10 @@ func (b *build) chain(router string, names []string, svc http.Handler) (http.Han
 	return h, nil
 }
 
+// ipWhiteListDeprecated is the warning on a middleware of the deprecated
+// ipWhiteList kind (shown in the API and logged at each build).
+const ipWhiteListDeprecated = "ipWhiteList is deprecated, please use ipAllowList instead"
+
 // MaxNesting bounds how deep chains of middlewares, and services made of
 // services (weighted, mirroring, failover), may nest. Past it the object is
 // disabled with an error: a hostile or generated configuration cannot make
@@ -345,6 +349,9 @@ func (b *build) flatten(user string, names, stack []string) ([]middlewares.Const
 			c, err := middlewares.NewWith(name, info.Middleware, b.mwDeps(name))
 			if err != nil {
 				info.AddError(err, true)
+			} else if info.IPWhiteList != nil {
+				info.AddError(errors.New(ipWhiteListDeprecated), false)
+				slog.Warn(ipWhiteListDeprecated, "middleware", name)
 			}
 			res = mwResult{c: c, err: err}
 			b.mws[name] = res

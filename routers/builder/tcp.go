@@ -327,7 +327,7 @@ func (b *build) tcpChain(router string, names []string, h tcpmux.Handler) (tcpmu
 		m := info.TCPMiddleware
 		var err error
 		kinds := 0
-		for _, set := range []bool{m.IPAllowList != nil, m.IPDenyList != nil, m.InFlightConn != nil, m.MQTTInFlightConn != nil} {
+		for _, set := range []bool{m.IPAllowList != nil, m.IPDenyList != nil, m.IPWhiteList != nil, m.InFlightConn != nil, m.MQTTInFlightConn != nil} {
 			if set {
 				kinds++
 			}
@@ -335,10 +335,17 @@ func (b *build) tcpChain(router string, names []string, h tcpmux.Handler) (tcpmu
 		switch {
 		case kinds > 1:
 			err = errors.New("a TCP middleware has exactly one kind: ipAllowList, ipDenyList, inFlightConn or mqttInFlightConn")
-		case m.IPAllowList != nil || m.IPDenyList != nil:
+		case m.IPAllowList != nil || m.IPDenyList != nil || m.IPWhiteList != nil:
 			cfg, deny := m.IPAllowList, false
-			if cfg == nil {
+			switch {
+			case m.IPDenyList != nil:
 				cfg, deny = m.IPDenyList, true
+			case m.IPWhiteList != nil:
+				cfg = m.IPWhiteList
+				if b.firstUse("tcp ipWhiteList", name, "") {
+					info.AddError(errors.New(ipWhiteListDeprecated), false)
+					slog.Warn(ipWhiteListDeprecated, "middleware", name)
+				}
 			}
 			var f *ipallowlist.Filter
 			if f, err = ipallowlist.New(cfg, deny); err == nil {
