@@ -12,7 +12,7 @@ CORE_PKGS = $(shell $(GO) list ./... | grep -v /integration)
 FUZZTIME ?= 2m
 FUZZ     ?=
 
-.PHONY: all build run test test-unit test-integration consul kube mqtt crds helm helm-lint manifests image lint fmt fuzz fuzz-list bench bench-quick bench-idle bench-upgrade bench-obs bench-smoke bench-tls clean
+.PHONY: all build run compat-doc test test-unit test-integration consul kube mqtt crds helm helm-lint manifests image lint fmt fuzz fuzz-list bench bench-quick bench-idle bench-upgrade bench-obs bench-smoke bench-tls clean
 
 all: build
 
@@ -62,6 +62,9 @@ manifests: helm ## render deploy/manifests/ from the chart (the deployment test 
 
 image: ## build the container image (needs docker and a registry: not runnable in this workplace)
 	docker build --build-arg VERSION=$(VERSION) -t switchyard:$(VERSION) .
+
+compat-doc: ## regenerate docs/compatibility.md from config/compat (a test fails when it is stale)
+	go generate ./config/compat
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -563,14 +563,15 @@ func TestOverview(t *testing.T) {
 }
 
 func TestOverviewEmpty(t *testing.T) {
-	h := New(&static.Configuration{Tracing: &static.Tracing{OTLP: &static.OTLP{}}, Metrics: &static.Metrics{OTLP: &static.OTLP{}}}, Version{})
+	h := New(&static.Configuration{Tracing: &static.Tracing{OTLP: &static.TracingOTLP{}}, Metrics: &static.Metrics{OTLP: &static.OTLP{}}}, Version{})
 	var o map[string]any
 	decode(t, do(h, http.MethodGet, "/api/overview"), &o)
 	if _, ok := o["providers"]; ok {
 		t.Errorf("providers present without providers: %v", o)
 	}
 	f := o["features"].(map[string]any)
-	if f["tracing"] != "OTLP" || f["metrics"] != "OTLP" || f["accessLog"] != false {
+	// metrics.otlp is refused at load: never reported as exporting.
+	if f["tracing"] != "OTLP" || f["metrics"] != "" || f["accessLog"] != false {
 		t.Errorf("features = %v", f)
 	}
 	udp := o["udp"].(map[string]any)

@@ -54,11 +54,10 @@ func (h *Handler) overview(s *snapshot, w http.ResponseWriter, _ *http.Request, 
 func newFeatures(conf *static.Configuration) features {
 	f := features{AccessLog: conf.AccessLog != nil}
 	if m := conf.Metrics; m != nil {
-		switch {
-		case m.Prometheus != nil:
+		// metrics.otlp is refused at load (no exporter): only Prometheus
+		// is ever reported.
+		if m.Prometheus != nil {
 			f.Metrics = "Prometheus"
-		case m.OTLP != nil:
-			f.Metrics = "OTLP"
 		}
 	}
 	if t := conf.Tracing; t != nil && t.OTLP != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchyard-proxy/switchyard/config/compat"
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 )
 
@@ -54,7 +55,10 @@ func Build(conf *dynamic.TLSConfiguration) *Set {
 			}
 		}
 		if st.DefaultGeneratedCert != nil {
-			s.Errors = append(s.Errors, fmt.Errorf("tls store %q: defaultGeneratedCert needs certificate resolvers (ACME), not available; using the self-signed default", DefaultStore))
+			// Refused in compat.Dynamic: the error names the option.
+			for _, err := range compat.CheckRefusedAt(st, "tls.stores.<name>", "tls.stores."+DefaultStore, compat.Dynamic) {
+				s.Errors = append(s.Errors, fmt.Errorf("%w; using the self-signed default", err))
+			}
 		}
 	}
 	for i, cs := range conf.Certificates {

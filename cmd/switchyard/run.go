@@ -89,6 +89,7 @@ func runServer(cfg *cmdConfig, src *source) error {
 	if src.file != "" {
 		slog.Info("configuration loaded", "file", src.file)
 	}
+	logGlobal(sc.Global)
 
 	// A process started by a binary upgrade first takes the listening
 	// sockets of the previous one.
@@ -580,4 +581,18 @@ func startDemoBackends(ctx context.Context) error {
 		go func() { <-ctx.Done(); _ = srv.Close() }()
 	}
 	return nil
+}
+
+// logGlobal answers Traefik's global switches: Switchyard never contacts a
+// version server nor sends usage data, whatever they say.
+func logGlobal(g *static.Global) {
+	if g == nil {
+		return
+	}
+	if g.CheckNewVersion {
+		slog.Info("global.checkNewVersion: Switchyard never checks for new versions (it contacts no one)")
+	}
+	if g.SendAnonymousUsage {
+		slog.Info("global.sendAnonymousUsage: Switchyard never sends usage data (it contacts no one)")
+	}
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	ptypes "github.com/traefik/paerser/types"
+
+	"github.com/switchyard-proxy/switchyard/config/compat"
 )
 
 // SetEffectiveConfiguration fills what Traefik fills when the user is
@@ -183,11 +185,14 @@ func (c *Configuration) Validate() error {
 	}
 	if c.Core != nil {
 		switch c.Core.DefaultRuleSyntax {
-		case "", "v3", "v2":
+		case "", "v3", "v2": // v2: refused below while compat.Static says so
 		default:
 			add("core.defaultRuleSyntax", "unknown syntax %q (want v3)", c.Core.DefaultRuleSyntax)
 		}
 	}
+	// Options Traefik has that Switchyard does not act on: refused by
+	// name rather than accepted and ignored.
+	errs = append(errs, compat.CheckRefused(c, "", compat.Static)...)
 	return errors.Join(errs...)
 }
 

@@ -29,7 +29,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/credentials"
 
-	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	"github.com/switchyard-proxy/switchyard/config/static"
 )
 
@@ -105,7 +104,7 @@ func newWith(cfg *static.Tracing, proc sdktrace.TracerProviderOption) *Tracer {
 	return t
 }
 
-func exporter(ctx context.Context, o *static.OTLP) (sdktrace.SpanExporter, error) {
+func exporter(ctx context.Context, o *static.TracingOTLP) (sdktrace.SpanExporter, error) {
 	switch {
 	case o != nil && o.GRPC != nil:
 		opts := []otlptracegrpc.Option{otlptracegrpc.WithEndpoint(o.GRPC.Endpoint)}
@@ -160,7 +159,7 @@ func exporter(ctx context.Context, o *static.OTLP) (sdktrace.SpanExporter, error
 
 // clientTLS builds the exporter's TLS config; ca, cert and key are file
 // paths or inline PEM.
-func clientTLS(c *dynamic.ClientTLS) (*tls.Config, error) {
+func clientTLS(c *static.OTLPClientTLS) (*tls.Config, error) {
 	tc := &tls.Config{InsecureSkipVerify: c.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
 	if c.CA != "" {
 		data, err := os.ReadFile(c.CA)

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/switchyard-proxy/switchyard/config/compat"
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	"github.com/switchyard-proxy/switchyard/config/runtime"
 	"github.com/switchyard-proxy/switchyard/config/static"
@@ -152,6 +153,10 @@ func (b *build) routers() *Table {
 			info.AddError(errors.New("router has no service"), true)
 			continue
 		}
+		if err := refused("http.routers", name, r); err != nil {
+			info.AddError(err, true)
+			continue
+		}
 
 		eps := r.EntryPoints
 		if len(eps) == 0 {
@@ -234,6 +239,14 @@ func (b *build) routers() *Table {
 	}
 	b.finishEdge(table)
 	return table
+}
+
+// refused reports the options of a dynamic object that compat.Dynamic
+// refuses (Traefik has them, Switchyard does not act on them): the object
+// is disabled with an error naming each. kind is the object's table path
+// ("http.routers").
+func refused(kind, name string, obj any) error {
+	return errors.Join(compat.CheckRefusedAt(obj, kind+".<name>", kind+"."+name, compat.Dynamic)...)
 }
 
 // firstUse records that "by" uses the object "kind/name" and reports
@@ -346,7 +359,10 @@ func (b *build) flatten(user string, names, stack []string) ([]middlewares.Const
 		}
 		res, done := b.mws[name]
 		if !done {
-			c, err := middlewares.NewWith(name, info.Middleware, b.mwDeps(name))
+			c, err := middlewares.Constructor(nil), refused("http.middlewares", name, info.Middleware)
+			if err == nil {
+				c, err = middlewares.NewWith(name, info.Middleware, b.mwDeps(name))
+			}
 			if err != nil {
 				info.AddError(err, true)
 			} else if info.IPWhiteList != nil {
@@ -408,6 +424,10 @@ func (b *build) buildService(name string, stack []string) (http.Handler, error) 
 	info, ok := b.rt.Services[name]
 	if !ok {
 		return nil, fmt.Errorf("service %q does not exist", name)
+	}
+	if err := refused("http.services", name, info.Service); err != nil {
+		info.AddError(err, true)
+		return nil, fmt.Errorf("service %q: %w", name, err)
 	}
 	h, err := b.deps.Services.Build(name, info, b.conf, func(child string) (http.Handler, error) {
 		return b.service(child, stack)

@@ -159,6 +159,9 @@ func (b *build) tcpService(name string, stack []string) (tcpmux.Handler, error) 
 }
 
 func (b *build) buildTCPService(name string, s *dynamic.TCPService, stack []string) (tcpmux.Handler, error) {
+	if err := refused("tcp.services", name, s); err != nil {
+		return nil, err
+	}
 	switch {
 	case s == nil || (s.LoadBalancer == nil && s.Weighted == nil):
 		return nil, errors.New("service has no loadBalancer or weighted section")
