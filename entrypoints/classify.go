@@ -130,27 +130,40 @@ func (ep *HTTPEntryPoint) handshake(c net.Conn, cfg *ctls.Config) (*ctls.Conn, e
 // rules above: "http1" and "tls" take everything).
 var errNotClassified = errors.New("no protocol server for this connection")
 
-// serveConn registers one accepted connection and classifies it: a first
-// read tells TLS from clear text; a TLS ClientHello is parsed (not
-// consumed) for its server name and ALPN; the rules pick the server.
+// serveConn registers one accepted connection, classifies it and hands it
+// to its server. Classifying has a frame of its own, gone by the time the
+// server runs: a connection's goroutine may wait for hours inside the
+// server (a stream, a tunnel), and the runtime keeps its stack at four
+// times the depth in use.
 func (ep *HTTPEntryPoint) serveConn(c net.Conn) {
+	if srv, cc := ep.classify(c); srv != nil {
+		srv.serve(cc)
+	}
+}
+
+// classify registers c and picks its server: a first read tells TLS from
+// clear text; a TLS ClientHello is parsed (not consumed) for its server
+// name and ALPN; the rules pick the server. nil: c was closed.
+//
+//go:noinline
+func (ep *HTTPEntryPoint) classify(c net.Conn) (connServer, classified) {
 	if ep.closed.Load() {
 		_ = c.Close() // accepted as the entrypoint shut down
-		return
+		return nil, classified{}
 	}
 	if l := ep.ipLimit; l != nil {
 		ip := addrIP(c.RemoteAddr())
 		if !l.acquire(ip) {
 			slog.Debug("connection refused: too many from this address", "entrypoint", ep.Name, "remote", ip.String(), "maxConnsPerIP", l.max)
 			_ = c.Close()
-			return
+			return nil, classified{}
 		}
 		c = &limitedConn{Conn: c, l: l, ip: ip}
 	}
 	e := connreg.NewEntry(c, connreg.ProtoUnknown, connreg.StateNew)
 	if !ep.reg.Add(e) {
 		_ = c.Close() // shutting down
-		return
+		return nil, classified{}
 	}
 	cur := ep.current.Load()
 	tcp := cur.TCP
@@ -162,8 +175,7 @@ func (ep *HTTPEntryPoint) serveConn(c net.Conn) {
 		if r := tcp.Match(&info); r != nil {
 			// Wrapped (nothing buffered) so that its relay can be
 			// found for an upgrade hand-off.
-			ep.tcp.serve(classified{conn: &prefixConn{Conn: c}, entry: e, route: r})
-			return
+			return ep.tcp, classified{conn: &prefixConn{Conn: c}, entry: e, route: r}
 		}
 	}
 
@@ -172,7 +184,7 @@ func (ep *HTTPEntryPoint) serveConn(c net.Conn) {
 		slog.Debug("connection closed before routing", "entrypoint", ep.Name, "error", err)
 		_ = c.Close()
 		ep.reg.Remove(e)
-		return
+		return nil, classified{}
 	}
 	for _, rule := range classifyRules {
 		srv, cc, err := rule.take(ep, p)
@@ -180,17 +192,17 @@ func (ep *HTTPEntryPoint) serveConn(c net.Conn) {
 			slog.Debug("connection closed while classifying", "entrypoint", ep.Name, "rule", rule.name, "remote", c.RemoteAddr().String(), "error", err)
 			_ = c.Close()
 			ep.reg.Remove(e)
-			return
+			return nil, classified{}
 		}
 		if srv != nil {
 			cc.entry = e
-			srv.serve(cc)
-			return
+			return srv, cc
 		}
 	}
 	slog.Debug("connection closed", "entrypoint", ep.Name, "error", errNotClassified)
 	_ = c.Close()
 	ep.reg.Remove(e)
+	return nil, classified{}
 }
 
 // peek waits for the client's first bytes and reads them; a TLS

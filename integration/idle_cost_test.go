@@ -397,7 +397,7 @@ func TestIdleSSEClientDeparture(t *testing.T) {
 // runtime.MemStats through api.debug's /debug/vars. Unlike RSS, this
 // carries neither the collector's headroom nor freed pages not yet
 // returned, so a few hundred connections measure it steadily.
-func liveBytes(t testing.TB, api string) int64 {
+func liveBytes(t testing.TB, api string) (heap, stacks int64) {
 	t.Helper()
 	get := func(path string) []byte {
 		resp, err := http.Get("http://" + api + path)
@@ -423,7 +423,7 @@ func liveBytes(t testing.TB, api string) int64 {
 	if err := json.Unmarshal(get("/debug/vars"), &v); err != nil {
 		t.Fatal(err)
 	}
-	return v.Memstats.HeapAlloc + v.Memstats.StackInuse
+	return v.Memstats.HeapAlloc, v.Memstats.StackInuse
 }
 
 // saveProfiles writes the binary's heap and goroutine profiles under dir
@@ -464,21 +464,21 @@ func TestIdleCostMeasure(t *testing.T) {
 			defer held.Close()
 			openMany(t, 20, kind, e.Addr("web"), tc, held)
 			time.Sleep(time.Second)
-			live0 := liveBytes(t, e.Addr("traefik"))
+			heap0, stack0 := liveBytes(t, e.Addr("traefik"))
 			base := readUsage(t, pid)
 			start := time.Now()
 			openMany(t, n, kind, e.Addr("web"), tc, held)
 			opened := time.Since(start)
 			cpu, sw := idleCost(t, pid, 10*time.Second)
 			after := readUsage(t, pid)
-			live1 := liveBytes(t, e.Addr("traefik"))
+			heap1, stack1 := liveBytes(t, e.Addr("traefik"))
 			if dir := os.Getenv("SWITCHYARD_IDLE_PROFILE"); dir != "" {
 				saveProfiles(t, e.Addr("traefik"), dir, kind)
 			}
-			t.Logf("%s: %d held (opened in %v): %.2f ms CPU and %.0f context switches per idle second; %.1f KiB RSS per connection (%d → %d KiB); %.1f KiB live (heap + stacks) per connection",
+			t.Logf("%s: %d held (opened in %v): %.2f ms CPU and %.0f context switches per idle second; %.1f KiB RSS per connection (%d → %d KiB); %.1f KiB live per connection (heap %.1f + stacks %.1f)",
 				kind, n, opened.Round(time.Millisecond), float64(cpu.Microseconds())/10000, float64(sw)/10,
 				float64(after.rssKiB-base.rssKiB)/float64(n), base.rssKiB, after.rssKiB,
-				float64(live1-live0)/1024/float64(n))
+				float64(heap1+stack1-heap0-stack0)/1024/float64(n), float64(heap1-heap0)/1024/float64(n), float64(stack1-stack0)/1024/float64(n))
 		})
 	}
 }

@@ -58,9 +58,9 @@ type conn struct {
 
 	br       *bufio.Reader
 	bw       *bufio.Writer
-	scratch  []byte // the request head being read
-	pend     []byte // response body held back until its framing is known
-	lastPOST bool   // the previous request was a POST
+	scratch  []byte  // the request head being read
+	pend     *[]byte // response body held back until its framing is known (pendPool)
+	lastPOST bool    // the previous request was a POST
 
 	state     atomic.Int32
 	idleUntil time.Time    // end of the idle wait, kept across parking
@@ -250,7 +250,8 @@ func (c *conn) releaseBuffers() {
 		writerPool.Put(c.bw)
 		c.bw = nil
 	}
-	c.scratch, c.pend = nil, nil
+	c.scratch = nil
+	c.releasePend()
 }
 
 // serve runs the request loop on the calling goroutine until the

@@ -394,8 +394,11 @@ func (w *response) FlushError() error {
 		return w.writeErr(err)
 	}
 	// A streaming response waits between flushes, often for long (an
-	// event stream): the writer goes back to the pool meanwhile.
+	// event stream): the writer goes back to the pool meanwhile, and
+	// the hold-back buffer too (committed: it is not used again).
 	w.c.releaseWriter()
+	w.pending = nil
+	w.c.releasePend()
 	return nil
 }
 
@@ -413,6 +416,8 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	w.ex.ctx.stopWatch()
 	c := w.c
 	c.reclaimReader()
+	w.pending = nil
+	c.releasePend()
 	// The connection stays in the server's set as a tunnel: Close (the
 	// end of a graceful shutdown) and the idle sweep close it.
 	t := &tunnel{Conn: c.nc, c: c, ctx: &w.ex.ctx}

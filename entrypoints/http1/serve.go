@@ -26,53 +26,14 @@ func (ex *exchange) bodyDone() { ex.ctx.setBodyRead() }
 // serveRequest reads one request, runs the handler and completes the
 // response. false: the connection is done (closed or hijacked).
 func (c *conn) serveRequest() bool {
-	s := c.srv
-	if s.ReadTimeout > 0 {
-		_ = c.nc.SetReadDeadline(time.Now().Add(s.ReadTimeout))
-	} else {
-		_ = c.nc.SetReadDeadline(time.Time{})
-	}
-	head, err := c.readHead()
-	if err != nil {
-		c.reject(err)
+	// Reading and parsing happen in a frame of their own that is gone
+	// while the handler runs: a handler that waits for hours (a stream,
+	// a tunnel) keeps only the frames on the way to it, and the runtime
+	// sizes its stack to four times their depth.
+	ex := c.readRequest()
+	if ex == nil {
 		return false
 	}
-	ex := &exchange{}
-	ex.ctx.c = c
-	var tmp http.Request
-	p, err := c.parseHead(head, &tmp, &ex.url)
-	if err != nil {
-		c.reject(err)
-		return false
-	}
-	if s.WriteTimeout > 0 {
-		_ = c.nc.SetWriteDeadline(time.Now().Add(s.WriteTimeout))
-	}
-	tmp.RemoteAddr = c.remoteAddr
-	if c.tc != nil && c.tlsState == nil {
-		st := c.tc.ConnectionState()
-		c.tlsState = &st
-	}
-	tmp.TLS = c.tlsState
-	switch {
-	case p.chunked || p.contentLength > 0:
-		ex.bodyVal = body{ex: ex, br: c.br, remaining: p.contentLength, chunked: p.chunked, expect: p.expectCont}
-		if p.chunked {
-			ex.bodyVal.remaining = 0
-		}
-		ex.body = &ex.bodyVal
-		tmp.Body = ex.body
-	default:
-		tmp.Body = http.NoBody
-		ex.ctx.bodyRead = true
-	}
-	r := tmp.WithContext(&ex.ctx)
-	ex.req = r
-	ex.conn = p
-	c.lastPOST = r.Method == http.MethodPost
-	c.served++
-	ex.w = response{ex: ex, c: c, header: make(http.Header, 8), contentLength: -1, isHead: r.Method == http.MethodHead}
-
 	if !c.runHandler(ex) {
 		return false
 	}
@@ -105,6 +66,60 @@ func (c *conn) serveRequest() bool {
 		return false
 	}
 	return true
+}
+
+// readRequest reads and parses one request; nil: the connection is done
+// (rejected or closed).
+//
+//go:noinline
+func (c *conn) readRequest() *exchange {
+	s := c.srv
+	if s.ReadTimeout > 0 {
+		_ = c.nc.SetReadDeadline(time.Now().Add(s.ReadTimeout))
+	} else {
+		_ = c.nc.SetReadDeadline(time.Time{})
+	}
+	head, err := c.readHead()
+	if err != nil {
+		c.reject(err)
+		return nil
+	}
+	ex := &exchange{}
+	ex.ctx.c = c
+	var tmp http.Request
+	p, err := c.parseHead(head, &tmp, &ex.url)
+	if err != nil {
+		c.reject(err)
+		return nil
+	}
+	if s.WriteTimeout > 0 {
+		_ = c.nc.SetWriteDeadline(time.Now().Add(s.WriteTimeout))
+	}
+	tmp.RemoteAddr = c.remoteAddr
+	if c.tc != nil && c.tlsState == nil {
+		st := c.tc.ConnectionState()
+		c.tlsState = &st
+	}
+	tmp.TLS = c.tlsState
+	switch {
+	case p.chunked || p.contentLength > 0:
+		ex.bodyVal = body{ex: ex, br: c.br, remaining: p.contentLength, chunked: p.chunked, expect: p.expectCont}
+		if p.chunked {
+			ex.bodyVal.remaining = 0
+		}
+		ex.body = &ex.bodyVal
+		tmp.Body = ex.body
+	default:
+		tmp.Body = http.NoBody
+		ex.ctx.bodyRead = true
+	}
+	r := tmp.WithContext(&ex.ctx)
+	ex.req = r
+	ex.conn = p
+	c.lastPOST = r.Method == http.MethodPost
+	c.served++
+	ex.w = response{ex: ex, c: c, header: make(http.Header, 8), contentLength: -1, isHead: r.Method == http.MethodHead}
+	return ex
 }
 
 // runHandler calls the handler, turning a panic into a closed connection

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -52,10 +53,24 @@ func dateLine() []byte {
 	return b
 }
 
-// pendingBuf is the connection's hold-back buffer for small bodies.
+// pendPool holds the hold-back buffers of connections that do not need
+// one now (parked, streaming, hijacked).
+var pendPool = sync.Pool{New: func() any { b := make([]byte, 0, bufferBeforeChunking); return &b }}
+
+// pendingBuf is the connection's hold-back buffer for small bodies, kept
+// from one request to the next until releasePend.
 func (c *conn) pendingBuf() []byte {
 	if c.pend == nil {
-		c.pend = make([]byte, 0, bufferBeforeChunking)
+		c.pend = pendPool.Get().(*[]byte)
 	}
-	return c.pend[:0]
+	return (*c.pend)[:0]
+}
+
+// releasePend gives the hold-back buffer back: the response using it is
+// committed (its bytes went to the writer) or the connection waits.
+func (c *conn) releasePend() {
+	if c.pend != nil {
+		pendPool.Put(c.pend)
+		c.pend = nil
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -14,14 +15,44 @@ import (
 // upgrade completes a 101 Switching Protocols: it hijacks the client
 // connection, relays the 101 head and copies both streams until both ends
 // are done (an error on either ends both). The backend connection is
-// consumed.
+// consumed. The setup runs in a frame of its own (startTunnel): the
+// tunnel may last for hours, and the waiting goroutine's stack is kept
+// at four times the depth in use.
 func (ex *exchange) upgrade() error {
+	tn, err := ex.startTunnel()
+	if err != nil {
+		return err
+	}
+	defer tn.end()
+	tn.r.Run()
+	return nil
+}
+
+// tunnelEnds is what a running tunnel closes when it is done.
+type tunnelEnds struct {
+	r    *relay.Relay
+	cc   net.Conn
+	bc   *conn
+	stop func() bool
+}
+
+func (tn *tunnelEnds) end() {
+	tn.stop()
+	_ = tn.cc.Close()
+	tn.bc.close()
+}
+
+// startTunnel hijacks the client connection, writes the 101 head and
+// prepares the relay; on error, what it took is closed.
+//
+//go:noinline
+func (ex *exchange) startTunnel() (*tunnelEnds, error) {
 	h := &ex.head
 	if ex.upType == "" {
-		return badResponse("101 Switching Protocols without an upgrade request")
+		return nil, badResponse("101 Switching Protocols without an upgrade request")
 	}
 	if !strings.EqualFold(h.upgrade, ex.upType) {
-		return badResponse("backend switched to protocol %q when %q was requested", h.upgrade, ex.upType)
+		return nil, badResponse("backend switched to protocol %q when %q was requested", h.upgrade, ex.upType)
 	}
 	hdr := ex.rw.Header()
 	for _, f := range h.fields() {
@@ -34,13 +65,11 @@ func (ex *exchange) upgrade() error {
 
 	cc, cbrw, err := http.NewResponseController(ex.rw).Hijack()
 	if err != nil {
-		return &statusError{code: http.StatusInternalServerError, err: fmt.Errorf("can't switch protocols: %w", err)}
+		return nil, &statusError{code: http.StatusInternalServerError, err: fmt.Errorf("can't switch protocols: %w", err)}
 	}
 	ex.sentHeader = true
 	bc := ex.c
 	ex.c = nil
-	defer bc.close()
-	defer cc.Close()
 
 	ex.unwatch() // the tunnel's own AfterFunc below takes over
 	_ = bc.nc.SetDeadline(time.Time{})
@@ -54,15 +83,17 @@ func (ex *exchange) upgrade() error {
 		_ = cc.Close()
 		_ = bc.nc.Close()
 	})
-	defer stop()
+	tn := &tunnelEnds{cc: cc, bc: bc, stop: stop}
 
 	_, _ = cbrw.WriteString("HTTP/1.1 101 Switching Protocols\r\n")
 	if err := hdr.Write(cbrw); err != nil {
-		return err
+		tn.end()
+		return nil, err
 	}
 	_, _ = cbrw.WriteString("\r\n")
 	if err := cbrw.Flush(); err != nil {
-		return err
+		tn.end()
+		return nil, err
 	}
 
 	// Bytes already read past the heads on either side go first. A
@@ -71,13 +102,15 @@ func (ex *exchange) upgrade() error {
 	var st relay.State
 	st.Pending[relay.Up] = buffered(cbrw.Reader)
 	st.Pending[relay.Down] = buffered(bc.br)
+	// The tunnel may stay quiet for hours: its 44 KiB working set goes
+	// back to the pool now (the relay borrows its own per read).
+	bc.releaseBufs()
 	st.DelayLeft = -1
-	r := relay.Resume(cc, bc.nc, st, -1, 0)
+	tn.r = relay.Resume(cc, bc.nc, st, -1, 0)
 	if h, ok := cc.(relay.Holder); ok {
-		h.HoldRelay(r, ex.p.target.Host)
+		h.HoldRelay(tn.r, ex.p.target.Host)
 	}
-	r.Run()
-	return nil
+	return tn, nil
 }
 
 // buffered takes (a copy of) what br holds.
