@@ -12,7 +12,7 @@ CORE_PKGS = $(shell $(GO) list ./... | grep -v /integration)
 FUZZTIME ?= 2m
 FUZZ     ?=
 
-.PHONY: all build run compat-doc test test-unit test-integration consul kube mqtt crds helm helm-lint manifests image lint fmt fuzz fuzz-list bench bench-quick bench-idle bench-upgrade bench-obs bench-smoke bench-tls clean
+.PHONY: all build run compat-doc test test-unit test-integration consul kube mqtt crds helm helm-lint manifests image docker lint fmt fuzz fuzz-list bench bench-quick bench-idle bench-upgrade bench-obs bench-smoke bench-tls clean
 
 all: build
 
@@ -29,7 +29,7 @@ test-unit:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 10m $(CORE_PKGS)
 
-test-integration: consul kube helm mqtt
+test-integration: consul kube helm mqtt docker
 	$(GO) test -count=1 -timeout 20m ./integration/...
 
 consul: ## build the real Consul agent for the integration tests once (cached in ~/.cache/switchyard/consul-VERSION)
@@ -40,6 +40,9 @@ lint: ## gofmt, go vet and golangci-lint (installed on first use)
 	$(GO) vet ./...
 	@command -v golangci-lint >/dev/null 2>&1 || $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" golangci-lint run ./...
+
+docker: ## Debian's docker.io (Engine 20.10) for the Docker provider tests; each test run starts its own dockerd (own roots and socket, no bridge, no iptables)
+	@command -v dockerd >/dev/null 2>&1 || (apt-get install -y --no-install-recommends docker.io >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y --no-install-recommends docker.io))
 
 mqtt: ## Debian's mosquitto broker for TestMQTTRouting (run as a child process, not a service)
 	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || (apt-get install -y --no-install-recommends mosquitto >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y --no-install-recommends mosquitto))

@@ -176,6 +176,7 @@ func Build(in Instance, roots []string, skip ...string) (*dynamic.Configuration,
 		conf.HTTP = &dynamic.HTTPConfiguration{}
 	}
 	h := conf.HTTP
+	var gone []string // services left out for want of an address
 	if len(h.Services) == 0 {
 		h.Services = map[string]*dynamic.Service{in.Service: {LoadBalancer: &dynamic.ServersLoadBalancer{}}}
 	}
@@ -197,6 +198,7 @@ func Build(in Instance, roots []string, skip ...string) (*dynamic.Configuration,
 		a, ok := addr("service", sn, srv.Port)
 		if !ok {
 			delete(h.Services, sn)
+			gone = append(gone, sn)
 			continue
 		}
 		srv.URL = srv.Scheme + "://" + a
@@ -215,6 +217,9 @@ func Build(in Instance, roots []string, skip ...string) (*dynamic.Configuration,
 				continue
 			}
 			r.Rule = rule
+		}
+		if r.Service == "" && len(h.Services) == 0 && len(gone) == 1 {
+			r.Service = gone[0] // shown with its service's problem
 		}
 		if r.Service == "" {
 			if len(h.Services) != 1 {

@@ -39,7 +39,7 @@ func main() {
 	mux.HandleFunc("/heal", func(w http.ResponseWriter, _ *http.Request) { sick.Store(false) })
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Backend", name)
-		fmt.Fprintf(w, "%s %s\n", name, r.Host)
+		fmt.Fprintf(w, "Name: %s\nHost: %s\n", name, r.Host)
 	})
 	if u := os.Getenv("UDP_PORT"); u != "" {
 		go udpEcho(name, u)
