@@ -86,6 +86,14 @@ tcp:
   services:
     s: {loadBalancer: {servers: [{address: "127.0.0.1:1"}], healthCheck: {interval: 1s}}}
 `, "tcp.services.s@file.loadBalancer.healthCheck"},
+	"tcp.services.<name>.weighted.healthCheck": {`
+tcp:
+  routers:
+    r: {rule: "HostSNI(` + "`*`" + `)", service: w}
+  services:
+    a: {loadBalancer: {servers: [{address: "127.0.0.1:1"}]}}
+    w: {weighted: {services: [{name: a}], healthCheck: {}}}
+`, "tcp.services.w@file.weighted.healthCheck"},
 	"tls.stores.<name>.defaultGeneratedCert": {`
 tls:
   stores:

@@ -9,6 +9,7 @@ var Dynamic = []Entry{
 	{Key: "http.middlewares.<name>.rateLimit.redis.maxActiveConns", Status: Refused, Note: "not implemented yet"},
 	{Key: "http.middlewares.<name>.rateLimit.redis.writeTimeout", Status: Refused, Note: "not implemented yet"},
 	{Key: "tcp.services.<name>.loadBalancer.healthCheck", Status: Refused, Note: "TCP health checks are not implemented yet"},
+	{Key: "tcp.services.<name>.weighted.healthCheck", Status: Refused, Note: "follows the children's TCP health checks, which are not implemented yet"},
 	{Key: "http.middlewares.<name>.forwardAuth.tls.caOptional", Status: Refused, Note: "removed in Traefik v3: client authentication is a server-side option"},
 	{Key: "http.middlewares.<name>.rateLimit.redis.tls.caOptional", Status: Refused, Note: "removed in Traefik v3: client authentication is a server-side option"},
 	{Key: "http.middlewares.<name>.stripPrefix.forceSlash", Status: NoOp, Note: "deprecated in Traefik v3, which ignores it: the stripped path always starts with /"},

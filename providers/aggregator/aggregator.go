@@ -104,7 +104,16 @@ func Qualify(provider string, conf *dynamic.Configuration) *dynamic.Configuratio
 			f.Service = q(f.Service)
 			f.Fallback = q(f.Fallback)
 			c.Failover = &f
+		case s.HighestRandomWeight != nil:
+			h := *s.HighestRandomWeight
+			h.Services = make([]dynamic.WRRService, len(s.HighestRandomWeight.Services))
+			for i, hs := range s.HighestRandomWeight.Services {
+				hs.Name = q(hs.Name)
+				h.Services[i] = hs
+			}
+			c.HighestRandomWeight = &h
 		}
+		c.Middlewares = qualifyAll(s.Middlewares, q)
 		out.HTTP.Services[q(n)] = &c
 	}
 	for n, m := range conf.HTTP.Middlewares {

@@ -437,6 +437,19 @@ func (b *build) buildService(name string, stack []string) (http.Handler, error) 
 		slog.Debug("service disabled", "service", name, "error", err)
 		return nil, fmt.Errorf("service %q: %w", name, err)
 	}
+	if mws := info.Middlewares; len(mws) > 0 {
+		// The service's own middlewares (Traefik v3.7), after the router's;
+		// a name without "@" is in the service's provider.
+		_, provider := dynamic.SplitQualified(name)
+		names := make([]string, len(mws))
+		for i, m := range mws {
+			names[i] = dynamic.Qualify(m, provider)
+		}
+		if h, err = b.chain(name, names, h); err != nil {
+			info.AddError(fmt.Errorf("middlewares: %w", err), true)
+			return nil, fmt.Errorf("service %q: middlewares: %w", name, err)
+		}
+	}
 	if b.deps.WrapService != nil {
 		h = b.deps.WrapService(name, h)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	"github.com/switchyard-proxy/switchyard/config/runtime"
 	"github.com/switchyard-proxy/switchyard/config/static"
+	"github.com/switchyard-proxy/switchyard/internal/statusrange"
 	"github.com/switchyard-proxy/switchyard/services/failover"
 	"github.com/switchyard-proxy/switchyard/services/healthcheck"
 	"github.com/switchyard-proxy/switchyard/services/loadbalancer"
@@ -218,20 +219,23 @@ func (m *ServiceManager) childRef(name string, child func(string) (http.Handler,
 func (m *ServiceManager) Build(name string, info *runtime.ServiceInfo, conf *dynamic.Configuration, child func(string) (http.Handler, error)) (http.Handler, error) {
 	s := info.Service
 	kinds := 0
-	for _, set := range []bool{s.LoadBalancer != nil, s.Weighted != nil, s.Mirroring != nil, s.Failover != nil} {
+	for _, set := range []bool{s.LoadBalancer != nil, s.Weighted != nil, s.Mirroring != nil, s.Failover != nil, s.HighestRandomWeight != nil} {
 		if set {
 			kinds++
 		}
 	}
 	switch {
 	case kinds == 0:
-		return nil, errors.New("no service type defined (loadBalancer, weighted, mirroring or failover)")
+		return nil, errors.New("no service type defined (loadBalancer, weighted, mirroring, failover or highestRandomWeight)")
 	case kinds > 1:
 		return nil, errors.New("more than one service type defined")
 	case s.LoadBalancer != nil:
 		return m.loadBalancer(name, info, s.LoadBalancer, conf)
 	case s.Weighted != nil:
 		return m.weighted(name, info, s.Weighted, child)
+	case s.HighestRandomWeight != nil:
+		hrw := s.HighestRandomWeight
+		return m.balanceServices(name, info, "hrw", hrw.Services, nil, hrw.HealthCheck, loadbalancer.NewHRW(), child)
 	case s.Mirroring != nil:
 		return m.mirroring(name, info, s.Mirroring, child)
 	default:
@@ -383,16 +387,25 @@ func parseServerURL(raw string) (*url.URL, error) {
 }
 
 func (m *ServiceManager) weighted(name string, info *runtime.ServiceInfo, w *dynamic.WeightedRoundRobin, child func(string) (http.Handler, error)) (http.Handler, error) {
+	return m.balanceServices(name, info, "weighted", w.Services, w.Sticky, w.HealthCheck, loadbalancer.NewWRR(), child)
+}
+
+// balanceServices builds a service balancing over other services with
+// policy: weighted (smooth WRR) or highestRandomWeight (rendezvous hashing
+// on the client IP).
+func (m *ServiceManager) balanceServices(name string, info *runtime.ServiceInfo, kind string, children []dynamic.WRRService,
+	sticky *dynamic.Sticky, hc *dynamic.HealthCheck, policy loadbalancer.Policy, child func(string) (http.Handler, error),
+) (http.Handler, error) {
 	type ref struct {
 		name   string
 		h      http.Handler
 		e      *serviceEntry
 		weight int
 	}
-	refs := make([]ref, 0, len(w.Services))
+	refs := make([]ref, 0, len(children))
 	var key strings.Builder
-	fmt.Fprintf(&key, "weighted|%s", dynamic.Hash(w))
-	for i, c := range w.Services {
+	fmt.Fprintf(&key, "%s|%s|%s|%v", kind, dynamic.Hash(children), dynamic.Hash(sticky), hc != nil)
+	for i, c := range children {
 		if c.Name == "" {
 			return nil, fmt.Errorf("services[%d]: missing name", i)
 		}
@@ -420,16 +433,16 @@ func (m *ServiceManager) weighted(name string, info *runtime.ServiceInfo, w *dyn
 		}
 		servers = append(servers, loadbalancer.Server{Name: r.name, Handler: r.h, Weight: r.weight})
 	}
-	bopts := loadbalancer.Options{HealthChecked: w.HealthCheck != nil}
-	if w.Sticky != nil && w.Sticky.Cookie != nil {
-		bopts.Sticky = loadbalancer.NewCookie(w.Sticky.Cookie, name)
+	bopts := loadbalancer.Options{HealthChecked: hc != nil}
+	if sticky != nil && sticky.Cookie != nil {
+		bopts.Sticky = loadbalancer.NewCookie(sticky.Cookie, name)
 	}
-	b, err := loadbalancer.NewWithOptions(servers, loadbalancer.NewWRR(), bopts)
+	b, err := loadbalancer.NewWithOptions(servers, policy, bopts)
 	if err != nil {
 		return nil, err
 	}
 	e := &serviceEntry{key: key.String(), h: b}
-	if w.HealthCheck != nil {
+	if hc != nil {
 		e.health = b
 		for _, r := range refs {
 			if r.weight == 0 {
@@ -526,11 +539,31 @@ func (m *ServiceManager) failover(name string, info *runtime.ServiceInfo, fc *dy
 	}
 	f := failover.New(mainH, fbH)
 	e := &serviceEntry{key: key, h: f}
-	unreg, err := follow(mainE, fc.Service, f.SetMainStatus)
-	if err != nil {
-		return nil, err
+	if fe := fc.Errors; fe != nil {
+		status, err := statusrange.Parse(fe.Status)
+		if err != nil {
+			return nil, fmt.Errorf("errors.status: %w", err)
+		}
+		if len(status) == 0 {
+			return nil, errors.New("errors.status is required")
+		}
+		maxBody := int64(defaultFailoverMaxBody)
+		if fe.MaxRequestBodyBytes != nil && *fe.MaxRequestBodyBytes != 0 {
+			if maxBody = *fe.MaxRequestBodyBytes; maxBody < -1 {
+				return nil, fmt.Errorf("errors.maxRequestBodyBytes must be -1 (no limit) or positive, got %d", maxBody)
+			}
+		}
+		f.OnErrors(status, maxBody)
 	}
-	e.stop = append(e.stop, unreg)
+	// With errors, a main service without health checks is always up:
+	// its answers alone send requests to the fallback.
+	if fc.Errors == nil || (mainE != nil && mainE.health != nil) {
+		unreg, err := follow(mainE, fc.Service, f.SetMainStatus)
+		if err != nil {
+			return nil, err
+		}
+		e.stop = append(e.stop, unreg)
+	}
 	if fc.HealthCheck != nil {
 		unreg, err := follow(fbE, fc.Fallback, f.SetFallbackStatus)
 		if err != nil {
@@ -544,6 +577,10 @@ func (m *ServiceManager) failover(name string, info *runtime.ServiceInfo, fc *dy
 	slog.Debug("failover service built", "service", name, "main", fc.Service, "fallback", fc.Fallback)
 	return f, nil
 }
+
+// defaultFailoverMaxBody bounds the request body a failover with errors
+// keeps to send again, when maxRequestBodyBytes is not set (as retry's).
+const defaultFailoverMaxBody = 2 << 20
 
 // childServices lists the services a service refers to.
 func childServices(s *dynamic.Service) []string {
@@ -560,6 +597,10 @@ func childServices(s *dynamic.Service) []string {
 		}
 	case s.Failover != nil:
 		out = append(out, s.Failover.Service, s.Failover.Fallback)
+	case s.HighestRandomWeight != nil:
+		for _, c := range s.HighestRandomWeight.Services {
+			out = append(out, c.Name)
+		}
 	}
 	return out
 }
