@@ -126,7 +126,7 @@ func startDockerd() *dockerd {
 }
 
 // importImages builds the static test server and imports it twice: plain,
-// and with a HEALTHCHECK that runs the server's own check every 300 ms.
+// and with a HEALTHCHECK that runs the server's own check every second.
 func (d *dockerd) importImages() error {
 	bin := filepath.Join(d.dir, "srv")
 	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "./integration/docker/srv")
@@ -149,7 +149,7 @@ func (d *dockerd) importImages() error {
 	}
 	for ref, changes := range map[string][]string{
 		imgSrv:       {`CMD ["/srv"]`},
-		imgSrvHealth: {`CMD ["/srv"]`, `HEALTHCHECK --interval=300ms --timeout=2s --retries=2 CMD ["/srv", "-check"]`},
+		imgSrvHealth: {`CMD ["/srv"]`, `HEALTHCHECK --interval=1s --timeout=5s --start-period=20s --retries=2 CMD ["/srv", "-check"]`},
 	} {
 		rc, err := d.cli.ImageImport(context.Background(), image.ImportSource{Source: bytes.NewReader(rootfs.Bytes()), SourceName: "-"}, ref, image.ImportOptions{Changes: changes})
 		if err != nil {
