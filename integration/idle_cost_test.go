@@ -411,9 +411,11 @@ func liveBytes(t testing.TB, api string) (heap, stacks int64) {
 		}
 		return b
 	}
-	// Twice: objects with finalizers (os.File, net.netFD) need a second cycle.
-	get("/debug/pprof/heap?gc=1")
-	get("/debug/pprof/heap?gc=1")
+	// Several cycles: sync.Pool contents survive one, objects with
+	// finalizers (os.File, net.netFD) need a second.
+	for range 4 {
+		get("/debug/pprof/heap?gc=1")
+	}
 	var v struct {
 		Memstats struct {
 			HeapAlloc  int64
@@ -430,7 +432,7 @@ func liveBytes(t testing.TB, api string) (heap, stacks int64) {
 // (SWITCHYARD_IDLE_PROFILE) for `go tool pprof`.
 func saveProfiles(t testing.TB, api, dir, kind string) {
 	for _, p := range []string{"heap", "goroutine"} {
-		resp, err := http.Get("http://" + api + "/debug/pprof/" + p)
+		resp, err := http.Get("http://" + api + "/debug/pprof/" + p + "?gc=1")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -32,7 +32,7 @@ type body struct {
 // buffered (no copy), else data read straight into buf. It returns io.EOF at the
 // end. All waits go through ex so deadlines, cancellation and flushing apply; a
 // deadline interruption never loses data.
-func (ex *exchange) nextBody(b *body, buf []byte) ([]byte, error) {
+func (ex *exchange) nextBody(b *body) ([]byte, error) {
 	switch b.mode {
 	case bodyNone:
 		return nil, io.EOF
@@ -40,21 +40,21 @@ func (ex *exchange) nextBody(b *body, buf []byte) ([]byte, error) {
 		if b.left == 0 {
 			return nil, io.EOF
 		}
-		p, err := ex.take(buf, b.left)
+		p, err := ex.take(b.left)
 		b.left -= int64(len(p))
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
 		return p, err
 	case bodyEOF:
-		return ex.take(buf, -1)
+		return ex.take(-1)
 	}
 	// ex.c.br is looked up after every wait: an idle wait gives the
 	// buffers back (idleWait).
 	for {
 		switch b.state {
 		case chunkData:
-			p, err := ex.take(buf, b.left)
+			p, err := ex.take(b.left)
 			b.left -= int64(len(p))
 			if b.left == 0 {
 				b.state = chunkCRLF
@@ -99,15 +99,19 @@ func (ex *exchange) nextBody(b *body, buf []byte) ([]byte, error) {
 	}
 }
 
-// take returns up to limit bytes (limit < 0: no limit).
-func (ex *exchange) take(buf []byte, limit int64) ([]byte, error) {
+// take returns up to limit bytes (limit < 0: no limit): a slice of the
+// read buffer, or of the connection's copy buffer when read straight into
+// it. Both are looked up after every wait, never kept across one: an idle
+// wait gives the buffer set back to the pool (idleWait), and a stale
+// reference would pin it, or share it with the exchange that takes it next.
+func (ex *exchange) take(limit int64) ([]byte, error) {
 	for {
 		br := ex.c.br
 		if br.Buffered() == 0 && ex.watch != nil {
 			if err := ex.idleWait(); err != nil {
 				return nil, err
 			}
-			br, buf = ex.c.br, ex.c.buf
+			br = ex.c.br
 		}
 		if n := br.Buffered(); n > 0 {
 			if limit >= 0 && int64(n) > limit {
@@ -117,12 +121,12 @@ func (ex *exchange) take(buf []byte, limit int64) ([]byte, error) {
 			_, _ = br.Discard(n)
 			return p, nil
 		}
+		buf := ex.c.buf
 		if limit >= 0 && int64(len(buf)) > limit {
 			buf = buf[:limit]
 		}
 		n, err := ex.readNet(buf)
 		if errors.Is(err, errGoIdle) {
-			buf = ex.c.buf
 			continue
 		}
 		return buf[:n], err

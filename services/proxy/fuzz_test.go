@@ -67,7 +67,7 @@ func readResponse(t testing.TB, resp, method string, size int) respResult {
 	res.mode = h.framing(method)
 	b := body{mode: res.mode, left: h.contentLength}
 	for {
-		p, err := ex.nextBody(&b, ex.c.buf)
+		p, err := ex.nextBody(&b)
 		res.body = append(res.body, p...)
 		if errors.Is(err, io.EOF) {
 			break

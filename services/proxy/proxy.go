@@ -518,7 +518,7 @@ func (ex *exchange) respond() error {
 		ex.flushMode = flushInterval
 	}
 	for {
-		p, err := ex.nextBody(b, ex.c.buf)
+		p, err := ex.nextBody(b)
 		if len(p) > 0 {
 			ex.originSize += int64(len(p))
 			if _, werr := ex.rw.Write(p); werr != nil {
@@ -813,7 +813,7 @@ func (ex *exchange) salvage(err error) bool {
 	}
 	n := 0
 	for {
-		p, err := ex.nextBody(b, ex.c.buf)
+		p, err := ex.nextBody(b)
 		n += len(p)
 		if n > drainMaxBytes {
 			return false
