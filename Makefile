@@ -12,7 +12,7 @@ CORE_PKGS = $(shell $(GO) list ./... | grep -v /integration)
 FUZZTIME ?= 2m
 FUZZ     ?=
 
-.PHONY: all build run compat-doc test test-unit test-integration consul kube mqtt crds helm helm-lint manifests image docker lint fmt fuzz fuzz-list bench bench-quick bench-idle bench-upgrade bench-obs bench-smoke bench-tls clean
+.PHONY: all build run compat-doc test test-unit test-integration consul kube mqtt crds helm helm-lint manifests image image-local docker lint fmt fuzz fuzz-list bench bench-quick bench-idle bench-upgrade bench-obs bench-smoke bench-tls clean
 
 all: build
 
@@ -62,6 +62,10 @@ helm-lint: helm ## lint the chart deploy/helm/switchyard
 
 manifests: helm ## render deploy/manifests/ from the chart (the deployment test fails when they drift)
 	deploy/helm/render-manifests.sh "$$(GO=$(GO) integration/helm/build.sh | tail -n1)"
+
+image-local: ## the same image with no registry: static binary + CA bundle on scratch (deploy/docker/Dockerfile.scratch), built by the local Engine
+	deploy/docker/context.sh $(BIN)/image-context $(VERSION)
+	DOCKER_BUILDKIT=0 docker build -t switchyard:$(VERSION) $(BIN)/image-context
 
 image: ## build the container image (needs docker and a registry: not runnable in this workplace)
 	docker build --build-arg VERSION=$(VERSION) -t switchyard:$(VERSION) .
