@@ -484,3 +484,44 @@ func TestIdleCostMeasure(t *testing.T) {
 		})
 	}
 }
+
+// TestIdleLiveBytesPerConnection holds 300 idle connections of each kind
+// in one binary and bounds what each holds: live heap plus goroutine
+// stacks after forced collections (liveBytes), a measure that neither the
+// collector's headroom nor the handshakes' garbage disturbs, so a few
+// hundred connections give it within a fraction of a KiB. Measured at
+// 2,000 (TestIdleCostMeasure): SSE 13.2 KiB, WebSocket 16.8, TLS after a
+// request 7.8 (9 at 300: maps and the parker's tables amortize less),
+// h2 26.2. The bounds leave 20–50 % of headroom; the issue's targets (RSS,
+// `make bench`) are 16, 16 and 12 KiB, and the WebSocket one is not met
+// yet (two goroutines per tunnel).
+func TestIdleLiveBytesPerConnection(t *testing.T) {
+	const n = 300
+	bounds := []struct {
+		kind string
+		kib  float64
+	}{{"sse", 16}, {"ws", 20}, {"tls", 12}, {"h2", 32}}
+	b := startIdleBackend(t)
+	e, tc := startIdleProxy(t, b)
+	api := e.Addr("traefik")
+	held := &idleConns{}
+	defer held.Close()
+	for _, k := range bounds {
+		openMany(t, 10, k.kind, e.Addr("web"), tc, held) // warm up (pools, TLS)
+	}
+	time.Sleep(300 * time.Millisecond)
+	for _, k := range bounds {
+		heap0, stack0 := liveBytes(t, api)
+		openMany(t, n, k.kind, e.Addr("web"), tc, held)
+		// Streams go buffer-free after 200 ms of waiting, keep-alive
+		// connections park after 1 s.
+		time.Sleep(1500 * time.Millisecond)
+		heap1, stack1 := liveBytes(t, api)
+		per := float64(heap1+stack1-heap0-stack0) / 1024 / n
+		t.Logf("%s: %.1f KiB live per idle connection (heap %.1f, stacks %.1f; bound %.0f)", k.kind, per,
+			float64(heap1-heap0)/1024/n, float64(stack1-stack0)/1024/n, k.kib)
+		if per > k.kib {
+			t.Errorf("%s: %.1f KiB live per idle connection, bound %.0f KiB", k.kind, per, k.kib)
+		}
+	}
+}
