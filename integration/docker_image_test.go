@@ -53,7 +53,7 @@ func TestDockerImage(t *testing.T) {
 	if bytes.Contains(out, []byte(`"error"`)) {
 		t.Fatalf("build: %s", out)
 	}
-	ins, _, err := d.cli.ImageInspectWithRaw(ctx, ref)
+	ins, err := d.cli.ImageInspect(ctx, ref)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,7 @@ var Static = []Entry{
 	{Key: "serversTransport.spiffe", Status: Refused, Note: "SPIFFE needs a SPIRE agent, not available"},
 
 	// Providers.
+	{Key: "providers.swarm", Status: Refused, Note: "Docker Swarm mode is not supported; run providers.docker against each node's Engine (docs/providers/docker.md)"},
 	{Key: "providers.consulCatalog.serviceName", Status: NoOp, Note: "only used by Consul Connect (connectAware), which is refused"},
 	{Key: "providers.kubernetesCRD.disableClusterScopeResources", Status: NoOp, Note: "the CRD provider reads no cluster-scoped resource"},
 
