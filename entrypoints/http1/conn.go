@@ -383,6 +383,9 @@ func (c *conn) park() bool {
 		return true
 	}
 	c.releaseBuffers()
+	if c.tc != nil {
+		shrinkTLS(c.tc) // nobody reads it until the poller resumes it
+	}
 	if err := p.add(c); err != nil {
 		if c.state.CompareAndSwap(stParking, stIdle) {
 			c.buffers()
