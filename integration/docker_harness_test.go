@@ -32,6 +32,8 @@ import (
 // registry.
 
 type dockerd struct {
+	bin    string
+	args   []string
 	dir    string
 	sock   string // unix:// endpoint
 	cli    *dockerclient.Client
@@ -57,14 +59,16 @@ const (
 // installed, or not root).
 func requireDockerd(t testing.TB) *dockerd {
 	t.Helper()
-	dockerdOnce.Do(func() { theDockerd = startDockerd() })
+	dockerdOnce.Do(func() { theDockerd = startDockerd(false) })
 	if theDockerd.err != nil {
 		t.Skipf("no Docker Engine: %v", theDockerd.err)
 	}
 	return theDockerd
 }
 
-func startDockerd() *dockerd {
+// startDockerd starts an Engine of its own (liveRestore: containers keep
+// running while it is down).
+func startDockerd(liveRestore bool) *dockerd {
 	d := &dockerd{log: &syncBuffer{}}
 	bin, err := exec.LookPath("dockerd")
 	if err != nil {
@@ -83,27 +87,42 @@ func startDockerd() *dockerd {
 	id := filepath.Base(d.dir)
 	d.sock = "unix://" + filepath.Join(d.dir, "docker.sock")
 	d.cgroup = id
-	d.cmd = exec.Command(bin,
+	d.bin = bin
+	d.args = []string{
 		"--data-root", filepath.Join(d.dir, "root"),
 		"--exec-root", filepath.Join(d.dir, "exec"),
 		"--host", d.sock,
 		"--pidfile", filepath.Join(d.dir, "docker.pid"),
 		"--cgroup-parent", d.cgroup,
 		"--containerd-namespace", id,
-		"--containerd-plugins-namespace", id+"-plugins",
+		"--containerd-plugins-namespace", id + "-plugins",
 		"--storage-driver=overlay2",
 		"--iptables=false", "--ip-masq=false", "--ip6tables=false", "--bridge=none",
-	)
-	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := d.cmd.Start(); err != nil {
-		d.err = fmt.Errorf("start dockerd: %v", err)
-		return d
+	}
+	if liveRestore {
+		d.args = append(d.args, "--live-restore")
 	}
 	atExit(d.stop)
 	if d.cli, err = dockerclient.NewClientWithOpts(dockerclient.WithHost(d.sock), dockerclient.WithAPIVersionNegotiation()); err != nil {
 		d.err = err
 		return d
+	}
+	if d.err = d.startDaemon(); d.err != nil {
+		return d
+	}
+	if err := d.importImages(); err != nil {
+		d.err = err
+	}
+	return d
+}
+
+// startDaemon runs dockerd with d.args and waits until it answers.
+func (d *dockerd) startDaemon() error {
+	d.cmd = exec.Command(d.bin, d.args...)
+	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := d.cmd.Start(); err != nil {
+		return fmt.Errorf("start dockerd: %v", err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -111,18 +130,30 @@ func startDockerd() *dockerd {
 		_, err := d.cli.Ping(ctx)
 		cancel()
 		if err == nil {
-			break
+			return nil
 		}
 		if time.Now().After(deadline) {
-			d.err = fmt.Errorf("dockerd not ready after 30 s: %v\n%s", err, tail(d.log.String(), 3000))
-			return d
+			return fmt.Errorf("dockerd not ready after 30 s: %v\n%s", err, tail(d.log.String(), 3000))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if err := d.importImages(); err != nil {
-		d.err = err
+}
+
+// stopDaemon stops dockerd by its pid (SIGTERM, then SIGKILL after 20 s).
+func (d *dockerd) stopDaemon() {
+	if d.cmd == nil || d.cmd.Process == nil {
+		return
 	}
-	return d
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = d.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = d.cmd.Process.Kill()
+		<-done
+	}
+	d.cmd = nil
 }
 
 // importImages builds the static test server and imports it twice: plain,
@@ -179,17 +210,7 @@ func (d *dockerd) stop() {
 		cancel()
 		d.cli.Close()
 	}
-	if d.cmd != nil && d.cmd.Process != nil {
-		_ = d.cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = d.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = d.cmd.Process.Kill()
-			<-done
-		}
-	}
+	d.stopDaemon()
 	if d.dir == "" {
 		return
 	}
