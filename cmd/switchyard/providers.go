@@ -8,11 +8,15 @@ import (
 	"github.com/switchyard-proxy/switchyard/providers/consul"
 	"github.com/switchyard-proxy/switchyard/providers/consulcatalog"
 	"github.com/switchyard-proxy/switchyard/providers/docker"
+	"github.com/switchyard-proxy/switchyard/providers/etcd"
 	"github.com/switchyard-proxy/switchyard/providers/file"
+	httpprovider "github.com/switchyard-proxy/switchyard/providers/http"
 	"github.com/switchyard-proxy/switchyard/providers/kubernetes/crd"
 	"github.com/switchyard-proxy/switchyard/providers/kubernetes/gateway"
 	"github.com/switchyard-proxy/switchyard/providers/kubernetes/ingress"
 	"github.com/switchyard-proxy/switchyard/providers/kubernetes/ingressnginx"
+	"github.com/switchyard-proxy/switchyard/providers/redis"
+	"github.com/switchyard-proxy/switchyard/providers/zookeeper"
 )
 
 // providerEntry is one row of the provider table: its static key and how
@@ -46,6 +50,30 @@ var providerTable = []providerEntry{
 	{"docker", func(sc *static.Configuration) providers.Provider {
 		if c := sc.Providers.Docker; c != nil {
 			return docker.New(*c)
+		}
+		return nil
+	}},
+	{"redis", func(sc *static.Configuration) providers.Provider {
+		if c := sc.Providers.Redis; c != nil {
+			return redis.New(*c)
+		}
+		return nil
+	}},
+	{"etcd", func(sc *static.Configuration) providers.Provider {
+		if c := sc.Providers.Etcd; c != nil {
+			return etcd.New(*c)
+		}
+		return nil
+	}},
+	{"zooKeeper", func(sc *static.Configuration) providers.Provider {
+		if c := sc.Providers.ZooKeeper; c != nil {
+			return zookeeper.New(*c)
+		}
+		return nil
+	}},
+	{"http", func(sc *static.Configuration) providers.Provider {
+		if c := sc.Providers.HTTP; c != nil {
+			return httpprovider.New(*c)
 		}
 		return nil
 	}},

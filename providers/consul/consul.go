@@ -1,54 +1,51 @@
-// Package consul is the Consul KV provider: the tree under rootKey, decoded
-// with Traefik's KV layout, watched with blocking queries so that a change
-// of any number of keys arrives as one configuration.
+// Package consul is the Consul KV provider: the shared KV core
+// (providers/kv) over Consul's KV API, watched with blocking queries so
+// that a change of any number of keys arrives as one configuration.
 package consul
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/consul/api"
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	"github.com/switchyard-proxy/switchyard/config/static"
-	"github.com/switchyard-proxy/switchyard/internal/redact"
 	"github.com/switchyard-proxy/switchyard/providers"
-	"github.com/switchyard-proxy/switchyard/providers/labels"
+	"github.com/switchyard-proxy/switchyard/providers/kv"
 )
 
 // Name is the provider name carried by every Message.
 const Name = "consul"
 
-// Retry backoff after a failed query; reset by the first success.
-const (
-	minBackoff = 100 * time.Millisecond
-	maxBackoff = 5 * time.Second
-	waitTime   = time.Minute // bounds staleness after a silent partition
-)
+// waitTime bounds a blocking query, hence staleness after a silent
+// partition.
+const waitTime = time.Minute
 
 var _ providers.Provider = (*Provider)(nil)
 
 // Provider watches a Consul KV tree.
 type Provider struct {
+	*kv.Provider
 	cfg     static.ConsulProvider
-	log     *slog.Logger
 	clients []*api.Client
 }
 
 // New returns a provider for cfg; nothing is contacted.
 func New(cfg static.ConsulProvider) *Provider {
-	return &Provider{cfg: cfg, log: slog.Default().With("provider", Name)}
+	p := &Provider{cfg: cfg}
+	p.Provider = kv.New(kv.Options{Name: Name, Source: "Consul KV", RootKey: cfg.RootKey, Open: p.open})
+	return p
 }
 
 // Init validates the options and builds one client per endpoint.
 func (p *Provider) Init() error {
-	p.cfg.RootKey = strings.Trim(p.cfg.RootKey, "/")
-	if p.cfg.RootKey == "" {
-		return errors.New("consul provider: rootKey is empty")
+	if err := p.Provider.Init(); err != nil {
+		return fmt.Errorf("consul provider: %w", err)
 	}
 	if len(p.cfg.Endpoints) == 0 {
 		return errors.New("consul provider: no endpoints")
@@ -64,6 +61,14 @@ func (p *Provider) Init() error {
 		p.clients = append(p.clients, c)
 	}
 	return nil
+}
+
+func (p *Provider) open() (kv.Store, error) {
+	s := &store{clients: p.clients}
+	if len(p.cfg.Namespaces) == 1 {
+		s.namespace = p.cfg.Namespaces[0]
+	}
+	return s, nil
 }
 
 // NewClient builds a Consul API client for an "host:port" or URL endpoint.
@@ -92,106 +97,88 @@ func NewClient(endpoint, token string, t *static.ConsulTLS, auth *static.ConsulH
 	return api.NewClient(conf)
 }
 
-// Provide watches the tree until ctx is done.
-func (p *Provider) Provide(ctx context.Context, out chan<- dynamic.Message) error {
-	var (
-		index   uint64
-		last    string // hash of the last configuration sent
-		sent    bool
-		backoff = minBackoff
-		ep      int
-		failing bool
-	)
-	prefix := p.cfg.RootKey + "/"
-	for ctx.Err() == nil {
-		opts := (&api.QueryOptions{WaitIndex: index, WaitTime: waitTime}).WithContext(ctx)
-		if len(p.cfg.Namespaces) == 1 {
-			opts.Namespace = p.cfg.Namespaces[0]
-		}
-		pairs, meta, err := p.clients[ep].KV().List(prefix, opts)
-		if err != nil {
+// store is Consul's KV API; a failure moves to the next endpoint.
+type store struct {
+	clients   []*api.Client
+	namespace string
+	mu        sync.Mutex
+	ep        int
+}
+
+func (s *store) client() *api.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clients[s.ep]
+}
+
+func (s *store) failed(c *api.Client) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.clients[s.ep] == c {
+		s.ep = (s.ep + 1) % len(s.clients)
+	}
+}
+
+func (s *store) opts(ctx context.Context, index uint64) *api.QueryOptions {
+	o := (&api.QueryOptions{WaitIndex: index, WaitTime: waitTime, Namespace: s.namespace}).WithContext(ctx)
+	return o
+}
+
+// Watch reads the prefix's index, then waits on it with blocking queries.
+func (s *store) Watch(ctx context.Context, prefix string) (<-chan error, error) {
+	c := s.client()
+	_, meta, err := c.KV().Keys(prefix, "", s.opts(ctx, 0))
+	if err != nil {
+		s.failed(c)
+		return nil, err
+	}
+	ch := kv.Events()
+	go func() {
+		index := meta.LastIndex
+		for {
+			_, meta, err := c.KV().Keys(prefix, "", s.opts(ctx, index))
 			if ctx.Err() != nil {
-				return nil
+				close(ch)
+				return
 			}
-			if !failing {
-				p.log.Error("KV query failed; keeping the last configuration", "endpoint", p.cfg.Endpoints[ep], "error", err)
-			} else {
-				p.log.Debug("KV query failed", "endpoint", p.cfg.Endpoints[ep], "error", err)
+			if err != nil {
+				s.failed(c)
+				kv.Broken(ch, err)
+				return
 			}
-			failing = true
-			ep = (ep + 1) % len(p.clients)
-			index = 0
-			if !sleep(ctx, backoff) {
-				return nil
+			// Consul may reset its index (e.g. after a restart with a
+			// new data dir): start over from what it says now.
+			if meta.LastIndex != index {
+				index = meta.LastIndex
+				kv.Notify(ch)
 			}
-			backoff = min(backoff*2, maxBackoff)
-			continue
 		}
-		if failing {
-			p.log.Info("KV reachable again", "endpoint", p.cfg.Endpoints[ep])
-			failing = false
-		}
-		backoff = minBackoff
-		// Consul may reset its index (e.g. after a restart with a new data dir).
-		if meta.LastIndex < index {
-			index = 0
-		} else {
-			index = meta.LastIndex
-		}
-		conf := p.decode(pairs)
-		h := dynamic.Hash(conf)
-		if sent && h == last {
-			continue
-		}
-		select {
-		case out <- dynamic.Message{ProviderName: Name, Configuration: conf}:
-			sent, last = true, h
-		case <-ctx.Done():
-			return nil
-		}
-	}
-	return nil
+	}()
+	return ch, nil
 }
 
-// decode turns the pairs into a configuration, logging each skipped object.
-func (p *Provider) decode(pairs api.KVPairs) *dynamic.Configuration {
-	kv := make(map[string]string, len(pairs))
-	prefix := p.cfg.RootKey + "/"
+// List reads every pair under prefix.
+func (s *store) List(ctx context.Context, prefix string) (map[string]string, error) {
+	c := s.client()
+	pairs, _, err := c.KV().List(prefix, s.opts(ctx, 0))
+	if err != nil {
+		s.failed(c)
+		return nil, err
+	}
+	out := make(map[string]string, len(pairs))
 	for _, pair := range pairs {
-		k := strings.TrimPrefix(pair.Key, prefix)
-		if k == "" || strings.HasSuffix(k, "/") {
-			continue // folders
-		}
-		kv[k] = string(pair.Value)
+		out[pair.Key] = string(pair.Value)
 	}
-	conf, errs := labels.Decode(labels.ParseKV(kv), labels.KVMode)
-	for _, err := range errs {
-		// An object that does not decode is left out and reported on its
-		// name (the API shows it disabled with the key); the value is
-		// shown unless the key names a secret.
-		if pr, ok := labels.Problem(err, "Consul KV", func(oe *labels.ObjectError) string {
-			return "key " + redact.Text(prefix+oe.Key, kv[oe.Key])
-		}); ok {
-			conf.Problems = append(conf.Problems, pr)
-			continue
-		}
-		var oe *labels.ObjectError
-		if errors.As(err, &oe) {
-			p.log.Error("skipping key", "key", prefix+oe.Key, "error", oe.Err)
-			continue
-		}
-		p.log.Error("skipping key", "error", err)
-	}
-	return conf
+	return out, nil
 }
 
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
+func (s *store) Close() error { return nil }
+
+// decode is the core's decoding (kept for the package's tests).
+func (p *Provider) decode(pairs api.KVPairs) *dynamic.Configuration {
+	m := make(map[string]string, len(pairs))
+	for _, pair := range pairs {
+		m[pair.Key] = string(pair.Value)
 	}
+	return p.Decode(m)
 }
