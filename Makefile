@@ -12,7 +12,7 @@ CORE_PKGS = $(shell $(GO) list ./... | grep -v /integration)
 FUZZTIME ?= 2m
 FUZZ     ?=
 
-.PHONY: all build run compat-doc test test-unit test-integration consul kube mqtt crds helm helm-lint manifests image image-local docker lint fmt fuzz fuzz-list bench bench-quick bench-idle bench-upgrade bench-obs bench-smoke bench-tls clean
+.PHONY: all build run compat-doc test test-unit test-integration consul kvstores kube mqtt crds helm helm-lint manifests image image-local docker lint fmt fuzz fuzz-list bench bench-quick bench-idle bench-upgrade bench-obs bench-smoke bench-tls clean
 
 all: build
 
@@ -46,6 +46,14 @@ docker: ## Debian's docker.io (Engine 20.10) for the Docker provider tests; each
 
 mqtt: ## Debian's mosquitto broker for TestMQTTRouting (run as a child process, not a service)
 	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || (apt-get install -y --no-install-recommends mosquitto >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y --no-install-recommends mosquitto))
+
+kvstores: ## Redis, etcd and ZooKeeper servers from Debian for the KV provider tests (ZooKeeper pulls OpenJDK)
+	@for p in redis-server:redis-server etcd:etcd-server /usr/share/java/zookeeper.jar:zookeeper; do \
+		c=$${p%%:*}; pkg=$${p##*:}; \
+		if ! command -v $$c >/dev/null 2>&1 && [ ! -e $$c ]; then \
+			apt-get install -y --no-install-recommends $$pkg >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y --no-install-recommends $$pkg); \
+		fi; \
+	done
 
 kube: ## etcd (Debian's etcd-server) and a real kube-apiserver built once (cached in ~/.cache/switchyard/kube-apiserver-VERSION)
 	@command -v etcd >/dev/null 2>&1 || (apt-get install -y --no-install-recommends etcd-server >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y --no-install-recommends etcd-server))
