@@ -2,10 +2,12 @@ package integration
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -125,4 +127,49 @@ http:
 			t.Errorf("strip usedBy %v", u)
 		}
 	})
+}
+
+// TestServersTransportTLSFidelity: minVersion, maxVersion and cipherSuites
+// of http.serversTransports bound the handshake with a real HTTPS backend
+// (TLS 1.2 at most); a bad value disables the services using it.
+func TestServersTransportTLSFidelity(t *testing.T) {
+	t.Parallel()
+	be := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%x %s", r.TLS.Version, tls.CipherSuiteName(r.TLS.CipherSuite))
+	}))
+	be.TLS = &tls.Config{MaxVersion: tls.VersionTLS12}
+	be.StartTLS()
+	t.Cleanup(be.Close)
+	rule := func(p string) string { return "PathPrefix(`" + p + "`)" }
+	e := startMW(t, "", `
+http:
+  routers:
+    tls12: {rule: "`+rule("/tls12")+`", service: tls12}
+    tls13: {rule: "`+rule("/tls13")+`", service: tls13}
+    cipher: {rule: "`+rule("/cipher")+`", service: cipher}
+    bad: {rule: "`+rule("/bad")+`", service: bad}
+  serversTransports:
+    max12: {insecureSkipVerify: true, minVersion: VersionTLS12, maxVersion: VersionTLS12}
+    min13: {insecureSkipVerify: true, minVersion: VersionTLS13}
+    chacha: {insecureSkipVerify: true, cipherSuites: [TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256]}
+    badver: {insecureSkipVerify: true, minVersion: TLS1.3}
+  services:
+    tls12: {loadBalancer: {serversTransport: max12, servers: [{url: "<% url "be" %>"}]}}
+    tls13: {loadBalancer: {serversTransport: min13, servers: [{url: "<% url "be" %>"}]}}
+    cipher: {loadBalancer: {serversTransport: chacha, servers: [{url: "<% url "be" %>"}]}}
+    bad: {loadBalancer: {serversTransport: badver, servers: [{url: "<% url "be" %>"}]}}
+`, func(e *Env) { e.SetURL("be", be.URL) })
+	if r := get(t, e, "/tls12", nil); r.Status != 200 || !strings.HasPrefix(r.Body, "303 ") {
+		t.Errorf("maxVersion TLS 1.2: %d %q", r.Status, r.Body)
+	}
+	if r := get(t, e, "/tls13", nil); r.Status != 502 {
+		t.Errorf("minVersion TLS 1.3 against a TLS 1.2 server: %d %q", r.Status, r.Body)
+	}
+	if r := get(t, e, "/cipher", nil); r.Status != 200 || r.Body != "303 TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" {
+		t.Errorf("cipherSuites: %d %q", r.Status, r.Body)
+	}
+	raw := e.WaitAPI(15*time.Second, "service bad@file disabled", func(rd *Rawdata) bool { return rd.Services["bad@file"].Status == "disabled" })
+	if s := raw.Services["bad@file"]; !strings.Contains(strings.Join(s.Error, " "), `minVersion: unknown TLS version "TLS1.3"`) {
+		t.Errorf("bad minVersion: %+v", s)
+	}
 }

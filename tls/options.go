@@ -39,6 +39,17 @@ var clientAuthTypes = map[string]ctls.ClientAuthType{
 	"RequireAndVerifyClientCert": ctls.RequireAndVerifyClientCert,
 }
 
+// Version resolves a TLS version name of the configuration
+// ("VersionTLS12").
+func Version(name string) (uint16, bool) {
+	v, ok := versions[name]
+	return v, ok
+}
+
+// CipherSuite resolves a cipher suite name of the configuration (Go's and
+// IANA's: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256").
+func CipherSuite(name string) (uint16, bool) { return cipherSuite(name) }
+
 // cipherSuite resolves a Go/IANA cipher suite name.
 func cipherSuite(name string) (uint16, bool) {
 	for _, s := range ctls.CipherSuites() {

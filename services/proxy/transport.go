@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
+	stls "github.com/switchyard-proxy/switchyard/tls"
 )
 
 // Go's net/http default when MaxIdleConnsPerHost is zero.
@@ -211,6 +212,30 @@ func buildTLSConfig(cfg *dynamic.ServersTransport) (*tls.Config, error) {
 			return nil, fmt.Errorf("servers transport: certificates[%d]: %w", i, err)
 		}
 		tc.Certificates = append(tc.Certificates, pair)
+	}
+	if cfg.MinVersion != "" {
+		v, ok := stls.Version(cfg.MinVersion)
+		if !ok {
+			return nil, fmt.Errorf("servers transport: minVersion: unknown TLS version %q (VersionTLS10 to VersionTLS13)", cfg.MinVersion)
+		}
+		tc.MinVersion = v
+	}
+	if cfg.MaxVersion != "" {
+		v, ok := stls.Version(cfg.MaxVersion)
+		if !ok {
+			return nil, fmt.Errorf("servers transport: maxVersion: unknown TLS version %q (VersionTLS10 to VersionTLS13)", cfg.MaxVersion)
+		}
+		tc.MaxVersion = v
+	}
+	if tc.MaxVersion != 0 && tc.MinVersion > tc.MaxVersion {
+		return nil, fmt.Errorf("servers transport: minVersion %s is above maxVersion %s", cfg.MinVersion, cfg.MaxVersion)
+	}
+	for i, name := range cfg.CipherSuites {
+		id, ok := stls.CipherSuite(name)
+		if !ok {
+			return nil, fmt.Errorf("servers transport: cipherSuites[%d]: unknown cipher suite %q", i, name)
+		}
+		tc.CipherSuites = append(tc.CipherSuites, id)
 	}
 	if cfg.PeerCertURI != "" {
 		// Verify the chain ourselves (without a host name) and require the URI SAN.

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -266,5 +267,55 @@ func TestH2CBackend(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 || string(b) != "over h2c" || res.Header.Get("X-Proto") != "HTTP/2.0" || res.Header.Get("X-Host") != "app.test" {
 		t.Errorf("got %d %q %v", res.StatusCode, b, res.Header)
+	}
+}
+
+// TestTransportTLSVersionsAndCiphers: minVersion, maxVersion and
+// cipherSuites of a serversTransport bound the handshake with the server.
+func TestTransportTLSVersionsAndCiphers(t *testing.T) {
+	seen := make(chan string, 4)
+	be := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- fmt.Sprintf("%x %s", r.TLS.Version, tls.CipherSuiteName(r.TLS.CipherSuite))
+	}))
+	be.TLS = &tls.Config{MaxVersion: tls.VersionTLS12}
+	be.StartTLS()
+	t.Cleanup(be.Close)
+	for _, tc := range []struct {
+		desc   string
+		set    func(*dynamic.ServersTransport)
+		status int
+		want   string
+	}{
+		{"TLS 1.2 allowed", func(c *dynamic.ServersTransport) { c.MaxVersion = "VersionTLS12" }, 200, "303 "},
+		{"TLS 1.3 required", func(c *dynamic.ServersTransport) { c.MinVersion = "VersionTLS13" }, 502, ""},
+		{"one cipher", func(c *dynamic.ServersTransport) {
+			c.CipherSuites = []string{"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"}
+		}, 200, "303 TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			tr := newTestTransport(t, func(c *dynamic.ServersTransport) {
+				c.RootCAs = []dynamic.FileOrContent{dynamic.FileOrContent(certPEM(be))}
+				tc.set(c)
+			})
+			srv, _ := front(t, be.URL, tr, defaultOpts())
+			res, err := client(t).Get(srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != tc.status {
+				t.Fatalf("status %d", res.StatusCode)
+			}
+			if tc.want != "" {
+				if got := <-seen; !strings.HasPrefix(got, tc.want) {
+					t.Fatalf("handshake %q, want %q", got, tc.want)
+				}
+			}
+		})
+	}
+	for _, c := range []dynamic.ServersTransport{{MinVersion: "TLS13"}, {MaxVersion: "x"}, {MinVersion: "VersionTLS13", MaxVersion: "VersionTLS12"}, {CipherSuites: []string{"nope"}}} {
+		if _, err := NewTransport(&c); err == nil {
+			t.Errorf("%+v accepted", c)
+		}
 	}
 }
