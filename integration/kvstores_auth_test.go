@@ -1,0 +1,86 @@
+package integration
+
+import (
+	"crypto/tls"
+	"fmt"
+	"strings"
+	"testing"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// kvRouter writes one router and its service under traefik/.
+func kvRouter(name, path, backend string) map[string]string {
+	return map[string]string{
+		"traefik/http/routers/" + name + "/rule":                           "Path(`" + path + "`)",
+		"traefik/http/routers/" + name + "/service":                        name + "svc",
+		"traefik/http/services/" + name + "svc/loadBalancer/servers/0/url": backend,
+	}
+}
+
+// TestRedisKVTLSAuth: a TLS-only Redis with a password and a client
+// certificate required; the provider's tls, password and db options.
+func TestRedisKVTLSAuth(t *testing.T) {
+	t.Parallel()
+	requireBinary(t)
+	dir := t.TempDir()
+	ca := newCA(t, "redis-ca")
+	caFile := writeFile(t, dir, "ca.pem", ca.PEM)
+	sc, sk := ca.issue(t, "redis", []string{"127.0.0.1"}, false)
+	srvCert, srvKey := writePair(t, dir, "server", sc, sk)
+	cc, ck := ca.issue(t, "switchyard", nil, true)
+	cliCert, cliKey := writePair(t, dir, "client", cc, ck)
+	pair, err := tls.LoadX509KeyPair(cliCert, cliKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	srv := startRedis(t, []string{"--port", "0", "--tls-port", fmt.Sprint(port),
+		"--tls-cert-file", srvCert, "--tls-key-file", srvKey, "--tls-ca-cert-file", caFile,
+		"--tls-auth-clients", "yes", "--requirepass", "s3cret"}, func(o *goredis.Options) {
+		o.Addr = fmt.Sprintf("127.0.0.1:%d", port)
+		o.Password = "s3cret"
+		o.DB = 3
+		o.TLSConfig = &tls.Config{RootCAs: ca.pool(), Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+	})
+	e := newEnv(t)
+	srv.Set(kvRouter("sec", "/sec", e.Backend("redis-tls")))
+	e.WriteStatic("yml", consulStatic(fmt.Sprintf(`  redis:
+    endpoints: ["127.0.0.1:%d"]
+    password: s3cret
+    db: 3
+    tls:
+      ca: %s
+      cert: %s
+      key: %s
+`, port, caFile, cliCert, cliKey)))
+	e.Start()
+	e.WaitRouters("sec@redis")
+	waitServed(t, e, e.URL("web")+"/sec", "", "redis-tls")
+	// Followed live over TLS (keyspace notifications of db 3).
+	srv.Set(kvRouter("sec2", "/sec2", e.Backend("redis-tls")))
+	waitServed(t, e, e.URL("web")+"/sec2", "", "redis-tls")
+	if strings.Contains(e.Proc.Output(), "s3cret") {
+		t.Error("the password reached the log")
+	}
+}
+
+// TestZooKeeperKVAuth: nodes readable by one digest user only; the
+// provider reads them with username/password.
+func TestZooKeeperKVAuth(t *testing.T) {
+	t.Parallel()
+	requireBinary(t)
+	srv := startZooKeeper(t, "sw", "zkpass")
+	e := newEnv(t)
+	srv.Set(kvRouter("zsec", "/zsec", e.Backend("zk-auth")))
+	e.WriteStatic("yml", consulStatic(`  zooKeeper:
+    endpoints: ["`+srv.Endpoint()+`"]
+    username: sw
+    password: zkpass
+`))
+	e.Start()
+	e.WaitRouters("zsec@zookeeper")
+	waitServed(t, e, e.URL("web")+"/zsec", "", "zk-auth")
+	srv.Set(kvRouter("zsec2", "/zsec2", e.Backend("zk-auth")))
+	waitServed(t, e, e.URL("web")+"/zsec2", "", "zk-auth")
+}
