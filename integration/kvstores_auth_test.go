@@ -1,12 +1,16 @@
 package integration
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 )
 
 // kvRouter writes one router and its service under traefik/.
@@ -83,4 +87,58 @@ func TestZooKeeperKVAuth(t *testing.T) {
 	waitServed(t, e, e.URL("web")+"/zsec", "", "zk-auth")
 	srv.Set(kvRouter("zsec2", "/zsec2", e.Backend("zk-auth")))
 	waitServed(t, e, e.URL("web")+"/zsec2", "", "zk-auth")
+}
+
+// TestEtcdKVTLSAuth: etcd over TLS with client certificates required and
+// auth on; the provider's tls, username and password options.
+func TestEtcdKVTLSAuth(t *testing.T) {
+	t.Parallel()
+	requireBinary(t)
+	dir := t.TempDir()
+	ca := newCA(t, "etcd-ca")
+	caFile := writeFile(t, dir, "ca.pem", ca.PEM)
+	sc, sk := ca.issue(t, "etcd", []string{"127.0.0.1"}, false)
+	srvCert, srvKey := writePair(t, dir, "server", sc, sk)
+	cc, ck := ca.issue(t, "switchyard", nil, true)
+	cliCert, cliKey := writePair(t, dir, "client", cc, ck)
+	pair, err := tls.LoadX509KeyPair(cliCert, cliKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := &tls.Config{RootCAs: ca.pool(), Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+	srv := startEtcd(t, []string{"--cert-file", srvCert, "--key-file", srvKey, "--trusted-ca-file", caFile, "--client-cert-auth"}, tc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c := srv.Client
+	if _, err := c.UserAdd(ctx, "root", "etcdpw"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UserGrantRole(ctx, "root", "root"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AuthEnable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	authed, err := clientv3.New(clientv3.Config{Endpoints: []string{srv.url()}, TLS: tc, Username: "root", Password: "etcdpw", DialTimeout: 2 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer authed.Close()
+	srv.Client = authed
+	e := newEnv(t)
+	srv.Set(kvRouter("esec", "/esec", e.Backend("etcd-tls")))
+	e.WriteStatic("yml", consulStatic(`  etcd:
+    endpoints: ["`+srv.url()+`"]
+    username: root
+    password: etcdpw
+    tls:
+      ca: `+caFile+`
+      cert: `+cliCert+`
+      key: `+cliKey+`
+`))
+	e.Start()
+	e.WaitRouters("esec@etcd")
+	waitServed(t, e, e.URL("web")+"/esec", "", "etcd-tls")
+	srv.Set(kvRouter("esec2", "/esec2", e.Backend("etcd-tls")))
+	waitServed(t, e, e.URL("web")+"/esec2", "", "etcd-tls")
 }
