@@ -11,6 +11,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/switchyard-proxy/switchyard/internal/handoff"
 	"github.com/switchyard-proxy/switchyard/internal/relay"
@@ -67,6 +68,7 @@ func (ep *HTTPEntryPoint) MoveConns(ctx context.Context, send handoff.Send) Move
 	if ep.h1 == nil {
 		return st
 	}
+	began := time.Now()
 	type job struct {
 		client net.Conn
 		h      *held
@@ -119,7 +121,7 @@ func (ep *HTTPEntryPoint) MoveConns(ctx context.Context, send handoff.Send) Move
 		})
 	}
 	slog.Info("upgrade: connections handed to the new process", "entrypoint", ep.Name,
-		"tcp", st.TCP, "tunnels", st.Tunnels, "idleHTTP1", st.IdleHTTP1, "draining", st.Stayed)
+		"tcp", st.TCP, "tunnels", st.Tunnels, "idleHTTP1", st.IdleHTTP1, "draining", st.Stayed, "took", time.Since(began).Round(time.Millisecond).String())
 	return st
 }
 

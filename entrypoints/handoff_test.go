@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -99,7 +100,10 @@ func loopback(t *testing.T, to *HTTPEntryPoint) func(string, []byte, ...*os.File
 func TestMoveTCPRouterConns(t *testing.T) {
 	backend := echoServer(t)
 	eps := []*HTTPEntryPoint{tcpEntryPoint(t, backend), tcpEntryPoint(t, backend), tcpEntryPoint(t, backend)}
-	const n = 40
+	n := 40
+	if s := os.Getenv("MOVE_N"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	errs := make(chan error, n)

@@ -385,6 +385,11 @@ http:
 		})
 		t.Logf("upgrade %d: pid %d → %d after %v; %d sockets in the new process", gen+1, old, child, time.Since(start).Round(time.Millisecond), sockets(child))
 	}
+	for _, l := range strings.Split(proc.Output(), "\n") {
+		if strings.Contains(l, "handed to the new process") {
+			t.Log(l) // the move's duration ("took")
+		}
+	}
 	newest := pids[len(pids)-1]
 	// Each moved connection is two sockets of the newest process.
 	if n := sockets(newest); n < 2*(nTCP+nWS) {
