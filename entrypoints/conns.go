@@ -13,9 +13,10 @@ import (
 // upgrade hand-off moves their connections).
 type tcpConns struct{ reg *connreg.Registry }
 
-// add registers an adopted TCP connection; false once shutting down.
-func (s tcpConns) add(pc *prefixConn) (*connreg.Entry, bool) {
-	e := connreg.NewEntry(pc, connreg.ProtoTCP, connreg.StateTCP)
+// add registers an adopted relayed connection (a TCP router's, or a
+// tunnel); false once shutting down.
+func (s tcpConns) add(pc *prefixConn, p connreg.Protocol, st connreg.State) (*connreg.Entry, bool) {
+	e := connreg.NewEntry(pc, p, st)
 	if !s.reg.Add(e) {
 		return nil, false
 	}

@@ -18,7 +18,7 @@ func TestTCPConnsView(t *testing.T) {
 	a, b := net.Pipe()
 	defer b.Close()
 	pc := &prefixConn{Conn: a}
-	e, ok := s.add(pc)
+	e, ok := s.add(pc, connreg.ProtoTCP, connreg.StateTCP)
 	if !ok {
 		t.Fatal("add refused")
 	}
@@ -32,7 +32,7 @@ func TestTCPConnsView(t *testing.T) {
 		t.Fatalf("snapshot %v", got)
 	}
 	done := reg.Close()
-	if _, ok := s.add(&prefixConn{Conn: a}); ok {
+	if _, ok := s.add(&prefixConn{Conn: a}, connreg.ProtoTCP, connreg.StateTCP); ok {
 		t.Fatal("add accepted after close")
 	}
 	reg.Remove(e)

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/switchyard-proxy/switchyard/entrypoints/connreg"
 	"github.com/switchyard-proxy/switchyard/internal/handoff"
 	"github.com/switchyard-proxy/switchyard/internal/relay"
 )
@@ -52,130 +53,204 @@ func (c *prefixConn) Drained() (net.Conn, bool) { return c.Conn, c.buf == nil }
 // Drained: the limit wrapper buffers nothing (relay.Drainer).
 func (c *limitedConn) Drained() (net.Conn, bool) { return c.Conn, true }
 
+// Detach gives a TCP router's connection up for an upgrade hand-off
+// (connreg.Detacher): its relay stops at a clean point.
+func (c *prefixConn) Detach(ctx context.Context) (*connreg.Detached, error) {
+	h := c.relay.Load()
+	if h == nil {
+		return nil, connreg.ErrNotMovable // still connecting to its backend, or TLS terminated here
+	}
+	d, err := connreg.DetachRelay(ctx, h.r, connreg.ProtoTCP, connreg.StateTCP)
+	if err != nil {
+		return nil, err
+	}
+	d.Router, d.Service = h.router, h.service
+	if h.kind == handoff.KindTunnel {
+		d.Protocol, d.State = connreg.ProtoHTTP1, connreg.StateTunnel // adopted from a previous process
+	}
+	return d, nil
+}
+
 // MoveStats counts what a mover did.
 type MoveStats struct {
-	TCP, Tunnels, IdleHTTP1 int // moved
-	Stayed                  int // could not move (TLS, or an error): drain here
+	TCP, Tunnels, IdleHTTP1 int           // moved
+	Stayed                  int           // could not move (TLS, h2, a request in flight, an error): drain here
+	Took                    time.Duration // from the first stop to the last record sent
 }
 
 // MoveConns sends the entrypoint's movable connections to the new process:
-// TCP routers' and adopted pairs, WebSocket tunnels and idle keep-alive
-// connections without TLS. Call it once the entrypoint stopped accepting
-// and before Shutdown closes idle connections. What it does not move stays
-// served here and drains.
-func (ep *HTTPEntryPoint) MoveConns(ctx context.Context, send handoff.Send) MoveStats {
-	var st MoveStats
-	if ep.h1 == nil {
-		return st
-	}
+// every connection in its registry whose server can detach it (TCP
+// routers' and adopted pairs, WebSocket tunnels, parked keep-alive
+// connections without TLS). Call it once the entrypoint stopped accepting
+// and before Shutdown closes idle connections. What does not move stays
+// served here, marked draining.
+//
+// It is a pipeline: many connections are stopped at once (each stop waits
+// for its relay's goroutines: scheduling latency on a busy machine, not
+// work), and the stopped ones go out in batches, many records per
+// sendmsg. A connection is paused from its stop until its batch is sent.
+// Each stop is bounded (moveStopTimeout, and ctx): a relay that does not
+// stop in time carries on here.
+func (ep *HTTPEntryPoint) MoveConns(ctx context.Context, send handoff.SendBatch) MoveStats {
 	began := time.Now()
-	type job struct {
-		client net.Conn
-		h      *held
+	type cand struct {
+		e *connreg.Entry
+		d connreg.Detacher
 	}
-	var jobs []job
-	for _, c := range ep.tcpConns.snapshot() {
-		pc, ok := c.(*prefixConn)
-		if !ok {
-			st.Stayed++ // TLS terminated here
-			continue
-		}
-		if h := pc.relay.Load(); h != nil {
-			jobs = append(jobs, job{pc, h})
+	var cands []cand
+	var st MoveStats
+	ep.reg.Range(func(e *connreg.Entry) bool {
+		if d, ok := e.Owner().(connreg.Detacher); ok {
+			cands = append(cands, cand{e, d})
 		} else {
-			st.Stayed++ // still connecting to its backend
+			e.SetDraining()
+			st.Stayed++
 		}
+		return true
+	})
+	type stopped struct {
+		e   *connreg.Entry
+		d   *connreg.Detached
+		rec handoff.Record
 	}
-	for _, t := range ep.h1.RelayedTunnels() {
-		jobs = append(jobs, job{t.Client, &held{r: t.Relay, kind: handoff.KindTunnel, service: t.Service}})
-	}
-	// Many at once: each stop waits for its relay's goroutines, which on
-	// a busy machine is scheduling latency, not work.
-	var tcp, tunnels, stayed atomic.Int64
+	ready := make(chan stopped, moveBatch)
+	var stayed atomic.Int64
 	next := atomic.Int64{}
 	var wg sync.WaitGroup
-	for range min(moveWorkers, len(jobs)) {
+	for range min(moveWorkers, len(cands)) {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= len(jobs) {
+				if i >= len(cands) {
 					return
 				}
-				j := jobs[i]
-				switch {
-				case ctx.Err() != nil || !ep.moveRelay(send, j.client, j.h):
+				c := cands[i]
+				if ctx.Err() != nil {
+					c.e.SetDraining()
 					stayed.Add(1)
-				case j.h.kind == handoff.KindTunnel:
-					tunnels.Add(1)
-				default:
-					tcp.Add(1)
+					continue
 				}
+				sctx, cancel := context.WithTimeout(ctx, moveStopTimeout)
+				d, err := c.d.Detach(sctx)
+				cancel()
+				if err != nil {
+					if !errors.Is(err, connreg.ErrNotMovable) {
+						slog.Debug("upgrade: connection stays", "entrypoint", ep.Name, "error", err)
+					}
+					c.e.SetDraining()
+					stayed.Add(1)
+					continue
+				}
+				rec, err := ep.record(d)
+				if err != nil {
+					d.Release(false)
+					c.e.SetDraining()
+					stayed.Add(1)
+					continue
+				}
+				ready <- stopped{c.e, d, rec}
 			}
 		})
 	}
-	wg.Wait()
-	st.TCP, st.Tunnels, st.Stayed = int(tcp.Load()), int(tunnels.Load()), st.Stayed+int(stayed.Load())
-	if ctx.Err() == nil {
-		st.IdleHTTP1 = ep.h1.MoveIdle(func(nc net.Conn) bool {
-			return ep.moveIdle(send, nc)
-		})
+	go func() {
+		wg.Wait()
+		close(ready)
+	}()
+	// One sender: whatever is stopped goes in the next batch.
+	batch := make([]stopped, 0, moveBatch)
+	recs := make([]handoff.Record, 0, moveBatch)
+	for s := range ready {
+		batch = append(batch[:0], s)
+	fill:
+		for len(batch) < moveBatch {
+			select {
+			case s, ok := <-ready:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, s)
+			default:
+				break fill
+			}
+		}
+		recs = recs[:0]
+		for _, s := range batch {
+			recs = append(recs, s.rec)
+		}
+		sent, err := send(recs)
+		if err != nil {
+			slog.Warn("upgrade: sending connections to the new process", "entrypoint", ep.Name, "sent", sent, "of", len(recs), "error", err)
+		}
+		for i, s := range batch {
+			moved := i < sent
+			handoff.CloseFiles(s.rec.Files...)
+			// Moved: the server forgets the connection and closes its
+			// copies (a close, not a shutdown: the peers see nothing).
+			// Otherwise it carries on here and drains.
+			s.d.Release(moved)
+			switch {
+			case !moved:
+				s.e.SetDraining()
+				st.Stayed++
+			case s.d.State == connreg.StateTunnel:
+				st.Tunnels++
+			case s.d.State == connreg.StateIdle:
+				st.IdleHTTP1++
+			default:
+				st.TCP++
+			}
+			batch[i] = stopped{}
+		}
 	}
-	slog.Info("upgrade: connections handed to the new process", "entrypoint", ep.Name,
-		"tcp", st.TCP, "tunnels", st.Tunnels, "idleHTTP1", st.IdleHTTP1, "draining", st.Stayed, "took", time.Since(began).Round(time.Millisecond).String())
+	st.Stayed += int(stayed.Load())
+	st.Took = time.Since(began)
+	if len(cands) > 0 || st.Stayed > 0 {
+		slog.Info("upgrade: connections handed to the new process", "entrypoint", ep.Name,
+			"tcp", st.TCP, "tunnels", st.Tunnels, "idleHTTP1", st.IdleHTTP1, "draining", st.Stayed, "took", st.Took.Round(time.Millisecond).String())
+	}
 	return st
 }
 
-// moveWorkers bounds the connections being stopped and sent at once.
-const moveWorkers = 64
+// Bounds of a move: connections stopped at once, records per batch (the
+// sender packs them into as few messages as descriptors allow), and how
+// long one connection's stop may take before it stays here.
+const (
+	moveWorkers     = 512
+	moveBatch       = 256
+	moveStopTimeout = 5 * time.Second
+)
 
-// moveRelay detaches one relayed pair and sends it; false leaves it
-// running here.
-func (ep *HTTPEntryPoint) moveRelay(send handoff.Send, client net.Conn, h *held) bool {
-	a, b := h.r.Conns()
-	if !handoff.Movable(a) || !handoff.Movable(b) {
-		return false // TLS of ours on a side: drains
+// record is what the new process needs of a detached connection: its
+// kind, metadata and duplicated sockets (closed by the caller).
+func (ep *HTTPEntryPoint) record(d *connreg.Detached) (handoff.Record, error) {
+	kind := handoff.KindTCP
+	switch {
+	case d.Backend == nil:
+		kind = handoff.KindIdleHTTP1
+	case d.State == connreg.StateTunnel:
+		kind = handoff.KindTunnel
 	}
-	state, err := h.r.Detach()
+	fa, err := handoff.Dup(d.Client)
 	if err != nil {
-		return false // ended meanwhile
+		return handoff.Record{}, err
 	}
-	fa, err := handoff.Dup(a)
-	if err != nil {
-		h.r.Release(false)
-		return false
-	}
-	fb, err := handoff.Dup(b)
-	if err != nil {
-		handoff.CloseFiles(fa)
-		h.r.Release(false)
-		return false
-	}
-	delay, idle := h.r.Bounds()
+	files := []*os.File{fa}
 	m := handoff.Meta{
-		EntryPoint: ep.Name, Router: h.router, Service: h.service,
-		Client: remoteString(client.RemoteAddr()), Backend: remoteString(b.RemoteAddr()),
-		Pending: state.Pending, Closed: state.Closed, DelayLeft: state.DelayLeft,
-		Delay: delay, Idle: idle,
+		EntryPoint: ep.Name, Router: d.Router, Service: d.Service,
+		Client:  remoteString(d.Client.RemoteAddr()),
+		Pending: d.Pending, Closed: d.Closed, DelayLeft: d.DelayLeft,
+		Delay: d.Delay, Idle: d.Idle,
 	}
-	err = send(h.kind, m.Marshal(), fa, fb)
-	handoff.CloseFiles(fa, fb)
-	if err != nil {
-		slog.Debug("upgrade: connection stays", "entrypoint", ep.Name, "kind", h.kind, "error", err)
+	if d.Backend != nil {
+		fb, err := handoff.Dup(d.Backend)
+		if err != nil {
+			handoff.CloseFiles(fa)
+			return handoff.Record{}, err
+		}
+		files = append(files, fb)
+		m.Backend = remoteString(d.Backend.RemoteAddr())
 	}
-	// Moved: the relay returns and its owner closes our copies (a close,
-	// not a shutdown: the peers see nothing). Otherwise it carries on.
-	h.r.Release(err == nil)
-	return err == nil
-}
-
-func (ep *HTTPEntryPoint) moveIdle(send handoff.Send, nc net.Conn) bool {
-	f, err := handoff.Dup(nc)
-	if err != nil {
-		return false
-	}
-	defer handoff.CloseFiles(f)
-	m := handoff.Meta{EntryPoint: ep.Name, Client: remoteString(nc.RemoteAddr()), DelayLeft: -1}
-	return send(handoff.KindIdleHTTP1, m.Marshal(), f) == nil
+	return handoff.Record{Kind: kind, Meta: m.Marshal(), Files: files}, nil
 }
 
 func remoteString(a net.Addr) string {
@@ -243,7 +318,11 @@ func (ep *HTTPEntryPoint) adopt(kind string, m *handoff.Meta, files []*os.File) 
 	backend := conns[1]
 	pc := &prefixConn{Conn: client}
 	pc.router = m.Router
-	e, ok := ep.tcpConns.add(pc)
+	proto, state := connreg.ProtoTCP, connreg.StateTCP
+	if kind == handoff.KindTunnel {
+		proto, state = connreg.ProtoHTTP1, connreg.StateTunnel
+	}
+	e, ok := ep.tcpConns.add(pc, proto, state)
 	if !ok {
 		_ = pc.Close()
 		_ = backend.Close()

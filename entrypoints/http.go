@@ -212,9 +212,15 @@ func (ep *HTTPEntryPoint) Connections() connreg.Counts { return ep.reg.Counts() 
 // Registry is the entrypoint's connection registry.
 func (ep *HTTPEntryPoint) Registry() *connreg.Registry { return ep.reg }
 
-// servers are the entrypoint's protocol servers.
-func (ep *HTTPEntryPoint) servers() []connServer {
-	return []connServer{h1Server{ep.h1}, ep.h2, ep.tcp}
+// servers are the entrypoint's protocol servers, HTTP/3 (which takes
+// its connections from its own UDP socket) included, as the shutdown sees
+// them.
+func (ep *HTTPEntryPoint) servers() []stopper {
+	out := []stopper{h1Server{ep.h1}, ep.h2, ep.tcp}
+	if ep.h3 != nil {
+		out = append(out, ep.h3)
+	}
+	return out
 }
 
 // Shutdown stops accepting, then lets every connection finish until ctx
@@ -227,21 +233,20 @@ func (ep *HTTPEntryPoint) Shutdown(ctx context.Context) error {
 	}
 	ep.closed.Store(true)
 	_ = ep.ln.Close()
-	if ep.h3 != nil {
-		ep.h3.shutdown(ctx)
-	}
 	empty := ep.reg.Close()
 	// Connections still being classified have no request in flight: a
 	// client that connected and sent nothing yet is closed (its server
-	// would refuse it anyway once it spoke).
+	// would refuse it anyway once it spoke). Every other one is draining
+	// from now on (the API and the connections gauge show it).
 	ep.reg.Range(func(e *connreg.Entry) bool {
 		if e.Protocol() == connreg.ProtoUnknown && e.State() == connreg.StateNew {
 			_ = e.Conn().Close()
 		}
+		e.SetDraining()
 		return true
 	})
 	// Each server ends its own gracefully (HTTP/1: idle connections
-	// closed; HTTP/2: GOAWAY), in parallel.
+	// closed; HTTP/2 and HTTP/3: GOAWAY), in parallel.
 	srvs := ep.servers()
 	errs := make(chan error, len(srvs))
 	for _, s := range srvs {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -17,16 +18,24 @@ import (
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	"github.com/switchyard-proxy/switchyard/config/static"
+	"github.com/switchyard-proxy/switchyard/entrypoints/connreg"
 	sytls "github.com/switchyard-proxy/switchyard/tls"
 )
 
 // http3Server serves HTTP/3 on the UDP port of a TCP entrypoint with the
-// same TLS selection and routing table as the TCP side.
+// same TLS selection and routing table as the TCP side. Its QUIC
+// connections are in the entrypoint's registry (protocol http3: new until
+// the handshake completes, then active while a request runs, idle
+// otherwise, draining once a shutdown sent GOAWAY); graceful shutdown is
+// one of the entrypoint's servers'.
 type http3Server struct {
 	srv  *http3.Server
 	pc   net.PacketConn
-	done chan struct{} // closed when serving has ended (or never began)
+	reg  *connreg.Registry
+	done chan struct{} // closed when accepting has ended (or never began)
 	stop chan struct{} // closed by shutdown
+
+	serving sync.Map // *quic.Conn → *h3Conn, until ServeQUICConn picks it up (ConnContext)
 
 	mu      sync.Mutex
 	stopped bool
@@ -93,16 +102,23 @@ func (ep *HTTPEntryPoint) startHTTP3(ctx context.Context, h http.Handler) error 
 	}
 	tlsConf = http3.ConfigureTLSConfig(tlsConf)
 	s := &http3Server{
-		srv: &http3.Server{
-			Handler:        h,
-			TLSConfig:      tlsConf,
-			MaxHeaderBytes: ep.Config.HTTP.MaxHeaderBytes,
-			IdleTimeout:    time.Duration(ep.Config.Transport.RespondingTimeouts.IdleTimeout),
-			Logger:         slog.Default(),
-		},
 		pc:   pc,
+		reg:  ep.reg,
 		done: make(chan struct{}),
 		stop: make(chan struct{}),
+	}
+	s.srv = &http3.Server{
+		Handler:        s.track(h),
+		TLSConfig:      tlsConf,
+		MaxHeaderBytes: ep.Config.HTTP.MaxHeaderBytes,
+		IdleTimeout:    time.Duration(ep.Config.Transport.RespondingTimeouts.IdleTimeout),
+		Logger:         slog.Default(),
+		ConnContext: func(ctx context.Context, c *quic.Conn) context.Context {
+			if hc, ok := s.serving.LoadAndDelete(c); ok {
+				ctx = context.WithValue(ctx, h3ConnKey{}, hc)
+			}
+			return ctx
+		},
 	}
 	listen := func() error {
 		tr := &quic.Transport{Conn: pc}
@@ -127,9 +143,7 @@ func (ep *HTTPEntryPoint) startHTTP3(ctx context.Context, h http.Handler) error 
 	}
 	serve := func() {
 		defer close(s.done)
-		if err := s.srv.ServeListener(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			slog.Debug("http3 stopped", "entrypoint", ep.Name, "error", err)
-		}
+		s.accept(ep.Name)
 	}
 	ep.h3 = s
 	select {
@@ -162,8 +176,100 @@ func (ep *HTTPEntryPoint) startHTTP3(ctx context.Context, h http.Handler) error 
 	return nil
 }
 
-// shutdown lets in-flight HTTP/3 requests finish until ctx ends.
-func (s *http3Server) shutdown(ctx context.Context) {
+// accept takes QUIC connections until shutdown, each registered and
+// served on its own goroutine.
+func (s *http3Server) accept(name string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	for {
+		qc, err := s.ln.Accept(ctx)
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, quic.ErrServerClosed) {
+				slog.Debug("http3 stopped accepting", "entrypoint", name, "error", err)
+			}
+			return
+		}
+		hc := &h3Conn{qc: qc, e: connreg.NewEntry(nil, connreg.ProtoHTTP3, connreg.StateNew)}
+		if !s.reg.Add(hc.e) {
+			_ = qc.CloseWithError(quic.ApplicationErrorCode(http3.ErrCodeNoError), "") // shutting down
+			continue
+		}
+		hc.e.SetOwner(hc)
+		go s.serve(hc)
+	}
+}
+
+// serve serves one QUIC connection until it closes; its entry goes with
+// it.
+func (s *http3Server) serve(hc *h3Conn) {
+	defer s.reg.Remove(hc.e)
+	select {
+	case <-hc.qc.HandshakeComplete():
+		hc.e.SetState(connreg.StateIdle)
+	case <-hc.qc.Context().Done():
+		return
+	}
+	s.serving.Store(hc.qc, hc)
+	if err := s.srv.ServeQUICConn(hc.qc); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		slog.Debug("http3 connection ended", "remote", hc.qc.RemoteAddr().String(), "error", err)
+	}
+	s.serving.Delete(hc.qc)
+	// ServeQUICConn leaves closing the connection to its caller.
+	_ = hc.qc.CloseWithError(quic.ApplicationErrorCode(http3.ErrCodeNoError), "")
+}
+
+// h3ConnKey finds a request's connection in its context.
+type h3ConnKey struct{}
+
+// h3Conn is one QUIC connection in the registry; its state follows the
+// requests it runs.
+type h3Conn struct {
+	qc     *quic.Conn
+	e      *connreg.Entry
+	active atomic.Int32
+}
+
+// Abort closes the connection (connreg.Owner: the end of the grace
+// period).
+func (hc *h3Conn) Abort() {
+	_ = hc.qc.CloseWithError(quic.ApplicationErrorCode(http3.ErrCodeNoError), "")
+}
+
+// track reports each request's start and end to its connection's entry.
+// Whoever stores a state checks the count again after: the last store
+// matches the count whatever the interleaving.
+func (s *http3Server) track(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hc, _ := r.Context().Value(h3ConnKey{}).(*h3Conn)
+		if hc == nil {
+			h.ServeHTTP(w, r)
+			return
+		}
+		hc.active.Add(1)
+		hc.e.SetState(connreg.StateActive)
+		defer func() {
+			if hc.active.Add(-1) == 0 {
+				hc.e.SetState(connreg.StateIdle)
+				if hc.active.Load() > 0 {
+					hc.e.SetState(connreg.StateActive)
+				}
+			}
+		}()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// shutdown stops accepting, sends GOAWAY on every connection and lets
+// in-flight requests finish until ctx ends; then the connections left are
+// closed. The socket is closed at the end.
+func (s *http3Server) shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	if !s.stopped {
 		s.stopped = true
@@ -171,16 +277,19 @@ func (s *http3Server) shutdown(ctx context.Context) {
 	}
 	ln, tr := s.ln, s.tr
 	s.mu.Unlock()
+	<-s.done
+	var err error
 	if ln != nil {
-		if err := s.srv.Shutdown(ctx); err != nil {
-			_ = s.srv.Close()
-		}
-		_ = ln.Close()
+		_ = ln.Close() // no new connection; those open live on
+		err = s.srv.Shutdown(ctx)
 		_ = tr.Close()
 	}
 	_ = s.pc.Close()
-	<-s.done
+	return err
 }
+
+// closeAll closes every connection now.
+func (s *http3Server) closeAll() { _ = s.srv.Close() }
 
 // altSvc advertises HTTP/3 on responses sent over TLS (TCP).
 func (ep *HTTPEntryPoint) altSvc(next http.Handler) http.Handler {

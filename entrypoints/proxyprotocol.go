@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	proxyproto "github.com/pires/go-proxyproto"
@@ -28,6 +29,7 @@ func withProxyProtocol(ln net.Listener, cfg *static.ProxyConfig) (net.Listener, 
 	return ppListener{&proxyproto.Listener{
 		Listener:          ln,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadBufferSize:    ppBufferSize,
 		ConnPolicy: func(o proxyproto.ConnPolicyOptions) (proxyproto.Policy, error) {
 			if insecure {
 				return proxyproto.USE, nil
@@ -49,21 +51,43 @@ type ppListener struct{ *proxyproto.Listener }
 func (l ppListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if pc, ok := c.(*proxyproto.Conn); ok && err == nil {
-		return ppConn{pc}, nil
+		return &ppConn{Conn: pc}, nil
 	}
 	return c, err
 }
+
+// ppBufferSize is the buffer go-proxyproto reads the header with; what
+// follows the header in it is returned by the next reads.
+const ppBufferSize = 256
 
 // ppConn: go-proxyproto reports a nil RemoteAddr for a v2 PROXY header
 // with an unspecified transport (family and protocol bytes 0x20, say);
 // everything that logs or forwards the address would crash on it (found
 // by FuzzProxyProtocol). Such a header carries no address: keep the
 // peer's, as the PROXY protocol spec allows.
-type ppConn struct{ *proxyproto.Conn }
+type ppConn struct {
+	*proxyproto.Conn
+	drained atomic.Bool // nothing is left in go-proxyproto's header buffer
+}
 
-func (c ppConn) RemoteAddr() net.Addr {
+func (c *ppConn) RemoteAddr() net.Addr {
 	if a := c.Conn.RemoteAddr(); a != nil {
 		return a
 	}
 	return c.Raw().RemoteAddr()
 }
+
+// Read notes when go-proxyproto's buffer is empty for good: a read of at
+// least its size takes all it holds (and once empty it is dropped).
+func (c *ppConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if len(b) >= ppBufferSize && (err == nil || n > 0) {
+		c.drained.Store(true)
+	}
+	return n, err
+}
+
+// Drained lets a relay read the socket itself once the header and the
+// bytes read with it are consumed (relay.Drainer): an idle TCP router's
+// connection or tunnel then holds no relay buffer while it waits.
+func (c *ppConn) Drained() (net.Conn, bool) { return c.Raw(), c.drained.Load() }

@@ -18,6 +18,12 @@ type connServer interface {
 	// the connection is closed — which may be after serve returns (the
 	// HTTP/1 engine parks idle connections without a goroutine).
 	serve(cc classified)
+	stopper
+}
+
+// stopper is the shutdown side of a protocol server (HTTP/3, which
+// accepts from its own socket, has only this side).
+type stopper interface {
 	// shutdown takes no new connection and ends its own gracefully
 	// (GOAWAY, closing idle ones), until ctx ends; then it closes the rest
 	// and returns ctx's error.

@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/switchyard-proxy/switchyard/entrypoints"
+	"github.com/switchyard-proxy/switchyard/internal/handoff"
 	"github.com/switchyard-proxy/switchyard/internal/upgrade"
 )
 
@@ -14,7 +15,15 @@ import (
 // new process the adopters resume them in the entrypoint of the same name
 // (docs/operations.md, "Which connections move").
 func (s *server) registerHandoff() {
-	upgrade.RegisterMover("connections", func(ctx context.Context, send upgrade.SendFunc) error {
+	upgrade.RegisterMover("connections", func(ctx context.Context, snd upgrade.Sender) error {
+		var recs []upgrade.Record
+		send := func(batch []handoff.Record) (int, error) {
+			recs = recs[:0]
+			for _, r := range batch {
+				recs = append(recs, upgrade.Record{Kind: r.Kind, Meta: r.Meta, Files: r.Files})
+			}
+			return snd.SendBatch(recs)
+		}
 		for _, ep := range s.eps {
 			ep.MoveConns(ctx, send)
 		}

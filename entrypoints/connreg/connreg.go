@@ -33,6 +33,7 @@ package connreg
 
 import (
 	"context"
+	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -48,13 +49,13 @@ const (
 	ProtoUnknown Protocol = iota // still being classified
 	ProtoHTTP1
 	ProtoHTTP2
-	ProtoTCP  // a TCP router's
-	ProtoTLCP // reserved for TLCP (GB/T 38636)
-	ProtoQUIC
+	ProtoTCP   // a TCP router's
+	ProtoTLCP  // reserved for TLCP (GB/T 38636)
+	ProtoHTTP3 // a QUIC connection serving HTTP/3
 	numProtocols
 )
 
-var protoNames = [numProtocols]string{"unknown", "http1", "http2", "tcp", "tlcp", "quic"}
+var protoNames = [numProtocols]string{"unknown", "http1", "http2", "tcp", "tlcp", "http3"}
 
 func (p Protocol) String() string {
 	if p < numProtocols {
@@ -82,7 +83,7 @@ const (
 	StateIdle                  // waiting for the next request: keep-alive, parked, h2 without streams
 	StateTunnel                // upgraded (WebSocket, any 101): bytes relayed both ways
 	StateTCP                   // owned by a TCP router
-	StateDraining              // told to go (GOAWAY, Connection: close) and finishing
+	StateDraining              // being shut down (graceful shutdown, upgrade drain): finishing what it does
 	numStates
 )
 
@@ -115,30 +116,46 @@ type Owner interface {
 // Detacher is implemented by an Owner whose connection can move to
 // another process (the live hand-off of an upgrade). Detach waits, until
 // ctx ends, for a point where nothing is in flight, then stops serving
-// the connection without closing it and hands everything over; the
-// owner's server forgets the connection (its serving goroutine returns,
-// the entry is removed as usual). An error leaves the connection served
-// as before (it drains then).
+// the connection without closing it and returns what a new process needs
+// to carry on. The connection stays paused until Detached.Release: moved,
+// the owner's server forgets it (closing its copies of the sockets
+// without shutting them down; the entry is removed as usual); not moved,
+// it is served on as before. An error (ErrNotMovable or ctx's) leaves the
+// connection served here: it drains.
 type Detacher interface {
 	Detach(ctx context.Context) (*Detached, error)
 }
 
+// ErrNotMovable: the connection cannot move now (TLS of ours on it, a
+// request in flight, a relay still connecting, ended meanwhile).
+var ErrNotMovable = errors.New("connreg: connection cannot move")
+
 // Detached is a connection given up by its server for the hand-off.
-// Fields may be added; the hand-off owns the sockets afterwards.
+// Fields may be added.
 type Detached struct {
-	Client         net.Conn // the client socket (the raw one, not a TLS wrapper)
-	ClientBuffered []byte   // read from the client, not yet forwarded
-	Backend        net.Conn // the backend socket, if any (TCP router, tunnel)
-	BackendPending []byte   // read from the backend, not yet written to the client
-	Protocol       Protocol
-	State          State
-	Meta           map[string]string // what the new process needs to carry on (router name...)
+	Client  net.Conn // the client connection (a wrapper over its TCP socket; its RemoteAddr is the client's)
+	Backend net.Conn // the backend connection, if any (TCP router, tunnel)
+	// Pending[0] was read from the client and not yet written to the
+	// backend, Pending[1] the other way.
+	Pending [2][]byte
+	// Closed[d]: direction d (0: client to backend) saw its end and the
+	// half-close went through.
+	Closed [2]bool
+	// DelayLeft: termination delay left to the open direction (negative:
+	// none running); Delay and Idle: the bounds the pair runs with.
+	DelayLeft, Delay, Idle time.Duration
+	Router, Service        string // for the new process's logs
+	Protocol               Protocol
+	State                  State // StateTCP, StateTunnel or StateIdle
+	// Release ends the detach once the sockets were sent (moved) or not.
+	Release func(moved bool)
 }
 
 // Entry is one connection in a registry.
 type Entry struct {
-	state atomic.Uint32
-	proto atomic.Uint32
+	state    atomic.Uint32
+	proto    atomic.Uint32
+	draining atomic.Bool
 
 	conn       net.Conn
 	acceptedAt time.Time
@@ -151,7 +168,8 @@ type Entry struct {
 }
 
 // NewEntry makes an entry for c (the connection as accepted, under any
-// TLS wrapper: closing it ends the connection).
+// TLS wrapper: closing it ends the connection). c may be nil for a
+// connection that is not a net.Conn (QUIC): its server sets an Owner.
 func NewEntry(c net.Conn, p Protocol, s State) *Entry {
 	e := &Entry{conn: c, acceptedAt: time.Now()}
 	e.proto.Store(uint32(p))
@@ -165,8 +183,25 @@ func (e *Entry) Conn() net.Conn { return e.conn }
 // AcceptedAt is when the entry was made.
 func (e *Entry) AcceptedAt() time.Time { return e.acceptedAt }
 
-// State is the last state set.
-func (e *Entry) State() State { return State(e.state.Load()) }
+// State is the last state set, or StateDraining once SetDraining was
+// called (whatever its server reports afterwards).
+func (e *Entry) State() State {
+	if e.draining.Load() {
+		return StateDraining
+	}
+	return State(e.state.Load())
+}
+
+// ServerState is the last state its server set, draining or not.
+func (e *Entry) ServerState() State { return State(e.state.Load()) }
+
+// SetDraining marks the connection as being shut down (graceful
+// shutdown, or left to drain by an upgrade): State reports StateDraining
+// from now on. Servers go on reporting their states (ServerState).
+func (e *Entry) SetDraining() { e.draining.Store(true) }
+
+// Draining reports whether SetDraining was called.
+func (e *Entry) Draining() bool { return e.draining.Load() }
 
 // SetState records a state change: one atomic store.
 func (e *Entry) SetState(s State) { e.state.Store(uint32(s)) }
@@ -401,9 +436,18 @@ func (r *Registry) CloseAll() {
 	r.Range(func(e *Entry) bool {
 		if o := e.Owner(); o != nil {
 			o.Abort()
-		} else {
+		} else if e.conn != nil {
 			_ = e.conn.Close()
 		}
+		return true
+	})
+}
+
+// DrainAll marks every connection registered now as draining (see
+// Entry.SetDraining).
+func (r *Registry) DrainAll() {
+	r.Range(func(e *Entry) bool {
+		e.SetDraining()
 		return true
 	})
 }

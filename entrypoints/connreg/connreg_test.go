@@ -328,3 +328,36 @@ func BenchmarkCounts100k(b *testing.B) {
 		_ = r.Counts()
 	}
 }
+
+// TestDraining: a draining entry counts as draining whatever its server
+// reports afterwards; DrainAll marks every entry; an entry without a
+// connection (QUIC) is aborted through its owner only.
+func TestDraining(t *testing.T) {
+	r := New()
+	a := NewEntry(pipe(t), ProtoHTTP1, StateActive)
+	b := NewEntry(pipe(t), ProtoHTTP2, StateIdle)
+	q := NewEntry(nil, ProtoHTTP3, StateNew)
+	r.Add(a)
+	r.Add(b)
+	r.Add(q)
+	a.SetDraining()
+	a.SetState(StateIdle) // the server goes on reporting
+	if a.State() != StateDraining || a.ServerState() != StateIdle || !a.Draining() {
+		t.Fatalf("state %v, server state %v", a.State(), a.ServerState())
+	}
+	c := r.Counts()
+	if c.ByState[StateDraining] != 1 || c.ByProtocolState[ProtoHTTP1][StateDraining] != 1 || c.ByState[StateIdle] != 1 || c.ByState[StateNew] != 1 {
+		t.Fatalf("counts %+v", c)
+	}
+	r.DrainAll()
+	if c := r.Counts(); c.ByState[StateDraining] != 3 || c.ByProtocolState[ProtoHTTP3][StateDraining] != 1 {
+		t.Fatalf("after DrainAll: %+v", c)
+	}
+	r.CloseAll() // q has neither a connection nor, yet, an owner: nothing to close
+	o := &owner{}
+	q.SetOwner(o)
+	r.CloseAll()
+	if o.aborted.Load() != 1 {
+		t.Fatal("QUIC owner not aborted")
+	}
+}

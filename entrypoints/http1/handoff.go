@@ -1,7 +1,10 @@
 package http1
 
 import (
+	"context"
 	"net"
+
+	"github.com/switchyard-proxy/switchyard/entrypoints/connreg"
 
 	"github.com/switchyard-proxy/switchyard/internal/relay"
 )
@@ -38,24 +41,42 @@ func (t *tunnel) Drained() (net.Conn, bool) { return t.Conn, true }
 // Touch records activity for the idle bound (relay.Toucher).
 func (t *tunnel) Touch() { t.touch() }
 
-// TunnelRelay is a tunnel whose relay can be detached.
-type TunnelRelay struct {
-	Client  net.Conn // the tunnel, as the handler sees it
-	Relay   *relay.Relay
-	Service string
-}
-
-// RelayedTunnels returns the open tunnels served by a relay.
-func (s *Server) RelayedTunnels() []TunnelRelay {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]TunnelRelay, 0, len(s.tunnels))
-	for t := range s.tunnels {
-		if h := t.held.Load(); h != nil {
-			out = append(out, TunnelRelay{Client: t, Relay: h.r, Service: h.service})
+// Detach gives the connection up for an upgrade hand-off
+// (connreg.Detacher): a tunnel served by a relay stops at a clean point; a
+// parked cleartext keep-alive connection with nothing to read leaves the
+// poller. Anything else (a request in flight, an idle connection not
+// parked yet, TLS) is not movable and drains.
+func (c *conn) Detach(ctx context.Context) (*connreg.Detached, error) {
+	switch c.state.Load() {
+	case stHijacked:
+		t := c.tun
+		if t == nil {
+			return nil, connreg.ErrNotMovable
 		}
+		h := t.held.Load()
+		if h == nil {
+			return nil, connreg.ErrNotMovable
+		}
+		d, err := connreg.DetachRelay(ctx, h.r, connreg.ProtoHTTP1, connreg.StateTunnel)
+		if err != nil {
+			return nil, err
+		}
+		d.Service = h.service
+		return d, nil
+	case stParked:
+		if c.tc != nil {
+			return nil, connreg.ErrNotMovable
+		}
+		p := c.srv.parker
+		if p == nil || !c.takeParked(p) {
+			return nil, connreg.ErrNotMovable
+		}
+		return &connreg.Detached{
+			Client: c.nc, Protocol: connreg.ProtoHTTP1, State: connreg.StateIdle, DelayLeft: -1,
+			Release: func(moved bool) { c.releaseParked(p, moved) },
+		}, nil
 	}
-	return out
+	return nil, connreg.ErrNotMovable
 }
 
 // MoveIdle offers send every parked connection without TLS that has
@@ -64,6 +85,7 @@ func (s *Server) RelayedTunnels() []TunnelRelay {
 // the connection has been sent, and is forgotten and closed here (a close,
 // not a shutdown: the copy that was sent keeps the socket open).
 // Otherwise it goes back to the poller. It returns how many were sent.
+// (An entrypoint moves its connections through its registry instead.)
 func (s *Server) MoveIdle(send func(nc net.Conn) bool) int {
 	p := s.parker
 	if p == nil {
@@ -79,16 +101,22 @@ func (s *Server) MoveIdle(send func(nc net.Conn) bool) int {
 	p.mu.Unlock()
 	moved := 0
 	for _, c := range cands {
-		if s.moveParked(p, c, send) {
+		if !c.takeParked(p) {
+			continue
+		}
+		ok := send(c.nc)
+		c.releaseParked(p, ok)
+		if ok {
 			moved++
 		}
 	}
 	return moved
 }
 
-func (s *Server) moveParked(p *parker, c *conn, send func(net.Conn) bool) bool {
-	// Out of the poller first, so no goroutine resumes it meanwhile;
-	// parking: Close leaves the socket to us while we decide.
+// takeParked takes a parked connection out of the poller for a move, if
+// nothing waits to be read on it; it stays out (state parking: nobody
+// else closes the socket) until releaseParked.
+func (c *conn) takeParked(p *parker) bool {
 	if !p.take(c.fd, c) {
 		return false // the poller or the sweep has it
 	}
@@ -96,20 +124,29 @@ func (s *Server) moveParked(p *parker, c *conn, send func(net.Conn) bool) bool {
 		c.finish() // closed meanwhile: its closer left it to us
 		return false
 	}
-	if peekIdle(c) && send(c.nc) {
+	if !peekIdle(c) {
+		c.releaseParked(p, false) // a request (or the client's FIN) came
+		return false
+	}
+	return true
+}
+
+// releaseParked ends a takeParked: moved, the connection is forgotten and
+// its socket closed here (the copy sent keeps it open); otherwise it goes
+// back to the poller.
+func (c *conn) releaseParked(p *parker, moved bool) {
+	if moved {
 		c.state.Store(stClosed)
 		c.finish()
-		return true
+		return
 	}
-	// Not idle after all, or not sent: back to the poller.
 	if err := p.add(c); err != nil {
 		c.state.Store(stClosed)
 		c.finish()
-		return false
+		return
 	}
 	if !c.state.CompareAndSwap(stParking, stParked) {
 		p.remove(c)
 		c.finish()
 	}
-	return false
 }

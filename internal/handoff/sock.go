@@ -12,6 +12,20 @@ import (
 // the files stay open on this side; close them once Send returned.
 type Send = func(kind string, meta []byte, files ...*os.File) error
 
+// Record is one moved connection as sent: its kind, metadata and sockets.
+type Record struct {
+	Kind  string
+	Meta  []byte
+	Files []*os.File
+}
+
+// SendBatch sends records to the new process, many per message (the
+// upgrade channel packs as many descriptors as one sendmsg takes); the
+// files stay open on this side. It returns how many records, from the
+// first, went whole: on an error the new process adopts those and no
+// other (a record cut short is dropped there).
+type SendBatch = func(recs []Record) (int, error)
+
 // ErrTLS: the connection carries TLS of ours; its crypto state cannot be
 // exported, so it drains instead of moving.
 var ErrTLS = errors.New("handoff: TLS state cannot move")

@@ -12,6 +12,7 @@
 package relay
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -157,17 +158,27 @@ func (r *Relay) Bounds() (delay, idle time.Duration) { return r.delay, r.idle }
 // Conns returns the two connections (client, backend).
 func (r *Relay) Conns() (a, b net.Conn) { return r.conns[0], r.conns[1] }
 
-func rawConn(c net.Conn) syscall.RawConn {
+// under follows drained wrappers down to the connection they read; false
+// when one of them still buffers bytes of its own.
+func under(c net.Conn) (net.Conn, bool) {
 	for range 8 {
 		d, ok := c.(Drainer)
 		if !ok {
-			break
+			return c, true
 		}
-		under, ok := d.Drained()
+		u, ok := d.Drained()
 		if !ok {
-			return nil
+			return c, false
 		}
-		c = under
+		c = u
+	}
+	return c, false
+}
+
+func rawConn(c net.Conn) syscall.RawConn {
+	c, ok := under(c)
+	if !ok {
+		return nil
 	}
 	tc, ok := c.(*net.TCPConn)
 	if !ok || !rawReads {
@@ -396,6 +407,11 @@ func (r *Relay) halfDone(d int) {
 		dl = r.readDeadline()
 	}
 	_ = other.src.SetReadDeadline(dl)
+	if r.stop.Load() {
+		// A Detach set its past deadline before ours: restore it, or the
+		// other direction would sleep through the stop until dl.
+		_ = other.src.SetReadDeadline(aLongTimeAgo)
+	}
 }
 
 // fail ends both directions now (a reset, a write error, a timeout).
@@ -415,7 +431,12 @@ var ErrNotMovable = errors.New("relay: ended, nothing to move")
 // the sockets in between (dup them; do not shut them down). Reads stop at
 // once; a write blocked on a peer that does not read is cut short and its
 // unwritten bytes join the pending ones.
-func (r *Relay) Detach() (State, error) {
+func (r *Relay) Detach() (State, error) { return r.DetachContext(context.Background()) }
+
+// DetachContext is Detach bounded by ctx: when the relay's goroutines have
+// not stopped by then (a starved scheduler), it returns ctx's error and
+// the relay carries on here as soon as they do; no Release follows.
+func (r *Relay) DetachContext(ctx context.Context) (State, error) {
 	r.mu.Lock()
 	if r.finished || r.broken.Load() {
 		r.mu.Unlock()
@@ -426,7 +447,15 @@ func (r *Relay) Detach() (State, error) {
 	for _, c := range r.conns {
 		_ = c.SetDeadline(aLongTimeAgo)
 	}
-	<-r.parked
+	select {
+	case <-r.parked:
+	case <-ctx.Done():
+		go func() {
+			<-r.parked // it parks once both directions saw the stop
+			r.verdict <- false
+		}()
+		return State{}, ctx.Err()
+	}
 	if r.broken.Load() || (r.dirs[Up].closed.Load() && r.dirs[Down].closed.Load()) {
 		r.verdict <- false
 		return State{}, ErrNotMovable
@@ -458,12 +487,9 @@ func (r *Relay) Release(moved bool) { r.verdict <- moved }
 // drain appends what src returns without a socket read (its deadline has
 // passed) to p.
 func drain(src net.Conn, p []byte) []byte {
-	if _, ok := src.(*net.TCPConn); ok {
-		return p
-	}
-	if d, ok := src.(Drainer); ok {
-		if _, ok := d.Drained(); ok {
-			return p
+	if u, ok := under(src); ok {
+		if _, ok := u.(*net.TCPConn); ok {
+			return p // no wrapper on the way holds a byte
 		}
 	}
 	bp := bufs.Get().(*[]byte)

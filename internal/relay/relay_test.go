@@ -2,6 +2,7 @@ package relay
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -453,4 +454,73 @@ func TestDrainedWrapperReadsRaw(t *testing.T) {
 	_ = cp.CloseWrite()
 	_ = bp.CloseWrite()
 	<-done
+}
+
+// TestDetachContextBound: a Detach whose relay does not stop in time (here
+// its Run has not even started) returns the context's error, and the relay
+// carries on copying once it runs.
+func TestDetachContextBound(t *testing.T) {
+	cp, a, b, bp := setup(t)
+	r := New(a, b, -1, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := r.DetachContext(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("DetachContext: %v", err)
+	}
+	done := make(chan bool, 1)
+	go func() { done <- r.Run() }()
+	_, _ = cp.Write([]byte("still copied"))
+	_ = cp.CloseWrite()
+	got, _ := io.ReadAll(bp)
+	if string(got) != "still copied" {
+		t.Fatalf("got %q", got)
+	}
+	_ = bp.CloseWrite()
+	_, _ = io.ReadAll(cp)
+	if <-done {
+		t.Fatal("moved")
+	}
+}
+
+// drainedWrapper buffers nothing once its prefix is read, like the PROXY
+// protocol wrapper under the peek wrapper.
+type drainedWrapper struct{ *prefixed }
+
+func (d drainedWrapper) Drained() (net.Conn, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.Conn, len(d.data) == 0
+}
+
+// outer claims to be drained but sits on a wrapper that is not.
+type outer struct{ net.Conn }
+
+func (o outer) Drained() (net.Conn, bool) { return o.Conn, true }
+
+// TestDetachDrainsNestedWrapper: bytes buffered by a wrapper under a
+// drained one are not lost on a detach.
+func TestDetachDrainsNestedWrapper(t *testing.T) {
+	_, a, b, bp := setup(t)
+	inner := drainedWrapper{&prefixed{Conn: a, data: []byte("buffered")}}
+	r := New(outer{inner}, b, -1, 0)
+	if rawConn(outer{inner}) != nil {
+		t.Fatal("reads the socket under a wrapper that buffers")
+	}
+	done := make(chan bool, 1)
+	go func() { done <- r.Run() }()
+	// Let the relay copy the prefix first, or not: either way, no byte
+	// may be lost.
+	st, err := r.Detach()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Release(true)
+	<-done
+	// What the backend got before the stop, then what is pending: the
+	// whole prefix, once.
+	_ = bp.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	got, _ := io.ReadAll(bp)
+	if s := string(got) + string(st.Pending[Up]); s != "buffered" {
+		t.Fatalf("backend got %q, pending %q", got, st.Pending[Up])
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,8 +36,10 @@ type Conn struct {
 	c   *net.UnixConn
 	wmu sync.Mutex
 
-	fds []int  // received descriptors not yet claimed by a record
-	oob []byte // receive buffer for control messages
+	fds  []int  // received descriptors not yet claimed by a record
+	oob  []byte // receive buffer for control messages
+	rbuf []byte // received bytes: rbuf[r:w] not yet parsed
+	r, w int
 }
 
 // Pair creates a connected channel: the local end and the file to hand to
@@ -74,62 +77,107 @@ func FromFile(f *os.File) (*Conn, error) {
 // Send writes one record with its files in one sendmsg; the files stay
 // open on this side (the receiver gets duplicates).
 func (c *Conn) Send(kind string, meta []byte, files ...*os.File) error {
-	b, err := encodeRecord(kind, meta, len(files))
-	if err != nil {
-		return err
-	}
-	fds := make([]int, 0, len(files))
-	for _, f := range files {
-		// Not f.Fd(): it would switch the descriptor, shared with the
-		// live socket it was duplicated from, to blocking mode.
-		rc, err := f.SyscallConn()
-		if err != nil {
-			return fmt.Errorf("upgrade: record %q: %w", kind, err)
-		}
-		var fd int
-		if err := rc.Control(func(u uintptr) { fd = int(u) }); err != nil {
-			return fmt.Errorf("upgrade: record %q: %w", kind, err)
-		}
-		fds = append(fds, fd)
-	}
+	_, err := c.SendBatch([]Record{{Kind: kind, Meta: meta, Files: files}})
+	return err
+}
+
+// batchBytes bounds the bytes of one sendmsg of a batch (its descriptors
+// are bounded by MaxFiles).
+const batchBytes = 256 << 10
+
+// SendBatch writes records, as many per sendmsg as MaxFiles descriptors
+// and batchBytes allow: a move of thousands of connections is tens of
+// system calls, not thousands. It returns how many records, from the
+// first, were written whole (all of them when err is nil); the files stay
+// open on this side.
+func (c *Conn) SendBatch(recs []Record) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	var oob []byte
-	if len(fds) > 0 {
-		oob = unix.UnixRights(fds...)
-	}
-	n, _, err := c.c.WriteMsgUnix(b, oob, nil)
-	// The descriptors must stay open until the kernel has taken its
-	// references, which sendmsg has done once it returns.
-	for _, f := range files {
-		runtime.KeepAlive(f)
-	}
-	if err != nil {
-		return fmt.Errorf("upgrade: sending %q: %w", kind, err)
-	}
-	if n < len(b) { // a stream socket may take part of a large record
-		if _, err := c.c.Write(b[n:]); err != nil {
-			return fmt.Errorf("upgrade: sending %q: %w", kind, err)
+	sent := 0
+	var b []byte
+	var fds []int
+	for sent < len(recs) {
+		b, fds = b[:0], fds[:0]
+		end := sent
+		for end < len(recs) {
+			r := &recs[end]
+			if end > sent && (len(fds)+len(r.Files) > MaxFiles || len(b)+headerLen+len(r.Kind)+2+len(r.Meta) > batchBytes) {
+				break
+			}
+			var err error
+			if b, err = appendRecord(b, r.Kind, r.Meta, len(r.Files)); err != nil {
+				return sent, err
+			}
+			for _, f := range r.Files {
+				// Not f.Fd(): it would switch the descriptor, shared with
+				// the live socket it was duplicated from, to blocking mode.
+				rc, err := f.SyscallConn()
+				if err != nil {
+					return sent, fmt.Errorf("upgrade: record %q: %w", r.Kind, err)
+				}
+				var fd int
+				if err := rc.Control(func(u uintptr) { fd = int(u) }); err != nil {
+					return sent, fmt.Errorf("upgrade: record %q: %w", r.Kind, err)
+				}
+				fds = append(fds, fd)
+			}
+			end++
 		}
+		if len(fds) > MaxFiles {
+			return sent, fmt.Errorf("upgrade: record %q: %d files exceed %d", recs[sent].Kind, len(fds), MaxFiles)
+		}
+		var oob []byte
+		if len(fds) > 0 {
+			oob = unix.UnixRights(fds...)
+		}
+		n, _, err := c.c.WriteMsgUnix(b, oob, nil)
+		// The descriptors must stay open until the kernel has taken its
+		// references, which sendmsg has done once it returns.
+		for _, r := range recs[sent:end] {
+			runtime.KeepAlive(r.Files)
+		}
+		if err == nil && n < len(b) { // a stream socket may take part of a large message
+			var m int
+			m, err = c.c.Write(b[n:])
+			n += m
+		}
+		if err != nil {
+			// Count the records that went whole before the error.
+			off := 0
+			for _, r := range recs[sent:end] {
+				off += headerLen + 1 + len(r.Kind) + 1 + len(r.Meta)
+				if off > n {
+					break
+				}
+				sent++
+			}
+			return sent, fmt.Errorf("upgrade: sending %q: %w", recs[min(sent, len(recs)-1)].Kind, err)
+		}
+		sent = end
 	}
-	return nil
+	return sent, nil
 }
+
+// SetWriteDeadline bounds the sends (a new process that stops reading
+// must not block the old one for ever).
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.c.SetWriteDeadline(t) }
 
 // Recv reads the next record. io.EOF means the peer closed the channel
 // between records.
 func (c *Conn) Recv() (Record, error) {
-	var h [headerLen]byte
-	if err := c.readFull(h[:], true); err != nil {
+	if err := c.fill(headerLen, true); err != nil {
 		return Record{}, err
 	}
-	n, err := bodyLen(h[:])
+	n, err := bodyLen(c.rbuf[c.r : c.r+headerLen])
 	if err != nil {
 		return Record{}, err
 	}
-	body := make([]byte, n)
-	if err := c.readFull(body, false); err != nil {
+	if err := c.fill(headerLen+n, false); err != nil {
 		return Record{}, err
 	}
+	// A copy: the metadata outlives the receive buffer's next fill.
+	body := append([]byte(nil), c.rbuf[c.r+headerLen:c.r+headerLen+n]...)
+	c.r += headerLen + n
 	kind, nfiles, meta, err := decodeBody(body)
 	if err != nil {
 		return Record{}, err
@@ -145,12 +193,26 @@ func (c *Conn) Recv() (Record, error) {
 	return r, nil
 }
 
-// readFull fills b, collecting descriptors that arrive on the way. A clean
-// EOF before the first byte of a record is io.EOF.
-func (c *Conn) readFull(b []byte, atStart bool) error {
-	got := 0
-	for got < len(b) {
-		n, oobn, flags, _, err := c.c.ReadMsgUnix(b[got:], c.oob)
+// recvChunk is the receive buffer's usual size: a batch of records comes
+// in a few reads.
+const recvChunk = 64 << 10
+
+// fill reads until at least want bytes are buffered, collecting the
+// descriptors that arrive on the way (they come with the first byte of
+// the message that carries them, so before the records they belong to).
+// A clean EOF with nothing buffered and atStart is io.EOF.
+func (c *Conn) fill(want int, atStart bool) error {
+	for c.w-c.r < want {
+		if c.r > 0 && (c.r == c.w || len(c.rbuf)-c.r < want) {
+			c.w = copy(c.rbuf, c.rbuf[c.r:c.w])
+			c.r = 0
+		}
+		if len(c.rbuf)-c.w < recvChunk/4 || len(c.rbuf) < want {
+			nb := make([]byte, max(recvChunk, want, 2*len(c.rbuf)))
+			c.w = copy(nb, c.rbuf[c.r:c.w])
+			c.r, c.rbuf = 0, nb
+		}
+		n, oobn, flags, _, err := c.c.ReadMsgUnix(c.rbuf[c.w:], c.oob)
 		if oobn > 0 {
 			if perr := c.takeRights(c.oob[:oobn]); perr != nil {
 				return perr
@@ -159,21 +221,18 @@ func (c *Conn) readFull(b []byte, atStart bool) error {
 		if flags&unix.MSG_CTRUNC != 0 {
 			return errors.New("upgrade: control message truncated (descriptors lost)")
 		}
-		got += n
-		if err != nil {
-			if errors.Is(err, io.EOF) && got == 0 && atStart {
+		c.w += n
+		if err != nil || (n == 0 && oobn == 0) {
+			if c.w-c.r >= want {
+				return nil
+			}
+			if atStart && c.w == c.r && (err == nil || errors.Is(err, io.EOF)) {
 				return io.EOF
 			}
-			if errors.Is(err, io.EOF) {
+			if err == nil || errors.Is(err, io.EOF) {
 				return io.ErrUnexpectedEOF
 			}
 			return fmt.Errorf("upgrade: receiving: %w", err)
-		}
-		if n == 0 && oobn == 0 {
-			if got == 0 && atStart {
-				return io.EOF
-			}
-			return io.ErrUnexpectedEOF
 		}
 	}
 	return nil

@@ -30,23 +30,26 @@ const headerLen = 4
 //
 // The file count says how many received descriptors belong to the record.
 func encodeRecord(kind string, meta []byte, nfiles int) ([]byte, error) {
+	return appendRecord(nil, kind, meta, nfiles)
+}
+
+// appendRecord appends one encoded record to b.
+func appendRecord(b []byte, kind string, meta []byte, nfiles int) ([]byte, error) {
 	if kind == "" || len(kind) > MaxKind {
-		return nil, fmt.Errorf("upgrade: record kind %q: length must be 1..%d", kind, MaxKind)
+		return b, fmt.Errorf("upgrade: record kind %q: length must be 1..%d", kind, MaxKind)
 	}
 	if len(meta) > MaxMeta {
-		return nil, fmt.Errorf("upgrade: record %q: metadata of %d bytes exceeds %d", kind, len(meta), MaxMeta)
+		return b, fmt.Errorf("upgrade: record %q: metadata of %d bytes exceeds %d", kind, len(meta), MaxMeta)
 	}
 	if nfiles > MaxFiles {
-		return nil, fmt.Errorf("upgrade: record %q: %d files exceed %d", kind, nfiles, MaxFiles)
+		return b, fmt.Errorf("upgrade: record %q: %d files exceed %d", kind, nfiles, MaxFiles)
 	}
 	body := 1 + len(kind) + 1 + len(meta)
-	b := make([]byte, headerLen+body)
-	binary.BigEndian.PutUint32(b, uint32(body))
-	b[4] = byte(len(kind))
-	copy(b[5:], kind)
-	b[5+len(kind)] = byte(nfiles)
-	copy(b[6+len(kind):], meta)
-	return b, nil
+	b = binary.BigEndian.AppendUint32(b, uint32(body))
+	b = append(b, byte(len(kind)))
+	b = append(b, kind...)
+	b = append(b, byte(nfiles))
+	return append(b, meta...), nil
 }
 
 var errShortBody = errors.New("upgrade: record body too short")

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Kinds used by the protocol itself; registered kinds must not start with
@@ -26,14 +27,29 @@ const (
 // connections they were taken from) once SendFunc has returned nil.
 type SendFunc func(kind string, meta []byte, files ...*os.File) error
 
+// SendBatchFunc sends records, many per message; it returns how many,
+// from the first, went whole (see Conn.SendBatch). The files stay open on
+// the sending side.
+type SendBatchFunc func(recs []Record) (int, error)
+
+// Sender is what a mover sends with.
+type Sender struct {
+	Send      SendFunc
+	SendBatch SendBatchFunc
+}
+
 // Mover runs in the old process after the new one is ready and every
 // entrypoint has stopped accepting; it sends what it moves (live
-// connections) and returns. ctx ends with the old process's grace period.
-type Mover func(ctx context.Context, send SendFunc) error
+// connections) and returns. ctx ends with the old process's grace period;
+// the sends fail from then on.
+type Mover func(ctx context.Context, s Sender) error
 
 // Adopter runs in the new process for each record of its kind. It owns
 // files from then on, also when it returns an error (it closes them).
 type Adopter func(meta []byte, files []*os.File) error
+
+// doneTimeout bounds the send of KindDone.
+const doneTimeout = 5 * time.Second
 
 var (
 	regMu    sync.Mutex
@@ -73,17 +89,35 @@ func RunMovers(ctx context.Context, c *Conn) error {
 	regMu.Lock()
 	ms := append([]namedMover(nil), movers...)
 	regMu.Unlock()
-	send := func(kind string, meta []byte, files ...*os.File) error {
-		if strings.HasPrefix(kind, ReservedPrefix) {
-			return fmt.Errorf("upgrade: mover used reserved kind %q", kind)
-		}
-		return c.Send(kind, meta, files...)
+	s := Sender{
+		Send: func(kind string, meta []byte, files ...*os.File) error {
+			if strings.HasPrefix(kind, ReservedPrefix) {
+				return fmt.Errorf("upgrade: mover used reserved kind %q", kind)
+			}
+			return c.Send(kind, meta, files...)
+		},
+		SendBatch: func(recs []Record) (int, error) {
+			for _, r := range recs {
+				if strings.HasPrefix(r.Kind, ReservedPrefix) {
+					return 0, fmt.Errorf("upgrade: mover used reserved kind %q", r.Kind)
+				}
+			}
+			return c.SendBatch(recs)
+		},
+	}
+	// A new process that stops reading must not hold this one for ever:
+	// the sends fail once the grace period is over.
+	if dl, ok := ctx.Deadline(); ok {
+		_ = c.SetWriteDeadline(dl)
 	}
 	for _, m := range ms {
-		if err := m.m(ctx, send); err != nil {
+		if err := m.m(ctx, s); err != nil {
 			slog.Warn("upgrade: mover failed; what it did not move drains here", "mover", m.name, "error", err)
 		}
 	}
+	// "Done" gets a moment of its own even when the movers used up the
+	// grace period.
+	_ = c.SetWriteDeadline(time.Now().Add(doneTimeout))
 	return c.Send(KindDone, nil)
 }
 

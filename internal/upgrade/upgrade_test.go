@@ -3,6 +3,7 @@ package upgrade
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"strconv"
@@ -122,7 +123,11 @@ func TestMoversAndAdopters(t *testing.T) {
 		movers, adopters = nil, map[string]Adopter{}
 		regMu.Unlock()
 	})
-	RegisterMover("test", func(_ context.Context, send SendFunc) error {
+	RegisterMover("test", func(_ context.Context, s Sender) error {
+		send := s.Send
+		if _, err := s.SendBatch([]Record{{Kind: KindReady}}); err == nil {
+			t.Error("a mover could send a reserved kind in a batch")
+		}
 		if err := send("test.conn", []byte("c1"), pipeWith(t, "payload")); err != nil {
 			return err
 		}
@@ -212,4 +217,46 @@ func mustEncode(kind string, meta []byte, n int) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// TestSendBatch: a batch larger than one message's descriptors and bytes
+// arrives whole and in order, each record with its own files.
+func TestSendBatch(t *testing.T) {
+	a, b := pair(t)
+	const n = 300 // two files each: three messages at least
+	recs := make([]Record, n)
+	for i := range recs {
+		meta := []byte(strconv.Itoa(i) + strings.Repeat("m", i*7)) // 300 KiB in all: beyond one message's bytes
+		recs[i] = Record{Kind: "test.batch", Meta: meta, Files: []*os.File{pipeWith(t, "a"+strconv.Itoa(i)), pipeWith(t, "b"+strconv.Itoa(i))}}
+	}
+	errc := make(chan error, 1)
+	go func() {
+		sent, err := a.SendBatch(recs)
+		if err == nil && sent != n {
+			err = fmt.Errorf("sent %d of %d", sent, n)
+		}
+		for _, r := range recs {
+			r.Close()
+		}
+		errc <- err
+	}()
+	for i := range n {
+		r, err := b.Recv()
+		if err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		if want := strconv.Itoa(i) + strings.Repeat("m", i*7); string(r.Meta) != want || len(r.Files) != 2 {
+			t.Fatalf("record %d: meta of %d bytes, %d files", i, len(r.Meta), len(r.Files))
+		}
+		for j, f := range r.Files {
+			got, _ := io.ReadAll(f)
+			if want := string("ab"[j]) + strconv.Itoa(i); string(got) != want {
+				t.Fatalf("record %d file %d: %q, want %q", i, j, got, want)
+			}
+		}
+		r.Close()
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
 }
