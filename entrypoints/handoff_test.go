@@ -137,6 +137,7 @@ func TestMoveTCPRouterConns(t *testing.T) {
 		if st.TCP != n || st.Stayed != 0 {
 			t.Fatalf("hop %d: %+v", hop, st)
 		}
+		t.Logf("hop %d: %d connections moved in %v", hop, n, st.Took)
 		waitFor(t, func() bool { return len(eps[hop].tcpConns.snapshot()) == 0 })
 		if got := len(eps[hop+1].tcpConns.snapshot()); got != n {
 			t.Fatalf("hop %d: %d connections adopted", hop, got)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"sync"
 
 	"github.com/switchyard-proxy/switchyard/entrypoints"
 	"github.com/switchyard-proxy/switchyard/internal/handoff"
@@ -16,17 +17,22 @@ import (
 // (docs/operations.md, "Which connections move").
 func (s *server) registerHandoff() {
 	upgrade.RegisterMover("connections", func(ctx context.Context, snd upgrade.Sender) error {
-		var recs []upgrade.Record
-		send := func(batch []handoff.Record) (int, error) {
-			recs = recs[:0]
-			for _, r := range batch {
-				recs = append(recs, upgrade.Record{Kind: r.Kind, Meta: r.Meta, Files: r.Files})
-			}
-			return snd.SendBatch(recs)
-		}
+		// Every entrypoint at once: their batches interleave on the
+		// channel.
+		var wg sync.WaitGroup
 		for _, ep := range s.eps {
-			ep.MoveConns(ctx, send)
+			wg.Go(func() {
+				var recs []upgrade.Record
+				ep.MoveConns(ctx, func(batch []handoff.Record) (int, error) {
+					recs = recs[:0]
+					for _, r := range batch {
+						recs = append(recs, upgrade.Record{Kind: r.Kind, Meta: r.Meta, Files: r.Files})
+					}
+					return snd.SendBatch(recs)
+				})
+			})
 		}
+		wg.Wait()
 		return nil
 	})
 	for _, kind := range entrypoints.Kinds {

@@ -485,7 +485,10 @@ func (s *server) handOver(c *upgrade.Conn) {
 	for _, ep := range s.cfg.EntryPoints {
 		grace = max(grace, time.Duration(ep.Transport.LifeCycle.GraceTimeOut))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	// The hand-off is bounded on its own (each connection's stop, each
+	// batch's send); this is the bound of the whole, after which what is
+	// left drains.
+	ctx, cancel := context.WithTimeout(context.Background(), max(grace, handOffTimeout))
 	if err := upgrade.RunMovers(ctx, c); err != nil {
 		slog.Warn("binary upgrade: telling the new process that the hand-off is over", "error", err)
 	}
@@ -497,6 +500,10 @@ func (s *server) handOver(c *upgrade.Conn) {
 	time.Sleep(min(upgradeSettle, grace))
 	s.shutdown(true)
 }
+
+// handOffTimeout bounds the live hand-off of an upgrade (at least: the
+// largest graceTimeOut when that is longer); docs/operations.md.
+const handOffTimeout = time.Minute
 
 // upgradeSettle is how long the old process of an upgrade waits after it
 // stopped accepting before draining (docs/operations.md).

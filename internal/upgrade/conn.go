@@ -33,8 +33,9 @@ func (r *Record) Close() {
 // Conn is one end of the upgrade channel. Send is safe for concurrent use;
 // Recv is for one goroutine.
 type Conn struct {
-	c   *net.UnixConn
-	wmu sync.Mutex
+	c     *net.UnixConn
+	wmu   sync.Mutex
+	stall time.Duration // bound of one send; guarded by wmu
 
 	fds  []int  // received descriptors not yet claimed by a record
 	oob  []byte // receive buffer for control messages
@@ -93,6 +94,9 @@ const batchBytes = 256 << 10
 func (c *Conn) SendBatch(recs []Record) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if c.stall > 0 {
+		_ = c.c.SetWriteDeadline(time.Now().Add(c.stall))
+	}
 	sent := 0
 	var b []byte
 	var fds []int
@@ -158,9 +162,13 @@ func (c *Conn) SendBatch(recs []Record) (int, error) {
 	return sent, nil
 }
 
-// SetWriteDeadline bounds the sends (a new process that stops reading
-// must not block the old one for ever).
-func (c *Conn) SetWriteDeadline(t time.Time) error { return c.c.SetWriteDeadline(t) }
+// SetSendStall bounds each Send and SendBatch call from then on: it fails
+// when the peer has not taken it within d (0: no bound).
+func (c *Conn) SetSendStall(d time.Duration) {
+	c.wmu.Lock()
+	c.stall = d
+	c.wmu.Unlock()
+}
 
 // Recv reads the next record. io.EOF means the peer closed the channel
 // between records.

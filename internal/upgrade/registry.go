@@ -40,16 +40,17 @@ type Sender struct {
 
 // Mover runs in the old process after the new one is ready and every
 // entrypoint has stopped accepting; it sends what it moves (live
-// connections) and returns. ctx ends with the old process's grace period;
-// the sends fail from then on.
+// connections) and returns. Once ctx ends it moves nothing more; each
+// send fails after SendStall without progress.
 type Mover func(ctx context.Context, s Sender) error
 
 // Adopter runs in the new process for each record of its kind. It owns
 // files from then on, also when it returns an error (it closes them).
 type Adopter func(meta []byte, files []*os.File) error
 
-// doneTimeout bounds the send of KindDone.
-const doneTimeout = 5 * time.Second
+// SendStall bounds one send of a mover (a batch of records): the new
+// process must take it within that time.
+const SendStall = 10 * time.Second
 
 var (
 	regMu    sync.Mutex
@@ -89,6 +90,10 @@ func RunMovers(ctx context.Context, c *Conn) error {
 	regMu.Lock()
 	ms := append([]namedMover(nil), movers...)
 	regMu.Unlock()
+	// A new process that stops reading must not hold this one for ever:
+	// a send that makes no progress for SendStall fails (what it carried
+	// stays and drains here).
+	c.SetSendStall(SendStall)
 	s := Sender{
 		Send: func(kind string, meta []byte, files ...*os.File) error {
 			if strings.HasPrefix(kind, ReservedPrefix) {
@@ -105,19 +110,11 @@ func RunMovers(ctx context.Context, c *Conn) error {
 			return c.SendBatch(recs)
 		},
 	}
-	// A new process that stops reading must not hold this one for ever:
-	// the sends fail once the grace period is over.
-	if dl, ok := ctx.Deadline(); ok {
-		_ = c.SetWriteDeadline(dl)
-	}
 	for _, m := range ms {
 		if err := m.m(ctx, s); err != nil {
 			slog.Warn("upgrade: mover failed; what it did not move drains here", "mover", m.name, "error", err)
 		}
 	}
-	// "Done" gets a moment of its own even when the movers used up the
-	// grace period.
-	_ = c.SetWriteDeadline(time.Now().Add(doneTimeout))
 	return c.Send(KindDone, nil)
 }
 
