@@ -281,7 +281,20 @@ func (s *http3Server) shutdown(ctx context.Context) error {
 	var err error
 	if ln != nil {
 		_ = ln.Close() // no new connection; those open live on
-		err = s.srv.Shutdown(ctx)
+		done := make(chan error, 1)
+		go func() { done <- s.srv.Shutdown(ctx) }()
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			// quic-go's Close, at the end of the grace period, waits for
+			// every handler to return: do not hang the process's exit on
+			// one; closing the transport ends every connection left.
+			select {
+			case err = <-done:
+			case <-time.After(time.Second):
+				err = ctx.Err()
+			}
+		}
 		_ = tr.Close()
 	}
 	_ = s.pc.Close()
