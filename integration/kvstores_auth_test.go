@@ -142,3 +142,35 @@ func TestEtcdKVTLSAuth(t *testing.T) {
 	srv.Set(kvRouter("esec2", "/esec2", e.Backend("etcd-tls")))
 	waitServed(t, e, e.URL("web")+"/esec2", "", "etcd-tls")
 }
+
+// TestRedisKVSentinel: the provider finds the master through a real
+// Sentinel (redis-server --sentinel) and follows it.
+func TestRedisKVSentinel(t *testing.T) {
+	t.Parallel()
+	requireBinary(t)
+	srv := startRedis(t, nil, nil)
+	dir := t.TempDir()
+	sport := freePort(t)
+	conf := writeFile(t, dir, "sentinel.conf", fmt.Sprintf("port %d\nbind 127.0.0.1\nsentinel monitor mymaster %s 1\n", sport, strings.Replace(srv.Endpoint(), ":", " ", 1)))
+	sp := startProc(t, dir, nil, srv.bin, conf, "--sentinel")
+	sc := goredis.NewSentinelClient(&goredis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", sport)})
+	defer sc.Close()
+	waitUp(t, "sentinel", sp, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := sc.GetMasterAddrByName(ctx, "mymaster").Result()
+		return err
+	})
+	e := newEnv(t)
+	srv.Set(kvRouter("sent", "/sent", e.Backend("sentinel")))
+	e.WriteStatic("yml", consulStatic(fmt.Sprintf(`  redis:
+    endpoints: ["127.0.0.1:%d"]
+    sentinel:
+      masterName: mymaster
+`, sport)))
+	e.Start()
+	e.WaitRouters("sent@redis")
+	waitServed(t, e, e.URL("web")+"/sent", "", "sentinel")
+	srv.Set(kvRouter("sent2", "/sent2", e.Backend("sentinel")))
+	waitServed(t, e, e.URL("web")+"/sent2", "", "sentinel")
+}
