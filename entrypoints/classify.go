@@ -11,6 +11,7 @@ import (
 	"github.com/switchyard-proxy/switchyard/entrypoints/connreg"
 	"github.com/switchyard-proxy/switchyard/internal/mqtt"
 	"github.com/switchyard-proxy/switchyard/routers/tcpmux"
+	"github.com/switchyard-proxy/switchyard/tls/tlcp"
 )
 
 // The classifier places each accepted connection on a protocol server.
@@ -25,6 +26,7 @@ type peeked struct {
 	conn  *prefixConn // replays what was read
 	info  tcpmux.Conn // client address; TLS: server name, ALPN
 	first []byte      // the bytes read so far
+	tlcp  bool        // a TLCP ClientHello (GB/T 38636, record version 0x0101)
 }
 
 // classifyRule recognises connections for one server. take returns the
@@ -36,12 +38,13 @@ type classifyRule struct {
 	take func(ep *HTTPEntryPoint, p *peeked) (connServer, classified, error)
 }
 
-// classifyRules, in order. TLCP (GB/T 38636) would be one more rule here
-// — before "tls", on its record version — and one more connServer.
+// classifyRules, in order. TLCP (GB/T 38636) is told from TLS by its
+// record version before "tls" sees it; a TCP router takes either.
 var classifyRules = []classifyRule{
 	{"tcp-router", takeTCPRouter},
 	{"h2c-prior-knowledge", takeH2C},
 	{"http1", takeHTTP1},
+	{"tlcp", takeTLCP},
 	{"tls", takeTLS},
 }
 
@@ -61,7 +64,13 @@ func takeTCPRouter(ep *HTTPEntryPoint, p *peeked) (connServer, classified, error
 		return nil, classified{}, nil
 	}
 	if r.TLS && !r.Passthrough {
-		tc, err := ep.handshake(p.conn, r.Config)
+		var tc net.Conn
+		var err error
+		if p.tlcp {
+			tc, err = ep.handshakeTLCP(p.conn, p.cur.TLS.TLCPFor(r.Config))
+		} else {
+			tc, err = ep.handshake(p.conn, r.Config)
+		}
 		if err != nil {
 			return nil, classified{}, fmt.Errorf("router %s: %w", r.Name, err)
 		}
@@ -93,6 +102,42 @@ func takeHTTP1(ep *HTTPEntryPoint, p *peeked) (connServer, classified, error) {
 		return nil, classified{}, nil
 	}
 	return h1Server{ep.h1}, classified{conn: p.conn}, nil
+}
+
+// takeTLCP terminates TLCP with the SM2 dual certificate for the server
+// name when its TLS options enable TLCP; HTTP/1.x is served on it (TLCP
+// has no ALPN).
+func takeTLCP(ep *HTTPEntryPoint, p *peeked) (connServer, classified, error) {
+	if !p.tlcp {
+		return nil, classified{}, nil
+	}
+	tc, err := ep.handshakeTLCP(p.conn, p.cur.TLS.TLCPFor(p.cur.TLS.Select(p.info.SNI)))
+	if err != nil {
+		return nil, classified{}, err
+	}
+	_ = tc.SetDeadline(time.Time{})
+	return h1Server{ep.h1}, classified{conn: tc}, nil
+}
+
+// tlcpRefusal is a fatal handshake_failure alert in a TLCP record: the
+// answer to a TLCP client where TLCP is not enabled.
+var tlcpRefusal = []byte{21, 1, 1, 0, 2, 2, 40}
+
+// handshakeTLCP runs a server TLCP handshake bounded like a TLS one; the
+// deadline stays armed for the caller to lift.
+func (ep *HTTPEntryPoint) handshakeTLCP(c net.Conn, cfg *tlcp.Config) (*tlcp.Conn, error) {
+	if cfg == nil {
+		_ = c.SetWriteDeadline(deadline(ep.peekTimeout))
+		_, _ = c.Write(tlcpRefusal)
+		return nil, errors.New("tlcp: not enabled in the TLS options for this server name")
+	}
+	tc := tlcp.Server(c, cfg)
+	_ = tc.SetDeadline(deadline(ep.peekTimeout))
+	if err := tc.Handshake(); err != nil {
+		_ = tc.Close()
+		return nil, fmt.Errorf("tlcp handshake: %w", err)
+	}
+	return tc, nil
 }
 
 // takeTLS terminates TLS with the certificate for the server name; ALPN
@@ -233,6 +278,10 @@ func (ep *HTTPEntryPoint) peek(c net.Conn, cur *Routing) (*peeked, error) {
 			p.info.TLS = true
 			p.info.SNI = normalizeSNI(h.sni)
 			p.info.ALPN = h.alpn
+		}
+		// TLCP shares TLS's ClientHello layout, so SNI came from above.
+		if p.info.TLS {
+			p.tlcp, _ = tlcp.Sniff(*bp)
 		}
 	}
 	if !p.info.TLS && cur.TCP.PlainMQTT() && mqtt.LooksLikeConnect(*bp) {

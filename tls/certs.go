@@ -46,6 +46,9 @@ func Load(c dynamic.Certificate) (*ctls.Certificate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keyFile: %w", err)
 	}
+	if isSM2PEM(certPEM) {
+		return nil, fmt.Errorf("certFile: certificate %s is an SM2 certificate: TLCP needs its encryption pair too (set encCertFile and encKeyFile)", describe(c.CertFile))
+	}
 	cert, err := ctls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return nil, fmt.Errorf("certificate %s: %w", describe(c.CertFile), err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchyard-proxy/switchyard/config/compat"
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
+	"github.com/switchyard-proxy/switchyard/tls/tlcp"
 )
 
 // DefaultStore and DefaultOptions are the names Traefik reserves.
@@ -31,12 +32,34 @@ type Set struct {
 	Errors []error
 	// Certs lists the loaded certificates for the API.
 	Certs []CertInfo
+	// TLCP holds the SM2 dual certificates (entries with encCertFile).
+	TLCP *TLCPStore
+	// tlcp: the TLCP side of each option set that enables it, keyed by
+	// its crypto/tls config (and the clones Alias registers).
+	tlcp map[*ctls.Config]*tlcp.Config
+}
+
+// TLCPFor returns the TLCP config of the option set cfg was built from,
+// nil when that set does not enable TLCP.
+func (s *Set) TLCPFor(cfg *ctls.Config) *tlcp.Config {
+	if s == nil || cfg == nil {
+		return nil
+	}
+	return s.tlcp[cfg]
+}
+
+// Alias makes clone (a copy of orig with other ALPN) share orig's TLCP
+// side. Called while the set is built, before it is served.
+func (s *Set) Alias(clone, orig *ctls.Config) {
+	if t := s.tlcp[orig]; t != nil {
+		s.tlcp[clone] = t
+	}
 }
 
 // Build loads certificates and compiles options. It never fails as a
 // whole: a bad certificate or option set is left out and reported.
 func Build(conf *dynamic.TLSConfiguration) *Set {
-	s := &Set{Store: NewStore(), options: map[string]*ctls.Config{}, optErr: map[string]error{}}
+	s := &Set{Store: NewStore(), options: map[string]*ctls.Config{}, optErr: map[string]error{}, TLCP: newTLCPStore(), tlcp: map[*ctls.Config]*tlcp.Config{}}
 	if conf == nil {
 		conf = &dynamic.TLSConfiguration{}
 	}
@@ -46,7 +69,14 @@ func Build(conf *dynamic.TLSConfiguration) *Set {
 		}
 	}
 	if st, ok := conf.Stores[DefaultStore]; ok {
-		if st.DefaultCertificate != nil {
+		if st.DefaultCertificate != nil && st.DefaultCertificate.IsTLCP() {
+			p, err := LoadTLCP(*st.DefaultCertificate)
+			if err != nil {
+				s.Errors = append(s.Errors, fmt.Errorf("tls store %q: defaultCertificate: %w", DefaultStore, err))
+			} else {
+				s.TLCP.Default = p
+			}
+		} else if st.DefaultCertificate != nil {
 			c, err := Load(*st.DefaultCertificate)
 			if err != nil {
 				s.Errors = append(s.Errors, fmt.Errorf("tls store %q: defaultCertificate: %w", DefaultStore, err))
@@ -73,6 +103,17 @@ func Build(conf *dynamic.TLSConfiguration) *Set {
 			s.Errors = append(s.Errors, fmt.Errorf("tls certificate #%d: stores %v: only the %q store is served; ignored", i, stores, DefaultStore))
 			continue
 		}
+		if cs.IsTLCP() {
+			p, err := LoadTLCP(cs.Certificate)
+			if err != nil {
+				s.Errors = append(s.Errors, fmt.Errorf("tls certificate #%d: %w", i, err))
+				continue
+			}
+			s.TLCP.Add(p)
+			leaf := p.Sign.Leaf.ToX509()
+			s.Certs = append(s.Certs, CertInfo{Names: Names(leaf), NotAfter: leaf.NotAfter, Stores: stores, Issuer: leaf.Issuer.String()})
+			continue
+		}
 		c, err := Load(cs.Certificate)
 		if err != nil {
 			s.Errors = append(s.Errors, fmt.Errorf("tls certificate #%d: %w", i, err))
@@ -87,6 +128,19 @@ func Build(conf *dynamic.TLSConfiguration) *Set {
 		s.Certs = append(s.Certs, CertInfo{Names: Names(c.Leaf), NotAfter: c.Leaf.NotAfter, Stores: stores, Issuer: c.Leaf.Issuer.String()})
 	}
 
+	if s.TLCP.Default == nil {
+		// No SM2 default configured: the first dual certificate serves
+		// TLCP clients whose server name matches none (or who send none).
+		for _, cs := range conf.Certificates {
+			if cs != nil && cs.IsTLCP() {
+				if p, err := LoadTLCP(cs.Certificate); err == nil {
+					s.TLCP.Default = p
+					break
+				}
+			}
+		}
+	}
+
 	opts := conf.Options
 	if _, ok := opts[DefaultOptions]; !ok {
 		opts = maps.Clone(opts)
@@ -97,12 +151,19 @@ func Build(conf *dynamic.TLSConfiguration) *Set {
 	}
 	for _, name := range slices.Sorted(maps.Keys(opts)) {
 		cfg, err := BuildOptions(opts[name], s.Store)
+		var tc *tlcp.Config
+		if err == nil {
+			tc, err = buildTLCP(opts[name], s.TLCP)
+		}
 		if err != nil {
 			s.optErr[name] = err
 			s.Errors = append(s.Errors, fmt.Errorf("tls options %q: %w", name, err))
 			continue
 		}
 		s.options[name] = cfg
+		if tc != nil {
+			s.tlcp[cfg] = tc
+		}
 	}
 	if _, ok := s.options[DefaultOptions]; !ok {
 		// A broken user "default" falls back to the built-in default.
@@ -154,6 +215,22 @@ type Selector struct {
 	exact map[string]*ctls.Config
 	wild  map[string]*ctls.Config
 	def   *ctls.Config
+	set   *Set // for the TLCP side of each config; nil: no TLCP
+}
+
+// WithTLCP lets the selector answer TLCP clients from set's options.
+func (s *Selector) WithTLCP(set *Set) *Selector {
+	s.set = set
+	return s
+}
+
+// TLCPFor is the TLCP config of a config this selector (or a TCP router
+// of the same build) returned; nil when TLCP is off for it.
+func (s *Selector) TLCPFor(cfg *ctls.Config) *tlcp.Config {
+	if s == nil {
+		return nil
+	}
+	return s.set.TLCPFor(cfg)
 }
 
 // NewSelector indexes host → config; "*.example.com" hosts are wildcards.

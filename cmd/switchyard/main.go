@@ -64,6 +64,18 @@ func main() {
 		},
 	}))
 
+	smCfg := newSMCertConfig()
+	must(root.AddCommand(&cli.Command{
+		Name: "sm-cert",
+		Description: "Write a test SM2 PKI for TLCP (GB/T 38636): a CA, the server's signing and encryption pairs and a client pair, " +
+			"as PEM files in --dir, and print the tls configuration that serves them.",
+		Configuration: smCfg,
+		Resources:     []cli.ResourceLoader{&cli.FlagLoader{}},
+		Run: func(_ []string) error {
+			return runSMCert(smCfg)
+		},
+	}))
+
 	must(root.AddCommand(&cli.Command{
 		Name:        "version",
 		Description: "Print the version.",

@@ -187,10 +187,18 @@ func (w *UDPWRRService) SetDefaults() {
 type FileOrContent string
 
 // Certificate is a certificate and its key, as paths or inline PEM.
+// EncCertFile/EncKeyFile (Switchyard extension) make it an SM2 dual
+// certificate for TLCP: certFile/keyFile is then the signing pair.
 type Certificate struct {
-	CertFile FileOrContent `json:"certFile,omitempty" toml:"certFile,omitempty" yaml:"certFile,omitempty"`
-	KeyFile  FileOrContent `json:"keyFile,omitempty" toml:"keyFile,omitempty" yaml:"keyFile,omitempty" loggable:"false"`
+	CertFile    FileOrContent `json:"certFile,omitempty" toml:"certFile,omitempty" yaml:"certFile,omitempty"`
+	KeyFile     FileOrContent `json:"keyFile,omitempty" toml:"keyFile,omitempty" yaml:"keyFile,omitempty" loggable:"false"`
+	EncCertFile FileOrContent `json:"encCertFile,omitempty" toml:"encCertFile,omitempty" yaml:"encCertFile,omitempty"`
+	EncKeyFile  FileOrContent `json:"encKeyFile,omitempty" toml:"encKeyFile,omitempty" yaml:"encKeyFile,omitempty" loggable:"false"`
 }
+
+// IsTLCP reports whether the certificate is an SM2 dual pair (either
+// encryption field set).
+func (c Certificate) IsTLCP() bool { return c.EncCertFile != "" || c.EncKeyFile != "" }
 
 // CertAndStores is a certificate and the stores it goes in.
 type CertAndStores struct {
@@ -216,6 +224,18 @@ type TLSOptions struct {
 	ALPNProtocols            []string   `json:"alpnProtocols,omitempty" toml:"alpnProtocols,omitempty" yaml:"alpnProtocols,omitempty" export:"true"`
 	DisableSessionTickets    bool       `json:"disableSessionTickets,omitempty" toml:"disableSessionTickets,omitempty" yaml:"disableSessionTickets,omitempty" export:"true"`
 	PreferServerCipherSuites *bool      `json:"preferServerCipherSuites,omitempty" toml:"preferServerCipherSuites,omitempty" yaml:"preferServerCipherSuites,omitempty" export:"true"`
+	// TLCP (Switchyard extension): GB/T 38636 on the same port.
+	TLCP *TLCPOptions `json:"tlcp,omitempty" toml:"tlcp,omitempty" yaml:"tlcp,omitempty" export:"true"`
+}
+
+// TLCPOptions enable TLCP (GB/T 38636, SM2/SM3/SM4) for the hosts using
+// an option set; clients sending a TLCP ClientHello get the SM2 dual
+// certificate for their server name.
+type TLCPOptions struct {
+	Enabled      bool     `json:"enabled,omitempty" toml:"enabled,omitempty" yaml:"enabled,omitempty" export:"true"`
+	CipherSuites []string `json:"cipherSuites,omitempty" toml:"cipherSuites,omitempty" yaml:"cipherSuites,omitempty" export:"true"`
+	// ClientAuth: as the option set's; nil inherits it.
+	ClientAuth *ClientAuth `json:"clientAuth,omitempty" toml:"clientAuth,omitempty" yaml:"clientAuth,omitempty" export:"true"`
 }
 
 // ClientAuth configures client certificate checks (mTLS).

@@ -54,6 +54,7 @@ type conn struct {
 	fd         int32           // its descriptor, for the poller
 	remoteAddr string
 	tc         *tls.Conn
+	tst        tlsStater // another TLS-like layer (TLCP): encrypted, not *tls.Conn
 	tlsState   *tls.ConnectionState
 
 	br       *bufio.Reader
@@ -88,7 +89,11 @@ func (s *Server) newConn(nc net.Conn, e *connreg.Entry) *conn {
 		c.entry = e
 	}
 	if e != nil {
-		e.SetProtocol(connreg.ProtoHTTP1)
+		if _, ok := nc.(tlsStater); ok {
+			e.SetProtocol(connreg.ProtoTLCP) // HTTP/1.x over TLCP
+		} else {
+			e.SetProtocol(connreg.ProtoHTTP1)
+		}
 		e.SetState(connreg.StateActive)
 	}
 	if !s.track(c, true) {
@@ -116,12 +121,20 @@ func (s *Server) newConn(nc net.Conn, e *connreg.Entry) *conn {
 			_ = tc.SetDeadline(time.Time{})
 		}
 		c.tc = tc // its state is copied for the first request, not while idle
+	} else if st, ok := nc.(tlsStater); ok {
+		c.tst = st // handshake done by the entrypoint
 	}
 	c.raw, c.fd = rawSocket(nc)
 	if s.KeepAliveMaxTime > 0 {
 		c.bornAt = time.Now()
 	}
 	return c
+}
+
+// tlsStater is a connection under a TLS-like protocol other than
+// crypto/tls (tls/tlcp.Conn): Request.TLS comes from it.
+type tlsStater interface {
+	TLSConnectionState() tls.ConnectionState
 }
 
 // report records a state change in the registry: one atomic store.

@@ -208,7 +208,7 @@ func (x *reqContext) polledEvent() {
 	case sockpeek.Closed:
 		x.cancelLocked()
 	case sockpeek.Data:
-		if x.c.tc != nil {
+		if x.c.tc != nil || x.c.tst != nil {
 			// Under TLS the bytes may be a close_notify alert: let a
 			// read-ahead through TLS tell (as before the poller).
 			x.goWatchLocked()

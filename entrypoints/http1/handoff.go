@@ -94,7 +94,7 @@ func (s *Server) MoveIdle(send func(nc net.Conn) bool) int {
 	p.mu.Lock()
 	cands := make([]*conn, 0, len(p.conns))
 	for _, c := range p.conns {
-		if c.tc == nil {
+		if c.tc == nil && c.tst == nil {
 			cands = append(cands, c)
 		}
 	}

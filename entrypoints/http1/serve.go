@@ -99,6 +99,9 @@ func (c *conn) readRequest() *exchange {
 	if c.tc != nil && c.tlsState == nil {
 		st := c.tc.ConnectionState()
 		c.tlsState = &st
+	} else if c.tst != nil && c.tlsState == nil {
+		st := c.tst.TLSConnectionState()
+		c.tlsState = &st
 	}
 	tmp.TLS = c.tlsState
 	switch {

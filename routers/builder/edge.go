@@ -203,7 +203,7 @@ func (b *build) finishEdge(table *Table) {
 		table.Edge[ep] = &Edge{
 			HTTPS:   m,
 			TCP:     tcp[ep],
-			TLS:     sytls.NewSelector(def, hosts),
+			TLS:     sytls.NewSelector(def, hosts).WithTLCP(b.edge.tls),
 			TCPOnly: !b.edge.httpUsed[ep],
 		}
 	}
@@ -222,7 +222,9 @@ func (b *build) tcpTLSConfig(option string) (*ctls.Config, error) {
 		return nil, err
 	}
 	if slices.Equal(cfg.NextProtos, sytls.DefaultALPN) {
+		orig := cfg
 		cfg = sytls.WithALPN(cfg, nil)
+		b.edge.tls.Alias(cfg, orig)
 	}
 	b.edge.tcpCfgs[option] = cfg
 	return cfg, nil

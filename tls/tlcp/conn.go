@@ -1,8 +1,9 @@
 package tlcp
 
 import (
-	"bufio"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,7 +19,6 @@ import (
 // (or on Handshake).
 type Conn struct {
 	conn     net.Conn
-	br       *bufio.Reader
 	isClient bool
 	config   *Config
 
@@ -30,10 +30,11 @@ type Conn struct {
 	in  halfConn
 	out halfConn
 
-	hand    []byte // handshake bytes read, not yet consumed
-	input   []byte // application data decrypted, not yet read
-	readBuf []byte // record scratch for reads
-	readErr error  // sticky: EOF after close_notify, or a fatal error
+	raw     *[]byte // bytes read from conn (pooled; nil when all consumed)
+	rawOff  int     // how much of raw the records read so far took
+	hand    []byte  // handshake bytes read, not yet consumed
+	input   []byte  // application data decrypted (in raw), not yet read
+	readErr error   // sticky: EOF after close_notify, or a fatal error
 
 	closeNotifySent bool // under out
 	closed          atomic.Bool
@@ -113,6 +114,31 @@ func (c *Conn) ConnectionState() ConnectionState {
 	return c.state
 }
 
+// TLSConnectionState is ConnectionState in crypto/tls's shape (Version
+// 0x0101, SM2 certificates as x509 values), for code that reads an HTTP
+// request's TLS field.
+func (c *Conn) TLSConnectionState() tls.ConnectionState {
+	st := c.ConnectionState()
+	out := tls.ConnectionState{
+		Version:           st.Version,
+		HandshakeComplete: st.HandshakeComplete,
+		DidResume:         st.DidResume,
+		CipherSuite:       st.CipherSuite,
+		ServerName:        st.ServerName,
+	}
+	for _, p := range st.PeerCertificates {
+		out.PeerCertificates = append(out.PeerCertificates, p.ToX509())
+	}
+	for _, ch := range st.VerifiedChains {
+		xc := make([]*x509.Certificate, len(ch))
+		for i, p := range ch {
+			xc[i] = p.ToX509()
+		}
+		out.VerifiedChains = append(out.VerifiedChains, xc)
+	}
+	return out
+}
+
 // Handshake runs the handshake if it has not run yet.
 func (c *Conn) Handshake() error {
 	if c.handshakeDone.Load() {
@@ -141,6 +167,7 @@ func (c *Conn) Handshake() error {
 		c.state.Version = VersionTLCP
 		c.state.HandshakeComplete = true
 		c.handshakeDone.Store(true)
+		c.releaseRaw()
 	}
 	c.out.Unlock()
 	c.in.Unlock()
@@ -170,23 +197,64 @@ func isNetErr(err error) bool {
 	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
 }
 
+// rawPool holds read buffers that fit a whole record: a connection holds
+// one only while a record is incomplete or its plaintext unread, so an
+// idle connection holds none.
+var rawPool = sync.Pool{New: func() any { b := make([]byte, 0, recordHeaderLen+maxCiphertext+1024); return &b }}
+
+// fill reads until c.raw holds n bytes. What was read stays in c.raw on
+// an error (a read deadline mid-record loses nothing).
+func (c *Conn) fill(n int) error {
+	if c.raw == nil {
+		c.raw = rawPool.Get().(*[]byte)
+	}
+	b := *c.raw
+	for len(b) < n {
+		m, err := c.conn.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		*c.raw = b
+		if err != nil {
+			if errors.Is(err, io.EOF) && len(b) > 0 && m == 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			if len(b) >= n {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// releaseRaw returns the read buffer once everything in it is consumed.
+func (c *Conn) releaseRaw() {
+	if c.raw != nil && c.rawOff == len(*c.raw) && len(c.input) == 0 {
+		*c.raw = (*c.raw)[:0]
+		rawPool.Put(c.raw)
+		c.raw, c.rawOff = nil, 0
+	}
+}
+
 // readRecord reads and opens one record (c.in held). Alerts end the
 // stream; ChangeCipherSpec switches the read cipher; handshake bytes are
-// appended to c.hand; application data to c.input.
+// appended to c.hand; application data becomes c.input (decrypted in
+// place in c.raw).
 func (c *Conn) readRecord() (uint8, error) {
 	if c.readErr != nil {
 		return 0, c.readErr
 	}
-	if c.br == nil {
-		c.br = bufio.NewReaderSize(c.conn, 4096)
+	if c.raw != nil && c.rawOff > 0 {
+		b := *c.raw
+		*c.raw = b[:copy(b, b[c.rawOff:])]
+		c.rawOff = 0
 	}
-	hdr, err := c.br.Peek(recordHeaderLen)
-	if err != nil {
-		if errors.Is(err, io.EOF) && len(hdr) > 0 {
+	if err := c.fill(recordHeaderLen); err != nil {
+		if errors.Is(err, io.EOF) && c.raw != nil && len(*c.raw) > 0 {
 			err = io.ErrUnexpectedEOF
 		}
 		return 0, err
 	}
+	hdr := (*c.raw)[:recordHeaderLen]
 	typ := hdr[0]
 	vers := binary.BigEndian.Uint16(hdr[1:])
 	n := int(binary.BigEndian.Uint16(hdr[3:]))
@@ -199,20 +267,16 @@ func (c *Conn) readRecord() (uint8, error) {
 	if n > maxCiphertext || (c.in.cipher == nil && n > maxPlaintext) {
 		return 0, c.setReadErr(fail(alertRecordOverflow, "record of %d bytes", n))
 	}
-	if _, err := c.br.Discard(recordHeaderLen); err != nil {
-		return 0, err
-	}
-	if cap(c.readBuf) < n {
-		c.readBuf = make([]byte, n, max(n, 1024))
-	}
-	frag := c.readBuf[:n]
-	if _, err := io.ReadFull(c.br, frag); err != nil {
+	if err := c.fill(recordHeaderLen + n); err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
 		return 0, err
 	}
+	frag := (*c.raw)[recordHeaderLen : recordHeaderLen+n]
+	c.rawOff = recordHeaderLen + n
 	data := frag
+	var err error
 	if c.in.cipher != nil {
 		data, err = c.in.cipher.open(c.in.seq, typ, frag)
 		if err != nil {
@@ -370,6 +434,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 	}
 	n := copy(p, c.input)
 	c.input = c.input[n:]
+	c.releaseRaw()
 	return n, nil
 }
 
@@ -377,8 +442,8 @@ func (c *Conn) Read(p []byte) (int, error) {
 // (a poller on the socket would not see them).
 func (c *Conn) Buffered() int {
 	n := len(c.input)
-	if c.br != nil {
-		n += c.br.Buffered()
+	if c.raw != nil {
+		n += len(*c.raw) - c.rawOff
 	}
 	return n
 }

@@ -27,7 +27,7 @@ type PKI struct {
 // or IP addresses), a client certificate with CommonName clientCN, each
 // valid for validity. Keys are PKCS #8.
 func GeneratePKI(caCN string, hosts []string, clientCN string, validity time.Duration) (*PKI, error) {
-	now := time.Now().Add(-time.Hour)
+	now, end := time.Now().Add(-time.Hour), time.Now().Add(validity)
 	caKey, err := sm2.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, err
@@ -36,7 +36,7 @@ func GeneratePKI(caCN string, hosts []string, clientCN string, validity time.Dur
 		SerialNumber:          serial(),
 		Subject:               pkix.Name{CommonName: caCN, Organization: []string{"Switchyard test"}},
 		NotBefore:             now,
-		NotAfter:              now.Add(validity),
+		NotAfter:              end,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
@@ -62,7 +62,7 @@ func GeneratePKI(caCN string, hosts []string, clientCN string, validity time.Dur
 			SerialNumber: serial(),
 			Subject:      pkix.Name{CommonName: cn, Organization: []string{"Switchyard test"}},
 			NotBefore:    now,
-			NotAfter:     now.Add(validity),
+			NotAfter:     end,
 			KeyUsage:     ku,
 			ExtKeyUsage:  eku,
 		}
