@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"fmt"
 	"io"
@@ -543,4 +544,100 @@ providers:
 	if e.Proc.Exited() {
 		t.Fatal("switchyard exited")
 	}
+}
+
+// TestTLCPBackend: a serversTransport with tlcp bridges a plain HTTP (or
+// TLS) client to a TLCP backend that requires an SM2 client certificate
+// (sent as a dual pair).
+func TestTLCPBackend(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p := makeSMPKI(t, e.Dir, "backend.example.com,127.0.0.1")
+	sign, err := tlcp.X509KeyPair(mustRead(t, p.path("sign.crt")), mustRead(t, p.path("sign.key")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := tlcp.X509KeyPair(mustRead(t, p.path("enc.crt")), mustRead(t, p.path("enc.key")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &tlcp.Config{SignCertificate: sign, EncCertificate: enc, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: p.pool.Pool, SessionCache: tlcp.NewSessionCache(0, 0)}
+	type connKey struct{}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cn := "-"
+		if c, ok := r.Context().Value(connKey{}).(*tlcp.Conn); ok {
+			if pc := c.ConnectionState().PeerCertificates; len(pc) > 0 {
+				cn = pc[0].Subject.CommonName
+			}
+		}
+		fmt.Fprintf(w, "tlcp backend %s client=%s", r.URL.Path, cn)
+	}), ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+		return context.WithValue(ctx, connKey{}, c)
+	}}
+	go func() { _ = srv.Serve(&tlcpListener{Listener: ln, cfg: cfg}) }()
+	t.Cleanup(func() { _ = srv.Close() })
+
+	e.WriteDynamic("yml", fmt.Sprintf(`
+http:
+  routers:
+    bridge:
+      rule: "PathPrefix(`+"`/`"+`)"
+      entryPoints: [web]
+      service: sm
+  services:
+    sm:
+      loadBalancer:
+        serversTransport: smtransport
+        servers:
+          - url: "https://%s"
+  serversTransports:
+    smtransport:
+      serverName: backend.example.com
+      rootCAs: [%s]
+      certificates:
+        - certFile: %s
+          keyFile: %s
+          encCertFile: %s
+          encKeyFile: %s
+      tlcp:
+        enabled: true
+        cipherSuites: [ECC_SM4_GCM_SM3]
+`, ln.Addr(), p.path("ca.crt"), p.path("client.crt"), p.path("client.key"), p.path("enc.crt"), p.path("enc.key")))
+	e.WriteStatic("yml", staticYAML)
+	e.Start()
+	e.WaitRouters("bridge@file")
+	e.WaitListening(e.Addr("web"))
+	for i := range 3 {
+		r := do(t, request{url: e.URL("web") + fmt.Sprintf("/x%d", i)})
+		if r.Status != 200 || r.Body != fmt.Sprintf("tlcp backend /x%d client=sm client", i) {
+			t.Fatalf("%d %q", r.Status, r.Body)
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// tlcpListener serves TLCP on a TCP listener (the handshake runs on the
+// server's connection goroutine, at the first read).
+type tlcpListener struct {
+	net.Listener
+	cfg *tlcp.Config
+}
+
+func (l *tlcpListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return tlcp.Server(c, l.cfg), nil
 }

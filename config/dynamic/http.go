@@ -256,6 +256,18 @@ type ServersTransport struct {
 	MinVersion   string   `json:"minVersion,omitempty" toml:"minVersion,omitempty" yaml:"minVersion,omitempty" export:"true"`
 	MaxVersion   string   `json:"maxVersion,omitempty" toml:"maxVersion,omitempty" yaml:"maxVersion,omitempty" export:"true"`
 	CipherSuites []string `json:"cipherSuites,omitempty" toml:"cipherSuites,omitempty" yaml:"cipherSuites,omitempty" export:"true"`
+	// TLCP (Switchyard extension): https:// backends are dialled with
+	// TLCP (GB/T 38636) instead of TLS.
+	TLCP *ServersTransportTLCP `json:"tlcp,omitempty" toml:"tlcp,omitempty" yaml:"tlcp,omitempty" export:"true"`
+}
+
+// ServersTransportTLCP makes a servers transport speak TLCP to its
+// https:// backends: serverName, insecureSkipVerify and rootCAs apply; the
+// first certificate (an SM2 pair, or an SM2 dual pair with
+// encCertFile/encKeyFile) is the client certificate.
+type ServersTransportTLCP struct {
+	Enabled      bool     `json:"enabled,omitempty" toml:"enabled,omitempty" yaml:"enabled,omitempty" export:"true"`
+	CipherSuites []string `json:"cipherSuites,omitempty" toml:"cipherSuites,omitempty" yaml:"cipherSuites,omitempty" export:"true"`
 }
 
 // SetDefaults sets Traefik's defaults for a servers transport.

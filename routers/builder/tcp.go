@@ -285,6 +285,11 @@ func (b *build) tcpTransport(lb *dynamic.TCPServersLoadBalancer) (tcpTransport, 
 
 // clientTLS builds the TLS client config towards TCP backends.
 func clientTLS(c *dynamic.TLSClientConfig) (*ctls.Config, error) {
+	for i, crt := range c.Certificates {
+		if crt.IsTLCP() {
+			return nil, fmt.Errorf("certificates[%d].encCertFile: TLCP towards TCP backends is not supported (HTTP serversTransports have tlcp)", i)
+		}
+	}
 	cfg := &ctls.Config{ServerName: c.ServerName, InsecureSkipVerify: c.InsecureSkipVerify}
 	if len(c.RootCAs) > 0 {
 		pool := x509.NewCertPool()

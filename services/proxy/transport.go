@@ -17,6 +17,7 @@ import (
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
 	stls "github.com/switchyard-proxy/switchyard/tls"
+	"github.com/switchyard-proxy/switchyard/tls/tlcp"
 )
 
 // Go's net/http default when MaxIdleConnsPerHost is zero.
@@ -39,8 +40,9 @@ type Transport struct {
 	pools  map[string]*hostPool
 	closed atomic.Bool
 
-	std *http.Transport // https://, and http:// when an environment proxy applies
-	h2c *http.Transport // h2c:// (unencrypted HTTP/2 with prior knowledge only)
+	std  *http.Transport // https://, and http:// when an environment proxy applies
+	tlcp *tlcp.Config    // non-nil: https:// is TLCP (serversTransport tlcp)
+	h2c  *http.Transport // h2c:// (unencrypted HTTP/2 with prior knowledge only)
 }
 
 // NewTransport builds a Transport from a serversTransport configuration. A nil cfg
@@ -76,6 +78,10 @@ func NewTransport(cfg *dynamic.ServersTransport) (*Transport, error) {
 	if err != nil {
 		return nil, err
 	}
+	tlcpConfig, err := buildTLCPConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
 
 	t.std = &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
@@ -96,7 +102,12 @@ func NewTransport(cfg *dynamic.ServersTransport) (*Transport, error) {
 		SendPingTimeout: time.Duration(ft.ReadIdleTimeout),
 		PingTimeout:     time.Duration(ft.PingTimeout),
 	}
-	if cfg.DisableHTTP2 {
+	if tlcpConfig != nil {
+		// https:// backends speak TLCP: HTTP/1.1 only (no ALPN).
+		t.tlcp = tlcpConfig
+		t.std.DialTLSContext = t.dialTLCP
+		t.std.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+	} else if cfg.DisableHTTP2 {
 		// A non-nil empty map turns HTTP/2 off.
 		t.std.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
 	} else {
@@ -185,6 +196,9 @@ func buildTLSConfig(cfg *dynamic.ServersTransport) (*tls.Config, error) {
 		ServerName:         cfg.ServerName,
 		InsecureSkipVerify: cfg.InsecureSkipVerify,
 	}
+	if cfg.TLCP != nil && cfg.TLCP.Enabled {
+		return tc, nil // SM2 CAs and certificates: buildTLCPConfig
+	}
 	if len(cfg.RootCAs) > 0 {
 		pool := x509.NewCertPool()
 		for i, ca := range cfg.RootCAs {
@@ -199,6 +213,9 @@ func buildTLSConfig(cfg *dynamic.ServersTransport) (*tls.Config, error) {
 		tc.RootCAs = pool
 	}
 	for i, c := range cfg.Certificates {
+		if c.IsTLCP() {
+			return nil, fmt.Errorf("servers transport: certificates[%d].encCertFile: an SM2 dual certificate needs tlcp.enabled", i)
+		}
 		certPEM, err := readFileOrContent(c.CertFile)
 		if err != nil {
 			return nil, fmt.Errorf("servers transport: certificates[%d]: certFile: %w", i, err)
