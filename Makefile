@@ -12,7 +12,7 @@ CORE_PKGS = $(shell $(GO) list ./... | grep -v /integration)
 FUZZTIME ?= 2m
 FUZZ     ?=
 
-.PHONY: all build run compat-doc test test-unit test-integration consul kvstores kube mqtt crds helm helm-lint manifests image image-local docker lint fmt fuzz fuzz-list bench bench-quick bench-idle bench-upgrade bench-obs bench-smoke bench-tls clean
+.PHONY: all build run compat-doc test test-unit test-integration consul kvstores kube mqtt crds helm helm-lint manifests image image-local docker lint fmt fuzz fuzz-list bench bench-quick bench-idle bench-upgrade bench-obs bench-smoke bench-tls bench-tlcp clean
 
 all: build
 
@@ -119,6 +119,9 @@ bench-obs: build ## overhead of metrics + access log: S1, S2 with both off vs on
 
 bench-tls: build ## TLS handshakes/s (ECDSA, RSA) and h2-over-TLS req/s vs nginx and HAProxy (needs h2load)
 	scripts/bench-tls.sh
+
+bench-tlcp: ## TLCP full handshakes and SM4-GCM/CBC throughput next to TLS 1.3 ECDHE-P256/AES-GCM, same machine (Go benchmarks, loopback)
+	go test -run XXX -bench . -benchtime 2s ./tls/tlcp
 
 bench-smoke: ## the harness's own smoke test: every scenario ~1 s against Switchyard only
 	SKIP_TRAEFIK=1 bench/setup.sh
