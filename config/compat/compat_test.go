@@ -59,6 +59,24 @@ func TestEveryOptionReadOrRefused(t *testing.T) {
 				"\t(compat.NoOp only when Traefik itself ignores it), then run `go generate ./config/compat`.",
 				part.name, k.Path, field, field, k.Path, part.table, part.file)
 		}
+		// A refused row whose options are all read is stale: the option
+		// was made to work and the row now refuses a working feature.
+		for _, e := range part.entries {
+			if e.Status != compat.Refused {
+				continue
+			}
+			all, n := true, 0
+			for _, k := range keys {
+				if k.Leaf && (k.Path == e.Key || strings.HasPrefix(k.Path, e.Key+".")) {
+					n++
+					all = all && counts(readers[k.FieldID()], part.ignore)
+				}
+			}
+			if n > 0 && all {
+				t.Errorf("%s refuses %q, but code outside config/ now reads it: if it works, delete the row in %s (and its case in integration/compat_refused_test.go), then run `go generate ./config/compat`",
+					part.table, e.Key, part.file)
+			}
+		}
 		// A row must name an option that exists.
 		for _, e := range part.entries {
 			found := false
