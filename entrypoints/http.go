@@ -129,6 +129,9 @@ func (ep *HTTPEntryPoint) Start(ctx context.Context) error {
 	if ep.Config.HTTP.SanitizePath == nil || *ep.Config.HTTP.SanitizePath {
 		root = sanitizePath(root)
 	}
+	if ep.Config.HTTP.EncodeQuerySemicolons {
+		root = encodeQuerySemicolons(root)
+	}
 	if f := newEncodedFilter(ep.Config.HTTP.EncodedCharacters); f != nil {
 		root = rejectEncoded(root, f) // before the path is cleaned or routed
 	}

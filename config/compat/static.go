@@ -14,7 +14,6 @@ var Static = []Entry{
 	{Key: "global.sendAnonymousUsage", Status: Supported, Note: "Switchyard never sends usage data: when true, the log says so at start"},
 
 	// Entrypoints.
-	{Key: "entryPoints.<name>.http.encodeQuerySemicolons", Status: Refused, Note: "not implemented yet"},
 	{Key: "entryPoints.<name>.allowACMEByPass", Status: Refused, Note: "ACME challenges are always answered by Switchyard before routers"},
 	{Key: "entryPoints.<name>.observability.traceVerbosity", Status: Refused, Allow: "minimal", Note: "only the minimal span set is produced"},
 	{Key: "entryPoints.<name>.transport.tcpKeepAlive", Status: Extension},

@@ -255,3 +255,29 @@ func TestReopenAllSkipsNil(t *testing.T) {
 		t.Errorf("reopened %d times", c.n)
 	}
 }
+
+func TestRotatingFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "switchyard.log")
+	f, err := OpenRotating(path, 1, 0, 1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	line := []byte(strings.Repeat("x", 1023) + "\n")
+	for range 1100 { // 1.1 MiB: one rotation at 1 MB
+		if _, err := f.Write(line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Fatalf("files after passing maxSize: %v, want the log and one backup", entries)
+	}
+	if st, _ := os.Stat(path); st.Size() >= 1<<20 {
+		t.Errorf("current file is %d bytes, want it rotated below 1 MiB", st.Size())
+	}
+	if _, err := OpenRotating(path, -1, 0, 0, false); err == nil {
+		t.Error("negative maxSize accepted")
+	}
+}

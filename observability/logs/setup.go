@@ -35,9 +35,6 @@ func Setup(cfg *static.Log) (closer io.Closer, err error) {
 		return nil, err
 	}
 	slog.SetDefault(slog.New(h))
-	if cfg != nil && (cfg.MaxSize > 0 || cfg.MaxAge > 0 || cfg.MaxBackups > 0 || cfg.Compress) {
-		slog.Warn("log.maxSize, log.maxAge, log.maxBackups and log.compress are ignored: rotate with logrotate and SIGUSR1")
-	}
 	return out, nil
 }
 
@@ -62,7 +59,16 @@ func NewHandler(cfg *static.Log) (slog.Handler, Output, error) {
 		w   io.Writer = os.Stdout
 		out Output    = stdout{}
 	)
-	if c.FilePath != "" {
+	switch {
+	case c.FilePath == "" && rotates(c):
+		return nil, nil, fmt.Errorf("log.maxSize, maxAge, maxBackups and compress rotate log.filePath: set it (stdout does not rotate)")
+	case c.FilePath != "" && rotates(c):
+		f, err := OpenRotating(c.FilePath, c.MaxSize, c.MaxAge, c.MaxBackups, c.Compress)
+		if err != nil {
+			return nil, nil, fmt.Errorf("log.filePath: %w", err)
+		}
+		w, out = f, f
+	case c.FilePath != "":
 		f, err := Open(c.FilePath)
 		if err != nil {
 			return nil, nil, fmt.Errorf("log.filePath: %w", err)
