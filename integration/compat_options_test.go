@@ -154,3 +154,52 @@ providers:
 		return len(gz) == 1
 	})
 }
+
+// TestTraefikConfigFileDiscovery: with no --configFile, a traefik.yml in
+// the working directory (one of Traefik's places) is loaded and the log
+// names it; a switchyard.yml in $HOME/.config wins over it (Switchyard's
+// own names come first).
+func TestTraefikConfigFileDiscovery(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.WriteDynamic("yml", "http: {}\n")
+	static := func(ep string) string {
+		return e.render("static", `
+log:
+  level: INFO
+entryPoints:
+  web:
+    address: "<% addr "`+ep+`" %>"
+  traefik:
+    address: "<% addr "traefik" %>"
+api:
+  insecure: true
+providers:
+  file:
+    filename: "<% dyn %>"
+`)
+	}
+	traefikYML := filepath.Join(e.Dir, "traefik.yml")
+	if err := os.WriteFile(traefikYML, []byte(static("web")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := e.StartRaw(nil)
+	e.WaitRouters("api@internal")
+	e.waitFor(10*time.Second, "the log naming traefik.yml", func() bool {
+		return strings.Contains(p.Output(), "configuration loaded") && strings.Contains(p.Output(), traefikYML)
+	})
+	p.Stop()
+
+	own := filepath.Join(e.Dir, ".config", "switchyard.yml")
+	if err := os.MkdirAll(filepath.Dir(own), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(own, []byte(static("web2")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p = e.StartRaw(nil)
+	e.WaitListening(e.Addr("web2"))
+	e.waitFor(10*time.Second, "the log naming switchyard.yml", func() bool {
+		return strings.Contains(p.Output(), own)
+	})
+}

@@ -15,6 +15,7 @@ var refusedStatic = map[string]string{
 	"entryPoints.<name>.allowACMEByPass":              "entryPoints:\n  web:\n    address: \":0\"\n    allowACMEByPass: true\n",
 	"entryPoints.<name>.observability.traceVerbosity": "entryPoints:\n  web:\n    address: \":0\"\n    observability:\n      traceVerbosity: detailed\n",
 	"serversTransport.spiffe":                         "serversTransport:\n  spiffe:\n    trustDomain: example.org\n",
+	"tcpServersTransport.tls.spiffe":                  "tcpServersTransport:\n  tls:\n    spiffe:\n      ids: [\"spiffe://example.org/db\"]\n",
 	"api.debug":                                       "api:\n  debug: true\n",
 	"metrics.otlp":                                    "metrics:\n  otlp:\n    http:\n      endpoint: http://127.0.0.1:4318/v1/metrics\n",
 	"hostResolver":                                    "hostResolver:\n  cnameFlattening: true\n",

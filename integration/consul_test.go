@@ -223,6 +223,8 @@ func TestConsulCatalog(t *testing.T) {
 	registerInstance(t, c, "hidden", "hidden-1", e.Backend("hidden-1"), []string{"switchyard.enable=false"}, api.HealthPassing)
 	registerInstance(t, c, "internal", "internal-1", e.Backend("internal-1"), []string{"internal"}, api.HealthPassing)
 	registerInstance(t, c, "broken", "broken-1", e.Backend("broken-1"), []string{"switchyard.http.routers.broken.priority=x", "switchyard.http.routers.ok.rule=Path(`/ok`)"}, api.HealthPassing)
+	// Traefik's default prefix, "traefik", next to Switchyard's own.
+	registerInstance(t, c, "tk", "tk-1", e.Backend("tk-1"), []string{"traefik.http.routers.tk.rule=Path(`/tk`)"}, api.HealthPassing)
 
 	e.WriteStatic("yml", consulStatic(`  consulCatalog:
     endpoint:
@@ -232,7 +234,8 @@ func TestConsulCatalog(t *testing.T) {
     constraints: "!Tag(`+"`internal`"+`)"
 `))
 	e.Start()
-	rd := e.WaitRouters("app@consulcatalog", "my-plain-svc@consulcatalog", "ok@consulcatalog")
+	rd := e.WaitRouters("app@consulcatalog", "my-plain-svc@consulcatalog", "ok@consulcatalog", "tk@consulcatalog")
+	waitServed(t, e, e.URL("web")+"/tk", "", "tk-1")
 	for _, n := range []string{"hidden@consulcatalog", "internal@consulcatalog", "consul@consulcatalog"} {
 		if _, ok := rd.Routers[n]; ok {
 			t.Errorf("%s should not exist", n)

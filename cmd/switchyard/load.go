@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/traefik/paerser/cli"
@@ -45,8 +46,20 @@ type source struct {
 	file string
 }
 
-// Base paths searched for switchyard.{yml,yaml,toml} when --configFile is absent.
+// Base paths searched for switchyard.{yml,yaml,toml} when --configFile is
+// absent, then for traefik.{yml,yaml,toml} in Traefik's places so that a
+// Traefik installation is found unchanged.
 var configBasePaths = []string{"./switchyard", "$HOME/.config/switchyard", "/etc/switchyard/switchyard"}
+
+// traefikBasePaths are Traefik's, in Traefik's order; $XDG_CONFIG_HOME only
+// when set (unset, it would name /traefik.yml).
+func traefikBasePaths() []string {
+	paths := []string{"/etc/traefik/traefik"}
+	if os.Getenv("XDG_CONFIG_HOME") != "" {
+		paths = append(paths, "$XDG_CONFIG_HOME/traefik")
+	}
+	return append(paths, "$HOME/.config/traefik", "./traefik")
+}
 
 // fileLoader finds and decodes the configuration file; errors name it.
 type fileLoader struct{ src *source }
@@ -67,7 +80,8 @@ func (l fileLoader) Load(args []string, cmd *cli.Command) (bool, error) {
 			return false, fmt.Errorf("configFile %q: %w", explicit, errors.Unwrap(err))
 		}
 	}
-	path, err := cli.Finder{BasePaths: configBasePaths, Extensions: []string{"yml", "yaml", "toml"}}.Find(explicit)
+	bases := append(slices.Clone(configBasePaths), traefikBasePaths()...)
+	path, err := cli.Finder{BasePaths: bases, Extensions: []string{"yml", "yaml", "toml"}}.Find(explicit)
 	if err != nil {
 		return false, fmt.Errorf("finding the configuration file: %w", err)
 	}

@@ -24,9 +24,19 @@ var Static = []Entry{
 
 	// Transports.
 	{Key: "serversTransport.spiffe", Status: Refused, Note: "SPIFFE needs a SPIRE agent, not available"},
+	{Key: "serversTransport.forwardingTimeouts.readIdleTimeout", Status: Extension, Note: "Traefik has it on dynamic serversTransports only"},
+	{Key: "serversTransport.forwardingTimeouts.pingTimeout", Status: Extension, Note: "Traefik has it on dynamic serversTransports only"},
+	{Key: "serversTransport.forwardingTimeouts.readTimeout", Status: Extension},
+	{Key: "serversTransport.forwardingTimeouts.writeTimeout", Status: Extension},
+	{Key: "tcpServersTransport.tls.spiffe", Status: Refused, Note: "SPIFFE needs a SPIRE agent, not available"},
+	{Key: "tcpServersTransport.tls.serverName", Status: Extension},
+	{Key: "tcpServersTransport.tls.certificates", Status: Extension},
+	{Key: "tcpServersTransport.tls.peerCertURI", Status: Extension},
 
 	// Providers.
 	{Key: "providers.swarm", Status: Refused, Note: "Docker Swarm mode is not supported; run providers.docker against each node's Engine (docs/providers/docker.md)"},
+	{Key: "providers.consul.tls.caOptional", Status: NoOp, Note: caOptionalNote},
+	{Key: "providers.consulCatalog.endpoint.tls.caOptional", Status: NoOp, Note: caOptionalNote},
 	{Key: "providers.consulCatalog.serviceName", Status: NoOp, Note: "only used by Consul Connect (connectAware), which is refused"},
 	{Key: "providers.kubernetesCRD.disableClusterScopeResources", Status: NoOp, Note: "the CRD provider reads no cluster-scoped resource"},
 
@@ -43,3 +53,7 @@ var Static = []Entry{
 	{Key: "experimental.otlpLogs", Status: Refused, Note: "logs over OTLP are not supported"},
 	{Key: "core.defaultRuleSyntax", Status: Refused, Allow: "v3", Note: "only the v3 rule syntax is supported"},
 }
+
+// caOptionalNote: Traefik v3 keeps tls.caOptional on TLS clients only for
+// compatibility and ignores it.
+const caOptionalNote = "deprecated in Traefik v3, which ignores it: client authentication is a server-side option"

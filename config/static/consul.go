@@ -12,6 +12,9 @@ type ConsulTLS struct {
 	Cert               string `description:"TLS cert" json:"cert,omitempty" toml:"cert,omitempty" yaml:"cert,omitempty"`
 	Key                string `description:"TLS key" json:"key,omitempty" toml:"key,omitempty" yaml:"key,omitempty" loggable:"false"`
 	InsecureSkipVerify bool   `description:"TLS insecure skip verify" json:"insecureSkipVerify,omitempty" toml:"insecureSkipVerify,omitempty" yaml:"insecureSkipVerify,omitempty" export:"true"`
+	// CAOptional is accepted for Traefik configurations and has no effect,
+	// as in Traefik v3 (config/compat: no-op).
+	CAOptional *bool `description:"TLS CA.Optional (deprecated, no effect: client authentication is a server-side option)." json:"caOptional,omitempty" toml:"caOptional,omitempty" yaml:"caOptional,omitempty" export:"true"`
 }
 
 // ConsulProvider reads dynamic configuration from Consul's KV store.
@@ -68,13 +71,14 @@ type ConsulCatalogProvider struct {
 // DefaultConsulCatalogRule is Traefik's default rule.
 const DefaultConsulCatalogRule = "Host(`{{ normalize .Name }}`)"
 
-// SetDefaults mirrors Traefik's defaults, with the "switchyard" prefix.
+// SetDefaults mirrors Traefik's defaults: the "traefik" prefix (tags with
+// Switchyard's own "switchyard" prefix are read too).
 func (c *ConsulCatalogProvider) SetDefaults() {
 	c.Endpoint = &ConsulEndpoint{Address: "127.0.0.1:8500"}
-	c.Prefix = "switchyard"
+	c.Prefix = "traefik"
 	c.RefreshInterval = ptypes.Duration(15 * time.Second)
 	c.ExposedByDefault = true
 	c.DefaultRule = DefaultConsulCatalogRule
-	c.ServiceName = "switchyard"
+	c.ServiceName = "traefik"
 	c.StrictChecks = []string{"passing", "warning"}
 }

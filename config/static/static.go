@@ -133,10 +133,33 @@ type Spiffe struct {
 
 // TCPServersTransport is the default transport to TCP backends.
 type TCPServersTransport struct {
-	DialKeepAlive    ptypes.Duration          `description:"Defines the interval between keep-alive probes for an active network connection. If zero, keep-alive probes are sent with a default value (currently 15 seconds), if supported by the protocol and operating system. Network protocols or operating systems that do not support keep-alives ignore this field. If negative, keep-alive probes are disabled" json:"dialKeepAlive,omitempty" toml:"dialKeepAlive,omitempty" yaml:"dialKeepAlive,omitempty" export:"true"`
-	DialTimeout      ptypes.Duration          `description:"Defines the amount of time to wait until a connection to a backend server can be established. If zero, no timeout exists." json:"dialTimeout,omitempty" toml:"dialTimeout,omitempty" yaml:"dialTimeout,omitempty" export:"true"`
-	TerminationDelay ptypes.Duration          `description:"Defines the delay to wait before fully terminating the connection, after one connected peer has closed its writing capability." json:"terminationDelay,omitempty" toml:"terminationDelay,omitempty" yaml:"terminationDelay,omitempty" export:"true"`
-	TLS              *dynamic.TLSClientConfig `description:"Defines the TLS configuration." json:"tls,omitempty" toml:"tls,omitempty" yaml:"tls,omitempty" label:"allowEmpty" file:"allowEmpty" export:"true"`
+	DialKeepAlive    ptypes.Duration         `description:"Defines the interval between keep-alive probes for an active network connection. If zero, keep-alive probes are sent with a default value (currently 15 seconds), if supported by the protocol and operating system. Network protocols or operating systems that do not support keep-alives ignore this field. If negative, keep-alive probes are disabled" json:"dialKeepAlive,omitempty" toml:"dialKeepAlive,omitempty" yaml:"dialKeepAlive,omitempty" export:"true"`
+	DialTimeout      ptypes.Duration         `description:"Defines the amount of time to wait until a connection to a backend server can be established. If zero, no timeout exists." json:"dialTimeout,omitempty" toml:"dialTimeout,omitempty" yaml:"dialTimeout,omitempty" export:"true"`
+	TerminationDelay ptypes.Duration         `description:"Defines the delay to wait before fully terminating the connection, after one connected peer has closed its writing capability." json:"terminationDelay,omitempty" toml:"terminationDelay,omitempty" yaml:"terminationDelay,omitempty" export:"true"`
+	TLS              *TCPServersTransportTLS `description:"Defines the TLS configuration." json:"tls,omitempty" toml:"tls,omitempty" yaml:"tls,omitempty" label:"allowEmpty" file:"allowEmpty" export:"true"`
+}
+
+// TCPServersTransportTLS is tcpServersTransport.tls: Traefik's keys
+// (insecureSkipVerify, rootCAs, spiffe), plus serverName, certificates and
+// peerCertURI as in a dynamic TCP serversTransport (Switchyard extensions).
+type TCPServersTransportTLS struct {
+	InsecureSkipVerify bool                    `description:"Disables SSL certificate verification." json:"insecureSkipVerify,omitempty" toml:"insecureSkipVerify,omitempty" yaml:"insecureSkipVerify,omitempty" export:"true"`
+	RootCAs            []dynamic.FileOrContent `description:"Defines a list of CA secret used to validate self-signed certificate" json:"rootCAs,omitempty" toml:"rootCAs,omitempty" yaml:"rootCAs,omitempty"`
+	Spiffe             *Spiffe                 `description:"Defines the SPIFFE TLS configuration." json:"spiffe,omitempty" toml:"spiffe,omitempty" yaml:"spiffe,omitempty" label:"allowEmpty" file:"allowEmpty" export:"true"`
+	ServerName         string                  `description:"Server name sent in the TLS handshake (Switchyard extension)." json:"serverName,omitempty" toml:"serverName,omitempty" yaml:"serverName,omitempty"`
+	Certificates       []dynamic.Certificate   `description:"Client certificates (Switchyard extension)." json:"certificates,omitempty" toml:"certificates,omitempty" yaml:"certificates,omitempty" export:"true"`
+	PeerCertURI        string                  `description:"URI SAN the server certificate must hold (Switchyard extension)." json:"peerCertURI,omitempty" toml:"peerCertURI,omitempty" yaml:"peerCertURI,omitempty" export:"true"`
+}
+
+// ClientConfig is the dynamic form the TCP transports use (nil for nil).
+func (t *TCPServersTransportTLS) ClientConfig() *dynamic.TLSClientConfig {
+	if t == nil {
+		return nil
+	}
+	return &dynamic.TLSClientConfig{
+		ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify, RootCAs: t.RootCAs,
+		Certificates: t.Certificates, PeerCertURI: t.PeerCertURI,
+	}
 }
 
 // SetDefaults uses Traefik's defaults.

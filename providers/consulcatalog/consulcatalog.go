@@ -63,7 +63,7 @@ func (p *Provider) Init() error {
 		c.Endpoint.Address = "127.0.0.1:8500"
 	}
 	if c.Prefix == "" {
-		c.Prefix = "switchyard"
+		c.Prefix = "traefik"
 	}
 	if c.DefaultRule == "" {
 		c.DefaultRule = static.DefaultConsulCatalogRule
@@ -99,9 +99,13 @@ func (p *Provider) Init() error {
 	if p.constraint, err = labeled.CompileConstraints(c.Constraints, labeled.TagFuncs); err != nil {
 		return fmt.Errorf("consulCatalog provider: %w", err)
 	}
+	// The configured prefix, then Traefik's and Switchyard's own: tags
+	// written for either keep working whatever the prefix.
 	p.roots = []string{c.Prefix}
-	if !strings.EqualFold(c.Prefix, "traefik") {
-		p.roots = append(p.roots, "traefik")
+	for _, r := range []string{"traefik", "switchyard"} {
+		if !strings.EqualFold(c.Prefix, r) {
+			p.roots = append(p.roots, r)
+		}
 	}
 	addr := c.Endpoint.Address
 	if c.Endpoint.Scheme != "" && !strings.Contains(addr, "://") {

@@ -240,7 +240,7 @@ func (b *build) tcpTransport(lb *dynamic.TCPServersLoadBalancer) (tcpTransport, 
 		t.DialTimeout = time.Duration(st.DialTimeout)
 		t.DialKeepAlive = time.Duration(st.DialKeepAlive)
 		t.TerminationDelay = time.Duration(st.TerminationDelay)
-		tlsConf = st.TLS
+		tlsConf = st.TLS.ClientConfig()
 	}
 	if lb.ServersTransport != "" {
 		st, ok := b.conf.TCP.ServersTransports[lb.ServersTransport]
