@@ -18,6 +18,7 @@ var refusedStatic = map[string]string{
 	"tcpServersTransport.tls.spiffe":                  "tcpServersTransport:\n  tls:\n    spiffe:\n      ids: [\"spiffe://example.org/db\"]\n",
 	"api.debug":                                       "api:\n  debug: true\n",
 	"metrics.otlp":                                    "metrics:\n  otlp:\n    http:\n      endpoint: http://127.0.0.1:4318/v1/metrics\n",
+	"providers.swarm":                                 "providers:\n  swarm:\n    endpoint: unix:///var/run/docker.sock\n",
 	"hostResolver":                                    "hostResolver:\n  cnameFlattening: true\n",
 	"experimental.plugins":                            "experimental:\n  plugins:\n    demo:\n      moduleName: github.com/x/y\n      version: v1.0.0\n",
 	"experimental.localPlugins":                       "experimental:\n  localPlugins:\n    demo:\n      moduleName: github.com/x/y\n",
