@@ -35,6 +35,16 @@ func buildTLCPConfig(cfg *dynamic.ServersTransport) (*tlcp.Config, error) {
 	if cfg.PeerCertURI != "" {
 		return nil, errors.New("servers transport: peerCertURI: not supported with tlcp")
 	}
+	// The TLS version and suite keys have no meaning for TLCP (one version,
+	// its own suites): refuse them rather than silently ignore them.
+	switch {
+	case cfg.MinVersion != "":
+		return nil, errors.New("servers transport: minVersion: not supported with tlcp (TLCP has one version; choose suites with tlcp.cipherSuites)")
+	case cfg.MaxVersion != "":
+		return nil, errors.New("servers transport: maxVersion: not supported with tlcp (TLCP has one version; choose suites with tlcp.cipherSuites)")
+	case len(cfg.CipherSuites) > 0:
+		return nil, errors.New("servers transport: cipherSuites: not supported with tlcp (use tlcp.cipherSuites)")
+	}
 	if len(cfg.RootCAs) > 0 {
 		pool := smx509.NewCertPool()
 		for i, ca := range cfg.RootCAs {
