@@ -45,6 +45,7 @@ func TestConsulKV(t *testing.T) {
 		"switchyard/http/routers/badrule/service":  "kvsvc",
 	})
 	e.WriteStatic("yml", consulStatic(`  consul:
+    rootKey: switchyard
     endpoints: ["`+c.HTTPAdr+`"]
 `))
 	e.Start()
@@ -100,7 +101,6 @@ func TestConsulKVRootKeyTraefik(t *testing.T) {
 		"switchyard/http/routers/ignored/service":              "trs",
 	})
 	e.WriteStatic("yml", consulStatic(`  consul:
-    rootKey: traefik
     endpoints: ["`+c.HTTPAdr+`"]
 `))
 	e.Start()
@@ -120,6 +120,7 @@ func TestConsulKV1000Routers(t *testing.T) {
 	e := newEnv(t)
 	be := e.Backend("bulk")
 	e.WriteStatic("yml", consulStatic(`  consul:
+    rootKey: switchyard
     endpoints: ["`+c.HTTPAdr+`"]
 `))
 	e.Start()
@@ -302,6 +303,7 @@ func TestConsulOutage(t *testing.T) {
 	// out legitimately; the node check survives the restart.
 	registerInstance(t, c, "cat", "cat-1", e.Backend("cat-1"), []string{"switchyard.http.routers.cat.rule=Path(`/cat`)"}, "")
 	e.WriteStatic("yml", consulStatic(`  consul:
+    rootKey: switchyard
     endpoints: ["`+px.Addr+`"]
   consulCatalog:
     endpoint:
@@ -396,6 +398,7 @@ http:
 	e.WriteStatic("yml", consulStatic(`  file:
     filename: "<% dyn %>"
   consul:
+    rootKey: switchyard
     endpoints: ["`+c.HTTPAdr+`"]
   consulCatalog:
     endpoint:
@@ -462,6 +465,7 @@ func TestConsulTLS(t *testing.T) {
       cert: %q
       key: %q`, caFile, cliCert, cliKey)
 	e.WriteStatic("yml", consulStatic(fmt.Sprintf(`  consul:
+    rootKey: switchyard
     endpoints: ["127.0.0.1:%d"]
     tls:`, httpsPort)+tlsBlock+fmt.Sprintf(`
   consulCatalog:
@@ -501,6 +505,7 @@ func TestConsulDocs(t *testing.T) {
 	}
 	e := newEnv(t)
 	e.WriteStatic("yml", consulStatic(`  consul:
+    rootKey: switchyard
     endpoints: ["`+c.HTTPAdr+`"]
   consulCatalog:
     endpoint:
@@ -539,6 +544,7 @@ func TestConsulToken(t *testing.T) {
 		t.Fatalf("anonymous KV read allowed: %d keys", len(pairs))
 	}
 	e.WriteStatic("yml", consulStatic(`  consul:
+    rootKey: switchyard
     endpoints: ["`+c.HTTPAdr+`"]
     token: "`+consulRootToken+`"
   consulCatalog:

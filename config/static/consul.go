@@ -26,9 +26,9 @@ type ConsulProvider struct {
 	TLS        *ConsulTLS `description:"Enable TLS support." json:"tls,omitempty" toml:"tls,omitempty" yaml:"tls,omitempty" export:"true"`
 }
 
-// SetDefaults: a local agent, root key "switchyard".
+// SetDefaults: a local agent, root key "traefik" (Traefik's).
 func (c *ConsulProvider) SetDefaults() {
-	c.RootKey = "switchyard"
+	c.RootKey = DefaultKVRootKey // Traefik's default: a Traefik tree works unchanged
 	c.Endpoints = []string{"127.0.0.1:8500"}
 }
 

@@ -16,12 +16,12 @@ func TestDecode(t *testing.T) {
 		t.Fatal(err)
 	}
 	conf := p.decode(api.KVPairs{
-		{Key: "switchyard/"},
-		{Key: "switchyard/http/"},
-		{Key: "switchyard/http/routers/r/rule", Value: []byte("Path(`/`)")},
-		{Key: "switchyard/http/routers/r/entryPoints/0", Value: []byte("web")},
-		{Key: "switchyard/http/routers/bad/priority", Value: []byte("x")},
-		{Key: "switchyard/http/services/s/loadBalancer/servers/0/url", Value: []byte("http://127.0.0.1:1")},
+		{Key: "traefik/"},
+		{Key: "traefik/http/"},
+		{Key: "traefik/http/routers/r/rule", Value: []byte("Path(`/`)")},
+		{Key: "traefik/http/routers/r/entryPoints/0", Value: []byte("web")},
+		{Key: "traefik/http/routers/bad/priority", Value: []byte("x")},
+		{Key: "traefik/http/services/s/loadBalancer/servers/0/url", Value: []byte("http://127.0.0.1:1")},
 	})
 	if r := conf.HTTP.Routers["r"]; r == nil || r.EntryPoints[0] != "web" {
 		t.Fatalf("router r: %+v", r)
