@@ -505,7 +505,6 @@ func TestConsulDocs(t *testing.T) {
 	}
 	e := newEnv(t)
 	e.WriteStatic("yml", consulStatic(`  consul:
-    rootKey: switchyard
     endpoints: ["`+c.HTTPAdr+`"]
   consulCatalog:
     endpoint:
