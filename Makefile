@@ -97,6 +97,7 @@ bench: build ## Switchyard vs Traefik, nginx, HAProxy: S1-S14, best of 3 (about 
 	bench/setup.sh
 	$(GO) build -o bench/.cache/bin/harness ./bench
 	taskset -c 1 bench/.cache/bin/harness $(BENCH_FLAGS)
+	$(MAKE) bench-tlcp
 
 bench-quick: build ## S1-S3, one round (about a minute)
 	bench/setup.sh
@@ -121,7 +122,8 @@ bench-tls: build ## TLS handshakes/s (ECDSA, RSA) and h2-over-TLS req/s vs nginx
 	scripts/bench-tls.sh
 
 bench-tlcp: ## TLCP full handshakes and SM4-GCM/CBC throughput next to TLS 1.3 ECDHE-P256/AES-GCM, same machine (Go benchmarks, loopback)
-	go test -run XXX -bench . -benchtime 2s ./tls/tlcp
+	mkdir -p bench/results
+	f=bench/results/$$(date +%F)-$$(git rev-parse --short HEAD)-tlcp.txt; $(GO) test -run XXX -bench . -benchtime 2s ./tls/tlcp > $$f; rc=$$?; cat $$f; exit $$rc
 
 bench-smoke: ## the harness's own smoke test: every scenario ~1 s against Switchyard only
 	SKIP_TRAEFIK=1 bench/setup.sh
