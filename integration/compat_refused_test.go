@@ -81,13 +81,6 @@ http:
   services:
     s: {loadBalancer: {servers: [{url: "http://127.0.0.1:1"}]}}
 `, "http.routers.r@file.observability"},
-	"tcp.services.<name>.loadBalancer.healthCheck": {`
-tcp:
-  routers:
-    r: {rule: "HostSNI(` + "`*`" + `)", service: s}
-  services:
-    s: {loadBalancer: {servers: [{address: "127.0.0.1:1"}], healthCheck: {interval: 1s}}}
-`, "tcp.services.s@file.loadBalancer.healthCheck"},
 	"tcp.services.<name>.weighted.healthCheck": {`
 tcp:
   routers:

@@ -210,6 +210,17 @@ type TCPServiceInfo struct {
 	Err    []string `json:"error,omitempty"`
 	Status string   `json:"status,omitempty"`
 	UsedBy []string `json:"usedBy,omitempty"`
+	// Health, set for a load balancer with a health check, reports its
+	// servers' status (by address) live.
+	Health func() map[string]string `json:"-"`
+}
+
+// ServerStatus returns the servers' health (nil without a health check).
+func (s *TCPServiceInfo) ServerStatus() map[string]string {
+	if s.Health == nil {
+		return nil
+	}
+	return s.Health()
 }
 
 // AddError records err; critical disables the service.

@@ -46,6 +46,7 @@ type ServiceManager struct {
 	transports map[string]*transportEntry
 	services   map[string]*serviceEntry
 	built      map[string]*serviceEntry // services built or reused in this generation
+	tcpChecks  map[string]*tcpCheckEntry
 }
 
 type transportEntry struct {
@@ -97,6 +98,7 @@ func NewServiceManager(st *static.ServersTransport) *ServiceManager {
 		transports:       map[string]*transportEntry{},
 		services:         map[string]*serviceEntry{},
 		built:            map[string]*serviceEntry{},
+		tcpChecks:        map[string]*tcpCheckEntry{},
 	}
 }
 
@@ -120,6 +122,12 @@ func (m *ServiceManager) endGeneration() {
 			delete(m.services, k)
 		}
 	}
+	for k, e := range m.tcpChecks {
+		if e.lastGen+1 < m.gen {
+			e.c.Stop()
+			delete(m.tcpChecks, k)
+		}
+	}
 	for k, e := range m.transports {
 		if e.lastGen+1 < m.gen {
 			e.t.Close()
@@ -135,6 +143,10 @@ func (m *ServiceManager) Close() {
 	for k, e := range m.services {
 		e.release()
 		delete(m.services, k)
+	}
+	for k, e := range m.tcpChecks {
+		e.c.Stop()
+		delete(m.tcpChecks, k)
 	}
 	for k, e := range m.transports {
 		e.t.Close()

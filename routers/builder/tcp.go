@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/switchyard-proxy/switchyard/config/dynamic"
+	"github.com/switchyard-proxy/switchyard/config/runtime"
 	"github.com/switchyard-proxy/switchyard/internal/mqtt"
 	"github.com/switchyard-proxy/switchyard/middlewares/tcp/inflightconn"
 	"github.com/switchyard-proxy/switchyard/middlewares/tcp/ipallowlist"
@@ -189,6 +190,7 @@ func (b *build) buildTCPService(name string, s *dynamic.TCPService, stack []stri
 		return nil, err
 	}
 	var hs []tcpmux.Handler
+	var srvs []*tcpsvc.Server
 	var ws []int
 	for i, srv := range lb.Servers {
 		host, port, err := net.SplitHostPort(srv.Address)
@@ -203,11 +205,23 @@ func (b *build) buildTCPService(name string, s *dynamic.TCPService, stack []stri
 				tc.ServerName = host
 			}
 		}
-		hs = append(hs, &tcpsvc.Server{Address: srv.Address, TLS: tc, T: tr.T, Name: name})
+		s := &tcpsvc.Server{Address: srv.Address, TLS: tc, T: tr.T, Name: name}
+		hs = append(hs, s)
+		srvs = append(srvs, s)
 		ws = append(ws, weight(srv.Weight))
 	}
 	if len(hs) == 0 {
 		return nil, errors.New("loadBalancer has no servers")
+	}
+	if lb.HealthCheck != nil {
+		c, err := b.tcpChecked(name, lb, srvs, ws)
+		if err != nil {
+			return nil, err
+		}
+		if info := b.rt.TCPServices[name]; info != nil {
+			info.Health = func() map[string]string { return statusStrings(c.Status()) }
+		}
+		return c, nil
 	}
 	if len(hs) == 1 {
 		return hs[0], nil
@@ -423,4 +437,73 @@ func (b *build) tcpChainNeedsMQTT(names []string) bool {
 		}
 	}
 	return false
+}
+
+// tcpCheckEntry is a health-checked TCP load balancer kept across reloads
+// while its configuration is unchanged (so server status survives).
+type tcpCheckEntry struct {
+	key     string
+	c       *tcpsvc.Checked
+	lastGen uint64
+}
+
+// tcpHealthCheck converts and validates a TCP load balancer's healthCheck.
+func tcpHealthCheck(h *dynamic.TCPServerHealthCheck) (tcpsvc.HealthCheck, error) {
+	hc := tcpsvc.HealthCheck{Port: h.Port, Send: h.Send, Expect: h.Expect, Interval: time.Duration(h.Interval), Timeout: time.Duration(h.Timeout)}
+	if h.UnhealthyInterval != nil {
+		hc.UnhealthyInterval = time.Duration(*h.UnhealthyInterval)
+	}
+	switch {
+	case h.Port < 0 || h.Port > 65535:
+		return hc, fmt.Errorf("healthCheck.port %d: want 1-65535", h.Port)
+	case hc.Interval < 0:
+		return hc, errors.New("healthCheck.interval must not be negative")
+	case hc.UnhealthyInterval < 0:
+		return hc, errors.New("healthCheck.unhealthyInterval must not be negative")
+	case hc.Timeout < 0:
+		return hc, errors.New("healthCheck.timeout must not be negative")
+	}
+	hc.Defaults()
+	return hc, nil
+}
+
+// tcpChecked returns the health-checked balancer of service name, reusing
+// the running one when nothing it depends on changed.
+func (b *build) tcpChecked(name string, lb *dynamic.TCPServersLoadBalancer, servers []*tcpsvc.Server, weights []int) (*tcpsvc.Checked, error) {
+	hc, err := tcpHealthCheck(lb.HealthCheck)
+	if err != nil {
+		return nil, err
+	}
+	m := b.deps.Services
+	key := dynamic.Hash(lb)
+	if st := b.conf.TCP.ServersTransports[lb.ServersTransport]; st != nil {
+		key += dynamic.Hash(st)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e, ok := m.tcpChecks[name]; ok && e.key == key {
+		e.lastGen = m.gen
+		return e.c, nil
+	}
+	c := tcpsvc.NewChecked(servers, weights, hc, nil)
+	if !m.NoHealthChecks {
+		c.Start()
+	}
+	if old, ok := m.tcpChecks[name]; ok {
+		// The previous table may still use it for a generation.
+		m.tcpChecks[name+"#"+old.key] = old
+	}
+	m.tcpChecks[name] = &tcpCheckEntry{key: key, c: c, lastGen: m.gen}
+	return c, nil
+}
+
+func statusStrings(st map[string]bool) map[string]string {
+	out := make(map[string]string, len(st))
+	for a, up := range st {
+		out[a] = runtime.ServerDown
+		if up {
+			out[a] = runtime.ServerUp
+		}
+	}
+	return out
 }
