@@ -74,13 +74,6 @@ http:
   middlewares:
     rl: {rateLimit: {average: 10, redis: {endpoints: ["127.0.0.1:1"], writeTimeout: 2s}}}
 `, "http.middlewares.rl@file.rateLimit.redis.writeTimeout"},
-	"http.routers.<name>.observability": {`
-http:
-  routers:
-    r: {rule: "Host(` + "`a`" + `)", service: s, observability: {accessLogs: false}}
-  services:
-    s: {loadBalancer: {servers: [{url: "http://127.0.0.1:1"}]}}
-`, "http.routers.r@file.observability"},
 	"tcp.services.<name>.weighted.healthCheck": {`
 tcp:
   routers:

@@ -6,7 +6,6 @@ package compat
 var Dynamic = []Entry{
 	{Key: "http.serversTransports.<name>.forwardingTimeouts.readTimeout", Status: Extension},
 	{Key: "http.serversTransports.<name>.forwardingTimeouts.writeTimeout", Status: Extension},
-	{Key: "http.routers.<name>.observability", Status: Refused, Note: "per-router observability switches are not implemented yet"},
 	{Key: "http.middlewares.<name>.rateLimit.redis.minIdleConns", Status: Refused, Note: "not implemented yet"},
 	{Key: "http.middlewares.<name>.rateLimit.redis.maxActiveConns", Status: Refused, Note: "not implemented yet"},
 	{Key: "http.middlewares.<name>.rateLimit.redis.writeTimeout", Status: Refused, Note: "not implemented yet"},

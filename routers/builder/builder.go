@@ -51,8 +51,10 @@ type Deps struct {
 	Middlewares *middlewares.State
 	// WrapRouter and WrapService, when set, wrap each router's and each
 	// non-internal service's handler (metrics, tracing). nil adds nothing.
-	WrapRouter  func(router, service string, h http.Handler) http.Handler
-	WrapService func(service string, h http.Handler) http.Handler
+	// obs says which of them the router wants (its observability options,
+	// defaulting to its entrypoint's); a hook adds only those.
+	WrapRouter  func(router, service string, obs Obs, h http.Handler) http.Handler
+	WrapService func(service string, obs Obs, h http.Handler) http.Handler
 	// WrapMiddleware, when set, wraps each middleware's handler (tracing).
 	WrapMiddleware func(middleware string, h http.Handler) http.Handler
 	// ACME serves the certificate resolvers' certificates (nil: none).
@@ -71,6 +73,8 @@ func Build(conf *dynamic.Configuration, deps Deps) (*Table, *runtime.Configurati
 		rt:       rt,
 		deps:     deps,
 		services: map[string]serviceResult{},
+		raw:      map[string]serviceResult{},
+		variants: map[variantKey]http.Handler{},
 		mws:      map[string]mwResult{},
 	}
 	deps.Services.beginGeneration()
@@ -83,6 +87,36 @@ func Build(conf *dynamic.Configuration, deps Deps) (*Table, *runtime.Configurati
 	deps.Middlewares.End()
 	deps.Services.endGeneration()
 	return table, rt
+}
+
+// Obs is the observability a router's requests get, decided at build time
+// from http.routers.<n>.observability and its entrypoint's defaults.
+type Obs struct {
+	AccessLogs, Metrics, Tracing bool
+}
+
+// allObs is what a nested service (and any router by default) gets.
+var allObs = Obs{AccessLogs: true, Metrics: true, Tracing: true}
+
+// routerObs resolves a router's options on one entrypoint. As in Traefik,
+// a router without an observability section inherits its entrypoint's; one
+// with a section opts out of those defaults (an unset field is on).
+func routerObs(r *dynamic.RouterObservabilityConfig, ep *static.EntryPoint) Obs {
+	if r != nil {
+		return Obs{AccessLogs: orTrue(r.AccessLogs), Metrics: orTrue(r.Metrics), Tracing: orTrue(r.Tracing)}
+	}
+	if e := ep.Observability; e != nil {
+		return Obs{AccessLogs: orTrue(e.AccessLogs), Metrics: orTrue(e.Metrics), Tracing: orTrue(e.Tracing)}
+	}
+	return allObs
+}
+
+func orTrue(b *bool) bool { return b == nil || *b }
+
+// variantKey names a router-facing service handler built for one Obs.
+type variantKey struct {
+	name string
+	obs  Obs
 }
 
 type serviceResult struct {
@@ -100,6 +134,10 @@ type build struct {
 	rt       *runtime.Configuration
 	deps     Deps
 	services map[string]serviceResult
+	// raw holds services before the WrapService hook; variants the
+	// handlers routers get per Obs (nested services always get allObs).
+	raw      map[string]serviceResult
+	variants map[variantKey]http.Handler
 	mws      map[string]mwResult
 	used     map[string]struct{} // kind, name, user: see firstUse
 	edge     edgeBuild
@@ -179,8 +217,9 @@ func (b *build) routers() *Table {
 			continue
 		}
 
-		svc, err := b.service(r.Service, nil)
-		if err != nil {
+		// Built (and checked) with the default observability; each
+		// entrypoint's route below takes the variant its options want.
+		if _, err := b.service(r.Service, nil); err != nil {
 			info.AddError(err, true)
 			continue
 		}
@@ -198,17 +237,22 @@ func (b *build) routers() *Table {
 				}
 				names = append(qualified, names...)
 			}
-			h, err := b.chain(name, names, svc)
+			obs := routerObs(r.Observability, b.deps.EntryPoints[ep])
+			h, err := b.chain(name, names, b.serviceFor(r.Service, obs))
 			if err != nil {
 				info.AddError(err, true)
 				failed = true
 				break
 			}
 			if b.deps.WrapRouter != nil {
-				h = b.deps.WrapRouter(name, r.Service, h)
+				h = b.deps.WrapRouter(name, r.Service, obs, h)
 			}
 			if b.deps.AccessLog {
-				h = withRouterName(name, h)
+				if obs.AccessLogs {
+					h = withRouterName(name, h)
+				} else {
+					h = skipAccessLog(h)
+				}
 			}
 			routes = append(routes, httpmux.Route{Name: name, Rule: r.Rule, Priority: r.Priority, Handler: h})
 		}
@@ -450,18 +494,51 @@ func (b *build) buildService(name string, stack []string) (http.Handler, error) 
 			return nil, fmt.Errorf("service %q: middlewares: %w", name, err)
 		}
 	}
+	b.raw[name] = serviceResult{h: h}
+	return b.wrapService(name, allObs, h), nil
+}
+
+func (b *build) wrapService(name string, obs Obs, h http.Handler) http.Handler {
 	if b.deps.WrapService != nil {
-		h = b.deps.WrapService(name, h)
+		h = b.deps.WrapService(name, obs, h)
 	}
 	if b.deps.AccessLog {
 		h = withServiceName(name, h)
 	}
-	return h, nil
+	return h
+}
+
+// serviceFor returns the handler of a service already built by b.service
+// as a router with obs wants it: the shared one for allObs, else one
+// wrapped once per build for that Obs (internal services are never
+// wrapped, so they are shared too).
+func (b *build) serviceFor(name string, obs Obs) http.Handler {
+	obs.AccessLogs = true // services carry no access-log switch
+	raw, ok := b.raw[name]
+	if obs == allObs || !ok {
+		return b.services[name].h
+	}
+	k := variantKey{name, obs}
+	if h, ok := b.variants[k]; ok {
+		return h
+	}
+	h := b.wrapService(name, obs, raw.h)
+	b.variants[k] = h
+	return h
 }
 
 func withRouterName(name string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		accesslog.SetRouter(r, name)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// skipAccessLog leaves the request out of the access log
+// (observability.accessLogs: false).
+func skipAccessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		accesslog.Skip(r)
 		next.ServeHTTP(w, r)
 	})
 }

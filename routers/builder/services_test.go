@@ -20,7 +20,7 @@ func generation(t testing.TB, m *ServiceManager, conf *dynamic.Configuration) (m
 	t.Helper()
 	conf = conf.Normalize()
 	rt := runtime.New(conf)
-	b := &build{conf: conf, rt: rt, deps: Deps{Services: m}, services: map[string]serviceResult{}, mws: map[string]mwResult{}}
+	b := &build{conf: conf, rt: rt, deps: Deps{Services: m}, services: map[string]serviceResult{}, raw: map[string]serviceResult{}, variants: map[variantKey]http.Handler{}, mws: map[string]mwResult{}}
 	m.beginGeneration()
 	out := map[string]http.Handler{}
 	for name := range conf.HTTP.Services {
