@@ -23,6 +23,8 @@ type routerConfig struct {
 	RuleSyntax  string
 	PathMatcher string
 	TLS         *dynamic.RouterTLSConfig
+	// Observability is nil unless a router.observability.* annotation is set.
+	Observability *dynamic.RouterObservabilityConfig
 }
 
 // serviceConfig is what the service.* annotations of a Service say.
@@ -160,11 +162,16 @@ func parseRouterAnnotations(ann map[string]string) (*routerConfig, error) {
 			if err != nil {
 				return nil, err
 			}
-			// Routers follow their entrypoint's observability; turning it
-			// off for one router is not implemented: refuse rather than
-			// ignore. "true" (the default) is what happens anyway.
-			if !b {
-				return nil, annErr(a, "false is not supported: per-router observability is not implemented, the entrypoint's observability options apply")
+			if rc.Observability == nil {
+				rc.Observability = &dynamic.RouterObservabilityConfig{}
+			}
+			switch key {
+			case "observability.accesslogs":
+				rc.Observability.AccessLogs = &b
+			case "observability.metrics":
+				rc.Observability.Metrics = &b
+			default:
+				rc.Observability.Tracing = &b
 			}
 		default:
 			rest, ok := strings.CutPrefix(key, "tls.domains.")

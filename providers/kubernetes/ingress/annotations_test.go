@@ -27,9 +27,12 @@ func TestRouterAnnotations(t *testing.T) {
 		rc.TLS.Domains[0].Main != "a.com" || rc.TLS.Domains[0].SANs[1] != "y.a.com" || rc.TLS.Domains[1].Main != "b.com" {
 		t.Errorf("tls: %+v", rc.TLS)
 	}
-	if _, err := parseRouterAnnotations(map[string]string{PrefixTraefik + "router.observability.metrics": "false"}); err == nil ||
-		!strings.Contains(err.Error(), "router.observability.metrics: false is not supported") {
-		t.Errorf("observability false: %v", err)
+	if o := rc.Observability; o == nil || o.AccessLogs == nil || !*o.AccessLogs || o.Metrics != nil || o.Tracing != nil {
+		t.Errorf("observability: %+v", o)
+	}
+	rc, err = parseRouterAnnotations(map[string]string{PrefixTraefik + "router.observability.metrics": "false", PrefixTraefik + "router.observability.tracing": "false"})
+	if err != nil || rc.Observability == nil || rc.Observability.Metrics == nil || *rc.Observability.Metrics || rc.Observability.Tracing == nil || *rc.Observability.Tracing || rc.Observability.AccessLogs != nil {
+		t.Errorf("observability false: %+v, %v", rc, err)
 	}
 	for ann, want := range map[string]string{
 		PrefixTraefik + "router.priority":              "is not an integer",

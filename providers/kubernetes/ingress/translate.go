@@ -257,6 +257,10 @@ func (t *translator) router(rule string, rc *routerConfig) *dynamic.Router {
 		c := *rc.TLS
 		r.TLS = &c
 	}
+	if rc.Observability != nil {
+		o := *rc.Observability
+		r.Observability = &o
+	}
 	return r
 }
 
